@@ -1,0 +1,112 @@
+import { ConfigError } from '@envparity/shared';
+import { Command, CommanderError, Option } from 'commander';
+import { collectFacts } from './collect.js';
+import { formatSummary } from './format-summary.js';
+import { loadAgentConfig } from './load-config.js';
+import { AGENT_VERSION } from './version.js';
+
+/** Exit codes shared by every agent command (driftctl's convention for verify). */
+export const EXIT = { ok: 0, drift: 1, error: 2 } as const;
+
+/** Thrown by command actions to end with a given exit code and a one-line reason. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CliExit';
+  }
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('envparity-agent')
+    .description(
+      'envparity agent: collects host facts, reports them to the aggregator, verifies parity before a deploy.',
+    )
+    .version(AGENT_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('collect')
+    .description("collect this host's facts once and print them")
+    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option('--json', 'print the whole fact document as JSON')
+    .option('--state-dir <dir>', 'state dir holding the key secrets are hashed with')
+    .action(async (options: { config?: string; json?: boolean; stateDir?: string }) => {
+      const config = await loadAgentConfig(options.config);
+      const document = await collectFacts({ config, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
+      process.stdout.write(options.json ? `${JSON.stringify(document, null, 2)}\n` : formatSummary(document));
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('run')
+    .description('run the agent daemon: report facts to the aggregator and watch for changes')
+    .requiredOption('--aggregator <url>', 'aggregator URL (ws://, wss://, http:// or https://)')
+    .option('--enroll-secret <secret>', 'enroll secret (or ENVPARITY_ENROLL_SECRET)')
+    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option('--environment <name>', 'environment this host belongs to')
+    .option('--label <k=v>', 'label, repeatable', (value: string, previous: string[] = []) => [...previous, value])
+    .option('--host-id <id>', 'host id (default: derived from the machine id)')
+    .option('--state-dir <dir>', 'state dir for token, fleet key and spool')
+    .option('--interval <seconds>', 'seconds between full passes')
+    .action(async () => {
+      throw new CliExit(EXIT.error, 'run is not implemented yet');
+    });
+
+  program
+    .command('verify')
+    .description('compare this host with a live environment or an expectation file (exit 0 parity, 1 drift, 2 error)')
+    .option('--against <env>', 'environment whose live baseline to compare with')
+    .option('--aggregator <url>', 'aggregator URL')
+    .option('--token <token>', 'API token (or ENVPARITY_TOKEN)')
+    .option('--expect <file>', 'expectation file (see docs/VERIFY.md)')
+    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option('--state-dir <dir>', 'state dir holding the fleet key')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'markdown']).default('text'),
+    )
+    .action(async () => {
+      throw new CliExit(EXIT.error, 'verify is not implemented yet');
+    });
+
+  program
+    .command('baseline')
+    .description("write this host's behavior facts as an expectation file for verify --expect")
+    .option('--config <file>', 'agent config file (YAML or JSON)')
+    .option('--state-dir <dir>', 'state dir holding the fleet key')
+    .option('--out <file>', 'output file (default: stdout)')
+    .action(async () => {
+      throw new CliExit(EXIT.error, 'baseline is not implemented yet');
+    });
+
+  return program;
+}
+
+/** Runs the CLI and resolves with the process exit code; never calls process.exit itself. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exitCode 0; usage errors were already printed.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.error;
+    }
+    if (error instanceof CliExit) {
+      process.stderr.write(`envparity-agent: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`envparity-agent: invalid config: ${error.message}\n`);
+      return EXIT.error;
+    }
+    throw error;
+  }
+}

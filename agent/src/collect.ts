@@ -1,0 +1,47 @@
+import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument } from '@envparity/shared';
+import { BUILTIN_COLLECTORS, type Collector } from './collectors/index.js';
+import { defaultHostId } from './host-id.js';
+import { runCollectors } from './run-collectors.js';
+import { createSecretHasher } from './secrets.js';
+import { defaultStateDir, loadHashKey } from './state-dir.js';
+import { AGENT_VERSION } from './version.js';
+
+export interface CollectFactsOptions {
+  config: AgentConfig;
+  /** Where the fleet key (or the local hash key) lives. */
+  stateDir?: string;
+  /** Key for secret hashing; read from the state dir when absent. */
+  hashKey?: string;
+  collectors?: readonly Collector[];
+  hostId?: string;
+}
+
+/** One full collection pass: every collector in parallel, returned as a fact document. */
+export async function collectFacts({
+  config,
+  stateDir = config.stateDir ?? defaultStateDir(),
+  hashKey,
+  collectors = BUILTIN_COLLECTORS,
+  hostId,
+}: CollectFactsOptions): Promise<FactDocument> {
+  const key = hashKey ?? (await loadHashKey(stateDir)).key;
+  const secrets = createSecretHasher(key, config.secrets);
+  const collectedAt = new Date().toISOString();
+  const [result, id] = await Promise.all([
+    runCollectors(collectors, { config, secrets }),
+    hostId ?? config.hostId ?? defaultHostId(),
+  ]);
+  const document: FactDocument = {
+    schema: FACT_DOCUMENT_SCHEMA_VERSION,
+    hostId: id,
+    labels: config.labels,
+    agentVersion: AGENT_VERSION,
+    collectedAt,
+    durationMs: result.durationMs,
+    facts: result.facts,
+    collectors: result.collectors,
+    errors: result.errors,
+  };
+  if (config.environment) document.environment = config.environment;
+  return document;
+}

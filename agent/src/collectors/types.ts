@@ -1,0 +1,24 @@
+import type { AgentConfig, FactMap } from '@envparity/shared';
+import type { ExecOptions, ExecResult } from '../exec.js';
+import type { SecretHasher } from '../secrets.js';
+
+/** What every collector gets: the config, the secret hasher, an abort signal and an async exec. */
+export interface CollectorContext {
+  readonly config: AgentConfig;
+  readonly secrets: SecretHasher;
+  /** Aborted when the collector's timeout fires; pass it on to child processes and sockets. */
+  readonly signal: AbortSignal;
+  /** Runs a program without a shell, never blocking the event loop; killed on abort or timeout. */
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+}
+
+/**
+ * One source of facts. A collector returns a flat fact map whose paths all start with one of the
+ * brief's categories. It may throw: the runner records the error by name and keeps the others.
+ */
+export interface Collector {
+  readonly name: string;
+  /** Overrides the config's per-collector timeout (milliseconds). */
+  readonly timeoutMs?: number;
+  collect(context: CollectorContext): Promise<FactMap>;
+}

@@ -1,0 +1,112 @@
+/**
+ * The agent config file (YAML or JSON). Unknown keys and bad values are rejected with a message
+ * naming the key, so a typo like `watch.envvars` never silently disables a watch.
+ */
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+export const DEFAULT_SECRET_GLOBS = ['*PASSWORD*', '*SECRET*', '*TOKEN*', '*_KEY'] as const;
+export const DEFAULT_INTERVAL_SECONDS = 60;
+export const DEFAULT_PROBE_TIMEOUT_SECONDS = 10;
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const labelKey = z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'label keys are letters, digits and _ . - /');
+
+export const probeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'probe names are letters, digits, _ and -'),
+  command: nonEmpty,
+  timeout: z.number().positive().max(600).default(DEFAULT_PROBE_TIMEOUT_SECONDS),
+});
+export type ProbeConfig = z.infer<typeof probeSchema>;
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port');
+
+export const watchSchema = z.strictObject({
+  envVars: z.array(nonEmpty).default([]),
+  files: z.array(nonEmpty).default([]),
+  projects: z.array(nonEmpty).default([]),
+  resolve: z.array(nonEmpty).default([]),
+  tls: z.array(hostPort).default([]),
+  probes: z
+    .array(probeSchema)
+    .default([])
+    .refine((probes) => new Set(probes.map((p) => p.name)).size === probes.length, 'probe names must be unique'),
+});
+export type WatchConfig = z.infer<typeof watchSchema>;
+
+export const agentConfigSchema = z.strictObject({
+  environment: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -')
+    .optional(),
+  labels: z.record(labelKey, z.string()).default({}),
+  hostId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\-:]+$/, 'host ids are letters, digits and _ . - :')
+    .max(128)
+    .optional(),
+  aggregator: z
+    .string()
+    .regex(/^(wss?|https?):\/\/[^\s]+$/, 'expected a ws://, wss://, http:// or https:// URL')
+    .optional(),
+  interval: z.number().int().min(1).max(86_400).default(DEFAULT_INTERVAL_SECONDS),
+  stateDir: nonEmpty.optional(),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  watch: watchSchema.default(() => watchSchema.parse({})),
+  secrets: z.array(nonEmpty).default([...DEFAULT_SECRET_GLOBS]),
+  /** Per-collector timeout in seconds. */
+  collectorTimeout: z.number().positive().max(600).default(10),
+  /** Collectors to skip, by name. */
+  disable: z.array(nonEmpty).default([]),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+/** Turns zod issues into one line per issue, each led by the dotted key it is about. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path
+        .map((part, index) => (typeof part === 'number' ? `[${part}]` : `${index ? '.' : ''}${String(part)}`))
+        .join('');
+      if (issue.code === 'unrecognized_keys') {
+        const prefix = key ? `${key}.` : '';
+        return issue.keys.map((k) => `${prefix}${k}: unknown key`).join('; ');
+      }
+      return `${key || '(root)'}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function firstKey(error: z.ZodError): string | undefined {
+  const issue = error.issues[0];
+  if (!issue) return undefined;
+  const base = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return [base, issue.keys[0]].filter(Boolean).join('.');
+  return base || undefined;
+}
+
+/** Validates an already-parsed config object. */
+export function validateAgentConfig(input: unknown, source = 'config'): AgentConfig {
+  const result = agentConfigSchema.safeParse(input ?? {});
+  if (!result.success) {
+    throw new ConfigError(`${source}: ${formatIssues(result.error)}`, firstKey(result.error));
+  }
+  return result.data;
+}
+
+/** Parses config text, YAML or JSON (YAML 1.2 reads JSON), and validates it. */
+export function parseAgentConfig(text: string, source = 'config'): AgentConfig {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (cause) {
+    const detail = cause instanceof YAMLParseError ? cause.message.split('\n')[0] : String(cause);
+    throw new ConfigError(`${source}: not valid YAML or JSON: ${detail}`, undefined, { cause });
+  }
+  if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+    throw new ConfigError(`${source}: the top level must be a mapping of keys`, undefined);
+  }
+  return validateAgentConfig(parsed, source);
+}

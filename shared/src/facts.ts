@@ -1,0 +1,76 @@
+/**
+ * The fact model: a flat map `path -> value` plus metadata about who collected it and how.
+ * Flat paths keep diffing, deltas, exception globs, fleet queries and storage simple.
+ */
+import { z } from 'zod';
+
+/** The first segment of every fact path. */
+export const CATEGORIES = [
+  'os',
+  'hardware',
+  'runtime',
+  'library',
+  'app',
+  'config',
+  'network',
+  'container',
+  'probe',
+  'host',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+export function isCategory(value: string): value is Category {
+  return (CATEGORIES as readonly string[]).includes(value);
+}
+
+/** Values are scalars or short arrays of scalars (DNS resolvers, SANs, CPU flags). */
+export const factScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+export const factValueSchema = z.union([factScalarSchema, z.array(factScalarSchema)]);
+export type FactScalar = z.infer<typeof factScalarSchema>;
+export type FactValue = z.infer<typeof factValueSchema>;
+
+/** A flat fact map: path -> value. */
+export const factMapSchema = z.record(z.string(), factValueSchema);
+export type FactMap = Record<string, FactValue>;
+
+/** How one collector did: its duration, how many facts it produced, and its error if it failed. */
+export const collectorReportSchema = z.object({
+  name: z.string(),
+  durationMs: z.number().nonnegative(),
+  facts: z.number().int().nonnegative(),
+  error: z.string().optional(),
+  timedOut: z.boolean().optional(),
+});
+export type CollectorReport = z.infer<typeof collectorReportSchema>;
+
+export const FACT_DOCUMENT_SCHEMA_VERSION = 1;
+
+/** A whole collection pass of one host. */
+export const factDocumentSchema = z.object({
+  schema: z.literal(FACT_DOCUMENT_SCHEMA_VERSION),
+  hostId: z.string().min(1),
+  environment: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  agentVersion: z.string(),
+  collectedAt: z.string(),
+  durationMs: z.number().nonnegative(),
+  facts: factMapSchema,
+  collectors: z.array(collectorReportSchema),
+  errors: z.array(z.object({ collector: z.string(), message: z.string() })),
+});
+export type FactDocument = z.infer<typeof factDocumentSchema>;
+
+/** Splits a flat map into one map per category (first path segment). */
+export function groupByCategory(facts: FactMap, categoryOf: (path: string) => string): Map<string, FactMap> {
+  const groups = new Map<string, FactMap>();
+  for (const [path, value] of Object.entries(facts)) {
+    const category = categoryOf(path);
+    let group = groups.get(category);
+    if (!group) {
+      group = {};
+      groups.set(category, group);
+    }
+    group[path] = value;
+  }
+  return groups;
+}
