@@ -1,0 +1,30 @@
+import type { FactMap, FactValue } from './facts.js';
+
+/** Code-unit order: stable across platforms and locales, unlike localeCompare. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Canonical text of one value: JSON, with -0 as 0 so equal numbers encode equally. */
+export function canonicalValue(value: FactValue): string {
+  return JSON.stringify(value, (_key, v) => (Object.is(v, -0) ? 0 : v));
+}
+
+/** True when two fact values are the same (arrays compared element by element, in order). */
+export function factValuesEqual(a: FactValue | undefined, b: FactValue | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  if (Array.isArray(a) || Array.isArray(b)) return canonicalValue(a) === canonicalValue(b);
+  return typeof a === 'number' && typeof b === 'number' && a === b;
+}
+
+/**
+ * Canonical encoding of a fact map: one line per fact, `JSON(path) TAB canonical(value)`, sorted
+ * by path in code-unit order. Independent of key insertion order.
+ */
+export function canonicalEncode(facts: FactMap, include: (path: string) => boolean = () => true): string {
+  const paths = Object.keys(facts).filter(include).sort(compareStrings);
+  let out = '';
+  for (const path of paths) out += `${JSON.stringify(path)}\t${canonicalValue(facts[path] as FactValue)}\n`;
+  return out;
+}

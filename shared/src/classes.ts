@@ -1,0 +1,92 @@
+/**
+ * Fact classes decide what is compared and fingerprinted:
+ * - `identity`: who the host is (hostname, machine id, MACs) — shown, never compared;
+ * - `volatile`: changes by itself (uptime, free memory, load, addresses) — shown, never compared;
+ * - `scale`: sizes and counts (cores, memory, disk, row counts) — compared, reported as scale, non-blocking;
+ * - `behavior`: everything else — compared; a difference is drift.
+ */
+import { z } from 'zod';
+import { compilePathGlob, type PathGlob } from './glob.js';
+
+export const FACT_CLASSES = ['identity', 'volatile', 'scale', 'behavior'] as const;
+export type FactClass = (typeof FACT_CLASSES)[number];
+export const factClassSchema = z.enum(FACT_CLASSES);
+
+/** A class rule: facts whose path matches `glob` get `class`. */
+export const classRuleSchema = z.strictObject({ glob: z.string().min(1), class: factClassSchema });
+export type ClassRule = z.infer<typeof classRuleSchema>;
+
+/** Default rules, first match wins; anything unmatched is `behavior`. Documented in docs/FACTS.md. */
+export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
+  // identity: who the host is
+  { glob: 'host.**', class: 'identity' },
+  { glob: 'network.interface.*.mac', class: 'identity' },
+  // volatile: moves by itself
+  { glob: 'os.uptime', class: 'volatile' },
+  { glob: 'os.boot**', class: 'volatile' },
+  { glob: 'hardware.memory.free', class: 'volatile' },
+  { glob: 'hardware.memory.available', class: 'volatile' },
+  { glob: 'hardware.memory.used', class: 'volatile' },
+  { glob: 'hardware.memory.cached', class: 'volatile' },
+  { glob: 'hardware.memory.buffers', class: 'volatile' },
+  { glob: 'hardware.swap.free', class: 'volatile' },
+  { glob: 'hardware.swap.used', class: 'volatile' },
+  { glob: 'hardware.load.**', class: 'volatile' },
+  { glob: 'hardware.cpu.mhz', class: 'volatile' },
+  { glob: 'hardware.cpu.speed**', class: 'volatile' },
+  { glob: 'hardware.storage.*.free', class: 'volatile' },
+  { glob: 'hardware.storage.*.used', class: 'volatile' },
+  { glob: 'network.interface.*.addresses', class: 'volatile' },
+  { glob: 'network.interface.*.address*', class: 'volatile' },
+  { glob: 'network.interface.*.stat**', class: 'volatile' },
+  { glob: '**.uptime', class: 'volatile' },
+  { glob: '**.collectedAt', class: 'volatile' },
+  // scale: sizes and counts, compared but non-blocking
+  { glob: 'hardware.cpu.cores', class: 'scale' },
+  { glob: 'hardware.cpu.physicalCores', class: 'scale' },
+  { glob: 'hardware.cpu.sockets', class: 'scale' },
+  { glob: 'hardware.cpu.threads**', class: 'scale' },
+  { glob: 'hardware.memory.total', class: 'scale' },
+  { glob: 'hardware.swap.total', class: 'scale' },
+  { glob: 'hardware.storage.*.size', class: 'scale' },
+  { glob: 'hardware.storage.*.total', class: 'scale' },
+  { glob: 'container.cgroup.cpu.**', class: 'scale' },
+  { glob: 'container.cgroup.memory.**', class: 'scale' },
+  { glob: 'config.sysctl["fs.file-max"]', class: 'scale' },
+  { glob: 'config.sysctl["fs.nr_open"]', class: 'scale' },
+  { glob: 'config.sysctl["kernel.pid_max"]', class: 'scale' },
+  { glob: 'config.sysctl["kernel.threads-max"]', class: 'scale' },
+  { glob: 'config.ulimit.nproc', class: 'scale' },
+  { glob: 'probe.**.rows', class: 'scale' },
+  { glob: 'probe.**.count', class: 'scale' },
+  { glob: 'probe.**.*_count', class: 'scale' },
+  { glob: 'probe.**.*_rows', class: 'scale' },
+  { glob: 'probe.**.size', class: 'scale' },
+];
+
+export type Classifier = (path: string) => FactClass;
+
+/**
+ * Builds a classifier: user `overrides` are tried first (first match wins), then the defaults.
+ * Results are cached per path, since the same paths are classified on every report.
+ */
+export function createClassifier(overrides: readonly ClassRule[] = [], defaults = DEFAULT_CLASS_RULES): Classifier {
+  const rules: { glob: PathGlob; class: FactClass }[] = [...overrides, ...defaults].map((rule) => ({
+    glob: compilePathGlob(rule.glob),
+    class: rule.class,
+  }));
+  const cache = new Map<string, FactClass>();
+  return (path) => {
+    let factClass = cache.get(path);
+    if (factClass === undefined) {
+      factClass = rules.find((rule) => rule.glob.matches(path))?.class ?? 'behavior';
+      cache.set(path, factClass);
+    }
+    return factClass;
+  };
+}
+
+/** Classes that are compared between hosts and environments. */
+export function isCompared(factClass: FactClass): boolean {
+  return factClass === 'behavior' || factClass === 'scale';
+}
