@@ -115,6 +115,11 @@ export const reportMessageSchema = z
     full: z.record(category, factMapSchema).optional(),
     /** Categories sent as per-path changes against the acknowledged state. */
     delta: z.record(category, factDeltaSchema).optional(),
+    /**
+     * For each category this report touches: fingerprintMap() of the agent's whole category after
+     * applying the report. The aggregator checks its own result and asks for a `resync` on mismatch.
+     */
+    fingerprints: z.record(category, fingerprint).optional(),
     /** Collector timings and errors of the pass that produced this report. */
     meta: z
       .object({
