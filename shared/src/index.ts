@@ -1,5 +1,6 @@
 export * from './canonical.js';
 export * from './classes.js';
+export * from './compare.js';
 export * from './config.js';
 export * from './diff.js';
 export * from './errors.js';
