@@ -1,0 +1,132 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { verifyAgainstBaseline, verifyAgainstExpectations } from './evaluate.js';
+import { parseExpectationFile } from './expectation.js';
+import { formatJson, formatJunit, formatMarkdown, formatText, VERIFY_JSON_SCHEMA } from './formats.js';
+
+const baseline = {
+  'os.distro.id': 'debian',
+  'config.env.LOG_LEVEL': 'info',
+  'config.env.FEATURE_X': 'on',
+  'library.dpkg.openssl': '3.0.13',
+  'hardware.cpu.cores': 16,
+  'host.hostname': 'prod-1',
+};
+const host = {
+  'os.distro.id': 'debian',
+  'config.env.LOG_LEVEL': 'debug',
+  'config.env.FEATURE_X': 'off',
+  'library.dpkg.openssl': '3.0.11 <&"\'>',
+  'hardware.cpu.cores': 2,
+  'host.hostname': 'stage-1',
+};
+const exceptions = [
+  { id: 'ex-1', path: 'config.env.LOG_LEVEL', environments: ['staging', 'production'], reason: 'verbose | logs' },
+];
+
+describe('verifyAgainstBaseline', () => {
+  const result = verifyAgainstBaseline({ id: 'stage-1', environment: 'staging' }, host, 'production', baseline, {
+    exceptions,
+  });
+
+  it('has a check per compared path with the right statuses', () => {
+    expect(result.checks.map((c) => [c.path, c.status])).toEqual([
+      ['config.env.FEATURE_X', 'drift'],
+      ['config.env.LOG_LEVEL', 'justified'],
+      ['hardware.cpu.cores', 'scale'],
+      ['library.dpkg.openssl', 'drift'],
+      ['os.distro.id', 'pass'],
+    ]);
+    expect(result.passed).toBe(false);
+    expect(result.summary).toEqual({ checked: 5, pass: 1, drift: 2, justified: 1, scale: 1, ignored: 0 });
+    expect(result.parity).toBeCloseTo(2 / 4);
+  });
+
+  it('passes when only justified and scale differences remain, unless strict', () => {
+    const h = { ...baseline, 'config.env.LOG_LEVEL': 'debug', 'hardware.cpu.cores': 2 };
+    expect(
+      verifyAgainstBaseline({ id: 'h', environment: 'staging' }, h, 'production', baseline, { exceptions }).passed,
+    ).toBe(true);
+    expect(
+      verifyAgainstBaseline({ id: 'h', environment: 'staging' }, h, 'production', baseline, {
+        exceptions,
+        strict: true,
+      }).passed,
+    ).toBe(false);
+  });
+
+  it('limits failing categories with failOn', () => {
+    expect(verifyAgainstBaseline({ id: 'h' }, host, 'production', baseline, { failOn: ['os'] }).passed).toBe(true);
+    expect(verifyAgainstBaseline({ id: 'h' }, host, 'production', baseline, { failOn: ['library'] }).passed).toBe(
+      false,
+    );
+  });
+
+  it('junit is valid XML with one testcase per compared path and a failure per drift', () => {
+    const xml = formatJunit(result);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
+    const suite = doc.testsuites.testsuite;
+    expect(Number(suite.tests)).toBe(5);
+    expect(Number(suite.failures)).toBe(2);
+    const cases = suite.testcase as { name: string; failure?: { type: string; message: string } }[];
+    expect(cases).toHaveLength(5);
+    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual(['config.env.FEATURE_X', 'library.dpkg.openssl']);
+    expect(cases.find((c) => c.name === 'library.dpkg.openssl')?.failure?.message).toContain('3.0.11 <&"\'>');
+  });
+
+  it('json has the stable schema and lists only differences', () => {
+    const json = JSON.parse(formatJson(result));
+    expect(json.schema).toBe(VERIFY_JSON_SCHEMA);
+    expect(json.passed).toBe(false);
+    expect(json.target).toEqual({ kind: 'environment', name: 'production' });
+    expect(json.differences).toHaveLength(4);
+    expect(json.differences[1]).toEqual({
+      path: 'config.env.LOG_LEVEL',
+      category: 'config',
+      status: 'justified',
+      expected: 'info',
+      actual: 'debug',
+      exception: { id: 'ex-1', reason: 'verbose | logs' },
+    });
+  });
+
+  it('text groups by category and ends with the summary; markdown escapes table cells', () => {
+    const text = formatText(result);
+    expect(text).toContain('config\n  DRIFT config.env.FEATURE_X');
+    expect(text.trim().split('\n').at(-1)).toMatch(
+      /^FAIL: .* 2 drift, 1 justified, 1 scale, 1 equal of 5 checked — parity 50.0%$/,
+    );
+    expect(formatText(result, { color: true })).toContain('\x1b[31m');
+    const md = formatMarkdown(result);
+    expect(md).toContain('| **drift** | `config.env.FEATURE_X` | `on` | `off` |');
+    expect(md).toContain('verbose \\| logs');
+  });
+});
+
+describe('verifyAgainstExpectations', () => {
+  const file = parseExpectationFile(`
+format: envparity/expectations/v1
+facts:
+  os.distro.id: debian
+  library.dpkg.openssl: /^3\\.0\\./
+  config.env.LOG_LEVEL: [info, warn]
+  config.env.MISSING: x
+  hardware.cpu.cores: 16
+  host.hostname: ignore
+`);
+
+  it('checks only listed paths; missing facts drift; scale mismatches are scale', () => {
+    const result = verifyAgainstExpectations({ id: 'h' }, host, file, 'expect.yaml');
+    expect(result.checks.map((c) => [c.path, c.status])).toEqual([
+      ['config.env.LOG_LEVEL', 'drift'],
+      ['config.env.MISSING', 'drift'],
+      ['hardware.cpu.cores', 'scale'],
+      ['library.dpkg.openssl', 'pass'],
+      ['os.distro.id', 'pass'],
+    ]);
+    expect(result.summary.ignored).toBe(1);
+    expect(result.checks[0]?.expected).toBe('one of "info", "warn"');
+    expect(result.parity).toBeCloseTo(2 / 4);
+  });
+});
