@@ -1,0 +1,138 @@
+/**
+ * Environment baselines: the dominant value of every compared path among an environment's live
+ * hosts. Hosts are grouped by content-addressed category blobs, so the cost is (distinct blobs x
+ * paths), not (hosts x paths): 10,000 hosts running a handful of images cost a handful of tallies.
+ */
+import {
+  type Classifier,
+  canonicalValue,
+  compareStrings,
+  type FactMap,
+  type FactValue,
+  fingerprintFacts,
+  isCompared,
+} from '@envparity/shared';
+
+/** One stored category of a host: its content hash and (shared, read-only) facts. */
+export interface CategoryBlob {
+  readonly hash: string;
+  readonly facts: Readonly<FactMap>;
+}
+
+/** What the drift engine needs to know of a host. */
+export interface HostSnapshot {
+  readonly id: string;
+  readonly environment: string | undefined;
+  readonly online: boolean;
+  readonly categories: ReadonlyMap<string, CategoryBlob>;
+}
+
+/** A path where two or more values (or "missing") are equally dominant. */
+export interface BaselineTie {
+  path: string;
+  /** Each candidate with its host count; `value` absent = the path is missing on those hosts. */
+  candidates: { value?: FactValue; hosts: number }[];
+}
+
+export interface Baseline {
+  environment: string;
+  /** Hosts the baseline was computed from. */
+  hosts: number;
+  /** True when no host was live and the last known state of every host was used instead. */
+  stale: boolean;
+  /** Dominant value of every compared (behavior and scale) path; tied paths are left out. */
+  facts: FactMap;
+  ties: BaselineTie[];
+  fingerprint: string;
+  /** Per path, how many hosts hold the dominant value (for "3 of 4 hosts"). */
+  support: Record<string, number>;
+}
+
+const MISSING = '\u0000missing';
+
+/** Picks the hosts a baseline is computed from: live ones, else (stale) all of them. */
+export function baselineHosts(hosts: readonly HostSnapshot[]): { hosts: readonly HostSnapshot[]; stale: boolean } {
+  const live = hosts.filter((host) => host.online);
+  return live.length > 0 ? { hosts: live, stale: false } : { hosts, stale: hosts.length > 0 };
+}
+
+export function computeBaseline(
+  environment: string,
+  allHosts: readonly HostSnapshot[],
+  classify: Classifier,
+): Baseline {
+  const { hosts, stale } = baselineHosts(allHosts);
+  const total = hosts.length;
+  // category -> blob hash -> { blob, count }
+  const blobCounts = new Map<string, Map<string, { blob: CategoryBlob; count: number }>>();
+  for (const host of hosts) {
+    for (const [category, blob] of host.categories) {
+      let byHash = blobCounts.get(category);
+      if (!byHash) {
+        byHash = new Map();
+        blobCounts.set(category, byHash);
+      }
+      const entry = byHash.get(blob.hash);
+      if (entry) entry.count++;
+      else byHash.set(blob.hash, { blob, count: 1 });
+    }
+  }
+  const facts: FactMap = {};
+  const support: Record<string, number> = {};
+  const ties: BaselineTie[] = [];
+  for (const byHash of blobCounts.values()) {
+    // path -> canonical value -> { value, hosts }
+    const tally = new Map<string, Map<string, { value: FactValue; hosts: number }>>();
+    for (const { blob, count } of byHash.values()) {
+      for (const [path, value] of Object.entries(blob.facts)) {
+        if (!isCompared(classify(path))) continue;
+        let values = tally.get(path);
+        if (!values) {
+          values = new Map();
+          tally.set(path, values);
+        }
+        const key = canonicalValue(value);
+        const entry = values.get(key);
+        if (entry) entry.hosts += count;
+        else values.set(key, { value, hosts: count });
+      }
+    }
+    for (const [path, values] of tally) {
+      let present = 0;
+      for (const entry of values.values()) present += entry.hosts;
+      const candidates: { key: string; value?: FactValue; hosts: number }[] = [...values].map(([key, entry]) => ({
+        key,
+        ...entry,
+      }));
+      if (present < total) candidates.push({ key: MISSING, hosts: total - present });
+      candidates.sort(
+        (a, b) =>
+          b.hosts - a.hosts || Number(a.key === MISSING) - Number(b.key === MISSING) || compareStrings(a.key, b.key),
+      );
+      const [top, second] = candidates;
+      if (!top) continue;
+      if (second && second.hosts === top.hosts) {
+        ties.push({
+          path,
+          candidates: candidates.filter((c) => c.hosts === top.hosts).map(({ key: _key, ...rest }) => rest),
+        });
+        continue;
+      }
+      if (top.key === MISSING) continue;
+      facts[path] = top.value as FactValue;
+      support[path] = top.hosts;
+    }
+  }
+  const ordered: FactMap = {};
+  for (const path of Object.keys(facts).sort(compareStrings)) ordered[path] = facts[path] as FactValue;
+  ties.sort((a, b) => compareStrings(a.path, b.path));
+  return {
+    environment,
+    hosts: total,
+    stale,
+    facts: ordered,
+    ties,
+    fingerprint: fingerprintFacts(ordered, classify).overall,
+    support,
+  };
+}
