@@ -39,8 +39,7 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'network.interface.*.addresses', class: 'volatile' },
   { glob: 'network.interface.*.address*', class: 'volatile' },
   { glob: 'network.interface.*.stat**', class: 'volatile' },
-  { glob: '**.uptime', class: 'volatile' },
-  { glob: '**.collectedAt', class: 'volatile' },
+  { glob: 'container.uptime', class: 'volatile' },
   // scale: sizes and counts, compared but non-blocking
   { glob: 'hardware.cpu.cores', class: 'scale' },
   { glob: 'hardware.cpu.physicalCores', class: 'scale' },
