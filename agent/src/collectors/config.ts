@@ -1,9 +1,44 @@
+/**
+ * The config collector: watched env vars, watched config files parsed to key paths, kernel
+ * parameters (sysctl) and the agent's ulimits. Timezone and locale are the os collector's
+ * (`os.timezone`, `os.locale`) and are not repeated here. Path patterns, markers and suggested
+ * classes: docs/facts-config-network-probe.md.
+ */
+import type { FactMap } from '@envparity/shared';
+import { collectEnvFacts } from './config-env.js';
+import { collectConfigFiles } from './config-files.js';
+import { collectSysctlFacts, SYSCTL_NAMES } from './config-sysctl.js';
+import { collectUlimitFacts } from './config-ulimit.js';
 import type { Collector } from './types.js';
 
-/** Placeholder until the config collector lands. */
-export const configCollector: Collector = {
-  name: 'config',
-  async collect() {
-    throw new Error('the config collector is not implemented yet');
-  },
-};
+export interface ConfigCollectorOptions {
+  /** The environment whose variables are watched. */
+  env?: NodeJS.ProcessEnv;
+  /** Root of the sysctl tree. */
+  procSys?: string;
+  sysctlNames?: readonly string[];
+  /** The limits file of the process to describe. */
+  limitsFile?: string;
+}
+
+export function createConfigCollector({
+  env = process.env,
+  procSys = '/proc/sys',
+  sysctlNames = SYSCTL_NAMES,
+  limitsFile = '/proc/self/limits',
+}: ConfigCollectorOptions = {}): Collector {
+  return {
+    name: 'config',
+    async collect({ config, secrets }) {
+      const parts = await Promise.all([
+        collectEnvFacts(env, config.watch.envVars, secrets),
+        collectConfigFiles(config.watch.files, { secrets }),
+        collectSysctlFacts(sysctlNames, procSys),
+        collectUlimitFacts(limitsFile),
+      ]);
+      return Object.assign({}, ...parts) as FactMap;
+    },
+  };
+}
+
+export const configCollector: Collector = createConfigCollector();

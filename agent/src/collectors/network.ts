@@ -1,9 +1,56 @@
+/**
+ * The network collector: interfaces (MTU, state, addresses), default gateways, resolver config,
+ * /etc/hosts, resolution of declared names, certificates of declared TLS endpoints and listening
+ * ports. Everything is read from /proc, /sys and /etc directly or through non-blocking Node APIs
+ * (no systeminformation, whose networkInterfaces() blocks the event loop). Path patterns and
+ * suggested classes: docs/facts-config-network-probe.md.
+ */
+import type { FactMap } from '@envparity/shared';
+import { collectDnsFacts, collectHostsFacts } from './network-dns.js';
+import { collectInterfaceFacts } from './network-interfaces.js';
+import { collectListenFacts } from './network-listen.js';
+import { collectResolveFacts, type LookupAll } from './network-resolve.js';
+import { collectGatewayFacts } from './network-route.js';
+import { collectTlsFacts } from './network-tls.js';
 import type { Collector } from './types.js';
 
-/** Placeholder until the network collector lands. */
-export const networkCollector: Collector = {
-  name: 'network',
-  async collect() {
-    throw new Error('the network collector is not implemented yet');
-  },
-};
+export interface NetworkCollectorOptions {
+  procNet?: string;
+  sysClassNet?: string;
+  resolvConf?: string;
+  hostsFile?: string;
+  /** The host's own name, whose /etc/hosts entries are skipped. */
+  hostname?: string;
+  /** Name lookup (default: dns.promises.lookup with `all`). */
+  lookup?: LookupAll;
+  /** Per name lookup and per TLS handshake. */
+  timeoutMs?: number;
+}
+
+export function createNetworkCollector({
+  procNet = '/proc/net',
+  sysClassNet = '/sys/class/net',
+  resolvConf = '/etc/resolv.conf',
+  hostsFile = '/etc/hosts',
+  hostname,
+  lookup,
+  timeoutMs = 5_000,
+}: NetworkCollectorOptions = {}): Collector {
+  return {
+    name: 'network',
+    async collect({ config, signal }) {
+      const parts = await Promise.all([
+        collectInterfaceFacts({ sysClassNet }),
+        collectGatewayFacts(procNet),
+        collectDnsFacts({ resolvConf }),
+        collectHostsFacts(hostname === undefined ? { hostsFile } : { hostsFile, hostname }),
+        collectResolveFacts(config.watch.resolve, { timeoutMs, signal, ...(lookup ? { lookup } : {}) }),
+        collectTlsFacts(config.watch.tls, { timeoutMs, signal }),
+        collectListenFacts(procNet),
+      ]);
+      return Object.assign({}, ...parts) as FactMap;
+    },
+  };
+}
+
+export const networkCollector: Collector = createNetworkCollector();

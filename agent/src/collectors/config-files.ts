@@ -1,0 +1,171 @@
+/**
+ * Watched config files (`watch.files`) -> `config.file[<path>].<key>...` facts.
+ *
+ * Entries are plain paths (Node 20 has no fs.glob, so no wildcards); the path segment is the
+ * configured string verbatim (relative paths are read from the agent's working directory), so the
+ * same config on two hosts yields the same paths. The format comes from the file name: `.json`,
+ * `.yaml`/`.yml`, `.ini`, `.toml`, `.env` / `.env.*` / `*.env`; any other name is parsed as JSON
+ * when its content is a JSON object or array, else only its content hash is recorded.
+ *
+ * Markers (segments starting with `#`; parsed keys starting with `#` are escaped to `##...`):
+ * - `#format`: `json` | `yaml` | `ini` | `env` | `toml` | `raw` (not parsed);
+ * - `#sha256`: hex sha256 of the content, for `raw` files only (keyed hash when the base name is secret);
+ * - `#value`: the document itself when its root is a scalar (e.g. an empty YAML file: null);
+ * - `#missing`: true when the file does not exist (no other fact for that file);
+ * - `#error`: an error code (`EACCES`, `EISDIR`...) or `not a regular file` (FIFO, device) when the file
+ *   cannot be read, or `invalid <format>` when it does not parse (it is then hashed as `raw`; parser
+ *   messages quote content, so they are not kept);
+ * - `#truncated`: number of leaves when a document has more than MAX_FACTS_PER_DOCUMENT.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { type FactMap, factPath } from '@envparity/shared';
+import { parse as parseDotenv } from 'dotenv';
+import { parse as parseIni } from 'ini';
+import { parse as parseToml } from 'smol-toml';
+import { parseAllDocuments } from 'yaml';
+import type { SecretHasher } from '../secrets.js';
+import { flattenInto, sha256Hex } from './config-flatten.js';
+
+export const CONFIG_FILE_FORMATS = ['json', 'yaml', 'ini', 'env', 'toml'] as const;
+export type ConfigFileFormat = (typeof CONFIG_FILE_FORMATS)[number];
+
+/** Files larger than this are hashed, not parsed. */
+export const MAX_PARSED_FILE_BYTES = 1024 * 1024;
+
+/** The format implied by a file name, or undefined when the name says nothing. */
+export function formatFromName(filePath: string): ConfigFileFormat | undefined {
+  const name = basename(filePath).toLowerCase();
+  if (name === '.env' || name.startsWith('.env.') || name.endsWith('.env')) return 'env';
+  switch (extname(name)) {
+    case '.json':
+      return 'json';
+    case '.yaml':
+    case '.yml':
+      return 'yaml';
+    case '.ini':
+      return 'ini';
+    case '.toml':
+      return 'toml';
+    default:
+      return undefined;
+  }
+}
+
+/** Parses config text in the given format; throws on invalid input. */
+export function parseConfigText(text: string, format: ConfigFileFormat): unknown {
+  const content = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  switch (format) {
+    case 'json':
+      return JSON.parse(content);
+    case 'yaml': {
+      // intAsBigInt keeps integers past 2^53 exact (turned into strings by the flattener).
+      const docs = parseAllDocuments(content, { merge: true, intAsBigInt: true, uniqueKeys: false });
+      for (const doc of docs) if (doc.errors.length > 0) throw new Error('invalid YAML');
+      const values = docs.map((doc) => doc.toJS({ maxAliasCount: 100 }) as unknown);
+      return values.length === 0 ? null : values.length === 1 ? values[0] : values;
+    }
+    case 'ini':
+      return parseIni(content);
+    case 'env':
+      return parseDotenv(content);
+    case 'toml':
+      return parseToml(content, { integersAsBigInt: 'asNeeded' });
+  }
+}
+
+/** JSON sniffing for files whose name gives no format: only objects and arrays count. */
+function sniffJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (!/^[[{]/.test(trimmed)) return undefined;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return undefined;
+  }
+}
+
+async function hashFileStream(filePath: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : 'EIO';
+}
+
+export interface ConfigFileOptions {
+  secrets: SecretHasher;
+}
+
+/** Facts of one watched file. Never throws: a missing or unreadable file is a fact too. */
+export async function collectConfigFile(filePath: string, { secrets }: ConfigFileOptions): Promise<FactMap> {
+  const facts: FactMap = {};
+  const at = (...segments: string[]) => factPath('config', 'file', filePath, ...segments);
+  // A file named like a secret (db_password, secrets.yaml) has every value hashed.
+  const secretFile = secrets.isSecretName(basename(filePath));
+  const recordRaw = (digest: string) => {
+    facts[at('#format')] = 'raw';
+    facts[at('#sha256')] = secretFile ? secrets.hash(`sha256:${digest}`) : digest;
+  };
+  let size: number;
+  try {
+    const info = await stat(filePath);
+    if (info.isDirectory()) {
+      facts[at('#error')] = 'EISDIR';
+      return facts;
+    }
+    // A FIFO would block the read forever and a device (/dev/zero) never ends: regular files only.
+    if (!info.isFile()) {
+      facts[at('#error')] = 'not a regular file';
+      return facts;
+    }
+    size = info.size;
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') facts[at('#missing')] = true;
+    else facts[at('#error')] = code;
+    return facts;
+  }
+  try {
+    if (size > MAX_PARSED_FILE_BYTES) {
+      recordRaw(await hashFileStream(filePath));
+      return facts;
+    }
+    const bytes = await readFile(filePath);
+    const text = bytes.toString('utf8');
+    const named = formatFromName(filePath);
+    let format: ConfigFileFormat | undefined = named;
+    let data: unknown;
+    if (named) {
+      try {
+        data = parseConfigText(text, named);
+      } catch {
+        facts[at('#error')] = `invalid ${named}`;
+        format = undefined;
+      }
+    } else {
+      data = sniffJson(text);
+      if (data !== undefined) format = 'json';
+    }
+    if (!format) {
+      recordRaw(sha256Hex(bytes));
+      return facts;
+    }
+    facts[at('#format')] = format;
+    flattenInto(facts, ['config', 'file', filePath], data, { secrets, secret: secretFile, rootScalarKey: '#value' });
+  } catch (error) {
+    facts[at('#error')] = errorCode(error);
+  }
+  return facts;
+}
+
+/** Facts of every watched file, read in parallel. */
+export async function collectConfigFiles(files: readonly string[], options: ConfigFileOptions): Promise<FactMap> {
+  const maps = await Promise.all([...new Set(files)].map((file) => collectConfigFile(file, options)));
+  return Object.assign({}, ...maps) as FactMap;
+}
