@@ -1,4 +1,61 @@
-export async function main(_argv: readonly string[]): Promise<number> {
-  process.stdout.write('envparity-aggregator: not implemented yet\n');
-  return 0;
+/**
+ * `envparity-aggregator`: flag parsing only; the work is in serve.ts. Exit codes: 0 after a clean
+ * shutdown, 1 when the server cannot start or fails, 2 for usage and config errors.
+ */
+import { ConfigError } from '@envparity/shared';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { LOG_LEVELS } from './config.js';
+import { serveUntilSignal } from './serve.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function parsePort(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new InvalidArgumentError('expected a port number 0-65535');
+  return Number(value);
+}
+
+interface ServeFlags {
+  config?: string;
+  host?: string;
+  port?: number;
+  data?: string;
+  logLevel?: (typeof LOG_LEVELS)[number];
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command('envparity-aggregator')
+    .description('envparity aggregator: agent ingest, fact store and HTTP API')
+    .exitOverride()
+    .showHelpAfterError();
+  program
+    .command('serve')
+    .description('run the aggregator: HTTP API and agent WebSocket on one port')
+    .option('--config <file>', 'config file (YAML or JSON)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on, 0 for any free port (default 7300)', parsePort)
+    .option('--data <dir>', 'data dir: database and generated secrets (default ./envparity-data)')
+    .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serveUntilSignal({
+        ...(flags.config ? { configFile: flags.config } : {}),
+        flags: { host: flags.host, port: flags.port, data: flags.data, logLevel: flags.logLevel },
+      });
+    });
+
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`envparity-aggregator: ${message}\n`);
+    return error instanceof ConfigError ? EXIT_USAGE : EXIT_FAILURE;
+  }
 }

@@ -1,0 +1,174 @@
+/**
+ * The aggregator as a library: one process, one port, HTTP API (Hono on @hono/node-server) and the
+ * agent WebSocket channel (`ws`, noServer, on the same server's `upgrade` event), over one fact
+ * store. Tests use `app.request()` on a `:memory:` store without starting anything, or `start()` on
+ * port 0 for real sockets; the CLI's `serve` is a thin wrapper around this.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ClassRule, createClassifier, MAX_FRAME_BYTES } from '@envparity/shared';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import pino, { type Logger } from 'pino';
+import {
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RATE_BURST,
+  DEFAULT_RATE_PER_SECOND,
+} from './config.js';
+import { StartupError } from './errors.js';
+import type { ApiEnv } from './http/api-auth.js';
+import { createApiAuthenticator } from './http/api-auth.js';
+import { createApp } from './http/create-app.js';
+import { AgentGateway } from './ingest/agent-gateway.js';
+import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
+import type { FactStore } from './store/fact-store.js';
+import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
+
+/** How long `stop()` lets open HTTP requests finish before cutting their connections. */
+export const DEFAULT_HTTP_CLOSE_GRACE_MS = 1000;
+
+export interface AggregatorOptions {
+  /** SQLite file; `:memory:` (the default) for tests. Ignored when `store` is given. */
+  dbPath?: string;
+  /** A ready store (e.g. another FactStore implementation); the aggregator closes it on stop. */
+  store?: FactStore;
+  host?: string;
+  /** 0 picks a free port; `start()` returns the actual one. */
+  port?: number;
+  /** Clear enroll secret; without one every enroll is refused (4011). */
+  enrollSecret?: string;
+  /** Clear bootstrap admin API token; without one only tokens from the store authenticate. */
+  adminToken?: string;
+  /** HMAC key for secret values handed to agents; a random one when absent (fine for tests only). */
+  fleetKey?: string;
+  heartbeatSeconds?: number;
+  /** Fact class overrides, tried before the default rules. */
+  classes?: readonly ClassRule[];
+  /** Promotion order of environments, upstream first (for the drift engine). */
+  promotion?: readonly string[];
+  rateLimit?: { perSecond: number; burst: number };
+  maxFrameBytes?: number;
+  /** How long a new socket may take to authenticate (hello) before it is closed. */
+  helloTimeoutMs?: number;
+  flushIntervalMs?: number;
+  logger?: Logger;
+  /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
+  announceLogger?: Logger;
+  now?: () => number;
+}
+
+export interface Aggregator {
+  readonly app: Hono<ApiEnv>;
+  readonly store: FactStore;
+  readonly gateway: AgentGateway;
+  readonly metrics: AggregatorMetrics;
+  readonly promotion: readonly string[];
+  /** Listens on host:port; resolves with the URL actually bound (port 0 picks one). */
+  start(): Promise<{ url: string; port: number }>;
+  /** Closes agent sockets (1001), stops the HTTP server, flushes and closes the store. */
+  stop(): Promise<void>;
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+export function createAggregator(options: AggregatorOptions = {}): Aggregator {
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const announce = options.announceLogger ?? logger;
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  const store =
+    options.store ??
+    openSqliteFactStore({
+      path: options.dbPath ?? ':memory:',
+      classify: createClassifier(options.classes ?? []),
+      flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
+      onListenerError: (error) =>
+        logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
+    });
+
+  let gateway: AgentGateway | undefined;
+  const metrics = createAggregatorMetrics({
+    connectedAgents: () => gateway?.connectedCount() ?? 0,
+    hosts: () => store.listHosts().length,
+    storeBytes: () => store.sizeBytes(),
+  });
+  gateway = new AgentGateway({
+    store,
+    metrics,
+    logger,
+    enrollSecret: options.enrollSecret,
+    fleetKey: options.fleetKey ?? randomBytes(32).toString('base64url'),
+    heartbeatSeconds,
+    rateLimit: options.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
+    maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+    ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const agents = gateway;
+  const app = createApp({
+    store,
+    presence: agents,
+    metrics,
+    authenticator: createApiAuthenticator({ store, adminToken: options.adminToken }),
+    logger,
+  });
+
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function start(): Promise<{ url: string; port: number }> {
+    if (server) throw new StartupError('the aggregator is already started');
+    const listening = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+    server = listening;
+    agents.attach(listening);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => {
+        listening.off('listening', onListening);
+        reject(new StartupError(`cannot listen on ${host}:${port}: ${error.message}`, { cause: error }));
+      };
+      const onListening = () => {
+        listening.off('error', onError);
+        resolve();
+      };
+      listening.once('error', onError);
+      listening.once('listening', onListening);
+    });
+    const actualPort = (listening.address() as AddressInfo).port;
+    const url = formatUrl(host, actualPort);
+    announce.info({ url, port: actualPort, agentUrl: `${url.replace(/^http/, 'ws')}/api/v1/agent` }, 'listening');
+    return { url, port: actualPort };
+  }
+
+  async function stopOnce(): Promise<void> {
+    await agents.close();
+    if (server?.listening) {
+      const closed = new Promise<void>((resolve) => server?.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server?.closeAllConnections(), DEFAULT_HTTP_CLOSE_GRACE_MS);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+    }
+    await store.close();
+    logger.info('stopped');
+  }
+
+  return {
+    app,
+    store,
+    gateway: agents,
+    metrics,
+    promotion: options.promotion ?? [],
+    start,
+    stop() {
+      stopping ??= stopOnce();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The aggregator config file (YAML or JSON) and how it merges with flags. Unknown keys and bad
+ * values are rejected with a message naming the key, so a typo never silently changes behavior.
+ */
+import { readFile } from 'node:fs/promises';
+import { ConfigError, classRuleSchema, compilePathGlob, formatIssues } from '@envparity/shared';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 7300;
+/** Relative to the working directory: a first run needs no root and no setup. */
+export const DEFAULT_DATA_DIR = 'envparity-data';
+export const DEFAULT_LOG_LEVEL = 'info';
+/** How often the aggregator pings agents, and the heartbeat interval it asks agents for. */
+export const DEFAULT_HEARTBEAT_SECONDS = 30;
+/** Messages per second each agent socket may send on average... */
+export const DEFAULT_RATE_PER_SECOND = 50;
+/** ...and in one burst (a reconnecting agent replays its spool at once). */
+export const DEFAULT_RATE_BURST = 200;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const environmentName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
+
+const classOverrideSchema = classRuleSchema.superRefine((rule, ctx) => {
+  try {
+    compilePathGlob(rule.glob);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['glob'], message: (error as Error).message });
+  }
+});
+
+export const webhookConfigSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  /** Key of the HMAC signature header; kept in the config file only, never in the database. */
+  secret: z.string().min(1).optional(),
+  events: z.array(z.string().min(1)).optional(),
+});
+
+export const aggregatorConfigSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65_535).optional(),
+  data: z.string().min(1).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
+  heartbeatSeconds: z.number().positive().max(3600).optional(),
+  /** Promotion order, upstream first (e.g. dev, staging, production); used by the drift engine. */
+  promotion: z
+    .array(environmentName)
+    .refine((names) => new Set(names).size === names.length, 'environment names must be unique')
+    .optional(),
+  /** Class overrides, tried before the default rules (first match wins). */
+  classes: z.array(classOverrideSchema).optional(),
+  webhooks: z.array(webhookConfigSchema).optional(),
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().max(100_000),
+      burst: z.number().int().min(1).max(1_000_000),
+    })
+    .optional(),
+});
+export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+/** The effective settings: file values, then flags on top, then defaults. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  data: string;
+  logLevel: LogLevel;
+  heartbeatSeconds: number;
+  promotion: string[];
+  classes: z.infer<typeof classRuleSchema>[];
+  webhooks: WebhookConfig[];
+  rateLimit: { perSecond: number; burst: number };
+}
+
+function firstKey(error: z.ZodError): string | undefined {
+  const issue = error.issues[0];
+  if (!issue) return undefined;
+  const base = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return [base, issue.keys[0]].filter(Boolean).join('.');
+  return base || undefined;
+}
+
+/** Validates an already-parsed config object; ConfigError names the first offending key. */
+export function validateAggregatorConfig(input: unknown, source = 'config'): AggregatorConfigFile {
+  if (input !== null && input !== undefined && (typeof input !== 'object' || Array.isArray(input))) {
+    throw new ConfigError(`${source}: the top level must be a mapping of keys`);
+  }
+  const result = aggregatorConfigSchema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(`${source}: ${formatIssues(result.error)}`, firstKey(result.error));
+  return result.data;
+}
+
+/** Parses config text (YAML 1.2, which also reads JSON) and validates it. */
+export function parseAggregatorConfig(text: string, source = 'config'): AggregatorConfigFile {
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (cause) {
+    const detail = cause instanceof YAMLParseError ? cause.message.split('\n')[0] : String(cause);
+    throw new ConfigError(`${source}: not valid YAML or JSON: ${detail}`, undefined, { cause });
+  }
+  return validateAggregatorConfig(parsed, source);
+}
+
+/** Reads and validates a config file. */
+export async function loadAggregatorConfig(file: string): Promise<AggregatorConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`${file}: cannot read: ${(cause as Error).message}`, undefined, { cause });
+  }
+  return parseAggregatorConfig(text, file);
+}
+
+/** Flags (already validated by the CLI) override the file; anything unset takes its default. */
+export function resolveServeConfig(
+  file: AggregatorConfigFile = {},
+  flags: Partial<AggregatorConfigFile> = {},
+): ServeConfig {
+  const merged = validateAggregatorConfig({ ...file, ...stripUndefined(flags) }, 'flags');
+  return {
+    host: merged.host ?? DEFAULT_HOST,
+    port: merged.port ?? DEFAULT_PORT,
+    data: merged.data ?? DEFAULT_DATA_DIR,
+    logLevel: merged.logLevel ?? DEFAULT_LOG_LEVEL,
+    heartbeatSeconds: merged.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
+    promotion: merged.promotion ?? [],
+    classes: merged.classes ?? [],
+    webhooks: merged.webhooks ?? [],
+    rateLimit: merged.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

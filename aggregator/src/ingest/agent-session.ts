@@ -1,0 +1,401 @@
+/**
+ * One agent WebSocket: the protocol state machine of docs/PROTOCOL.md (enroll -> hello -> reports and
+ * heartbeats). Every bad frame closes only this socket, with its close code and a short reason, and
+ * is counted; nothing a frame contains can reach the store before it has been fully validated.
+ *
+ * Messages are handled strictly in arrival order (a promise chain), but a report does not hold the
+ * chain until it is committed: reports of one socket are pipelined and acknowledged in order.
+ */
+import {
+  type AgentMessage,
+  CLOSE_CODES,
+  type CloseCodeName,
+  decodeAgentMessage,
+  type EnrollMessage,
+  encodeMessage,
+  type HelloMessage,
+  ProtocolError,
+  type ReportMessage,
+  type ServerMessage,
+} from '@envparity/shared';
+import type { Logger } from 'pino';
+import WebSocket from 'ws';
+import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
+import { REJECTED_FRAME_TYPE } from '../metrics/aggregator-metrics.js';
+import type { FactStore } from '../store/fact-store.js';
+import { findReportPathProblem } from '../store/report-paths.js';
+import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
+import { categoriesNeeded } from './categories-needed.js';
+import { REJECT_REASON_BY_CODE, truncateCloseReason } from './close-reason.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** After sending a close frame, how long the peer has to answer before the socket is destroyed. */
+export const CLOSE_GRACE_MS = 2000;
+/** A socket must authenticate (hello) within this time, so idle anonymous sockets cannot pile up. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 30_000;
+/**
+ * Reports of one socket waiting for their commit before the socket stops being read (TCP
+ * backpressure): bounds the memory one agent can pin with large frames, whatever the rate limit.
+ */
+export const MAX_INFLIGHT_REPORTS = 32;
+
+/** What a session needs from the aggregator around it. */
+export interface SessionContext {
+  readonly store: FactStore;
+  readonly metrics: AggregatorMetrics;
+  readonly logger: Logger;
+  /** sha256 of the enroll secret; undefined disables enrollment (every enroll gets 4011). */
+  readonly enrollSecretHash: string | undefined;
+  readonly fleetKey: string;
+  readonly heartbeatSeconds: number;
+  readonly maxFrameBytes: number;
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  readonly helloTimeoutMs: number;
+  now(): number;
+  /** Makes `session` the live connection of its host (closing an older one with 4040). */
+  bind(session: AgentSession): void;
+  /** Forgets `session` (it closed). */
+  unbind(session: AgentSession): void;
+  /** The host re-enrolled through `session`: a live socket still using the revoked token must go. */
+  reenrolled(hostId: string, session: AgentSession): void;
+}
+
+export type SessionState = 'new' | 'enrolled' | 'ready';
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class AgentSession {
+  state: SessionState = 'new';
+  /** Set by enroll or hello; the host this socket speaks for. */
+  hostId: string | undefined;
+  /** False once a ping went out unanswered: the next sweep terminates the socket. */
+  alive = true;
+  private closing = false;
+  private lastReportSeq: number | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly bucket: TokenBucket;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private inflight = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    /** Remote address, for logs. */
+    readonly remote: string,
+    private readonly ctx: SessionContext,
+  ) {
+    this.bucket = new TokenBucket(ctx.rateLimit.perSecond, ctx.rateLimit.burst);
+    this.helloTimer = setTimeout(
+      () => this.close('unexpectedMessage', `no hello within ${Math.round(ctx.helloTimeoutMs / 1000)} s`),
+      ctx.helloTimeoutMs,
+    );
+    this.helloTimer.unref();
+    ws.on('message', (data, isBinary) => {
+      // A bug in handling one frame must cost this socket, never the process.
+      try {
+        this.onFrame(data, isBinary);
+      } catch (error) {
+        this.fail(error);
+      }
+    });
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+    ws.on('error', (error) => this.onSocketError(error));
+    ws.on('close', (code) => this.onClosed(code));
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  private get log(): Logger {
+    return this.ctx.logger;
+  }
+
+  // --- frames ----------------------------------------------------------------------------------
+
+  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    this.alive = true;
+    const bytes = toBuffer(data);
+    const receivedAt = this.ctx.now();
+    const receivedMono = performance.now();
+    const { metrics } = this.ctx;
+    if (!this.bucket.take(receivedMono)) {
+      this.countRejectedFrame(bytes.length);
+      this.close(
+        'rateLimited',
+        `rate limited: over ${this.ctx.rateLimit.perSecond} messages/s (burst ${this.ctx.rateLimit.burst})`,
+      );
+      return;
+    }
+    if (!isBinary) {
+      this.countRejectedFrame(bytes.length);
+      this.close('malformed', 'text frame: messages are binary msgpack frames');
+      return;
+    }
+    let message: AgentMessage;
+    try {
+      message = decodeAgentMessage(bytes, this.ctx.maxFrameBytes);
+    } catch (error) {
+      this.countRejectedFrame(bytes.length);
+      if (error instanceof ProtocolError) this.closeWith(error.closeCode, error.message);
+      else this.fail(error);
+      return;
+    }
+    metrics.messages.inc({ type: message.type });
+    metrics.bytes.inc({ type: message.type }, bytes.length);
+    // Checks that need no state happen now, in frame order, before anything queued runs.
+    if (message.type === 'report' && !this.acceptReportFrame(message)) return;
+    this.chain = this.chain
+      .then(() => (this.closing ? undefined : this.handle(message, receivedAt, receivedMono)))
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private countRejectedFrame(size: number): void {
+    this.ctx.metrics.messages.inc({ type: REJECTED_FRAME_TYPE });
+    this.ctx.metrics.bytes.inc({ type: REJECTED_FRAME_TYPE }, size);
+  }
+
+  /** Per-socket seq order and path validity of a report; false (and closed) when it fails. */
+  private acceptReportFrame(report: ReportMessage): boolean {
+    if (this.lastReportSeq !== undefined && report.seq <= this.lastReportSeq) {
+      this.close('outOfOrder', `out of order: report seq ${report.seq} after ${this.lastReportSeq}`);
+      return false;
+    }
+    const problem = findReportPathProblem(report);
+    if (problem) {
+      this.close('schemaViolation', `report: ${problem}`);
+      return false;
+    }
+    this.lastReportSeq = report.seq;
+    return true;
+  }
+
+  private async handle(message: AgentMessage, receivedAt: number, receivedMono: number): Promise<void> {
+    switch (message.type) {
+      case 'enroll':
+        return this.onEnroll(message, receivedAt);
+      case 'hello':
+        return this.onHello(message, receivedAt);
+      case 'report':
+        return this.onReport(message, receivedAt, receivedMono);
+      case 'heartbeat':
+        return this.onHeartbeat(receivedAt);
+    }
+  }
+
+  // --- messages --------------------------------------------------------------------------------
+
+  private async onEnroll(message: EnrollMessage, at: number): Promise<void> {
+    if (this.state !== 'new') {
+      this.close(
+        'unexpectedMessage',
+        `unexpected enroll: this socket already did ${this.state === 'ready' ? 'hello' : 'enroll'}`,
+      );
+      return;
+    }
+    const secretHash = this.ctx.enrollSecretHash;
+    if (secretHash === undefined || !tokenMatches(message.enrollSecret, secretHash)) {
+      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'enroll refused: wrong enroll secret');
+      this.close('enrollRefused', 'enroll refused');
+      return;
+    }
+    const token = generateToken();
+    const { reenrolled } = await this.ctx.store.enrollHost({
+      hostId: message.hostId,
+      tokenHash: hashToken(token),
+      environment: message.environment ?? null,
+      labels: message.labels,
+      agentVersion: message.agentVersion,
+      at,
+    });
+    this.log.info(
+      { hostId: message.hostId, environment: message.environment, reenrolled, remote: this.remote },
+      'agent enrolled',
+    );
+    if (reenrolled) this.ctx.reenrolled(message.hostId, this);
+    if (this.closing) return;
+    this.state = 'enrolled';
+    this.hostId = message.hostId;
+    this.send({ type: 'enrolled', hostId: message.hostId, token, fleetKey: this.ctx.fleetKey });
+  }
+
+  private async onHello(message: HelloMessage, at: number): Promise<void> {
+    if (this.state === 'ready') {
+      this.close('unexpectedMessage', 'unexpected hello: this socket already did hello');
+      return;
+    }
+    const { store } = this.ctx;
+    const owner = store.findHostByTokenHash(hashToken(message.token));
+    if (owner === undefined) {
+      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'hello refused: unknown or revoked token');
+      this.close('unauthorized', 'unauthorized: unknown or revoked token');
+      return;
+    }
+    if (owner !== message.hostId || (this.hostId !== undefined && this.hostId !== owner)) {
+      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'hello refused: token of another host');
+      this.close('hostMismatch', 'host mismatch: the token belongs to another host id');
+      return;
+    }
+    await store.updateHostInfo(owner, {
+      environment: message.environment ?? null,
+      labels: message.labels,
+      agentVersion: message.agentVersion,
+    });
+    if (this.closing) return;
+    clearTimeout(this.helloTimer);
+    this.hostId = owner;
+    this.state = 'ready';
+    this.ctx.bind(this);
+    store.touchHost(owner, at);
+    const host = store.getHost(owner);
+    const need = host ? categoriesNeeded(host.categories, message.fingerprints) : [];
+    this.log.info(
+      {
+        hostId: owner,
+        environment: message.environment,
+        agentVersion: message.agentVersion,
+        lastAckedSeq: message.lastAckedSeq,
+        lastSeq: host?.lastSeq ?? 0,
+        need,
+        remote: this.remote,
+      },
+      'agent connected',
+    );
+    this.send({ type: 'welcome', lastSeq: host?.lastSeq ?? 0, need, heartbeatSeconds: this.ctx.heartbeatSeconds });
+  }
+
+  private async onReport(report: ReportMessage, receivedAt: number, receivedMono: number): Promise<void> {
+    if (this.state !== 'ready' || this.hostId === undefined) {
+      this.close('unexpectedMessage', 'unexpected report before hello');
+      return;
+    }
+    const hostId = this.hostId;
+    if (++this.inflight === MAX_INFLIGHT_REPORTS) this.ws.pause();
+    // Not awaited: the chain moves on, acks go out in commit order as the batches land.
+    this.ctx.store
+      .ingestReport({ hostId, report, receivedAt })
+      .finally(() => {
+        if (this.inflight-- === MAX_INFLIGHT_REPORTS) this.ws.resume();
+      })
+      .then((result) => {
+        this.ctx.metrics.ingestLatency.observe((performance.now() - receivedMono) / 1000);
+        this.log.debug(
+          { hostId, seq: result.seq, applied: result.applied, changes: result.changes, resync: result.resync },
+          'report stored',
+        );
+        this.send({ type: 'ack', seq: result.seq });
+        if (result.resync.length > 0) {
+          this.log.info(
+            { hostId, seq: result.seq, categories: result.resync },
+            'fingerprint mismatch: asking for resync',
+          );
+          this.send({
+            type: 'resync',
+            reason: 'fingerprint mismatch: the stored category differs from the agent fingerprint',
+            categories: result.resync,
+          });
+        }
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  private async onHeartbeat(at: number): Promise<void> {
+    if (this.state !== 'ready' || this.hostId === undefined) {
+      this.close('unexpectedMessage', 'unexpected heartbeat before hello');
+      return;
+    }
+    this.ctx.store.touchHost(this.hostId, at);
+  }
+
+  // --- sending and closing ---------------------------------------------------------------------
+
+  /** Sends a message if the socket is still open (acks of a replaced socket are simply dropped). */
+  send(message: ServerMessage): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(encodeMessage(message), { binary: true });
+  }
+
+  /** Closes with a named code from CLOSE_CODES, counting the reason in metrics. */
+  close(name: CloseCodeName, reason: string): void {
+    this.closeWith(CLOSE_CODES[name], reason);
+  }
+
+  closeWith(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    const label = REJECT_REASON_BY_CODE[code];
+    if (label) this.ctx.metrics.rejected.inc({ reason: label });
+    const text = truncateCloseReason(reason);
+    this.log.info({ hostId: this.hostId, remote: this.remote, code, reason: text }, 'closing agent socket');
+    this.ws.close(code, text);
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Closes on a server-side failure (the store could not commit): the agent reconnects and replays. */
+  private fail(error: unknown): void {
+    if (this.closing) return;
+    this.log.error(
+      {
+        hostId: this.hostId,
+        err: {
+          name: (error as Error)?.name,
+          code: (error as { code?: unknown })?.code,
+          message: (error as Error)?.message,
+        },
+      },
+      'agent message failed',
+    );
+    this.close('internalError', 'internal error: the report was not stored, reconnect and replay');
+  }
+
+  /** Heartbeat sweep: terminates a socket that did not answer the previous ping, else pings it. */
+  sweep(): void {
+    if (this.closing) return;
+    if (!this.alive) {
+      this.closing = true;
+      this.ctx.metrics.rejected.inc({ reason: 'heartbeat_timeout' });
+      this.log.info({ hostId: this.hostId, remote: this.remote }, 'agent missed a heartbeat: terminating');
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
+
+  /** Closes for shutdown (1001); not counted as a rejection. */
+  shutdown(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.ws.close(CLOSE_CODES.goingAway, 'aggregator shutting down');
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  private onSocketError(error: Error & { code?: string }): void {
+    if (this.closing) return;
+    // `ws` reports protocol errors (frame over maxPayload, bad opcode...) here and closes by itself.
+    this.closing = true;
+    const reason = error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'too_big' : 'ws_error';
+    if (reason === 'too_big') this.countRejectedFrame(0);
+    this.ctx.metrics.rejected.inc({ reason });
+    this.log.info(
+      { hostId: this.hostId, remote: this.remote, code: error.code, reason: error.message },
+      'agent socket error',
+    );
+  }
+
+  private onClosed(code: number): void {
+    this.closing = true;
+    clearTimeout(this.helloTimer);
+    this.ctx.unbind(this);
+    if (this.hostId !== undefined && this.state === 'ready') this.ctx.store.touchHost(this.hostId, this.ctx.now());
+    const fields = { hostId: this.hostId, remote: this.remote, code };
+    if (this.state === 'ready') this.log.info(fields, 'agent disconnected');
+    else this.log.debug(fields, 'agent socket closed');
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Logs: pino JSON lines on stdout. Tokens, secrets and fact values are never passed to the logger;
+ * the redaction list is a second line of defense against a future mistake, not the mechanism.
+ */
+import pino, { type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+export const REDACTED_LOG_KEYS = [
+  'token',
+  'enrollSecret',
+  'fleetKey',
+  'adminToken',
+  'secret',
+  'authorization',
+  'facts',
+  'value',
+  '*.token',
+  '*.enrollSecret',
+  '*.fleetKey',
+  '*.secret',
+  '*.authorization',
+  '*.facts',
+  '*.value',
+] as const;
+
+export function createLogger(
+  level: LogLevel = 'info',
+  destination: pino.DestinationStream = pino.destination(1),
+): Logger {
+  return pino({ level, redact: { paths: [...REDACTED_LOG_KEYS], censor: '[redacted]' } }, destination);
+}
+
+/**
+ * A logger for the few startup lines operators and scripts rely on (where the generated secrets are,
+ * the URL listened on): printed at `info` whatever the configured level.
+ */
+export function announcer(logger: Logger): Logger {
+  return logger.child({}, { level: 'info' });
+}

@@ -1,0 +1,2 @@
+export * from './aggregator-metrics.js';
+export * from './registry.js';

@@ -1,0 +1,94 @@
+/**
+ * `envparity-aggregator serve`: config file + flags -> data dir, bootstrap secrets, SQLite store,
+ * listening server; then runs until SIGINT/SIGTERM and shuts down cleanly (sockets closed with 1001,
+ * buffered reports committed, database closed).
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { type Aggregator, createAggregator } from './aggregator.js';
+import { ensureDataDir, resolveBootstrapSecrets } from './bootstrap-secrets.js';
+import { type AggregatorConfigFile, loadAggregatorConfig, resolveServeConfig, type ServeConfig } from './config.js';
+import { StartupError } from './errors.js';
+import { announcer, createLogger } from './logger.js';
+
+/** The database file inside the data dir. */
+export const DB_FILE = 'envparity.db';
+
+export interface ServeOptions {
+  configFile?: string;
+  /** Flag values; they override the config file. */
+  flags?: Partial<AggregatorConfigFile>;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface RunningAggregator {
+  aggregator: Aggregator;
+  config: ServeConfig;
+  url: string;
+  port: number;
+  logger: Logger;
+}
+
+/** Resolves the config, prepares the data dir and secrets, and starts listening. */
+export async function startAggregator({
+  configFile,
+  flags = {},
+  env = process.env,
+  logger,
+}: ServeOptions = {}): Promise<RunningAggregator> {
+  const file = configFile ? await loadAggregatorConfig(configFile) : {};
+  const config = resolveServeConfig(file, flags);
+  const log = logger ?? createLogger(config.logLevel);
+  const announce = announcer(log);
+  try {
+    await ensureDataDir(config.data);
+  } catch (cause) {
+    throw new StartupError(`cannot create the data dir ${config.data}: ${(cause as Error).message}`, { cause });
+  }
+  const secrets = await resolveBootstrapSecrets(config.data, { env, logger: announce });
+  const aggregator = createAggregator({
+    dbPath: join(config.data, DB_FILE),
+    host: config.host,
+    port: config.port,
+    enrollSecret: secrets.enrollSecret.value,
+    adminToken: secrets.adminToken.value,
+    fleetKey: secrets.fleetKey.value,
+    heartbeatSeconds: config.heartbeatSeconds,
+    classes: config.classes,
+    promotion: config.promotion,
+    rateLimit: config.rateLimit,
+    logger: log,
+    announceLogger: announce,
+  });
+  try {
+    const { url, port } = await aggregator.start();
+    return { aggregator, config, url, port, logger: log };
+  } catch (error) {
+    await aggregator.stop();
+    throw error;
+  }
+}
+
+/** Resolves when SIGINT or SIGTERM arrives (and stops listening for them). */
+export function waitForShutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+/** Runs the aggregator until a shutdown signal; resolves with the exit code (0 after a clean stop). */
+export async function serveUntilSignal(options: ServeOptions = {}): Promise<number> {
+  const running = await startAggregator(options);
+  const signal = await waitForShutdownSignal();
+  running.logger.info({ signal }, 'shutting down');
+  await running.aggregator.stop();
+  running.logger.flush();
+  return 0;
+}

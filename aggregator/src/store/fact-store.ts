@@ -1,0 +1,157 @@
+/**
+ * The fact store behind the aggregator: hosts, their current facts per category, the per-path change
+ * history and API tokens. It is an interface so the drift engine and the API do not depend on
+ * SQLite: a shared PostgreSQL store behind several aggregators is a later implementation of it.
+ *
+ * Contract for every implementation:
+ * - current state (hosts, category blobs, facts) is served from memory, synchronously, so the drift
+ *   engine can read every host's facts at once without I/O;
+ * - writes and history reads are asynchronous; `ingestReport` resolves only once the report and its
+ *   changes are durable (committed), which is when the agent may be acknowledged.
+ */
+import type { FactMap, FactValue, ReportMessage } from '@envparity/shared';
+
+/** One host as the store holds it. Read-only view: the store owns and replaces these objects. */
+export interface HostView {
+  readonly id: string;
+  readonly environment: string | null;
+  readonly labels: Readonly<Record<string, string>>;
+  /** When the current agent token was issued (ms since epoch). */
+  readonly enrolledAt: number;
+  /** Highest report seq stored for this host (0 before the first report of this enrollment). */
+  readonly lastSeq: number;
+  /** Last time the host was heard from (ms since epoch), or null. */
+  readonly lastSeen: number | null;
+  readonly agentVersion: string | null;
+  /** Overall behavior fingerprint (`fingerprintFacts().overall`), null before any facts. */
+  readonly fingerprint: string | null;
+  /** Behavior fingerprint per category (`fingerprintFacts().categories`). */
+  readonly fingerprints: Readonly<Record<string, string>>;
+  /**
+   * Category -> blob hash, where the hash is `fingerprintMap()` of the whole category: exactly what
+   * agents send in `hello.fingerprints` and `report.fingerprints`. Empty categories are absent.
+   */
+  readonly categories: ReadonlyMap<string, string>;
+  /** `meta` of the last applied report (collector timings and errors), if any. */
+  readonly meta: unknown;
+}
+
+export interface EnrollInput {
+  hostId: string;
+  /** sha256 of the new agent token (see token-hash.ts); the clear token is never stored. */
+  tokenHash: string;
+  environment: string | null;
+  labels: Record<string, string>;
+  agentVersion: string | null;
+  at: number;
+}
+
+export interface EnrollResult {
+  /** True when the host existed: its old token is revoked and its seq numbering restarts. */
+  reenrolled: boolean;
+}
+
+export interface HostInfo {
+  environment: string | null;
+  labels: Record<string, string>;
+  agentVersion: string | null;
+}
+
+export interface IngestInput {
+  hostId: string;
+  report: ReportMessage;
+  /** When the frame arrived (ms since epoch): becomes the host's last-seen time. */
+  receivedAt: number;
+}
+
+export interface IngestResult {
+  seq: number;
+  /** False when `seq <=` the stored last seq: a replay, acknowledged but not applied again. */
+  applied: boolean;
+  /** The host's last seq after this report. */
+  lastSeq: number;
+  /** Categories whose stored fingerprint differs from `report.fingerprints` after applying. */
+  resync: string[];
+  /** Number of per-path changes recorded. */
+  changes: number;
+}
+
+/** One recorded change of one fact path. `from` is absent when added, `to` when removed. */
+export interface FactChange {
+  hostId: string;
+  seq: number;
+  /** When the agent observed the change (report.observedAt), ms since epoch. */
+  at: number;
+  path: string;
+  from?: FactValue;
+  to?: FactValue;
+}
+
+export interface ChangeQuery {
+  /** Only changes observed at or after this time (ms since epoch). */
+  since?: number;
+  limit: number;
+}
+
+export const API_TOKEN_SCOPES = ['read', 'admin'] as const;
+export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
+
+export interface ApiTokenRecord {
+  id: string;
+  name: string;
+  scope: ApiTokenScope;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** Events emitted after a commit (never for uncommitted state). */
+export type StoreEvent =
+  | { type: 'host-enrolled'; hostId: string; reenrolled: boolean; at: number }
+  | {
+      type: 'facts-changed';
+      hostId: string;
+      seq: number;
+      observedAt: number;
+      categories: string[];
+      changes: FactChange[];
+    };
+
+export type StoreListener = (event: StoreEvent) => void;
+
+export interface FactStore {
+  /** Creates a host or re-enrolls it (new token, old token revoked, seq numbering restarts). */
+  enrollHost(input: EnrollInput): Promise<EnrollResult>;
+  /** The host id a token (by sha256) belongs to, if the token is current. */
+  findHostByTokenHash(tokenHash: string): string | undefined;
+  /** Environment, labels and agent version as the agent declared them in `hello`. */
+  updateHostInfo(hostId: string, info: HostInfo): Promise<void>;
+  /** Applies a report (idempotent by host and seq); resolves after the commit. */
+  ingestReport(input: IngestInput): Promise<IngestResult>;
+  /** Marks a host as heard from; coalesced, written with the next batch. */
+  touchHost(hostId: string, at: number): void;
+
+  getHost(hostId: string): HostView | undefined;
+  listHosts(): HostView[];
+  /** Facts of one category blob, shared between every host holding the same category content. */
+  getBlob(hash: string): Readonly<FactMap> | undefined;
+  /** All facts of a host, every category merged. */
+  getHostFacts(hostId: string): FactMap | undefined;
+  /** Recorded changes of one host, oldest first. */
+  listChanges(hostId: string, query: ChangeQuery): Promise<FactChange[]>;
+
+  createApiToken(input: { name: string; scope: ApiTokenScope; tokenHash: string; at: number }): Promise<ApiTokenRecord>;
+  findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  revokeApiToken(id: string, at: number): Promise<boolean>;
+
+  /** Called after every commit that changed something; returns the unsubscribe function. */
+  subscribe(listener: StoreListener): () => void;
+  /** Bytes the store takes on disk (database and write-ahead log). */
+  sizeBytes(): number;
+  /** `ok`, or the first problems the database's own consistency check found. */
+  integrityCheck(): Promise<string>;
+  /** Commits everything buffered now. */
+  flush(): Promise<void>;
+  /** Flushes and closes; later writes fail with StoreError STORE_CLOSED. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,49 @@
+/**
+ * Every path of a report must be a valid fact path of the category it is filed under. Checked before
+ * anything is stored, so a confused or hostile agent cannot file `library.*` facts under `os`, or
+ * send paths that the classifier, the diff or a JSON object could not handle.
+ */
+import { parsePath, type ReportMessage } from '@envparity/shared';
+
+// Fast path: a path made only of bare segments (the vast majority) needs no full parse.
+const BARE_PATH = /^[A-Za-z0-9_\-+:@/~%,=]+(?:\.[A-Za-z0-9_\-+:@/~%,=]+)*$/;
+
+/** The category of a valid path, or undefined when the path does not follow the path syntax. */
+function categoryOfValidPath(path: string): string | undefined {
+  if (BARE_PATH.test(path)) {
+    const dot = path.indexOf('.');
+    return dot === -1 ? path : path.slice(0, dot);
+  }
+  try {
+    return parsePath(path)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short description of the first bad path in a report (naming its field), or undefined when all are fine. */
+export function findReportPathProblem(report: Pick<ReportMessage, 'full' | 'delta'>): string | undefined {
+  const check = (field: string, category: string, path: string): string | undefined => {
+    const actual = categoryOfValidPath(path);
+    if (actual === undefined) return `${field}: not a valid fact path`;
+    if (actual !== category) return `${field}: path of category ${JSON.stringify(actual.slice(0, 32))}`;
+    return undefined;
+  };
+  for (const [category, facts] of Object.entries(report.full ?? {})) {
+    for (const path of Object.keys(facts)) {
+      const problem = check(`full.${category}`, category, path);
+      if (problem) return problem;
+    }
+  }
+  for (const [category, delta] of Object.entries(report.delta ?? {})) {
+    for (const path of Object.keys(delta.set)) {
+      const problem = check(`delta.${category}.set`, category, path);
+      if (problem) return problem;
+    }
+    for (const path of delta.unset) {
+      const problem = check(`delta.${category}.unset`, category, path);
+      if (problem) return problem;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,345 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FactMap, fingerprintMap, type ReportMessage } from '@envparity/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashToken } from '../token-hash.js';
+import type { StoreEvent } from './fact-store.js';
+import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+const OS: FactMap = { 'os.distro.id': 'debian', 'os.release': '12', 'os.uptime': 100 };
+const LIBRARY: FactMap = { 'library.dpkg.openssl': '3.0.11', 'library.dpkg.libc6': '2.36' };
+
+const stores: SqliteFactStore[] = [];
+const dirs: string[] = [];
+
+function open(path = ':memory:'): SqliteFactStore {
+  const store = openSqliteFactStore({ path, flushIntervalMs: 1 });
+  stores.push(store);
+  return store;
+}
+
+function tempDb(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'envparity-store-'));
+  dirs.push(dir);
+  return join(dir, 'envparity.db');
+}
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function enroll(store: SqliteFactStore, hostId: string, environment = 'staging', token = `token-${hostId}`) {
+  return store.enrollHost({
+    hostId,
+    tokenHash: hashToken(token),
+    environment,
+    labels: { service: 'api' },
+    agentVersion: '0.1.0',
+    at: T0,
+  });
+}
+
+function report(seq: number, observedAt: number, body: Partial<ReportMessage>): ReportMessage {
+  return { type: 'report', seq, observedAt, ...body };
+}
+
+function blobCount(store: SqliteFactStore): number {
+  return (store.db.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
+}
+
+describe('SqliteFactStore', () => {
+  it('enrolls hosts and finds them by token hash', async () => {
+    const store = open();
+    expect(await enroll(store, 'web-1')).toEqual({ reenrolled: false });
+    expect(store.findHostByTokenHash(hashToken('token-web-1'))).toBe('web-1');
+    expect(store.findHostByTokenHash(hashToken('nope'))).toBeUndefined();
+    const host = store.getHost('web-1');
+    expect(host).toMatchObject({ id: 'web-1', environment: 'staging', labels: { service: 'api' }, lastSeq: 0 });
+    expect(host?.fingerprint).toBeNull();
+    // Only the hash is stored.
+    const row = store.db.prepare('SELECT token_hash FROM hosts').get() as { token_hash: string };
+    expect(row.token_hash).toBe(hashToken('token-web-1'));
+  });
+
+  it('applies full and delta reports and records per-path changes at the observed time', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    const first = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0 + 1000, { full: { os: OS, library: LIBRARY } }),
+      receivedAt: T0 + 5000,
+    });
+    expect(first).toMatchObject({ seq: 1, applied: true, lastSeq: 1, resync: [] });
+    expect(store.getHostFacts('web-1')).toEqual({ ...OS, ...LIBRARY });
+    const host = store.getHost('web-1');
+    expect(host?.categories.get('library')).toBe(fingerprintMap(LIBRARY));
+    expect(host?.fingerprint).toMatch(/^ep1:/);
+    expect(Object.keys(host?.fingerprints ?? {}).sort()).toEqual(['library', 'os']);
+    expect(host?.lastSeen).toBe(T0 + 5000);
+
+    const second = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0 + 2000, {
+        delta: {
+          library: {
+            set: { 'library.dpkg.openssl': '3.0.13', 'library.dpkg.curl': '7.88' },
+            unset: ['library.dpkg.libc6'],
+          },
+        },
+      }),
+      receivedAt: T0 + 6000,
+    });
+    expect(second.applied).toBe(true);
+    expect(second.changes).toBe(3);
+    expect(store.getHostFacts('web-1')).toMatchObject({
+      'library.dpkg.openssl': '3.0.13',
+      'library.dpkg.curl': '7.88',
+    });
+    expect(store.getHostFacts('web-1')).not.toHaveProperty(['library.dpkg.libc6']);
+
+    const changes = await store.listChanges('web-1', { since: T0 + 1500, limit: 100 });
+    expect(changes).toEqual([
+      { hostId: 'web-1', seq: 2, at: T0 + 2000, path: 'library.dpkg.curl', to: '7.88' },
+      { hostId: 'web-1', seq: 2, at: T0 + 2000, path: 'library.dpkg.libc6', from: '2.36' },
+      { hostId: 'web-1', seq: 2, at: T0 + 2000, path: 'library.dpkg.openssl', from: '3.0.11', to: '3.0.13' },
+    ]);
+    // The first report's facts were recorded as additions at its own observed time; volatile facts are not.
+    const all = await store.listChanges('web-1', { limit: 100 });
+    expect(all.filter((c) => c.seq === 1).map((c) => c.path)).toEqual([
+      'library.dpkg.libc6',
+      'library.dpkg.openssl',
+      'os.distro.id',
+      'os.release',
+    ]);
+    expect(all.every((c) => c.at === (c.seq === 1 ? T0 + 1000 : T0 + 2000))).toBe(true);
+  });
+
+  it('is idempotent by (host, seq): a replay is acknowledged and not applied again', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    const body = { full: { library: LIBRARY } };
+    await store.ingestReport({ hostId: 'web-1', report: report(3, T0, body), receivedAt: T0 });
+    const replay = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(3, T0 + 10, { full: { library: { 'library.dpkg.x': '1' } } }),
+      receivedAt: T0 + 10,
+    });
+    expect(replay).toEqual({ seq: 3, applied: false, lastSeq: 3, resync: [], changes: 0 });
+    const older = await store.ingestReport({ hostId: 'web-1', report: report(2, T0, body), receivedAt: T0 });
+    expect(older.applied).toBe(false);
+    expect(store.getHostFacts('web-1')).toEqual(LIBRARY);
+    expect(await store.listChanges('web-1', { limit: 100 })).toHaveLength(2);
+  });
+
+  it('stores identical categories of different hosts once, and drops blobs nobody references', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    await enroll(store, 'web-2', 'production');
+    await Promise.all([
+      store.ingestReport({ hostId: 'web-1', report: report(1, T0, { full: { library: LIBRARY } }), receivedAt: T0 }),
+      store.ingestReport({ hostId: 'web-2', report: report(1, T0, { full: { library: LIBRARY } }), receivedAt: T0 }),
+    ]);
+    expect(blobCount(store)).toBe(1);
+    const hash = store.getHost('web-1')?.categories.get('library') as string;
+    expect(store.getHost('web-2')?.categories.get('library')).toBe(hash);
+    expect(store.getBlob(hash)).toEqual(LIBRARY);
+    expect(Object.isFrozen(store.getBlob(hash))).toBe(true);
+
+    const upgraded = { ...LIBRARY, 'library.dpkg.openssl': '3.0.13' };
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0, { full: { library: upgraded } }),
+      receivedAt: T0,
+    });
+    expect(blobCount(store)).toBe(2);
+    await store.ingestReport({
+      hostId: 'web-2',
+      report: report(2, T0, { full: { library: upgraded } }),
+      receivedAt: T0,
+    });
+    expect(blobCount(store)).toBe(1);
+    expect(store.getBlob(hash)).toBeUndefined();
+    expect(await store.integrityCheck()).toBe('ok');
+  });
+
+  it('asks for a resync of categories whose fingerprint does not match after applying', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    const result = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0, {
+        delta: { library: { set: { 'library.dpkg.curl': '7.88' }, unset: [] } },
+        // The agent's category also holds a package this aggregator never heard of.
+        fingerprints: {
+          library: fingerprintMap({ ...LIBRARY, 'library.dpkg.curl': '7.88', 'library.dpkg.zlib': '1.2' }),
+          os: fingerprintMap({}),
+        },
+      }),
+      receivedAt: T0,
+    });
+    expect(result.applied).toBe(true);
+    expect(result.resync).toEqual(['library']);
+  });
+
+  it('removes a category sent full and empty', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { os: OS, library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    await store.ingestReport({ hostId: 'web-1', report: report(2, T0 + 1, { full: { library: {} } }), receivedAt: T0 });
+    expect([...(store.getHost('web-1')?.categories.keys() ?? [])]).toEqual(['os']);
+    expect(blobCount(store)).toBe(1);
+    const removed = await store.listChanges('web-1', { since: T0 + 1, limit: 10 });
+    expect(removed.map((c) => [c.path, c.from, c.to])).toEqual([
+      ['library.dpkg.libc6', '2.36', undefined],
+      ['library.dpkg.openssl', '3.0.11', undefined],
+    ]);
+  });
+
+  it('commits a batch together and rejects only the report that fails', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    const results = await Promise.allSettled([
+      store.ingestReport({ hostId: 'web-1', report: report(1, T0, { full: { os: OS } }), receivedAt: T0 }),
+      store.ingestReport({ hostId: 'ghost', report: report(1, T0, { full: { os: OS } }), receivedAt: T0 }),
+      store.ingestReport({
+        hostId: 'web-1',
+        report: report(2, T0, { full: { os: { 'library.dpkg.x': '1' } } }),
+        receivedAt: T0,
+      }),
+      store.ingestReport({ hostId: 'web-1', report: report(3, T0, { full: { library: LIBRARY } }), receivedAt: T0 }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect(store.getHost('web-1')?.lastSeq).toBe(3);
+    expect(store.getHostFacts('web-1')).toEqual({ ...OS, ...LIBRARY });
+  });
+
+  it('splits a burst over several transactions when the time budget is spent, keeping order', async () => {
+    const store = openSqliteFactStore({ flushIntervalMs: 1, flushBudgetMs: 0 });
+    stores.push(store);
+    await enroll(store, 'web-1');
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map((seq) =>
+        store.ingestReport({
+          hostId: 'web-1',
+          report: report(seq, T0 + seq, { delta: { library: { set: { 'library.dpkg.n': String(seq) }, unset: [] } } }),
+          receivedAt: T0,
+        }),
+      ),
+    );
+    expect(results.map((r) => [r.seq, r.applied])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, true]));
+    expect(store.getHostFacts('web-1')).toEqual({ 'library.dpkg.n': '5' });
+    expect(await store.listChanges('web-1', { limit: 10 })).toHaveLength(5);
+  });
+
+  it('re-enrollment revokes the old token and restarts seq numbering, keeping the facts', async () => {
+    const store = open();
+    await enroll(store, 'web-1', 'staging', 'old-token');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(7, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    expect(await enroll(store, 'web-1', 'staging', 'new-token')).toEqual({ reenrolled: true });
+    expect(store.findHostByTokenHash(hashToken('old-token'))).toBeUndefined();
+    expect(store.findHostByTokenHash(hashToken('new-token'))).toBe('web-1');
+    expect(store.getHost('web-1')?.lastSeq).toBe(0);
+    expect(store.getHostFacts('web-1')).toEqual(LIBRARY);
+    const fresh = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { os: OS } }),
+      receivedAt: T0,
+    });
+    expect(fresh.applied).toBe(true);
+  });
+
+  it('emits events after commit', async () => {
+    const store = open();
+    const events: StoreEvent[] = [];
+    store.subscribe((event) => events.push(event));
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    expect(events.map((e) => e.type)).toEqual(['host-enrolled', 'facts-changed']);
+    expect(events[1]).toMatchObject({ hostId: 'web-1', seq: 1, categories: ['library'] });
+  });
+
+  it('coalesces last-seen updates and writes them with the next batch', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    store.touchHost('web-1', T0 + 10);
+    store.touchHost('web-1', T0 + 20);
+    expect(store.getHost('web-1')?.lastSeen).toBe(T0 + 20);
+    await store.flush();
+    const row = store.db.prepare('SELECT last_seen FROM hosts').get() as { last_seen: number };
+    expect(row.last_seen).toBe(T0 + 20);
+  });
+
+  it('persists to a WAL file and reloads its cache on reopen', async () => {
+    const path = tempDb();
+    const first = open(path);
+    expect(first.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    await enroll(first, 'web-1');
+    await enroll(first, 'web-2');
+    for (const hostId of ['web-1', 'web-2']) {
+      await first.ingestReport({
+        hostId,
+        report: report(4, T0, { full: { os: OS, library: LIBRARY } }),
+        receivedAt: T0,
+      });
+    }
+    const before = first.getHost('web-1');
+    expect(first.sizeBytes()).toBeGreaterThan(0);
+    await first.close();
+
+    const second = open(path);
+    expect(second.getHost('web-1')).toMatchObject({
+      lastSeq: 4,
+      fingerprint: before?.fingerprint,
+      fingerprints: before?.fingerprints,
+    });
+    expect(second.getHostFacts('web-2')).toEqual({ ...OS, ...LIBRARY });
+    expect(second.findHostByTokenHash(hashToken('token-web-2'))).toBe('web-2');
+    // Shared blobs are shared objects in memory too.
+    const hash = second.getHost('web-1')?.categories.get('library') as string;
+    expect(second.getHost('web-2')?.categories.get('library')).toBe(hash);
+    expect(blobCount(second)).toBe(2);
+    expect(await second.integrityCheck()).toBe('ok');
+  });
+
+  it('keeps API tokens as hashes and honours revocation', async () => {
+    const store = open();
+    const created = await store.createApiToken({ name: 'ci', scope: 'read', tokenHash: hashToken('t1'), at: T0 });
+    expect(await store.findApiToken(hashToken('t1'))).toMatchObject({ id: created.id, scope: 'read' });
+    expect(await store.revokeApiToken(created.id, T0 + 1)).toBe(true);
+    expect(await store.findApiToken(hashToken('t1'))).toBeUndefined();
+    expect((await store.listApiTokens())[0]).toMatchObject({ name: 'ci', revokedAt: T0 + 1 });
+  });
+
+  it('fails writes after close', async () => {
+    const store = open();
+    await store.close();
+    await expect(
+      store.ingestReport({ hostId: 'x', report: report(1, T0, { full: { os: OS } }), receivedAt: T0 }),
+    ).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+});

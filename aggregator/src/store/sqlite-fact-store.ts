@@ -1,0 +1,837 @@
+/**
+ * FactStore on better-sqlite3 (one file, WAL). Why it looks the way it does:
+ * - category facts are content-addressed blobs (hash = `fingerprintMap()` of the category), so the
+ *   same package list on 500 hosts is stored and held in memory once;
+ * - every host's current state lives in an in-memory cache (host -> category -> blob hash, and
+ *   blob hash -> one shared frozen FactMap), so an unchanged host costs a last-seen update and the
+ *   drift engine reads all facts without touching the disk;
+ * - reports are buffered and committed together, one transaction per ~50 ms (or per N reports), and
+ *   each caller is resolved only after its transaction committed: that is when the agent gets `ack`;
+ * - history is a list of per-path changes stamped with the agent's observation time.
+ */
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
+import {
+  applyDelta,
+  type Classifier,
+  compareStrings,
+  createClassifier,
+  diffFacts,
+  type FactMap,
+  type FactValue,
+  fingerprintMap,
+} from '@envparity/shared';
+import Database from 'better-sqlite3';
+import { StoreError } from '../errors.js';
+import {
+  behaviorEncoding,
+  type CategoryPiece,
+  composeFingerprints,
+  type HostFingerprints,
+} from './compose-fingerprints.js';
+import type {
+  ApiTokenRecord,
+  ApiTokenScope,
+  ChangeQuery,
+  EnrollInput,
+  EnrollResult,
+  FactChange,
+  FactStore,
+  HostInfo,
+  HostView,
+  IngestInput,
+  IngestResult,
+  StoreEvent,
+  StoreListener,
+} from './fact-store.js';
+import { migrate } from './migrations.js';
+import { findReportPathProblem } from './report-paths.js';
+
+/** Longest time a report waits in the buffer before its transaction commits. */
+export const DEFAULT_FLUSH_INTERVAL_MS = 50;
+/** A buffer of this many reports commits at once, without waiting for the interval. */
+export const DEFAULT_FLUSH_MAX_REPORTS = 256;
+/** Work one transaction may do before committing and letting the event loop run (the rest follows at once). */
+export const DEFAULT_FLUSH_BUDGET_MS = 25;
+/** Last-seen updates alone (heartbeats) are coalesced over this long. */
+export const DEFAULT_TOUCH_FLUSH_MS = 1000;
+/** How long a write waits for a lock held by another connection (e.g. a backup) before failing. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+const EMPTY_FACTS: Readonly<FactMap> = Object.freeze({});
+const EMPTY_CATEGORY_HASH = fingerprintMap({});
+
+export interface SqliteFactStoreOptions {
+  /** Database file, or `:memory:` (the default) for tests. */
+  path?: string;
+  /** Decides fact classes for fingerprints and change recording (user overrides applied). */
+  classify?: Classifier;
+  /**
+   * Record changes of `volatile` facts (uptime, free memory, addresses) in the history too. Off by
+   * default: they change on every pass and would drown the timeline without telling anything.
+   */
+  recordVolatileChanges?: boolean;
+  flushIntervalMs?: number;
+  flushMaxReports?: number;
+  flushBudgetMs?: number;
+  touchFlushMs?: number;
+  busyTimeoutMs?: number;
+  /** Where failing event listeners are reported. */
+  onListenerError?: (error: unknown) => void;
+}
+
+/** The cache's mutable form of a HostView. */
+interface HostState {
+  id: string;
+  environment: string | null;
+  labels: Record<string, string>;
+  enrolledAt: number;
+  lastSeq: number;
+  lastSeen: number | null;
+  agentVersion: string | null;
+  fingerprint: string | null;
+  fingerprints: Record<string, string>;
+  categories: Map<string, string>;
+  meta: unknown;
+  tokenHash: string | null;
+}
+
+interface BlobEntry {
+  facts: Readonly<FactMap>;
+  /** How many (host, category) rows point at this blob; at 0 the blob is deleted. */
+  refs: number;
+}
+
+interface PendingReport {
+  input: IngestInput;
+  resolve(result: IngestResult): void;
+  reject(error: unknown): void;
+}
+
+interface HostRow {
+  id: string;
+  environment: string | null;
+  labels: string;
+  token_hash: string | null;
+  enrolled_at: number;
+  last_seq: number;
+  last_seen: number | null;
+  agent_version: string | null;
+  fingerprint: string | null;
+  fingerprints: string;
+  meta: string | null;
+}
+
+interface ChangeRow {
+  host_id: string;
+  seq: number;
+  at: number;
+  path: string;
+  from_value: string | null;
+  to_value: string | null;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  scope: ApiTokenScope;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** A frozen copy of a fact map with its keys in canonical order (also the stored JSON's order). */
+function canonicalCopy(facts: FactMap): Readonly<FactMap> {
+  const copy: FactMap = {};
+  for (const path of Object.keys(facts).sort(compareStrings)) {
+    const value = facts[path] as FactValue;
+    copy[path] = Array.isArray(value) ? (Object.freeze([...value]) as FactValue) : value;
+  }
+  return Object.freeze(copy);
+}
+
+/** `record[key]` for own keys only: category names such as `constructor` must not reach Object.prototype. */
+function ownValue<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function cloneHost(host: HostState): HostState {
+  return { ...host, categories: new Map(host.categories) };
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + by);
+}
+
+function toToken(row: TokenRow): ApiTokenRecord {
+  return { id: row.id, name: row.name, scope: row.scope, createdAt: row.created_at, revokedAt: row.revoked_at };
+}
+
+/**
+ * Uncommitted state of one flush: hosts are copied on first use and blob reference counts are
+ * tracked as deltas, so a failed transaction leaves the cache exactly as it was.
+ */
+class Batch {
+  readonly hosts = new Map<string, HostState>();
+  readonly newBlobs = new Map<string, Readonly<FactMap>>();
+  readonly refDelta = new Map<string, number>();
+  /** Hosts whose categories changed: their fingerprints are recomputed once, at the end. */
+  readonly changedHosts = new Set<string>();
+
+  constructor(
+    private readonly hostCache: Map<string, HostState>,
+    private readonly blobCache: Map<string, BlobEntry>,
+  ) {}
+
+  host(id: string): HostState | undefined {
+    let host = this.hosts.get(id);
+    if (!host) {
+      const cached = this.hostCache.get(id);
+      if (!cached) return undefined;
+      host = cloneHost(cached);
+      this.hosts.set(id, host);
+    }
+    return host;
+  }
+
+  blob(hash: string): Readonly<FactMap> | undefined {
+    return this.newBlobs.get(hash) ?? this.blobCache.get(hash)?.facts;
+  }
+}
+
+/** Every statement the store runs, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertHost: db.prepare(
+      `INSERT INTO hosts (id, environment, labels, token_hash, enrolled_at, last_seq, last_seen, agent_version, fingerprint, fingerprints)
+       VALUES (@id, @environment, @labels, @tokenHash, @at, 0, @at, @agentVersion, NULL, '{}')`,
+    ),
+    reenrollHost: db.prepare(
+      `UPDATE hosts SET environment = @environment, labels = @labels, token_hash = @tokenHash, enrolled_at = @at,
+         last_seq = 0, last_seen = @at, agent_version = @agentVersion WHERE id = @id`,
+    ),
+    updateHostInfo: db.prepare(
+      'UPDATE hosts SET environment = @environment, labels = @labels, agent_version = @agentVersion WHERE id = @id',
+    ),
+    updateHostSeq: db.prepare('UPDATE hosts SET last_seq = ?, last_seen = ?, meta = ? WHERE id = ?'),
+    updateHostFingerprints: db.prepare('UPDATE hosts SET fingerprint = ?, fingerprints = ? WHERE id = ?'),
+    touchHost: db.prepare('UPDATE hosts SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?'),
+    insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)'),
+    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ?'),
+    upsertCategory: db.prepare(
+      `INSERT INTO host_categories (host_id, category, blob_hash) VALUES (?, ?, ?)
+       ON CONFLICT (host_id, category) DO UPDATE SET blob_hash = excluded.blob_hash`,
+    ),
+    deleteCategory: db.prepare('DELETE FROM host_categories WHERE host_id = ? AND category = ?'),
+    insertChange: db.prepare(
+      'INSERT INTO changes (host_id, seq, at, path, from_value, to_value) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    listChanges: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value FROM changes WHERE host_id = ? AND at >= ? ORDER BY at, id LIMIT ?',
+    ),
+    insertToken: db.prepare(
+      'INSERT INTO tokens (id, name, scope, token_hash, created_at) VALUES (@id, @name, @scope, @tokenHash, @at)',
+    ),
+    findToken: db.prepare(
+      'SELECT id, name, scope, created_at, revoked_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL',
+    ),
+    listTokens: db.prepare('SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY created_at, id'),
+    revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Opens (creating and migrating as needed) a SQLite fact store and loads its cache. */
+export function openSqliteFactStore(options: SqliteFactStoreOptions = {}): SqliteFactStore {
+  return new SqliteFactStore(options);
+}
+
+export class SqliteFactStore implements FactStore {
+  /** The underlying connection; exposed for tests and operational tooling, not for the app. */
+  readonly db: Database.Database;
+  readonly path: string;
+  private readonly classify: Classifier;
+  private readonly recordVolatileChanges: boolean;
+  private readonly flushIntervalMs: number;
+  private readonly flushMaxReports: number;
+  private readonly flushBudgetMs: number;
+  private readonly touchFlushMs: number;
+  private readonly onListenerError: (error: unknown) => void;
+
+  private readonly hosts = new Map<string, HostState>();
+  private readonly blobs = new Map<string, BlobEntry>();
+  private readonly hostByToken = new Map<string, string>();
+  /** Behavior encoding per blob hash (content-addressed, so never stale): see compose-fingerprints.ts. */
+  private readonly encodings = new Map<string, string>();
+  private readonly listeners = new Set<StoreListener>();
+
+  private queue: PendingReport[] = [];
+  private touches = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Number.POSITIVE_INFINITY;
+  private closed = false;
+
+  private readonly stmt: Statements;
+  private readonly applyInSavepoint: (op: PendingReport, batch: Batch) => ApplyOutcome;
+
+  constructor({
+    path = ':memory:',
+    classify = createClassifier(),
+    recordVolatileChanges = false,
+    flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
+    flushMaxReports = DEFAULT_FLUSH_MAX_REPORTS,
+    flushBudgetMs = DEFAULT_FLUSH_BUDGET_MS,
+    touchFlushMs = DEFAULT_TOUCH_FLUSH_MS,
+    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+    onListenerError = () => {},
+  }: SqliteFactStoreOptions = {}) {
+    this.path = path;
+    this.classify = classify;
+    this.recordVolatileChanges = recordVolatileChanges;
+    this.flushIntervalMs = flushIntervalMs;
+    this.flushMaxReports = flushMaxReports;
+    this.flushBudgetMs = flushBudgetMs;
+    this.touchFlushMs = touchFlushMs;
+    this.onListenerError = onListenerError;
+    try {
+      // A new database file starts private (facts, token hashes); SQLite gives -wal/-shm the same mode.
+      if (path !== ':memory:' && path !== '' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db);
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      throw new StoreError('STORE_FAILED', `cannot open the database ${path}: ${(cause as Error).message}`, { cause });
+    }
+    this.stmt = prepareStatements(this.db);
+    // Nested better-sqlite3 transactions are savepoints: one bad report rolls back alone.
+    this.applyInSavepoint = this.db.transaction((op: PendingReport, batch: Batch) => this.applyReport(op, batch));
+    try {
+      this.load();
+    } catch (cause) {
+      this.db.close();
+      throw new StoreError('STORE_FAILED', `cannot load the database ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
+  /** Fills the cache from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
+  private load(): void {
+    for (const row of this.db.prepare('SELECT * FROM hosts').all() as HostRow[]) {
+      this.hosts.set(row.id, {
+        id: row.id,
+        environment: row.environment,
+        labels: JSON.parse(row.labels) as Record<string, string>,
+        enrolledAt: row.enrolled_at,
+        lastSeq: row.last_seq,
+        lastSeen: row.last_seen,
+        agentVersion: row.agent_version,
+        fingerprint: row.fingerprint,
+        fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
+        categories: new Map(),
+        meta: row.meta === null ? undefined : JSON.parse(row.meta),
+        tokenHash: row.token_hash,
+      });
+      if (row.token_hash) this.hostByToken.set(row.token_hash, row.id);
+    }
+    const refs = new Map<string, number>();
+    const rows = this.db.prepare('SELECT host_id, category, blob_hash FROM host_categories').all() as {
+      host_id: string;
+      category: string;
+      blob_hash: string;
+    }[];
+    for (const row of rows) {
+      this.hosts.get(row.host_id)?.categories.set(row.category, row.blob_hash);
+      bump(refs, row.blob_hash, 1);
+    }
+    const orphans: string[] = [];
+    for (const row of this.db.prepare('SELECT hash, data FROM blobs').iterate() as Iterable<{
+      hash: string;
+      data: string;
+    }>) {
+      const count = refs.get(row.hash);
+      if (count === undefined) orphans.push(row.hash);
+      else this.blobs.set(row.hash, { facts: canonicalCopy(JSON.parse(row.data) as FactMap), refs: count });
+    }
+    this.db.transaction(() => {
+      for (const hash of orphans) this.stmt.deleteBlob.run(hash);
+      for (const host of this.hosts.values()) {
+        const { fingerprint, fingerprints } = this.computeFingerprints(host, (hash) => this.blobs.get(hash)?.facts);
+        if (fingerprint !== host.fingerprint || JSON.stringify(fingerprints) !== JSON.stringify(host.fingerprints)) {
+          host.fingerprint = fingerprint;
+          host.fingerprints = fingerprints;
+          this.stmt.updateHostFingerprints.run(fingerprint, JSON.stringify(fingerprints), host.id);
+        }
+      }
+    })();
+  }
+
+  private computeFingerprints(
+    host: HostState,
+    blobOf: (hash: string) => Readonly<FactMap> | undefined,
+  ): HostFingerprints {
+    const pieces: CategoryPiece[] = [];
+    for (const [category, hash] of host.categories) {
+      const facts = blobOf(hash) ?? EMPTY_FACTS;
+      let encoding = this.encodings.get(hash);
+      if (encoding === undefined) {
+        encoding = behaviorEncoding(facts, this.classify);
+        this.encodings.set(hash, encoding);
+      }
+      pieces.push({ category, facts, encoding });
+    }
+    return composeFingerprints(pieces, this.classify);
+  }
+
+  private mergeFacts(host: HostState, blobOf: (hash: string) => Readonly<FactMap> | undefined): FactMap {
+    const merged: FactMap = {};
+    for (const category of [...host.categories.keys()].sort(compareStrings)) {
+      const facts = blobOf(host.categories.get(category) as string);
+      if (facts) Object.assign(merged, facts);
+    }
+    return merged;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the fact store is closed');
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  async enrollHost(input: EnrollInput): Promise<EnrollResult> {
+    this.assertOpen();
+    // Reports of the previous enrollment still buffered must land before its seq numbering restarts.
+    this.flushNow(Number.POSITIVE_INFINITY);
+    const existing = this.hosts.get(input.hostId);
+    const params = {
+      id: input.hostId,
+      environment: input.environment,
+      labels: JSON.stringify(input.labels),
+      tokenHash: input.tokenHash,
+      at: input.at,
+      agentVersion: input.agentVersion,
+    };
+    try {
+      if (existing) this.stmt.reenrollHost.run(params);
+      else this.stmt.insertHost.run(params);
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    if (existing?.tokenHash) this.hostByToken.delete(existing.tokenHash);
+    this.hostByToken.set(input.tokenHash, input.hostId);
+    const host: HostState = existing
+      ? { ...cloneHost(existing), lastSeq: 0 }
+      : {
+          id: input.hostId,
+          environment: null,
+          labels: {},
+          enrolledAt: input.at,
+          lastSeq: 0,
+          lastSeen: input.at,
+          agentVersion: null,
+          fingerprint: null,
+          fingerprints: {},
+          categories: new Map(),
+          meta: undefined,
+          tokenHash: null,
+        };
+    Object.assign(host, {
+      environment: input.environment,
+      labels: { ...input.labels },
+      enrolledAt: input.at,
+      lastSeen: input.at,
+      agentVersion: input.agentVersion,
+      tokenHash: input.tokenHash,
+    });
+    this.hosts.set(host.id, host);
+    this.emit({ type: 'host-enrolled', hostId: host.id, reenrolled: existing !== undefined, at: input.at });
+    return { reenrolled: existing !== undefined };
+  }
+
+  findHostByTokenHash(tokenHash: string): string | undefined {
+    return this.hostByToken.get(tokenHash);
+  }
+
+  async updateHostInfo(hostId: string, info: HostInfo): Promise<void> {
+    this.assertOpen();
+    const host = this.hosts.get(hostId);
+    if (!host) throw new StoreError('UNKNOWN_HOST', `host ${hostId} is not enrolled`);
+    const labels = JSON.stringify(info.labels);
+    if (
+      host.environment === info.environment &&
+      host.agentVersion === info.agentVersion &&
+      JSON.stringify(host.labels) === labels
+    ) {
+      return;
+    }
+    try {
+      this.stmt.updateHostInfo.run({
+        id: hostId,
+        environment: info.environment,
+        labels,
+        agentVersion: info.agentVersion,
+      });
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot update host ${hostId}: ${(cause as Error).message}`, { cause });
+    }
+    this.hosts.set(hostId, {
+      ...cloneHost(host),
+      environment: info.environment,
+      labels: { ...info.labels },
+      agentVersion: info.agentVersion,
+    });
+  }
+
+  ingestReport(input: IngestInput): Promise<IngestResult> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.schedule(this.queue.length >= this.flushMaxReports ? 0 : this.flushIntervalMs);
+    });
+  }
+
+  touchHost(hostId: string, at: number): void {
+    if (this.closed) return;
+    const host = this.hosts.get(hostId);
+    if (!host) return;
+    if (host.lastSeen === null || host.lastSeen < at) host.lastSeen = at;
+    this.touches.set(hostId, Math.max(this.touches.get(hostId) ?? 0, at));
+    this.schedule(this.touchFlushMs);
+  }
+
+  /** Arms the flush timer for `delayMs` from now, unless it is already due sooner. */
+  private schedule(delayMs: number): void {
+    const due = Date.now() + delayMs;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Number.POSITIVE_INFINITY;
+      this.flushNow();
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  async flush(): Promise<void> {
+    this.flushNow(Number.POSITIVE_INFINITY);
+  }
+
+  /** Commits everything buffered in one transaction, then resolves the callers and emits events. */
+  private flushNow(budgetMs = this.flushBudgetMs): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerDue = Number.POSITIVE_INFINITY;
+    }
+    const queue = this.queue;
+    const touches = this.touches;
+    if (queue.length === 0 && touches.size === 0) return;
+    this.touches = new Map();
+    const batch = new Batch(this.hosts, this.blobs);
+    const outcomes: ({ ok: true; outcome: ApplyOutcome } | { ok: false; error: unknown })[] = [];
+    const started = performance.now();
+    let taken = 0;
+    try {
+      this.db.transaction(() => {
+        // Past the budget the rest waits for the next transaction, so a burst of large reports
+        // never holds the event loop (HTTP, pings) for long.
+        while (taken < queue.length && (taken === 0 || performance.now() - started < budgetMs)) {
+          const op = queue[taken++] as PendingReport;
+          try {
+            outcomes.push({ ok: true, outcome: this.applyInSavepoint(op, batch) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+        this.finishBatch(batch, touches);
+      })();
+    } catch (cause) {
+      const error = new StoreError('STORE_FAILED', `commit failed: ${(cause as Error).message}`, { cause });
+      for (const hash of batch.newBlobs.keys()) if (!this.blobs.has(hash)) this.encodings.delete(hash);
+      const failed = queue.slice(0, taken);
+      this.queue = queue.slice(taken);
+      for (const op of failed) op.reject(error);
+      // Keep the last-seen times for the next attempt.
+      for (const [hostId, at] of touches) this.touches.set(hostId, Math.max(this.touches.get(hostId) ?? 0, at));
+      if (this.queue.length > 0) this.schedule(0);
+      return;
+    }
+    const ops = queue.slice(0, taken);
+    this.queue = queue.slice(taken);
+    if (this.queue.length > 0) this.schedule(0);
+    this.commitBatch(batch);
+    const events: StoreEvent[] = [];
+    ops.forEach((op, index) => {
+      const result = outcomes[index];
+      if (!result) return;
+      if (result.ok) {
+        op.resolve(result.outcome.result);
+        if (result.outcome.event) events.push(result.outcome.event);
+      } else {
+        op.reject(
+          result.error instanceof StoreError
+            ? result.error
+            : new StoreError('STORE_FAILED', `cannot store report: ${(result.error as Error).message}`, {
+                cause: result.error,
+              }),
+        );
+      }
+    });
+    for (const event of events) this.emit(event);
+  }
+
+  /** One report inside its savepoint: writes first, then (only if they all succeeded) the batch state. */
+  private applyReport(op: PendingReport, batch: Batch): ApplyOutcome {
+    const { hostId, report, receivedAt } = op.input;
+    const host = batch.host(hostId);
+    if (!host) throw new StoreError('UNKNOWN_HOST', `host ${hostId} is not enrolled`);
+    if (report.seq <= host.lastSeq) {
+      return { result: { seq: report.seq, applied: false, lastSeq: host.lastSeq, resync: [], changes: 0 } };
+    }
+    const problem = findReportPathProblem(report);
+    if (problem) throw new StoreError('STORE_FAILED', `report ${report.seq} rejected: ${problem}`);
+
+    const categories = new Map(host.categories);
+    const newBlobs = new Map<string, Readonly<FactMap>>();
+    const refDelta = new Map<string, number>();
+    const changes: FactChange[] = [];
+    const touched: string[] = [];
+    const names = new Set([...Object.keys(report.full ?? {}), ...Object.keys(report.delta ?? {})]);
+    for (const category of [...names].sort(compareStrings)) {
+      const beforeHash = categories.get(category);
+      const before =
+        beforeHash === undefined ? EMPTY_FACTS : (newBlobs.get(beforeHash) ?? batch.blob(beforeHash) ?? EMPTY_FACTS);
+      let after: Readonly<FactMap> = (report.full && ownValue(report.full, category)) ?? before;
+      const delta = report.delta && ownValue(report.delta, category);
+      if (delta) after = applyDelta(after, delta);
+      const afterHash = fingerprintMap(after);
+      if (afterHash === (beforeHash ?? EMPTY_CATEGORY_HASH)) continue;
+      touched.push(category);
+      for (const difference of diffFacts(before, after, { classify: this.classify })) {
+        if (difference.class === 'volatile' && !this.recordVolatileChanges) continue;
+        const change: FactChange = { hostId, seq: report.seq, at: report.observedAt, path: difference.path };
+        if (difference.from !== undefined) change.from = difference.from;
+        if (difference.to !== undefined) change.to = difference.to;
+        changes.push(change);
+      }
+      if (beforeHash !== undefined) bump(refDelta, beforeHash, -1);
+      if (Object.keys(after).length === 0) {
+        categories.delete(category);
+      } else {
+        categories.set(category, afterHash);
+        bump(refDelta, afterHash, 1);
+        if (!newBlobs.has(afterHash) && batch.blob(afterHash) === undefined)
+          newBlobs.set(afterHash, canonicalCopy(after));
+      }
+    }
+    const resync: string[] = [];
+    for (const [category, fingerprint] of Object.entries(report.fingerprints ?? {})) {
+      if ((categories.get(category) ?? EMPTY_CATEGORY_HASH) !== fingerprint) resync.push(category);
+    }
+    resync.sort(compareStrings);
+
+    // Writes. Blobs first: host_categories references them.
+    for (const [hash, facts] of newBlobs) this.stmt.insertBlob.run(hash, JSON.stringify(facts));
+    for (const category of touched) {
+      const hash = categories.get(category);
+      if (hash === undefined) this.stmt.deleteCategory.run(hostId, category);
+      else this.stmt.upsertCategory.run(hostId, category, hash);
+    }
+    for (const change of changes) {
+      this.stmt.insertChange.run(
+        hostId,
+        change.seq,
+        change.at,
+        change.path,
+        change.from === undefined ? null : JSON.stringify(change.from),
+        change.to === undefined ? null : JSON.stringify(change.to),
+      );
+    }
+    const lastSeen = Math.max(host.lastSeen ?? 0, receivedAt);
+    const meta = report.meta ?? host.meta;
+    this.stmt.updateHostSeq.run(report.seq, lastSeen, meta === undefined ? null : JSON.stringify(meta), hostId);
+
+    // State, only now that every write succeeded.
+    host.categories = categories;
+    host.lastSeq = report.seq;
+    host.lastSeen = lastSeen;
+    host.meta = meta;
+    for (const [hash, facts] of newBlobs) batch.newBlobs.set(hash, facts);
+    for (const [hash, by] of refDelta) bump(batch.refDelta, hash, by);
+    if (touched.length > 0) batch.changedHosts.add(hostId);
+
+    const result: IngestResult = {
+      seq: report.seq,
+      applied: true,
+      lastSeq: report.seq,
+      resync,
+      changes: changes.length,
+    };
+    if (touched.length === 0) return { result };
+    return {
+      result,
+      event: {
+        type: 'facts-changed',
+        hostId,
+        seq: report.seq,
+        observedAt: report.observedAt,
+        categories: touched,
+        changes,
+      },
+    };
+  }
+
+  /** End of a batch, still inside its transaction: fingerprints, unreferenced blobs, last-seen times. */
+  private finishBatch(batch: Batch, touches: Map<string, number>): void {
+    for (const hostId of batch.changedHosts) {
+      const host = batch.hosts.get(hostId) as HostState;
+      const { fingerprint, fingerprints } = this.computeFingerprints(host, (hash) => batch.blob(hash));
+      host.fingerprint = fingerprint;
+      host.fingerprints = fingerprints;
+      this.stmt.updateHostFingerprints.run(fingerprint, JSON.stringify(fingerprints), hostId);
+    }
+    for (const [hash, by] of batch.refDelta) {
+      if ((this.blobs.get(hash)?.refs ?? 0) + by <= 0) this.stmt.deleteBlob.run(hash);
+    }
+    for (const [hostId, at] of touches) {
+      if (this.hosts.has(hostId)) this.stmt.touchHost.run(at, hostId);
+    }
+  }
+
+  /** After the commit: the batch becomes the cache. */
+  private commitBatch(batch: Batch): void {
+    for (const [hash, facts] of batch.newBlobs) {
+      if (!this.blobs.has(hash)) this.blobs.set(hash, { facts, refs: 0 });
+    }
+    for (const [hash, by] of batch.refDelta) {
+      const entry = this.blobs.get(hash);
+      if (!entry) continue;
+      entry.refs += by;
+      if (entry.refs <= 0) {
+        this.blobs.delete(hash);
+        this.encodings.delete(hash);
+      }
+    }
+    for (const [hostId, host] of batch.hosts) this.hosts.set(hostId, host);
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  getHost(hostId: string): HostView | undefined {
+    return this.hosts.get(hostId);
+  }
+
+  listHosts(): HostView[] {
+    return [...this.hosts.values()].sort((a, b) => compareStrings(a.id, b.id));
+  }
+
+  getBlob(hash: string): Readonly<FactMap> | undefined {
+    return this.blobs.get(hash)?.facts;
+  }
+
+  getHostFacts(hostId: string): FactMap | undefined {
+    const host = this.hosts.get(hostId);
+    return host ? this.mergeFacts(host, (hash) => this.blobs.get(hash)?.facts) : undefined;
+  }
+
+  async listChanges(hostId: string, { since, limit }: ChangeQuery): Promise<FactChange[]> {
+    this.assertOpen();
+    const rows = this.stmt.listChanges.all(hostId, since ?? Number.MIN_SAFE_INTEGER, limit) as ChangeRow[];
+    return rows.map((row) => {
+      const change: FactChange = { hostId: row.host_id, seq: row.seq, at: row.at, path: row.path };
+      if (row.from_value !== null) change.from = JSON.parse(row.from_value) as FactValue;
+      if (row.to_value !== null) change.to = JSON.parse(row.to_value) as FactValue;
+      return change;
+    });
+  }
+
+  // --- API tokens ------------------------------------------------------------------------------
+
+  async createApiToken(input: {
+    name: string;
+    scope: ApiTokenScope;
+    tokenHash: string;
+    at: number;
+  }): Promise<ApiTokenRecord> {
+    this.assertOpen();
+    const id = randomUUID();
+    this.stmt.insertToken.run({ id, name: input.name, scope: input.scope, tokenHash: input.tokenHash, at: input.at });
+    return { id, name: input.name, scope: input.scope, createdAt: input.at, revokedAt: null };
+  }
+
+  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    this.assertOpen();
+    const row = this.stmt.findToken.get(tokenHash) as TokenRow | undefined;
+    return row ? toToken(row) : undefined;
+  }
+
+  async listApiTokens(): Promise<ApiTokenRecord[]> {
+    this.assertOpen();
+    return (this.stmt.listTokens.all() as TokenRow[]).map(toToken);
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<boolean> {
+    this.assertOpen();
+    return this.stmt.revokeToken.run(at, id).changes > 0;
+  }
+
+  // --- events and housekeeping -----------------------------------------------------------------
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+
+  sizeBytes(): number {
+    if (this.closed) return 0;
+    if (this.path === ':memory:' || this.path === '') {
+      const pages = this.db.pragma('page_count', { simple: true }) as number;
+      const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+      return pages * pageSize;
+    }
+    let total = 0;
+    for (const file of [this.path, `${this.path}-wal`]) {
+      try {
+        total += statSync(file).size;
+      } catch {
+        // no WAL yet
+      }
+    }
+    return total;
+  }
+
+  async integrityCheck(): Promise<string> {
+    this.assertOpen();
+    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
+    return rows.map((row) => row.integrity_check).join('; ');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushNow(Number.POSITIVE_INFINITY);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.db.close();
+  }
+}
+
+interface ApplyOutcome {
+  result: IngestResult;
+  event?: StoreEvent;
+}
