@@ -1,8 +1,10 @@
 import { ConfigError } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
 import { collectFacts } from './collect.js';
+import { NotEnrolledError } from './daemon/start-agent.js';
 import { formatSummary } from './format-summary.js';
 import { loadAgentConfig } from './load-config.js';
+import { type RunFlags, runAgentCommand } from './run-command.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Exit codes shared by every agent command (driftctl's convention for verify). */
@@ -44,7 +46,10 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('run the agent daemon: report facts to the aggregator and watch for changes')
-    .requiredOption('--aggregator <url>', 'aggregator URL (ws://, wss://, http:// or https://)')
+    .option(
+      '--aggregator <url>',
+      'aggregator URL (ws://, wss://, http:// or https://); default: `aggregator` in the config',
+    )
     .option('--enroll-secret <secret>', 'enroll secret (or ENVPARITY_ENROLL_SECRET)')
     .option('--config <file>', 'agent config file (YAML or JSON)')
     .option('--environment <name>', 'environment this host belongs to')
@@ -52,8 +57,25 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--host-id <id>', 'host id (default: derived from the machine id)')
     .option('--state-dir <dir>', 'state dir for token, fleet key and spool')
     .option('--interval <seconds>', 'seconds between full passes')
-    .action(async () => {
-      throw new CliExit(EXIT.error, 'run is not implemented yet');
+    .addOption(
+      new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+        'silent',
+      ]),
+    )
+    .action(async (options: RunFlags) => {
+      try {
+        await runAgentCommand(options);
+      } catch (error) {
+        if (error instanceof NotEnrolledError) throw new CliExit(EXIT.error, error.message);
+        throw error;
+      }
+      setExit(EXIT.ok);
     });
 
   program

@@ -1,5 +1,13 @@
 export { type CollectFactsOptions, collectFacts } from './collect.js';
 export { BUILTIN_COLLECTORS, type Collector, type CollectorContext } from './collectors/index.js';
+export {
+  type AgentStatus,
+  agentChannelUrl,
+  NotEnrolledError,
+  type RunningAgent,
+  type StartAgentOptions,
+  startAgent,
+} from './daemon/index.js';
 export { type ExecOptions, type ExecResult, execCommand } from './exec.js';
 export { loadAgentConfig } from './load-config.js';
 export { type CollectionResult, runCollectors } from './run-collectors.js';

@@ -1,0 +1,60 @@
+/**
+ * The host's current facts, kept per collector so a pass can rerun only some collectors (a
+ * watched file changed: only `config`) and a collector that fails or times out keeps its last
+ * good facts instead of making them look removed (which would show as drift and back again).
+ */
+import { categoryOf, type FactMap } from '@envparity/shared';
+
+export interface PassResult {
+  /** Facts of each collector that succeeded in this pass. */
+  succeeded: ReadonlyMap<string, FactMap>;
+  /** Collectors that ran and failed (threw or timed out): their previous facts are kept. */
+  failed: readonly string[];
+  /** True when the pass ran every collector: collectors that did not run at all are forgotten. */
+  complete: boolean;
+}
+
+export class CollectedFacts {
+  private readonly byCollector = new Map<string, FactMap>();
+  private passes = 0;
+
+  /**
+   * `seed`: the facts known from before this process started (the state last sent). A collector
+   * that fails before it ever succeeded keeps the seed's facts of the category named like it (the
+   * built-in collectors are named after their categories).
+   */
+  constructor(private readonly seed: FactMap = {}) {}
+
+  /** True once at least one pass was recorded. */
+  get ready(): boolean {
+    return this.passes > 0;
+  }
+
+  record({ succeeded, failed, complete }: PassResult): void {
+    if (complete) {
+      const ran = new Set([...succeeded.keys(), ...failed]);
+      for (const name of [...this.byCollector.keys()]) if (!ran.has(name)) this.byCollector.delete(name);
+    }
+    for (const [name, facts] of succeeded) this.byCollector.set(name, facts);
+    for (const name of failed) {
+      if (this.byCollector.has(name)) continue;
+      const carried: FactMap = {};
+      for (const [path, value] of Object.entries(this.seed)) if (categoryOf(path) === name) carried[path] = value;
+      if (Object.keys(carried).length > 0) this.byCollector.set(name, carried);
+    }
+    this.passes++;
+  }
+
+  /** Forgets everything collected (e.g. the fleet key changed, so every secret hash did). */
+  clear(): void {
+    this.byCollector.clear();
+    this.passes = 0;
+  }
+
+  /** Every collector's facts in one map. */
+  facts(): FactMap {
+    const facts: FactMap = {};
+    for (const part of this.byCollector.values()) Object.assign(facts, part);
+    return facts;
+  }
+}

@@ -1,0 +1,113 @@
+import { categoryOf, type FactMap, fingerprintMap } from '@envparity/shared';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { applyReport, buildReport, categoryFingerprints, describeReport } from './reporter.js';
+
+const factValue = fc.oneof(
+  fc.integer(),
+  fc.string({ maxLength: 5 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }),
+);
+const factPath = fc
+  .tuple(fc.constantFrom('os', 'config', 'library', 'network'), fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'))
+  .map(([category, key]) => `${category}.${key}`);
+const factMap: fc.Arbitrary<FactMap> = fc.dictionary(factPath, factValue, { maxKeys: 12 });
+
+function category(facts: FactMap, name: string): FactMap {
+  return Object.fromEntries(Object.entries(facts).filter(([path]) => categoryOf(path) === name));
+}
+
+describe('buildReport', () => {
+  it('sends everything full when asked for all (first report of a state dir)', () => {
+    const current = { 'os.release': '12', 'config.env.LOG_LEVEL': 'info', 'library.dpkg.openssl': '3.0.2' };
+    const report = buildReport({ sent: {}, current, full: 'all', observedAt: 1000 });
+    expect(report?.full).toEqual({
+      config: { 'config.env.LOG_LEVEL': 'info' },
+      library: { 'library.dpkg.openssl': '3.0.2' },
+      os: { 'os.release': '12' },
+    });
+    expect(report?.delta).toBeUndefined();
+    expect(report?.observedAt).toBe(1000);
+    expect(report?.fingerprints?.os).toBe(fingerprintMap({ 'os.release': '12' }));
+  });
+
+  it('then sends only the changed paths of the changed categories, with whole-category fingerprints', () => {
+    const sent = { 'os.release': '12', 'os.kernel': '6.1', 'library.dpkg.openssl': '3.0.2', 'library.dpkg.curl': '8' };
+    const current = { 'os.release': '12', 'os.kernel': '6.1', 'library.dpkg.openssl': '3.0.13' };
+    const report = buildReport({ sent, current, observedAt: 2000 });
+    expect(report?.full).toBeUndefined();
+    expect(report?.delta).toEqual({
+      library: { set: { 'library.dpkg.openssl': '3.0.13' }, unset: ['library.dpkg.curl'] },
+    });
+    expect(report?.fingerprints).toEqual({ library: fingerprintMap({ 'library.dpkg.openssl': '3.0.13' }) });
+    expect(describeReport(report!)).toEqual({ full: [], delta: ['library'], paths: 2 });
+  });
+
+  it('returns nothing when nothing changed: the caller sends a heartbeat', () => {
+    const facts = { 'os.release': '12', 'hardware.cpu.cores': 4 };
+    expect(buildReport({ sent: facts, current: { ...facts }, observedAt: 1 })).toBeUndefined();
+    expect(buildReport({ sent: {}, current: {}, observedAt: 1 })).toBeUndefined();
+  });
+
+  it('sends requested categories full even when unchanged, and empty when the host has none', () => {
+    const facts = { 'os.release': '12', 'config.a': 1 };
+    const report = buildReport({ sent: facts, current: facts, full: new Set(['os', 'probe']), observedAt: 1 });
+    expect(report?.full).toEqual({ os: { 'os.release': '12' }, probe: {} });
+    expect(report?.fingerprints).toEqual({ os: fingerprintMap({ 'os.release': '12' }), probe: fingerprintMap({}) });
+  });
+
+  it('clears a category that disappeared when sending all full', () => {
+    const report = buildReport({ sent: { 'probe.x': 1 }, current: { 'os.a': 1 }, full: 'all', observedAt: 1 });
+    expect(report?.full).toEqual({ os: { 'os.a': 1 }, probe: {} });
+  });
+
+  it('defers changes made only of deferrable (volatile) paths', () => {
+    const sent = { 'os.uptime': 10, 'os.release': '12' };
+    const deferrable = (path: string) => path === 'os.uptime';
+    expect(buildReport({ sent, current: { ...sent, 'os.uptime': 70 }, observedAt: 1, deferrable })).toBeUndefined();
+    const report = buildReport({ sent, current: { 'os.uptime': 70, 'os.release': '13' }, observedAt: 1, deferrable });
+    expect(report?.delta?.os?.set).toEqual({ 'os.uptime': 70, 'os.release': '13' });
+  });
+
+  it('property: applying the report to what was sent gives the current facts, and fingerprints match', () => {
+    fc.assert(
+      fc.property(
+        factMap,
+        factMap,
+        fc.subarray(['os', 'config', 'library', 'network', 'probe']),
+        (sent, current, fullList) => {
+          const report = buildReport({ sent, current, full: new Set(fullList), observedAt: 5 });
+          const applied = report ? applyReport(sent, report) : sent;
+          expect(applied).toEqual(current);
+          for (const [name, fingerprint] of Object.entries(report?.fingerprints ?? {})) {
+            expect(fingerprint).toBe(fingerprintMap(category(current, name)));
+          }
+          if (!report) expect(fullList).toEqual([]);
+        },
+      ),
+    );
+  });
+});
+
+describe('applyReport', () => {
+  it('replaces full categories and patches delta ones, leaving the base untouched', () => {
+    const base = { 'os.a': 1, 'os.b': 2, 'config.x': 'y' };
+    const next = applyReport(base, {
+      full: { os: { 'os.c': 3 } },
+      delta: { config: { set: { 'config.z': 1 }, unset: ['config.x'] } },
+    });
+    expect(next).toEqual({ 'os.c': 3, 'config.z': 1 });
+    expect(base).toEqual({ 'os.a': 1, 'os.b': 2, 'config.x': 'y' });
+  });
+});
+
+describe('categoryFingerprints', () => {
+  it('fingerprints each category of a map', () => {
+    expect(categoryFingerprints({ 'os.a': 1, 'config.b': 2 })).toEqual({
+      config: fingerprintMap({ 'config.b': 2 }),
+      os: fingerprintMap({ 'os.a': 1 }),
+    });
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * Report building: what to send so that the aggregator's copy of this host becomes the current
+ * facts. Pure functions, no I/O: the daemon keeps `sent` (acknowledged state plus every spooled
+ * report) and asks here for the next report body.
+ */
+import {
+  categoryOf,
+  computeCategoryDeltas,
+  type FactDelta,
+  type FactMap,
+  fingerprintMap,
+  groupByCategory,
+  type ReportMessage,
+} from '@envparity/shared';
+
+/** A report without its `type` and `seq`: the seq is assigned when the report is spooled. */
+export type ReportBody = Omit<ReportMessage, 'type' | 'seq'>;
+export type ReportMeta = NonNullable<ReportMessage['meta']>;
+
+export interface BuildReportOptions {
+  /** The state the aggregator holds or will hold once every spooled report is applied. */
+  sent: FactMap;
+  /** The facts as collected now. */
+  current: FactMap;
+  /** Categories to send whole (`welcome.need`, `resync`), or `all` for the first report of a state dir. */
+  full?: ReadonlySet<string> | 'all';
+  /** When the collection that produced `current` finished (ms since the epoch). */
+  observedAt: number;
+  meta?: ReportMeta;
+  /**
+   * Paths whose changes alone do not justify a report (volatile facts: uptime, free memory): when
+   * every changed path is deferrable and nothing is sent full, no report is built.
+   */
+  deferrable?: (path: string) => boolean;
+}
+
+/** All categories that appear in `facts`. */
+export function categoriesOf(facts: FactMap): Set<string> {
+  const categories = new Set<string>();
+  for (const path of Object.keys(facts)) categories.add(categoryOf(path));
+  return categories;
+}
+
+/**
+ * The report that turns `sent` into `current`: categories in `full` whole, every other changed
+ * category as per-path `delta`, and `fingerprints[category] = fingerprintMap(current category)` for
+ * every category it touches. `undefined` when there is nothing to send (the caller sends a heartbeat).
+ */
+export function buildReport({
+  sent,
+  current,
+  full,
+  observedAt,
+  meta,
+  deferrable,
+}: BuildReportOptions): ReportBody | undefined {
+  const currentByCategory = groupByCategory(current, categoryOf);
+  const fullCategories = new Set<string>();
+  if (full === 'all') {
+    for (const category of currentByCategory.keys()) fullCategories.add(category);
+    for (const category of categoriesOf(sent)) fullCategories.add(category);
+  } else if (full) {
+    for (const category of full) fullCategories.add(category);
+  }
+  const deltas = computeCategoryDeltas(sent, current);
+  for (const category of fullCategories) delete deltas[category];
+  const deltaCategories = Object.keys(deltas);
+  if (fullCategories.size === 0 && deltaCategories.length === 0) return undefined;
+  if (deferrable && fullCategories.size === 0 && deltaCategories.every((c) => isDeferrable(deltas[c], deferrable))) {
+    return undefined;
+  }
+  const body: ReportBody = { observedAt };
+  const fingerprints: Record<string, string> = {};
+  if (fullCategories.size > 0) {
+    const fullMaps: Record<string, FactMap> = {};
+    for (const category of [...fullCategories].sort()) {
+      fullMaps[category] = { ...(currentByCategory.get(category) ?? {}) };
+      fingerprints[category] = fingerprintMap(fullMaps[category]);
+    }
+    body.full = fullMaps;
+  }
+  if (deltaCategories.length > 0) {
+    const sorted: Record<string, FactDelta> = {};
+    for (const category of deltaCategories.sort()) {
+      sorted[category] = deltas[category] as FactDelta;
+      fingerprints[category] = fingerprintMap(currentByCategory.get(category) ?? {});
+    }
+    body.delta = sorted;
+  }
+  body.fingerprints = fingerprints;
+  if (meta) body.meta = meta;
+  return body;
+}
+
+function isDeferrable(delta: FactDelta | undefined, deferrable: (path: string) => boolean): boolean {
+  if (!delta) return true;
+  return delta.unset.every(deferrable) && Object.keys(delta.set).every(deferrable);
+}
+
+/** A new map: `base` with the report applied (`full` categories replaced first, then `delta` patches). */
+export function applyReport(base: FactMap, report: Pick<ReportBody, 'full' | 'delta'>): FactMap {
+  const fullCategories = new Set(Object.keys(report.full ?? {}));
+  let result: FactMap;
+  if (fullCategories.size === 0) {
+    result = { ...base };
+  } else {
+    result = {};
+    for (const [path, value] of Object.entries(base)) {
+      if (!fullCategories.has(categoryOf(path))) result[path] = value;
+    }
+    for (const facts of Object.values(report.full ?? {})) Object.assign(result, facts);
+  }
+  for (const delta of Object.values(report.delta ?? {})) {
+    for (const path of delta.unset) delete result[path];
+    Object.assign(result, delta.set);
+  }
+  return result;
+}
+
+/** Per-category `fingerprintMap()` of a whole fact map: what `hello` carries. */
+export function categoryFingerprints(facts: FactMap): Record<string, string> {
+  const fingerprints: Record<string, string> = {};
+  const byCategory = groupByCategory(facts, categoryOf);
+  for (const category of [...byCategory.keys()].sort()) {
+    fingerprints[category] = fingerprintMap(byCategory.get(category) as FactMap);
+  }
+  return fingerprints;
+}
+
+/** Counts for logs: categories and paths a report carries (never values). */
+export function describeReport(report: Pick<ReportBody, 'full' | 'delta'>): {
+  full: string[];
+  delta: string[];
+  paths: number;
+} {
+  let paths = 0;
+  for (const facts of Object.values(report.full ?? {})) paths += Object.keys(facts).length;
+  for (const delta of Object.values(report.delta ?? {})) paths += Object.keys(delta.set).length + delta.unset.length;
+  return { full: Object.keys(report.full ?? {}), delta: Object.keys(report.delta ?? {}), paths };
+}

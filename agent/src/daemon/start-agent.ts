@@ -1,0 +1,170 @@
+import {
+  type AgentConfig,
+  type AgentConfigInput,
+  ConfigError,
+  EnvparityError,
+  formatIssues,
+  helloMessageSchema,
+  PROTOCOL_VERSION,
+  validateAgentConfig,
+} from '@envparity/shared';
+import type { Logger } from 'pino';
+import { BUILTIN_COLLECTORS } from '../collectors/index.js';
+import type { Collector } from '../collectors/types.js';
+import { defaultHostId } from '../host-id.js';
+import { defaultStateDir, ensureStateDir } from '../state-dir.js';
+import { AGENT_VERSION } from '../version.js';
+import { AgentDaemon, type AgentStatus } from './agent-daemon.js';
+import { agentChannelUrl } from './aggregator-url.js';
+import type { BackoffOptions } from './backoff.js';
+import { readCredentials } from './credentials.js';
+import { createAgentLogger, type LogLevel } from './logger.js';
+import { Outbox } from './outbox.js';
+
+export interface StartAgentOptions {
+  /** Aggregator URL: ws://, wss://, http:// (-> ws) or https:// (-> wss); default `config.aggregator`. */
+  aggregator?: string;
+  /** The agent config, parsed or raw (validated here). Flags are merged into it by the CLI. */
+  config?: AgentConfig | AgentConfigInput;
+  /** Needed when the state dir holds no agent token yet (or the token was revoked). */
+  enrollSecret?: string;
+  /** Default: `config.hostId`, else derived from the hostname and machine id. */
+  hostId?: string;
+  /** Default: `config.stateDir`, else defaultStateDir(). */
+  stateDir?: string;
+  /** Default: pino JSON lines on stdout at `logLevel` (default `config.logLevel`). */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Default: the built-in collectors. Tests pass stubs. */
+  collectors?: readonly Collector[];
+  /** Package database paths to watch when they exist (default: dpkg, rpm, apk). */
+  packageDatabases?: readonly string[];
+  /** Quiet time after a watched change before recollecting (default 300 ms). */
+  debounceMs?: number;
+  backoff?: BackoffOptions;
+  /** A connection up this long after `welcome` resets the backoff (default 10 s). */
+  stableMs?: number;
+  /** Agent-side ping period; a missing pong by the next ping drops the socket (default 30 s). */
+  pingIntervalMs?: number;
+  /** Unacknowledged reports on the wire, at most (default 16). */
+  maxInFlight?: number;
+  /** Pace of frames sent (default 20/s, burst 100: under the aggregator's default 50/s, burst 200). */
+  sendRate?: { perSecond?: number; burst?: number };
+  /** Volatile-only changes are reported at most this often (default 10 min; 0: always). */
+  volatileRefreshMs?: number;
+  /** How long stop() waits for acks of reports in flight (default 2 s). */
+  drainTimeoutMs?: number;
+  spool?: { maxReports?: number; maxBytes?: number };
+  /** fsync state and spool writes (default true). */
+  fsync?: boolean;
+}
+
+/** The running agent. */
+export interface RunningAgent {
+  readonly hostId: string;
+  readonly stateDir: string;
+  /** The agent channel URL, normalized. */
+  readonly url: string;
+  /** Clean stop: socket closed with 1000, spool and state flushed. */
+  stop(): Promise<void>;
+  /** Collects now (all collectors, or those named like `categories`) and reports what changed. */
+  collectNow(categories?: readonly string[]): Promise<void>;
+  status(): AgentStatus;
+}
+
+/** Neither a token in the state dir nor an enroll secret: the agent cannot ever connect. */
+export class NotEnrolledError extends EnvparityError {
+  constructor(stateDir: string) {
+    super(
+      'NOT_ENROLLED',
+      `no agent token in ${stateDir} and no enroll secret: pass --enroll-secret or set ENVPARITY_ENROLL_SECRET`,
+    );
+  }
+}
+
+/**
+ * Starts the agent daemon: loads the state dir (token, fleet key, acknowledged state, spool),
+ * connects to the aggregator (enrolling first when needed), collects, watches and reports until
+ * stop(). Rejects only for problems a retry cannot fix: bad config, unusable state dir, no way to enroll.
+ */
+export async function startAgent(options: StartAgentOptions = {}): Promise<RunningAgent> {
+  const config = validateAgentConfig(options.config ?? {}, 'config');
+  const aggregator = options.aggregator ?? config.aggregator;
+  if (!aggregator) {
+    throw new ConfigError(
+      'aggregator: no aggregator URL: pass --aggregator or set `aggregator` in the config',
+      'aggregator',
+    );
+  }
+  const url = agentChannelUrl(aggregator);
+  const stateDir = options.stateDir ?? config.stateDir ?? defaultStateDir();
+  const hostId = options.hostId ?? config.hostId ?? (await defaultHostId());
+  checkIdentity(config, hostId);
+  const logger = options.logger ?? createAgentLogger(options.logLevel ?? config.logLevel);
+  await ensureStateDir(stateDir);
+  const credentials = await readCredentials(stateDir);
+  if (!credentials && !options.enrollSecret) throw new NotEnrolledError(stateDir);
+  const outbox = await Outbox.open({
+    stateDir,
+    logger,
+    ...(options.spool?.maxReports !== undefined ? { maxReports: options.spool.maxReports } : {}),
+    ...(options.spool?.maxBytes !== undefined ? { maxBytes: options.spool.maxBytes } : {}),
+    ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
+  });
+  const daemon = new AgentDaemon({
+    config,
+    url,
+    stateDir,
+    hostId,
+    enrollSecret: options.enrollSecret || undefined,
+    credentials,
+    outbox,
+    logger,
+    collectors: options.collectors ?? BUILTIN_COLLECTORS,
+    ...pick(options, [
+      'backoff',
+      'stableMs',
+      'pingIntervalMs',
+      'maxInFlight',
+      'sendRate',
+      'volatileRefreshMs',
+      'drainTimeoutMs',
+      'debounceMs',
+    ] as const),
+    ...(options.packageDatabases ? { triggers: { packageDatabases: options.packageDatabases } } : {}),
+  });
+  await daemon.start();
+  return {
+    hostId,
+    stateDir,
+    url,
+    stop: () => daemon.stop(),
+    collectNow: (categories) => daemon.collectNow(categories),
+    status: () => daemon.status(),
+  };
+}
+
+/** Host id, environment and labels as `hello` will carry them: rejected now, naming the field. */
+function checkIdentity(config: AgentConfig, hostId: string): void {
+  const result = helloMessageSchema.safeParse({
+    type: 'hello',
+    v: PROTOCOL_VERSION,
+    token: 'check',
+    hostId,
+    environment: config.environment,
+    labels: config.labels,
+    agentVersion: AGENT_VERSION,
+    lastAckedSeq: 0,
+    fingerprints: {},
+  });
+  if (!result.success) {
+    const key = result.error.issues[0]?.path.map(String).join('.');
+    throw new ConfigError(`config: ${formatIssues(result.error)}`, key);
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}

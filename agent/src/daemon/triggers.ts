@@ -1,0 +1,69 @@
+/**
+ * What the daemon watches, and which collectors a change there reruns: the config files of
+ * `watch.files` (config), the OS package databases (library) and the lockfiles of
+ * `watch.projects` (app).
+ */
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import type { AgentConfig } from '@envparity/shared';
+import type { WatchTarget } from './watcher.js';
+
+/** Package databases: a file (its directory is watched, filtered by name) or a directory (any entry). */
+export const DEFAULT_PACKAGE_DATABASES: readonly string[] = [
+  '/var/lib/dpkg/status',
+  '/var/lib/rpm',
+  '/usr/lib/sysimage/rpm',
+  '/lib/apk/db/installed',
+];
+
+/** Lockfile names the app collector reads at the top level of a project folder. */
+export const LOCKFILE_NAMES: readonly string[] = [
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'requirements.txt',
+  'poetry.lock',
+  'Pipfile.lock',
+  'go.sum',
+  'go.mod',
+  'Gemfile.lock',
+];
+
+/**
+ * Kubernetes mounts ConfigMaps and Secrets as symlinks into a `..data` directory that is swapped
+ * atomically on update: a change of `..data` next to a watched file is a change of the file.
+ */
+const KUBERNETES_ATOMIC_DIR = '..data';
+
+export interface TriggerOptions {
+  /** Package database paths to consider (default DEFAULT_PACKAGE_DATABASES); only existing ones are watched. */
+  packageDatabases?: readonly string[];
+  /** Base for relative paths (default: the working directory, as the collectors read them). */
+  cwd?: string;
+}
+
+/** The watch targets for a config. */
+export async function watchTargetsFor(
+  config: AgentConfig,
+  { packageDatabases = DEFAULT_PACKAGE_DATABASES, cwd = process.cwd() }: TriggerOptions = {},
+): Promise<WatchTarget[]> {
+  const targets: WatchTarget[] = [];
+  for (const file of config.watch.files) {
+    const path = resolve(cwd, file);
+    targets.push({ dir: dirname(path), names: [basename(path), KUBERNETES_ATOMIC_DIR], tags: ['config'] });
+  }
+  for (const database of packageDatabases) {
+    try {
+      const info = await stat(database);
+      if (info.isDirectory()) targets.push({ dir: database, tags: ['library'] });
+      else targets.push({ dir: dirname(database), names: [basename(database)], tags: ['library'] });
+    } catch {
+      // not this distribution's package manager
+    }
+  }
+  for (const project of config.watch.projects) {
+    targets.push({ dir: resolve(cwd, project), names: LOCKFILE_NAMES, tags: ['app'] });
+  }
+  return targets;
+}
