@@ -5,6 +5,7 @@ import { NotEnrolledError } from './daemon/start-agent.js';
 import { formatSummary } from './format-summary.js';
 import { loadAgentConfig } from './load-config.js';
 import { type RunFlags, runAgentCommand } from './run-command.js';
+import { type BaselineFlags, runBaseline, runVerify, VerifyError, type VerifyFlags } from './verify/verify-command.js';
 import { AGENT_VERSION } from './version.js';
 
 /** Exit codes shared by every agent command (driftctl's convention for verify). */
@@ -82,16 +83,21 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('verify')
     .description('compare this host with a live environment or an expectation file (exit 0 parity, 1 drift, 2 error)')
     .option('--against <env>', 'environment whose live baseline to compare with')
-    .option('--aggregator <url>', 'aggregator URL')
-    .option('--token <token>', 'API token (or ENVPARITY_TOKEN)')
+    .option('--aggregator <url>', 'aggregator URL (http(s):// or ws(s)://)')
+    .option('--token <token>', 'API token with the read scope (or ENVPARITY_TOKEN)')
     .option('--expect <file>', 'expectation file (see docs/VERIFY.md)')
     .option('--config <file>', 'agent config file (YAML or JSON)')
     .option('--state-dir <dir>', 'state dir holding the fleet key')
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'markdown']).default('text'),
     )
-    .action(async () => {
-      throw new CliExit(EXIT.error, 'verify is not implemented yet');
+    .option('--strict', 'scale differences fail too')
+    .option('--fail-on <categories>', 'only these categories (comma-separated) can fail the run')
+    .option('--category <categories>', 'compare only these categories (comma-separated)')
+    .option('--out <file>', 'write the report to a file instead of stdout')
+    .action(async (options: VerifyFlags & { config?: string }) => {
+      const config = await loadAgentConfig(options.config);
+      setExit(await runVerify(config, options));
     });
 
   program
@@ -99,9 +105,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description("write this host's behavior facts as an expectation file for verify --expect")
     .option('--config <file>', 'agent config file (YAML or JSON)')
     .option('--state-dir <dir>', 'state dir holding the fleet key')
+    .option('--aggregator <url>', 'aggregator to enroll with when the state dir has no fleet key yet')
     .option('--out <file>', 'output file (default: stdout)')
-    .action(async () => {
-      throw new CliExit(EXIT.error, 'baseline is not implemented yet');
+    .action(async (options: BaselineFlags & { config?: string }) => {
+      const config = await loadAgentConfig(options.config);
+      await runBaseline(config, options);
+      setExit(EXIT.ok);
     });
 
   return program;
@@ -124,6 +133,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CliExit) {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof VerifyError) {
+      process.stderr.write(`envparity-agent: ${error.message}\n`);
+      return EXIT.error;
     }
     if (error instanceof ConfigError) {
       process.stderr.write(`envparity-agent: invalid config: ${error.message}\n`);

@@ -39,6 +39,7 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'network.interface.*.addresses', class: 'volatile' },
   { glob: 'network.interface.*.address*', class: 'volatile' },
   { glob: 'network.interface.*.stat**', class: 'volatile' },
+  { glob: 'network.listen.ephemeral.**', class: 'volatile' },
   { glob: 'container.uptime', class: 'volatile' },
   // scale: sizes and counts, compared but non-blocking
   { glob: 'hardware.cpu.cores', class: 'scale' },

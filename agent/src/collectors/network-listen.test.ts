@@ -42,4 +42,18 @@ describe('network-listen', () => {
       ]),
     ).toEqual({ 'network.listen.tcp.22': ['0.0.0.0', '::'], 'network.listen.udp.53': ['127.0.0.1'] });
   });
+
+  it('only counts sockets in the ephemeral range', () => {
+    const sockets = [
+      { protocol: 'tcp', address: '0.0.0.0', port: 22 },
+      { protocol: 'tcp', address: '127.0.0.1', port: 40001 },
+      { protocol: 'tcp', address: '127.0.0.1', port: 40002 },
+      { protocol: 'udp', address: '0.0.0.0', port: 50000 },
+    ] as const;
+    expect(listenFacts(sockets, [32768, 60999])).toEqual({
+      'network.listen.tcp.22': ['0.0.0.0'],
+      'network.listen.ephemeral.tcp': 2,
+      'network.listen.ephemeral.udp': 1,
+    });
+  });
 });

@@ -3,6 +3,11 @@
  * `network.listen.udp.<port>` = sorted bind addresses (`0.0.0.0`, `::`, `127.0.0.1`...).
  * TCP counts sockets in state 0A (LISTEN); UDP counts bound sockets with no remote peer
  * (remote address and port 0), what `ss -uln` lists. Only the agent's network namespace is seen.
+ *
+ * Sockets on ports inside the kernel's ephemeral range (net.ipv4.ip_local_port_range) are
+ * dynamically assigned (port 0 binds, test servers, RPC callbacks): a port number there differs on
+ * every host and every restart, so listing it would be pure noise. They are only counted, in
+ * `network.listen.ephemeral.<protocol>` (volatile).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,10 +51,18 @@ export function parseProcNetSockets(text: string, protocol: ListenProtocol, ipv6
   return sockets;
 }
 
-/** Groups sockets into `network.listen.<protocol>.<port>` facts. */
-export function listenFacts(sockets: readonly ListeningSocket[]): FactMap {
+/** An inclusive port range, e.g. [32768, 60999]. */
+export type PortRange = readonly [number, number];
+
+/** Groups sockets into `network.listen.<protocol>.<port>` facts; ephemeral ports are only counted. */
+export function listenFacts(sockets: readonly ListeningSocket[], ephemeral: PortRange | null = null): FactMap {
   const byKey = new Map<string, { protocol: ListenProtocol; port: number; addresses: string[] }>();
+  const ephemeralCounts: Record<ListenProtocol, Set<number>> = { tcp: new Set(), udp: new Set() };
   for (const socket of sockets) {
+    if (ephemeral && socket.port >= ephemeral[0] && socket.port <= ephemeral[1]) {
+      ephemeralCounts[socket.protocol].add(socket.port);
+      continue;
+    }
     const key = `${socket.protocol}:${socket.port}`;
     let entry = byKey.get(key);
     if (!entry) {
@@ -65,6 +78,11 @@ export function listenFacts(sockets: readonly ListeningSocket[]): FactMap {
   for (const { protocol, port, addresses } of entries) {
     facts[factPath('network', 'listen', protocol, String(port))] = sortAddresses(addresses);
   }
+  if (ephemeral) {
+    for (const protocol of ['tcp', 'udp'] as const) {
+      facts[factPath('network', 'listen', 'ephemeral', protocol)] = ephemeralCounts[protocol].size;
+    }
+  }
   return facts;
 }
 
@@ -75,7 +93,28 @@ const TABLES = [
   { file: 'udp6', protocol: 'udp', ipv6: true },
 ] as const;
 
-export async function collectListenFacts(procNet = '/proc/net'): Promise<FactMap> {
+/** The kernel's ephemeral port range, or null when it cannot be read. */
+export async function readEphemeralPortRange(procSys = '/proc/sys'): Promise<PortRange | null> {
+  try {
+    const [low, high] = (await readFile(join(procSys, 'net/ipv4/ip_local_port_range'), 'utf8'))
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    return Number.isInteger(low) && Number.isInteger(high) ? [low as number, high as number] : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Listening sockets as facts. `ephemeral`: the range whose ports are only counted; by default the
+ * kernel's; `null` lists every port.
+ */
+export async function collectListenFacts(
+  procNet = '/proc/net',
+  ephemeral: PortRange | null | undefined = undefined,
+): Promise<FactMap> {
+  const range = ephemeral === undefined ? await readEphemeralPortRange() : ephemeral;
   const tables = await Promise.all(
     TABLES.map(async ({ file, protocol, ipv6 }) => {
       try {
@@ -85,5 +124,5 @@ export async function collectListenFacts(procNet = '/proc/net'): Promise<FactMap
       }
     }),
   );
-  return listenFacts(tables.flat());
+  return listenFacts(tables.flat(), range);
 }

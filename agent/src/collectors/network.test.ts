@@ -11,7 +11,7 @@ import { type AgentConfigInput, type FactMap, factPath, validateAgentConfig } fr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execCommand } from '../exec.js';
 import { createSecretHasher } from '../secrets.js';
-import { createNetworkCollector, networkCollector } from './network.js';
+import { createNetworkCollector } from './network.js';
 import type { CollectorContext } from './types.js';
 
 const isLinux = process.platform === 'linux';
@@ -83,7 +83,9 @@ describe('networkCollector: the real system', () => {
     await new Promise<void>((resolve) => udp?.bind(0, '127.0.0.1', () => resolve()));
     udpPort = udp.address().port;
     if (isLinux && commandWorks('ss', ['-ltnH'])) ssPortsBefore = ssTcpPorts();
-    facts = await networkCollector.collect(makeContext({ watch: { resolve: ['localhost'] } }));
+    facts = await createNetworkCollector({ ephemeralPorts: null }).collect(
+      makeContext({ watch: { resolve: ['localhost'] } }),
+    );
   });
 
   afterAll(async () => {

@@ -8,7 +8,7 @@
 import type { FactMap } from '@envparity/shared';
 import { collectDnsFacts, collectHostsFacts } from './network-dns.js';
 import { collectInterfaceFacts } from './network-interfaces.js';
-import { collectListenFacts } from './network-listen.js';
+import { collectListenFacts, type PortRange } from './network-listen.js';
 import { collectResolveFacts, type LookupAll } from './network-resolve.js';
 import { collectGatewayFacts } from './network-route.js';
 import { collectTlsFacts } from './network-tls.js';
@@ -25,6 +25,8 @@ export interface NetworkCollectorOptions {
   lookup?: LookupAll;
   /** Per name lookup and per TLS handshake. */
   timeoutMs?: number;
+  /** Listening ports in this range are only counted; default the kernel's range, `null` lists all. */
+  ephemeralPorts?: PortRange | null;
 }
 
 export function createNetworkCollector({
@@ -35,6 +37,7 @@ export function createNetworkCollector({
   hostname,
   lookup,
   timeoutMs = 5_000,
+  ephemeralPorts,
 }: NetworkCollectorOptions = {}): Collector {
   return {
     name: 'network',
@@ -46,7 +49,7 @@ export function createNetworkCollector({
         collectHostsFacts(hostname === undefined ? { hostsFile } : { hostsFile, hostname }),
         collectResolveFacts(config.watch.resolve, { timeoutMs, signal, ...(lookup ? { lookup } : {}) }),
         collectTlsFacts(config.watch.tls, { timeoutMs, signal }),
-        collectListenFacts(procNet),
+        collectListenFacts(procNet, ephemeralPorts),
       ]);
       return Object.assign({}, ...parts) as FactMap;
     },

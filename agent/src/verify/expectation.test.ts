@@ -63,6 +63,7 @@ describe('expectation files', () => {
       'hardware.cpu.flags': ['aes', 'avx'],
       'config.sysctl["vm.swappiness"]': 60,
       'os.x': null,
+      'network.dns.options': [],
     };
     const file = parseExpectationFile(formatExpectationFile(facts, { hostId: 'web-1', environment: 'staging' }));
     expect(file.hostId).toBe('web-1');

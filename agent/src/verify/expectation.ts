@@ -181,8 +181,12 @@ export function parseExpectationFile(text: string, source = 'expectation file'):
 
 /** The shorthand for a value when it reads back as itself, else the explicit `{equals}` form. */
 function serializeExact(path: string, value: FactValue): unknown {
-  const roundTrip = parseMatcher(path, value);
-  return roundTrip.kind === 'equals' ? value : { equals: value };
+  try {
+    if (parseMatcher(path, value).kind === 'equals') return value;
+  } catch {
+    // e.g. an empty array: not a valid list of allowed values, so it needs the explicit form
+  }
+  return { equals: value };
 }
 
 /** Writes facts as an expectation file whose every entry is an exact match (`baseline`). */
