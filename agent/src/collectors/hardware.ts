@@ -1,9 +1,223 @@
-import type { Collector } from './types.js';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { type FactMap, factPath } from '@envparity/shared';
+import { detectContainer } from './container-detect.js';
+import {
+  countCpuList,
+  isIgnoredBlockDevice,
+  parseCpuInfo,
+  parseMemInfo,
+  storageType,
+  vmFromDmi,
+} from './hardware-parse.js';
+import { listDir, readInteger, readLinkTarget, readText, readTrimmed, requireFacts } from './os-files.js';
+import { findSystemTool } from './runtime-path.js';
+import type { Collector, CollectorContext } from './types.js';
 
-/** Placeholder until the hardware collector lands. */
+const DMI = '/sys/class/dmi/id';
+const SYS_CPU = '/sys/devices/system/cpu';
+const SYS_BLOCK = '/sys/block';
+const DETECT_VIRT_TIMEOUT_MS = 2_000;
+
+/**
+ * Hardware facts: CPU (vendor, model, logical and physical cores, sockets, flags, MHz), memory and
+ * swap, storage devices from /sys/block, virtualization, and the volatile load averages.
+ * Everything comes from /proc and /sys except virtualization, which asks systemd-detect-virt
+ * (asynchronously, once per agent process) when it is installed.
+ */
 export const hardwareCollector: Collector = {
   name: 'hardware',
-  async collect() {
-    throw new Error('the hardware collector is not implemented yet');
+  async collect(context) {
+    const facts: FactMap = {};
+    const set = (value: string | number | boolean | string[] | undefined, ...segments: string[]) => {
+      if (value !== undefined && value !== '') facts[factPath('hardware', ...segments)] = value;
+    };
+    const [cpuinfoText, meminfoText, online, dmi, storage, virtualization] = await Promise.all([
+      readText('/proc/cpuinfo'),
+      readText('/proc/meminfo'),
+      readTrimmed(join(SYS_CPU, 'online')),
+      readDmi(),
+      readStorage(),
+      detectVirtualization(context),
+    ]);
+
+    const cpu = cpuinfoText ? parseCpuInfo(cpuinfoText) : undefined;
+    // os.cpus() reads /proc synchronously inside libuv: only a fallback for what cpuinfo lacks.
+    let nodeCpus: ReturnType<typeof cpus> | undefined;
+    const fallbackCpus = () => {
+      nodeCpus ??= safeCpus();
+      return nodeCpus;
+    };
+    set(cpu?.vendor, 'cpu', 'vendor');
+    set(cpu?.model ?? fallbackCpus()[0]?.model.trim(), 'cpu', 'model');
+    const logical =
+      (online ? countCpuList(online) : undefined) ?? (cpu?.processors || fallbackCpus().length || undefined);
+    set(logical, 'cpu', 'cores');
+    let physicalCores = cpu?.physicalCores;
+    let sockets = cpu?.sockets;
+    if (physicalCores === undefined) ({ physicalCores, sockets } = await readTopology());
+    set(physicalCores, 'cpu', 'physicalCores');
+    set(sockets, 'cpu', 'sockets');
+    if (cpu && cpu.flags.length > 0) set(cpu.flags, 'cpu', 'flags');
+    set(cpu?.mhz ?? (fallbackCpus()[0]?.speed || undefined), 'cpu', 'mhz');
+
+    const memory = meminfoText ? parseMemInfo(meminfoText) : new Map<string, number>();
+    set(memory.get('MemTotal'), 'memory', 'total');
+    set(memory.get('MemFree'), 'memory', 'free');
+    set(memory.get('MemAvailable'), 'memory', 'available');
+    set(memory.get('SwapTotal'), 'swap', 'total');
+    set(memory.get('SwapFree'), 'swap', 'free');
+
+    for (const device of storage) {
+      set(device.size, 'storage', device.name, 'size');
+      set(device.rotational, 'storage', device.name, 'rotational');
+      set(device.type, 'storage', device.name, 'type');
+      set(device.model, 'storage', device.name, 'model');
+    }
+
+    set(dmi.vendor, 'system', 'vendor');
+    set(dmi.product, 'system', 'product');
+    set(virtualization, 'virtualization');
+
+    const [one, five, fifteen] = loadavg();
+    if (process.platform !== 'win32' && one !== undefined && five !== undefined && fifteen !== undefined) {
+      set(round2(one), 'load', '1');
+      set(round2(five), 'load', '5');
+      set(round2(fifteen), 'load', '15');
+    }
+    return requireFacts('hardware', facts);
   },
 };
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}
+
+function safeCpus(): ReturnType<typeof cpus> {
+  try {
+    return cpus();
+  } catch {
+    return [];
+  }
+}
+
+/** Physical cores and sockets from sysfs topology, for kernels whose cpuinfo does not say (ARM). */
+async function readTopology(): Promise<{ physicalCores?: number; sockets?: number }> {
+  const names = (await listDir(SYS_CPU)).filter((name) => /^cpu\d+$/.test(name));
+  const ids = await Promise.all(
+    names.map(async (name) => {
+      const [core, pkg] = await Promise.all([
+        readInteger(join(SYS_CPU, name, 'topology', 'core_id')),
+        readInteger(join(SYS_CPU, name, 'topology', 'physical_package_id')),
+      ]);
+      return core === undefined || pkg === undefined ? undefined : { core, pkg };
+    }),
+  );
+  const known = ids.filter((id) => id !== undefined);
+  if (known.length === 0) return {};
+  return {
+    physicalCores: new Set(known.map((id) => `${id.pkg}/${id.core}`)).size,
+    sockets: new Set(known.map((id) => id.pkg)).size,
+  };
+}
+
+interface DmiInfo {
+  vendor?: string;
+  product?: string;
+  boardVendor?: string;
+  biosVendor?: string;
+}
+
+async function readDmi(): Promise<DmiInfo> {
+  const [vendor, product, boardVendor, biosVendor] = await Promise.all(
+    ['sys_vendor', 'product_name', 'board_vendor', 'bios_vendor'].map((file) => readTrimmed(join(DMI, file))),
+  );
+  const info: DmiInfo = {};
+  if (vendor) info.vendor = vendor;
+  if (product) info.product = product;
+  if (boardVendor) info.boardVendor = boardVendor;
+  if (biosVendor) info.biosVendor = biosVendor;
+  return info;
+}
+
+interface StorageDevice {
+  name: string;
+  size: number;
+  rotational?: boolean;
+  type?: string;
+  model?: string;
+}
+
+/** Disks from /sys/block: no loop/RAM/zram/device-mapper/optical devices, no removable or empty ones. */
+async function readStorage(): Promise<StorageDevice[]> {
+  const names = (await listDir(SYS_BLOCK)).filter((name) => !isIgnoredBlockDevice(name)).sort();
+  const devices = await Promise.all(
+    names.map(async (name): Promise<StorageDevice | undefined> => {
+      const dir = join(SYS_BLOCK, name);
+      const [sectors, removable, rotational, model, sysPath] = await Promise.all([
+        readInteger(join(dir, 'size')),
+        readInteger(join(dir, 'removable')),
+        readInteger(join(dir, 'queue', 'rotational')),
+        readTrimmed(join(dir, 'device', 'model')),
+        readLinkTarget(dir),
+      ]);
+      // /sys/block/<dev>/size is always in 512-byte sectors, whatever the logical block size.
+      if (!sectors || removable === 1) return undefined;
+      const device: StorageDevice = { name, size: sectors * 512 };
+      if (rotational !== undefined) device.rotational = rotational === 1;
+      const type = storageType({
+        name,
+        ...(sysPath ? { sysPath } : {}),
+        ...(device.rotational !== undefined ? { rotational: device.rotational } : {}),
+        ...(model ? { model } : {}),
+      });
+      if (type) device.type = type;
+      if (model) device.model = model;
+      return device;
+    }),
+  );
+  return devices.filter((device) => device !== undefined);
+}
+
+/** Virtualization does not change while the agent runs: asked once per process, then reused. */
+let cachedVirtualization: string | undefined;
+
+/**
+ * systemd-detect-virt's answer (the container technology if any, else the hypervisor, else `none`),
+ * or the same guessed from files when it is not installed.
+ */
+async function detectVirtualization(context: CollectorContext): Promise<string> {
+  if (cachedVirtualization) return cachedVirtualization;
+  const tool = await findSystemTool('systemd-detect-virt');
+  let answer: string | undefined;
+  if (tool) {
+    try {
+      const { stdout, timedOut } = await context.exec(tool, [], { timeoutMs: DETECT_VIRT_TIMEOUT_MS });
+      const line = stdout.trim();
+      if (!timedOut && /^[a-z0-9-]+$/.test(line)) answer = line;
+    } catch {
+      // fall back to the files
+    }
+  }
+  answer ??= await guessVirtualization();
+  cachedVirtualization = answer;
+  return answer;
+}
+
+/** Without systemd-detect-virt: container markers, then DMI, Xen and device-tree hints, then the CPU flag. */
+async function guessVirtualization(): Promise<string> {
+  const [container, dmi, xen, deviceTree, cpuinfo] = await Promise.all([
+    detectContainer(),
+    readDmi(),
+    readTrimmed('/sys/hypervisor/type'),
+    readText('/proc/device-tree/hypervisor/compatible'),
+    readText('/proc/cpuinfo'),
+  ]);
+  let vm = vmFromDmi([dmi.vendor, dmi.product, dmi.boardVendor, dmi.biosVendor]);
+  if (!vm && xen === 'xen') vm = 'xen';
+  if (!vm && deviceTree?.includes('linux,kvm')) vm = 'kvm';
+  if (!vm && deviceTree?.includes('xen')) vm = 'xen';
+  if (!vm && cpuinfo && /^flags\s*:.*\bhypervisor\b/m.test(cpuinfo)) vm = 'vm-other';
+  if (container.inside) return container.runtime ?? 'container-other';
+  return vm ?? 'none';
+}
