@@ -1,12 +1,12 @@
 import { ConfigError } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
-import { collectFacts } from './collect.js';
-import { NotEnrolledError } from './daemon/start-agent.js';
-import { formatSummary } from './format-summary.js';
 import { loadAgentConfig } from './load-config.js';
-import { type RunFlags, runAgentCommand } from './run-command.js';
-import { type BaselineFlags, runBaseline, runVerify, VerifyError, type VerifyFlags } from './verify/verify-command.js';
+import type { RunFlags } from './run-command.js';
+import type { BaselineFlags, VerifyFlags } from './verify/verify-command.js';
 import { AGENT_VERSION } from './version.js';
+
+// Each command imports its own modules when it runs: a cold `collect` (run by cron or CI on every
+// host) should not pay for the daemon's WebSocket and logging stack, nor verify's formats.
 
 /** Exit codes shared by every agent command (driftctl's convention for verify). */
 export const EXIT = { ok: 0, drift: 1, error: 2 } as const;
@@ -38,6 +38,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print the whole fact document as JSON')
     .option('--state-dir <dir>', 'state dir holding the key secrets are hashed with')
     .action(async (options: { config?: string; json?: boolean; stateDir?: string }) => {
+      const [{ collectFacts }, { formatSummary }] = await Promise.all([
+        import('./collect.js'),
+        import('./format-summary.js'),
+      ]);
       const config = await loadAgentConfig(options.config);
       const document = await collectFacts({ config, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
       process.stdout.write(options.json ? `${JSON.stringify(document, null, 2)}\n` : formatSummary(document));
@@ -70,6 +74,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       ]),
     )
     .action(async (options: RunFlags) => {
+      const [{ runAgentCommand }, { NotEnrolledError }] = await Promise.all([
+        import('./run-command.js'),
+        import('./daemon/start-agent.js'),
+      ]);
       try {
         await runAgentCommand(options);
       } catch (error) {
@@ -96,6 +104,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--category <categories>', 'compare only these categories (comma-separated)')
     .option('--out <file>', 'write the report to a file instead of stdout')
     .action(async (options: VerifyFlags & { config?: string }) => {
+      const { runVerify } = await import('./verify/verify-command.js');
       const config = await loadAgentConfig(options.config);
       setExit(await runVerify(config, options));
     });
@@ -108,6 +117,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--aggregator <url>', 'aggregator to enroll with when the state dir has no fleet key yet')
     .option('--out <file>', 'output file (default: stdout)')
     .action(async (options: BaselineFlags & { config?: string }) => {
+      const { runBaseline } = await import('./verify/verify-command.js');
       const config = await loadAgentConfig(options.config);
       await runBaseline(config, options);
       setExit(EXIT.ok);
@@ -134,7 +144,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof VerifyError) {
+    if (error instanceof Error && error.name === 'VerifyError') {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
       return EXIT.error;
     }
