@@ -1,0 +1,3 @@
+export * from './dispatcher.js';
+export * from './signature.js';
+export * from './slack-text.js';

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { DriftEvent, DriftEventRecord } from '../drift/events.js';
+import { escapeSlackText, formatWebhookText, MAX_WEBHOOK_TEXT_VALUE_CHARS } from './slack-text.js';
+
+const AT = '2026-05-04T10:00:00.000Z';
+const record = (fields: Partial<DriftEventRecord>): DriftEventRecord => ({
+  id: 'd1',
+  kind: 'outlier',
+  environment: 'production',
+  hostId: 'p3',
+  path: 'config.env.LOG_LEVEL',
+  status: 'open',
+  openedAt: AT,
+  ...fields,
+});
+const opened = (fields: Partial<DriftEventRecord>): DriftEvent => ({
+  type: 'drift.opened',
+  at: AT,
+  data: record(fields),
+});
+const resolved = (fields: Partial<DriftEventRecord>): DriftEvent => ({
+  type: 'drift.resolved',
+  at: AT,
+  data: record(fields),
+});
+
+describe('formatWebhookText', () => {
+  it('summarizes outlier drift', () => {
+    expect(formatWebhookText(opened({ expected: 'info', actual: 'debug' }))).toBe(
+      'Drift opened in production: host p3 config.env.LOG_LEVEL is "debug", baseline "info"',
+    );
+    expect(formatWebhookText(opened({ expected: 'info' }))).toBe(
+      'Drift opened in production: host p3 lacks config.env.LOG_LEVEL, baseline "info"',
+    );
+    expect(formatWebhookText(opened({ actual: 8 }))).toBe(
+      'Drift opened in production: host p3 config.env.LOG_LEVEL is 8, not in the baseline',
+    );
+    expect(formatWebhookText(resolved({ expected: 'info', actual: 'debug' }))).toBe(
+      'Drift resolved in production: host p3 config.env.LOG_LEVEL no longer differs from the baseline (was "debug", baseline "info")',
+    );
+  });
+
+  it('summarizes environment-pair drift', () => {
+    const pair = {
+      kind: 'environment' as const,
+      environment: 'staging',
+      otherEnvironment: 'production',
+      hostId: undefined,
+    };
+    expect(formatWebhookText(opened({ ...pair, path: 'runtime.node', expected: '20.11.0', actual: '20.9.0' }))).toBe(
+      'Drift opened between staging and production: runtime.node is "20.11.0" in staging, "20.9.0" in production',
+    );
+    expect(formatWebhookText(resolved({ ...pair, path: 'runtime.node', expected: '20.11.0' }))).toBe(
+      'Drift resolved between staging and production: runtime.node no longer differs (was "20.11.0" in staging, absent in production)',
+    );
+  });
+
+  it('summarizes emergency changes', () => {
+    const base = {
+      id: 'e1',
+      hostId: 'p3',
+      environment: 'production',
+      upstream: 'staging',
+      path: 'config.env.X',
+      changedAt: AT,
+    };
+    expect(formatWebhookText({ type: 'emergency.change', at: AT, data: { ...base, previous: 'a', value: 'b' } })).toBe(
+      'Emergency change on p3 (production): config.env.X changed from "a" to "b", never seen in staging',
+    );
+    expect(formatWebhookText({ type: 'emergency.change', at: AT, data: { ...base, value: ['x', 'y'] } })).toBe(
+      'Emergency change on p3 (production): config.env.X set to ["x","y"], never seen in staging',
+    );
+    expect(formatWebhookText({ type: 'emergency.change', at: AT, data: { ...base, previous: 'a' } })).toBe(
+      'Emergency change on p3 (production): config.env.X removed (was "a"), staging never lacked it',
+    );
+    expect(
+      formatWebhookText(opened({ kind: 'emergency', actual: 'b', upstream: 'staging', path: 'config.env.X' })),
+    ).toBe('Emergency drift opened on p3 (production): config.env.X is "b", never seen in staging');
+  });
+
+  it('summarizes expired exceptions', () => {
+    const data = { id: 'x1', path: 'library.dpkg.*', reason: 'hotfix', owner: 'sre' };
+    expect(
+      formatWebhookText({
+        type: 'exception.expired',
+        at: AT,
+        data: { ...data, environments: ['staging', 'production'] },
+      }),
+    ).toBe(
+      'Exception expired for library.dpkg.* between staging and production (reason: hotfix, owner sre); its differences count as drift again',
+    );
+    expect(
+      formatWebhookText({
+        type: 'exception.expired',
+        at: AT,
+        data: { id: 'x2', path: 'a.b', reason: 'r', environments: ['qa'] },
+      }),
+    ).toBe('Exception expired for a.b in qa (reason: r); its differences count as drift again');
+  });
+
+  it('escapes mrkdwn control characters, stays on one line and shortens long values', () => {
+    const text = formatWebhookText(opened({ expected: 'info', actual: '<!channel> & <http://x|click>\nnext line' }));
+    expect(text).not.toMatch(/[<>\n]/);
+    expect(text).toContain('&lt;!channel&gt; &amp; &lt;http://x|click&gt;');
+    const long = formatWebhookText(opened({ expected: 'x'.repeat(500), actual: 'y' }));
+    expect(long).toContain(`"${'x'.repeat(MAX_WEBHOOK_TEXT_VALUE_CHARS - 2)}…`);
+    expect(escapeSlackText('a<b>&c')).toBe('a&lt;b&gt;&amp;c');
+  });
+
+  it('never throws on unexpected data', () => {
+    const odd = { type: 'exception.expired', at: AT, data: {} } as unknown as DriftEvent;
+    expect(formatWebhookText(odd)).toBe('envparity event exception.expired');
+    const unknown = { type: 'something.else', at: AT, data: {} } as unknown as DriftEvent;
+    expect(formatWebhookText(unknown)).toBe('envparity event something.else');
+  });
+});
