@@ -27,7 +27,11 @@ interface RunResult {
 
 function runAgentCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT_BIN, ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AGENT_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -52,18 +56,29 @@ describe('verify against a live environment', () => {
     aggregator = await startAggregator();
     const agentEnv = { ...process.env, FEATURE_CHECKOUT: 'v2', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' };
     for (const hostId of ['prod-1', 'prod-2', 'prod-3']) {
-      await startAgent({ aggregatorUrl: aggregator.url, hostId, environment: 'production', config: { watch: WATCH }, env: agentEnv });
+      await startAgent({
+        aggregatorUrl: aggregator.url,
+        hostId,
+        environment: 'production',
+        config: { watch: WATCH },
+        env: agentEnv,
+      });
     }
     await waitFor(
       async () => {
-        const body = await aggregator.json<{ hosts: { fingerprint: string | null; online: boolean }[] }>('/api/v1/hosts?environment=production');
+        const body = await aggregator.json<{ hosts: { fingerprint: string | null; online: boolean }[] }>(
+          '/api/v1/hosts?environment=production',
+        );
         return body.hosts.length === 3 && body.hosts.every((h) => h.online && h.fingerprint !== null);
       },
       { timeoutMs: 30_000, message: 'three production hosts with facts' },
     );
     const dir = await makeTempDir('envparity-e2e-verify-');
     verifyConfig = join(dir, 'agent.yaml');
-    await writeFile(verifyConfig, `environment: staging\nhostId: verifier\nwatch:\n  envVars: ["FEATURE_*", "APP_PASSWORD"]\n`);
+    await writeFile(
+      verifyConfig,
+      `environment: staging\nhostId: verifier\nwatch:\n  envVars: ["FEATURE_*", "APP_PASSWORD"]\n`,
+    );
     baseEnv = {
       ...process.env,
       ENVPARITY_TOKEN: aggregator.adminToken,
@@ -76,10 +91,13 @@ describe('verify against a live environment', () => {
   afterAll(() => cleanupProcesses());
 
   const verify = (env: NodeJS.ProcessEnv, extra: string[] = []) =>
-    runAgentCli(['verify', '--against', 'production', '--aggregator', aggregator.url, '--config', verifyConfig, ...extra], {
-      ...baseEnv,
-      ...env,
-    });
+    runAgentCli(
+      ['verify', '--against', 'production', '--aggregator', aggregator.url, '--config', verifyConfig, ...extra],
+      {
+        ...baseEnv,
+        ...env,
+      },
+    );
 
   it('exits 0 on a host that matches, with secrets compared through their keyed hashes', async () => {
     const result = await verify({ FEATURE_CHECKOUT: 'v2', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' });
@@ -98,7 +116,10 @@ describe('verify against a live environment', () => {
 
     const json = await verify(env, ['--format', 'json']);
     expect(json.code).toBe(1);
-    const report = JSON.parse(json.stdout) as { passed: boolean; differences: { path: string; status: string; expected: string; actual: string }[] };
+    const report = JSON.parse(json.stdout) as {
+      passed: boolean;
+      differences: { path: string; status: string; expected: string; actual: string }[];
+    };
     expect(report.passed).toBe(false);
     expect(report.differences.filter((d) => d.status === 'drift').map((d) => d.path)).toEqual([
       'config.env.APP_PASSWORD',
@@ -116,11 +137,50 @@ describe('verify against a live environment', () => {
     const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
     const cases = parsed.testsuites.testsuite.testcase as { name: string; failure?: unknown }[];
     expect(cases.length).toBeGreaterThan(100);
-    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual(['config.env.APP_PASSWORD', 'config.env.FEATURE_CHECKOUT']);
+    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual([
+      'config.env.APP_PASSWORD',
+      'config.env.FEATURE_CHECKOUT',
+    ]);
+  });
+
+  it("an exception covering this host's environment and the target makes the difference justified", async () => {
+    const created = await aggregator.api('/api/v1/exceptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        path: 'config.env.FEATURE_*',
+        environments: ['staging', 'production'],
+        reason: 'staging tries the next checkout first',
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    try {
+      const result = await verify({ FEATURE_CHECKOUT: 'v1', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' }, [
+        '--format',
+        'json',
+      ]);
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as {
+        differences: { path: string; status: string; exception?: { id: string } }[];
+      };
+      expect(report.differences).toEqual([
+        expect.objectContaining({
+          path: 'config.env.FEATURE_CHECKOUT',
+          status: 'justified',
+          exception: expect.objectContaining({ id }),
+        }),
+      ]);
+    } finally {
+      await aggregator.api(`/api/v1/exceptions/${id}`, { method: 'DELETE' });
+    }
   });
 
   it('--fail-on limits which categories fail the run', async () => {
-    const result = await verify({ FEATURE_CHECKOUT: 'v1', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' }, ['--fail-on', 'os,library']);
+    const result = await verify({ FEATURE_CHECKOUT: 'v1', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' }, [
+      '--fail-on',
+      'os,library',
+    ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('drift config.env.FEATURE_CHECKOUT');
   });
