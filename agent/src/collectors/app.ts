@@ -1,6 +1,6 @@
 /**
  * The `app` collector: dependencies of the project folders listed in `watch.projects`, read from
- * their lockfiles. Facts (documented in docs/facts-app.md), with `<project>` the folder exactly as
+ * their lockfiles. Facts (documented in docs/FACTS.md), with `<project>` the folder exactly as
  * configured, so the same config on two hosts yields the same paths:
  *
  * - `app.<project>.<ecosystem>.<package>`: the version, or a sorted array of distinct versions;

@@ -2,7 +2,7 @@
  * The config collector: watched env vars, watched config files parsed to key paths, kernel
  * parameters (sysctl) and the agent's ulimits. Timezone and locale are the os collector's
  * (`os.timezone`, `os.locale`) and are not repeated here. Path patterns, markers and suggested
- * classes: docs/facts-config-network-probe.md.
+ * classes: docs/FACTS.md.
  */
 import type { FactMap } from '@envparity/shared';
 import { collectEnvFacts } from './config-env.js';

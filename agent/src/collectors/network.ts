@@ -3,7 +3,7 @@
  * /etc/hosts, resolution of declared names, certificates of declared TLS endpoints and listening
  * ports. Everything is read from /proc, /sys and /etc directly or through non-blocking Node APIs
  * (no systeminformation, whose networkInterfaces() blocks the event loop). Path patterns and
- * suggested classes: docs/facts-config-network-probe.md.
+ * suggested classes: docs/FACTS.md.
  */
 import type { FactMap } from '@envparity/shared';
 import { collectDnsFacts, collectHostsFacts } from './network-dns.js';
