@@ -1,0 +1,242 @@
+/**
+ * Drift end to end (issue 5 req 10): one aggregator and four real agent processes on 127.0.0.1 —
+ * one staging, three production. Watched env vars, a watched config file and a project lockfile
+ * differ in planned ways. On real servers the same config path exists on every host; here each
+ * agent gets its own mount namespace (`unshare -m` + bind mounts) so the paths match.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { factPath } from '@envparity/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AggregatorHandle,
+  cleanupProcesses,
+  makeTempDir,
+  mountNamespaceSupport,
+  startAgent,
+  startAggregator,
+  waitFor,
+} from './helpers/index.js';
+
+const support = mountNamespaceSupport();
+
+interface Difference {
+  path: string;
+  category: string;
+  from?: unknown;
+  to?: unknown;
+  status: 'drift' | 'justified' | 'scale';
+  exception?: { id: string; reason: string };
+}
+interface Comparison {
+  from: string;
+  to: string;
+  parity: number;
+  differences: Difference[];
+}
+
+function packageLock(leftPad: string): string {
+  return JSON.stringify(
+    {
+      name: 'shop',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: {
+        '': { name: 'shop', version: '1.0.0', dependencies: { 'left-pad': leftPad, ms: '2.1.3' } },
+        'node_modules/left-pad': {
+          version: leftPad,
+          resolved: `https://registry.npmjs.org/left-pad/-/left-pad-${leftPad}.tgz`,
+        },
+        'node_modules/ms': { version: '2.1.3', resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz' },
+      },
+    },
+    null,
+    2,
+  );
+}
+
+function appYaml(pool: number, dbHost: string): string {
+  return `db:\n  host: ${dbHost}\n  pool: ${pool}\n  password: canary-yaml-${dbHost}\ncache:\n  ttl: 60\n`;
+}
+
+describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespaces)', () => {
+  let aggregator: AggregatorHandle;
+  let etcTarget: string;
+  let appTarget: string;
+  const sources: Record<string, { etc: string; app: string }> = {};
+
+  const configPath = (...keys: string[]) => factPath('config', 'file', join(etcTarget, 'app.yaml'), ...keys);
+  const appPath = (...segments: string[]) => factPath('app', appTarget, ...segments);
+
+  beforeAll(async () => {
+    aggregator = await startAggregator();
+    // The shared mount points: the same absolute paths inside every agent's namespace.
+    const base = await makeTempDir('envparity-e2e-mnt-');
+    etcTarget = join(base, 'etc');
+    appTarget = join(base, 'app');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(etcTarget);
+    await mkdir(appTarget);
+
+    const hosts = [
+      {
+        id: 'stg-1',
+        environment: 'staging',
+        pool: 5,
+        dbHost: 'db.staging',
+        leftPad: '1.3.0',
+        env: { LOG_LEVEL: 'debug', FEATURE_NEW_CHECKOUT: 'on', DB_PASSWORD: 'canary-env-staging' },
+      },
+      {
+        id: 'prod-1',
+        environment: 'production',
+        pool: 20,
+        dbHost: 'db.prod',
+        leftPad: '1.1.0',
+        env: { LOG_LEVEL: 'info', DB_PASSWORD: 'canary-env-prod' },
+      },
+      {
+        id: 'prod-2',
+        environment: 'production',
+        pool: 20,
+        dbHost: 'db.prod',
+        leftPad: '1.1.0',
+        env: { LOG_LEVEL: 'info', DB_PASSWORD: 'canary-env-prod' },
+      },
+      // The outlier: a log level nobody planned.
+      {
+        id: 'prod-3',
+        environment: 'production',
+        pool: 20,
+        dbHost: 'db.prod',
+        leftPad: '1.1.0',
+        env: { LOG_LEVEL: 'warn', DB_PASSWORD: 'canary-env-prod' },
+      },
+    ];
+    await Promise.all(
+      hosts.map(async (host) => {
+        const etc = await makeTempDir(`envparity-e2e-etc-${host.id}-`);
+        const app = await makeTempDir(`envparity-e2e-app-${host.id}-`);
+        await writeFile(join(etc, 'app.yaml'), appYaml(host.pool, host.dbHost));
+        await writeFile(join(app, 'package-lock.json'), packageLock(host.leftPad));
+        sources[host.id] = { etc, app };
+        // Only the planned env vars differ: drop any inherited ones the agents watch.
+        const env: NodeJS.ProcessEnv = { ...process.env };
+        for (const name of Object.keys(env)) if (/^(LOG_LEVEL|FEATURE_.*|DB_.*)$/.test(name)) delete env[name];
+        Object.assign(env, host.env);
+        await startAgent({
+          aggregatorUrl: aggregator.url,
+          hostId: host.id,
+          environment: host.environment,
+          env,
+          interval: 3600,
+          config: {
+            labels: { service: 'shop' },
+            watch: {
+              envVars: ['LOG_LEVEL', 'FEATURE_*', 'DB_*'],
+              files: [join(etcTarget, 'app.yaml')],
+              projects: [appTarget],
+            },
+          },
+          mountNamespace: {
+            binds: [
+              { source: etc, target: etcTarget },
+              { source: app, target: appTarget },
+            ],
+          },
+        });
+      }),
+    );
+    await waitFor(
+      async () => {
+        const body = await aggregator.json<{ hosts: { fingerprint: string | null; online: boolean }[] }>(
+          '/api/v1/hosts',
+        );
+        return body.hosts.length === 4 && body.hosts.every((h) => h.online && h.fingerprint !== null);
+      },
+      { timeoutMs: 45_000, message: 'four hosts online with facts' },
+    );
+  }, 120_000);
+
+  afterAll(() => cleanupProcesses());
+
+  it('compare returns exactly the planned differences, nothing else', async () => {
+    const result = await aggregator.json<Comparison>('/api/v1/compare?from=staging&to=production');
+    const byPath = Object.fromEntries(result.differences.map((d) => [d.path, d]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      [
+        'config.env.DB_PASSWORD',
+        'config.env.FEATURE_NEW_CHECKOUT',
+        'config.env.LOG_LEVEL',
+        configPath('db', 'host'),
+        configPath('db', 'password'),
+        configPath('db', 'pool'),
+        appPath('npm', 'left-pad'),
+        appPath('lockfile', 'package-lock.json', 'sha256'),
+      ].sort(),
+    );
+    for (const difference of result.differences) expect(difference.status).toBe('drift');
+    expect(byPath['config.env.LOG_LEVEL']).toMatchObject({ from: 'debug', to: 'info', category: 'config' });
+    expect(byPath['config.env.FEATURE_NEW_CHECKOUT']).toMatchObject({ from: 'on' });
+    expect(byPath['config.env.FEATURE_NEW_CHECKOUT']?.to).toBeUndefined();
+    expect(byPath[configPath('db', 'pool')]).toMatchObject({ from: 5, to: 20 });
+    expect(byPath[appPath('npm', 'left-pad')]).toMatchObject({ from: '1.3.0', to: '1.1.0', category: 'app' });
+    // Secrets differ, and are compared only through their keyed hashes.
+    expect(byPath['config.env.DB_PASSWORD']?.from).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(result)).not.toContain('canary');
+    expect(result.parity).toBeGreaterThan(0.9);
+    expect(result.parity).toBeLessThan(1);
+  });
+
+  it('finds the one production outlier', async () => {
+    const body = await aggregator.json<{
+      outliers: { hostId: string; path: string; expected?: unknown; actual?: unknown }[];
+    }>('/api/v1/environments/production/outliers');
+    expect(body.outliers).toEqual([
+      { hostId: 'prod-3', path: 'config.env.LOG_LEVEL', expected: 'info', actual: 'warn' },
+    ]);
+  });
+
+  it('an exception turns its difference into justified and raises parity', async () => {
+    const before = await aggregator.json<Comparison>('/api/v1/compare?from=staging&to=production');
+    const created = await aggregator.api('/api/v1/exceptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        path: 'config.env.LOG_LEVEL',
+        environments: ['staging', 'production'],
+        reason: 'verbose logs in staging',
+        owner: 'platform',
+      }),
+    });
+    expect(created.status).toBe(201);
+    const exception = (await created.json()) as { id: string };
+    const after = await aggregator.json<Comparison>('/api/v1/compare?from=staging&to=production');
+    const logLevel = after.differences.find((d) => d.path === 'config.env.LOG_LEVEL');
+    expect(logLevel).toMatchObject({
+      status: 'justified',
+      exception: { id: exception.id, reason: 'verbose logs in staging' },
+    });
+    expect(after.differences.filter((d) => d.status === 'drift')).toHaveLength(before.differences.length - 1);
+    expect(after.parity).toBeGreaterThan(before.parity);
+    const deleted = await aggregator.api(`/api/v1/exceptions/${exception.id}`, { method: 'DELETE' });
+    expect(deleted.status).toBeLessThan(300);
+  });
+
+  it('a config-file edit lands in the host timeline', async () => {
+    const editedAt = Date.now();
+    await writeFile(join(sources['stg-1']!.etc, 'app.yaml'), appYaml(6, 'db.staging'));
+    const change = await waitFor(
+      async () => {
+        const body = await aggregator.json<{ changes: { at: string; path: string; from?: unknown; to?: unknown }[] }>(
+          '/api/v1/hosts/stg-1/changes',
+        );
+        return body.changes.find((c) => c.path === configPath('db', 'pool') && c.to === 6);
+      },
+      { timeoutMs: 5000, intervalMs: 100, message: 'the db.pool change in stg-1 timeline' },
+    );
+    expect(change.from).toBe(5);
+    expect(Date.parse(change.at)).toBeGreaterThanOrEqual(editedAt - 1000);
+  });
+});
