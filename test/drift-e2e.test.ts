@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { factPath } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type AgentHandle,
   type AggregatorHandle,
   cleanupProcesses,
   makeTempDir,
@@ -65,6 +66,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
   let etcTarget: string;
   let appTarget: string;
   const sources: Record<string, { etc: string; app: string }> = {};
+  const agents: AgentHandle[] = [];
 
   const configPath = (...keys: string[]) => factPath('config', 'file', join(etcTarget, 'app.yaml'), ...keys);
   const appPath = (...segments: string[]) => factPath('app', appTarget, ...segments);
@@ -125,7 +127,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
         const env: NodeJS.ProcessEnv = { ...process.env };
         for (const name of Object.keys(env)) if (/^(LOG_LEVEL|FEATURE_.*|DB_.*)$/.test(name)) delete env[name];
         Object.assign(env, host.env);
-        await startAgent({
+        const agent = await startAgent({
           aggregatorUrl: aggregator.url,
           hostId: host.id,
           environment: host.environment,
@@ -146,6 +148,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
             ],
           },
         });
+        agents.push(agent);
       }),
     );
     await waitFor(
@@ -242,5 +245,58 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     );
     expect(change.from).toBe(5);
     expect(Date.parse(change.at)).toBeGreaterThanOrEqual(editedAt - 1000);
+  });
+
+  it('secret canaries appear nowhere: API answers, database files, logs, agent state', async () => {
+    const canaries = ['canary-env-staging', 'canary-env-prod', 'canary-yaml-db.staging', 'canary-yaml-db.prod'];
+    const answers: string[] = [];
+    const get = async (path: string) => {
+      const response = await aggregator.api(path);
+      expect(response.status, path).toBe(200);
+      answers.push(await response.text());
+    };
+    const hostIds = ['stg-1', 'prod-1', 'prod-2', 'prod-3'];
+    await get('/api/v1/hosts');
+    await get('/api/v1/environments');
+    for (const id of hostIds) {
+      await get(`/api/v1/hosts/${id}`);
+      await get(`/api/v1/hosts/${id}/changes`);
+    }
+    for (const env of ['staging', 'production']) {
+      await get(`/api/v1/environments/${env}/baseline`);
+      await get(`/api/v1/environments/${env}/outliers`);
+    }
+    await get('/api/v1/compare?from=staging&to=production');
+    await get('/api/v1/drift');
+    await get(`/api/v1/facts/distribution?path=${encodeURIComponent('config.env.DB_PASSWORD')}`);
+    await get(`/api/v1/facts/distribution?path=${encodeURIComponent(configPath('db', 'password'))}`);
+    await get('/api/v1/exceptions');
+    answers.push(await aggregator.metrics());
+    // The differing secrets are still flagged, through their hashes.
+    const compare = JSON.parse(answers.find((a) => a.includes('"differences"')) ?? '{}') as Comparison;
+    expect(compare.differences.map((d) => d.path)).toEqual(
+      expect.arrayContaining(['config.env.DB_PASSWORD', configPath('db', 'password')]),
+    );
+
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await aggregator.stop();
+    const { readdir, readFile } = await import('node:fs/promises');
+    const filesUnder = async (dir: string): Promise<string[]> => {
+      const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+      return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    };
+    const stored: { name: string; bytes: Buffer }[] = [];
+    for (const file of await filesUnder(aggregator.dataDir)) stored.push({ name: file, bytes: await readFile(file) });
+    for (const agent of agents) {
+      for (const file of await filesUnder(agent.stateDir)) stored.push({ name: file, bytes: await readFile(file) });
+    }
+    expect(stored.some((f) => f.name.endsWith('envparity.db'))).toBe(true);
+    const logs = [aggregator.logs, ...agents.map((a) => a.logs)].flat().join('\n');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const canary of canaries) {
+      for (const answer of answers) expect(answer).not.toContain(canary);
+      expect(logs).not.toContain(canary);
+      for (const file of stored) expect(file.bytes.includes(canary), `${canary} in ${file.name}`).toBe(false);
+    }
   });
 });
