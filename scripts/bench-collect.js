@@ -41,6 +41,7 @@ const median = (xs) => {
 const ours = [];
 const theirs = [];
 let ourFacts = 0;
+let ourPaths = 0;
 let ourErrors = [];
 let facterLeaves = 0;
 const rss = [];
@@ -48,7 +49,9 @@ for (let i = 0; i < runs; i++) {
   const run = timed(process.execPath, ['--import', rssHook, agentBin, 'collect', '--json', ...configArgs]);
   ours.push(run.ms);
   const doc = JSON.parse(run.stdout);
-  ourFacts = Object.keys(doc.facts).length;
+  // Leaves counted the same way for both tools: every scalar, array elements included.
+  ourFacts = countLeaves(doc.facts);
+  ourPaths = Object.keys(doc.facts).length;
   ourErrors = doc.errors;
   const match = /ENVPARITY_MAX_RSS_KB=(\d+)/.exec(run.stderr);
   if (match) rss.push(Number(match[1]) / 1024);
@@ -64,6 +67,7 @@ const result = {
   runs,
   collectMedianMs: Math.round(median(ours)),
   collectLeafFacts: ourFacts,
+  collectPaths: ourPaths,
   collectPeakRssMb: Math.round(Math.max(...rss) * 10) / 10,
   collectorErrors: ourErrors.length,
 };
