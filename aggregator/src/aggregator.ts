@@ -17,15 +17,20 @@ import {
   DEFAULT_PORT,
   DEFAULT_RATE_BURST,
   DEFAULT_RATE_PER_SECOND,
+  type WebhookConfig,
 } from './config.js';
+import { DriftEngine, type PresenceSource } from './drift/drift-engine.js';
+import type { DriftEvents } from './drift/events.js';
 import { StartupError } from './errors.js';
 import type { ApiEnv } from './http/api-auth.js';
 import { createApiAuthenticator } from './http/api-auth.js';
-import { createApp } from './http/create-app.js';
+import type { ApiRouter } from './http/api-router.js';
+import { createApiApp } from './http/create-app.js';
 import { AgentGateway } from './ingest/agent-gateway.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
 /** How long `stop()` lets open HTTP requests finish before cutting their connections. */
 export const DEFAULT_HTTP_CLOSE_GRACE_MS = 1000;
@@ -49,6 +54,14 @@ export interface AggregatorOptions {
   classes?: readonly ClassRule[];
   /** Promotion order of environments, upstream first (for the drift engine). */
   promotion?: readonly string[];
+  /** Webhooks receiving drift events (config `webhooks`). */
+  webhooks?: readonly WebhookConfig[];
+  /** Quiet time after a commit before the drift engine re-evaluates (default 250 ms). */
+  driftDebounceMs?: number;
+  /** How often exception expiries are looked for (default 10 s; reads look too). */
+  exceptionCheckMs?: number;
+  /** Who is online; the agent gateway by default (tests pass a stand-in). */
+  presence?: PresenceSource;
   rateLimit?: { perSecond: number; burst: number };
   maxFrameBytes?: number;
   /** How long a new socket may take to authenticate (hello) before it is closed. */
@@ -65,6 +78,14 @@ export interface Aggregator {
   readonly store: FactStore;
   readonly gateway: AgentGateway;
   readonly metrics: AggregatorMetrics;
+  /** Baselines, outliers, drift events; `drift.events.on()` to follow them, `drift.settle()` in tests. */
+  readonly drift: DriftEngine;
+  /** Shorthand for `drift.events`. */
+  readonly events: DriftEvents;
+  /** Every API route with its schemas (the OpenAPI document's source). */
+  readonly routes: ApiRouter;
+  /** Present when webhooks are configured. */
+  readonly webhooks: WebhookDispatcher | undefined;
   readonly promotion: readonly string[];
   /** Listens on host:port; resolves with the URL actually bound (port 0 picks one). */
   start(): Promise<{ url: string; port: number }>;
@@ -82,11 +103,13 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  const classify = createClassifier(options.classes ?? []);
+  const now = options.now ?? Date.now;
   const store =
     options.store ??
     openSqliteFactStore({
       path: options.dbPath ?? ':memory:',
-      classify: createClassifier(options.classes ?? []),
+      classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
@@ -111,12 +134,37 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     ...(options.now ? { now: options.now } : {}),
   });
   const agents = gateway;
-  const app = createApp({
+  const presence = options.presence ?? agents;
+  const drift = new DriftEngine({
     store,
-    presence: agents,
+    presence,
+    classify,
+    promotion: options.promotion ?? [],
+    now,
+    logger,
+    ...(options.driftDebounceMs !== undefined ? { debounceMs: options.driftDebounceMs } : {}),
+    ...(options.exceptionCheckMs !== undefined ? { exceptionCheckMs: options.exceptionCheckMs } : {}),
+  });
+  const webhooks =
+    options.webhooks && options.webhooks.length > 0
+      ? createWebhookDispatcher({ webhooks: options.webhooks, logger, now })
+      : undefined;
+  if (webhooks) drift.events.on((event) => webhooks.dispatch(event));
+  // Values stay out of the log line (the API and webhooks carry them).
+  drift.events.on((event) => {
+    const { id, kind, environment, hostId, path } = event.data as Partial<Record<string, unknown>>;
+    logger.info({ type: event.type, id, kind, environment, hostId, path }, 'drift event');
+  });
+  drift.start();
+  const { app, router } = createApiApp({
+    store,
+    presence,
     metrics,
     authenticator: createApiAuthenticator({ store, adminToken: options.adminToken }),
     logger,
+    drift,
+    classes: options.classes ?? [],
+    now,
   });
 
   let server: Server | undefined;
@@ -155,6 +203,9 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       await closed;
       clearTimeout(timer);
     }
+    await store.flush();
+    await drift.stop();
+    await webhooks?.close();
     await store.close();
     logger.info('stopped');
   }
@@ -164,6 +215,10 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     store,
     gateway: agents,
     metrics,
+    drift,
+    events: drift.events,
+    routes: router,
+    webhooks,
     promotion: options.promotion ?? [],
     start,
     stop() {

@@ -1,6 +1,7 @@
 export * from './aggregator.js';
 export * from './bootstrap-secrets.js';
 export * from './config.js';
+export * from './drift/index.js';
 export * from './errors.js';
 export * from './http/index.js';
 export * from './ingest/index.js';
@@ -9,3 +10,5 @@ export * from './metrics/index.js';
 export * from './serve.js';
 export * from './store/index.js';
 export * from './token-hash.js';
+export * from './version.js';
+export * from './webhooks/index.js';

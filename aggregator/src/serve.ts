@@ -57,6 +57,7 @@ export async function startAggregator({
     heartbeatSeconds: config.heartbeatSeconds,
     classes: config.classes,
     promotion: config.promotion,
+    webhooks: config.webhooks,
     rateLimit: config.rateLimit,
     logger: log,
     announceLogger: announce,

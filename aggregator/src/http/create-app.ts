@@ -2,17 +2,29 @@
  * The HTTP API as a Hono app, independent of any server: tests call `app.request()` against a
  * `:memory:` store, `createAggregator()` serves it with @hono/node-server.
  *
- * Auth: `/healthz` and `/metrics` are open (liveness probes and Prometheus scrapers rarely carry
- * tokens, and neither leaks host names or facts); every `/api/v1/*` route needs a bearer token.
+ * Every route is declared in one registry (api-router.ts) with its zod schemas; the OpenAPI
+ * document is generated from it. Auth: `/healthz` and `/metrics` are open (liveness probes and
+ * Prometheus scrapers rarely carry tokens, and neither leaks host names or facts); every
+ * `/api/v1/*` route needs a bearer token (`read`), and some the `admin` scope.
  */
+import type { ClassRule } from '@envparity/shared';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import type { DriftEngine } from '../drift/drift-engine.js';
+import type { Presence } from '../drift/host-snapshots.js';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.js';
 import type { FactStore } from '../store/fact-store.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
+import { ApiRouter } from './api-router.js';
+import { registerCompareRoutes } from './compare-routes.js';
+import { registerDriftRoutes } from './drift-routes.js';
+import { registerEnvironmentsRoutes } from './environments-routes.js';
 import { createErrorHandler, notFoundHandler } from './error-handler.js';
-import { createHostsRoutes, type Presence } from './hosts-routes.js';
+import { registerExceptionsRoutes } from './exceptions-routes.js';
+import { registerFactsRoutes } from './facts-routes.js';
+import { registerHostsRoutes } from './hosts-routes.js';
+import { registerOpenApiRoute, registerOpenRoutes } from './system-routes.js';
+import { registerTokensRoutes } from './tokens-routes.js';
 
 export interface AppDeps {
   store: FactStore;
@@ -20,13 +32,31 @@ export interface AppDeps {
   metrics: AggregatorMetrics;
   authenticator: ApiAuthenticator;
   logger: Logger;
+  drift: DriftEngine;
+  /** Class overrides (config `classes`), published with baselines for `verify`. */
+  classes?: readonly ClassRule[];
+  now?: () => number;
 }
 
-export function createApp({ store, presence, metrics, authenticator, logger }: AppDeps): Hono<ApiEnv> {
+/** The app and its route registry (the OpenAPI document's source). */
+export interface ApiApp {
+  app: Hono<ApiEnv>;
+  router: ApiRouter;
+}
+
+export function createApiApp({
+  store,
+  presence,
+  metrics,
+  authenticator,
+  logger,
+  drift,
+  classes = [],
+  now = Date.now,
+}: AppDeps): ApiApp {
   const app = new Hono<ApiEnv>();
   app.onError(createErrorHandler(logger));
   app.notFound(notFoundHandler);
-
   // Paths only: query strings may carry fact values (`?fact=...&value=...`).
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -36,15 +66,21 @@ export function createApp({ store, presence, metrics, authenticator, logger }: A
       'http request',
     );
   });
-
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/metrics', (c) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }));
-  // The agent channel is a WebSocket (handled on the server's `upgrade` event); plain GETs land here.
-  app.get('/api/v1/agent', (c) =>
-    c.json({ error: { code: 'UPGRADE_REQUIRED', message: 'the agent channel is a WebSocket' } }, 426),
-  );
-
+  const router = new ApiRouter(app);
+  registerOpenRoutes(router, { metrics });
   app.use('/api/v1/*', requireScope(authenticator, 'read'));
-  app.route('/api/v1/hosts', createHostsRoutes({ store, presence }));
-  return app;
+  registerEnvironmentsRoutes(router, { engine: drift, classes });
+  registerCompareRoutes(router, { engine: drift, store, now });
+  registerHostsRoutes(router, { store, presence });
+  registerDriftRoutes(router, { engine: drift, store });
+  registerFactsRoutes(router, { engine: drift, store });
+  registerExceptionsRoutes(router, { engine: drift, store, now });
+  registerTokensRoutes(router, { store, now });
+  registerOpenApiRoute(router);
+  return { app, router };
+}
+
+/** The Hono app alone (see createApiApp for the registry too). */
+export function createApp(deps: AppDeps): Hono<ApiEnv> {
+  return createApiApp(deps).app;
 }

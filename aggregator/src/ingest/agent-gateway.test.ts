@@ -221,6 +221,32 @@ describe('enrollment and hello', () => {
     expect(aggregator.store.getHostFacts('enroll-1')).toEqual(LIBRARY);
   });
 
+  it('announces presence changes, and the baseline follows the live hosts', async () => {
+    const changes: string[] = [];
+    const unsubscribe = aggregator.gateway.onPresenceChange((hostId, online) => {
+      if (hostId.startsWith('presence-')) changes.push(`${hostId}:${online}`);
+    });
+    try {
+      const agent = await connect();
+      const token = await agent.enroll('presence-1', 'presence-env');
+      await agent.hello('presence-1', token, {}, 'presence-env');
+      await agent.report(1, { library: LIBRARY }, { library: fingerprintMap(LIBRARY) });
+      const replacing = await connect();
+      await replacing.hello('presence-1', token, { library: fingerprintMap(LIBRARY) }, 'presence-env');
+      expect(changes).toEqual(['presence-1:true']);
+      const res = await aggregator.app.request('/api/v1/environments/presence-env/baseline', {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      expect(await res.json()).toMatchObject({ hosts: 1, stale: false, facts: LIBRARY });
+      replacing.close();
+      await until(() => changes.length === 2);
+      expect(changes).toEqual(['presence-1:true', 'presence-1:false']);
+      expect(aggregator.drift.state('presence-env').baseline).toMatchObject({ hosts: 1, stale: true });
+    } finally {
+      unsubscribe();
+    }
+  });
+
   it('refuses a wrong enroll secret with 4011 and stores nothing', async () => {
     const before = await rejected('enroll_refused');
     const hosts = await hostCount();

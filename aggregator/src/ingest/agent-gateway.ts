@@ -40,6 +40,7 @@ export class AgentGateway {
   readonly wss: WebSocketServer;
   private readonly sessions = new Set<AgentSession>();
   private readonly byHost = new Map<string, AgentSession>();
+  private readonly presenceListeners = new Set<(hostId: string, online: boolean) => void>();
   private readonly context: SessionContext;
   private readonly logger: Logger;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -117,6 +118,7 @@ export class AgentGateway {
       previous.close('replaced', 'replaced by a newer connection of this host');
     }
     this.byHost.set(hostId, session);
+    if (!previous) this.notifyPresence(hostId, true);
   }
 
   private evictRevoked(hostId: string, by: AgentSession): void {
@@ -125,7 +127,31 @@ export class AgentGateway {
   }
 
   private unbind(session: AgentSession): void {
-    if (session.hostId !== undefined && this.byHost.get(session.hostId) === session) this.byHost.delete(session.hostId);
+    if (session.hostId !== undefined && this.byHost.get(session.hostId) === session) {
+      this.byHost.delete(session.hostId);
+      this.notifyPresence(session.hostId, false);
+    }
+  }
+
+  /**
+   * Subscribes to hosts going online (first live socket) and offline (last one gone): baselines
+   * are computed from live hosts, so the drift engine re-evaluates on these.
+   */
+  onPresenceChange(listener: (hostId: string, online: boolean) => void): () => void {
+    this.presenceListeners.add(listener);
+    return () => {
+      this.presenceListeners.delete(listener);
+    };
+  }
+
+  private notifyPresence(hostId: string, online: boolean): void {
+    for (const listener of this.presenceListeners) {
+      try {
+        listener(hostId, online);
+      } catch (error) {
+        this.logger.error({ err: { message: (error as Error)?.message }, hostId }, 'presence listener failed');
+      }
+    }
   }
 
   /** Pings every socket; terminates those that did not answer the previous ping. */

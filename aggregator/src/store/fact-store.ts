@@ -85,6 +85,8 @@ export interface FactChange {
   path: string;
   from?: FactValue;
   to?: FactValue;
+  /** Set by the drift engine: the change reached an environment before its upstream ever had the value. */
+  emergency?: boolean;
 }
 
 export interface ChangeQuery {
@@ -104,16 +106,100 @@ export interface ApiTokenRecord {
   revokedAt: number | null;
 }
 
+/** A documented intentional difference as stored; the API turns times into ISO strings. */
+export interface ExceptionRecord {
+  id: string;
+  /** Path glob. */
+  path: string;
+  /** One environment (differences inside it) or an unordered pair. */
+  environments: string[];
+  reason: string;
+  impact?: string;
+  owner?: string;
+  /** ms since epoch, or null for no expiry. */
+  expiresAt: number | null;
+  createdAt: number;
+  /** Name of the API token that created it. */
+  createdBy?: string;
+  /** When the drift engine noticed the expiry (and emitted `exception.expired`), else null. */
+  expiredAt: number | null;
+}
+
+export type NewException = Omit<ExceptionRecord, 'id' | 'expiredAt'>;
+
+export const STORED_DRIFT_KINDS = ['outlier', 'environment', 'emergency'] as const;
+export type StoredDriftKind = (typeof STORED_DRIFT_KINDS)[number];
+export const DRIFT_STATUSES = ['open', 'resolved'] as const;
+export type DriftStatus = (typeof DRIFT_STATUSES)[number];
+
+/** A drift event as the store keeps it (times in ms). */
+export interface StoredDriftEvent {
+  id: string;
+  /** Identity of the difference: at most one open event per key. */
+  key: string;
+  kind: StoredDriftKind;
+  environment: string;
+  otherEnvironment?: string;
+  hostId?: string;
+  path: string;
+  expected?: FactValue;
+  actual?: FactValue;
+  status: DriftStatus;
+  openedAt: number;
+  resolvedAt: number | null;
+  /** Kind `emergency`: the upstream environment that never had the value, and the report's seq. */
+  upstream?: string;
+  seq?: number;
+}
+
+export type NewDriftEvent = Omit<StoredDriftEvent, 'id' | 'status' | 'resolvedAt'>;
+
+/** One drift pass's outcome, written in one transaction. */
+export interface DriftWrite {
+  open: NewDriftEvent[];
+  resolve: { id: string; at: number }[];
+  /** Open events whose difference still holds with other values. */
+  update?: { id: string; expected?: FactValue; actual?: FactValue }[];
+}
+
+export interface DriftEventQuery {
+  status?: DriftStatus;
+  environment?: string;
+  kind?: StoredDriftKind;
+  hostId?: string;
+  /** Newest first (by openedAt); at most this many. */
+  limit?: number;
+}
+
 /** Events emitted after a commit (never for uncommitted state). */
 export type StoreEvent =
-  | { type: 'host-enrolled'; hostId: string; reenrolled: boolean; at: number }
+  | {
+      type: 'host-enrolled';
+      hostId: string;
+      reenrolled: boolean;
+      environment: string | null;
+      /** The environment before a re-enrollment (null for a new host). */
+      previousEnvironment: string | null;
+      at: number;
+    }
+  | {
+      /** `hello` changed the host's environment, labels or agent version. */
+      type: 'host-updated';
+      hostId: string;
+      environment: string | null;
+      previousEnvironment: string | null;
+    }
   | {
       type: 'facts-changed';
       hostId: string;
+      /** The host's environment when the report was applied. */
+      environment: string | null;
       seq: number;
       observedAt: number;
       categories: string[];
       changes: FactChange[];
+      /** The host held no facts before this report (its first report): every fact is an addition. */
+      initial: boolean;
     };
 
 export type StoreListener = (event: StoreEvent) => void;
@@ -143,6 +229,29 @@ export interface FactStore {
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined>;
   listApiTokens(): Promise<ApiTokenRecord[]>;
   revokeApiToken(id: string, at: number): Promise<boolean>;
+
+  /** Every environment a host has ever declared, sorted (from memory). */
+  listEnvironments(): string[];
+  /**
+   * True when a host of `environment` ever had `path` = `value` according to the change history
+   * (changes are stamped with the host's environment when recorded). Indexed: emergency detection.
+   */
+  environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean>;
+  /** Flags the recorded change of `path` in report `seq` of the host as an emergency change. */
+  markEmergencyChange(hostId: string, seq: number, path: string): Promise<void>;
+
+  /** Every exception, expired ones included, sorted by creation (from memory). */
+  listExceptions(): ExceptionRecord[];
+  createException(input: NewException): Promise<ExceptionRecord>;
+  /** False when no exception has this id. */
+  deleteException(id: string): Promise<boolean>;
+  /** Records that the expiry of `id` was noticed (so `exception.expired` is emitted once). */
+  markExceptionExpired(id: string, at: number): Promise<void>;
+
+  /** Drift events, newest first. */
+  listDriftEvents(query?: DriftEventQuery): Promise<StoredDriftEvent[]>;
+  /** Opens, resolves and updates drift events in one transaction; resolves with the opened events. */
+  writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]>;
 
   /** Called after every commit that changed something; returns the unsubscribe function. */
   subscribe(listener: StoreListener): () => void;

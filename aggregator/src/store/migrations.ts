@@ -57,6 +57,54 @@ export const MIGRATIONS: readonly string[] = [
     revoked_at INTEGER
   );
   `,
+  // 2: drift engine. Changes remember the host's environment (emergency detection asks "did this
+  // environment ever have this value?"), known environments, exceptions, drift events.
+  `
+  ALTER TABLE changes ADD COLUMN environment TEXT;
+  ALTER TABLE changes ADD COLUMN emergency INTEGER NOT NULL DEFAULT 0;
+  UPDATE changes SET environment = (SELECT environment FROM hosts WHERE hosts.id = changes.host_id);
+  CREATE INDEX changes_environment_path_value ON changes (environment, path, to_value);
+
+  CREATE TABLE environments (
+    name       TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO environments (name, first_seen)
+    SELECT environment, MIN(enrolled_at) FROM hosts WHERE environment IS NOT NULL GROUP BY environment;
+
+  CREATE TABLE exceptions (
+    id           TEXT PRIMARY KEY,
+    path         TEXT NOT NULL,
+    environments TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    impact       TEXT,
+    owner        TEXT,
+    expires_at   INTEGER,
+    created_at   INTEGER NOT NULL,
+    created_by   TEXT,
+    expired_at   INTEGER
+  );
+
+  CREATE TABLE drift_events (
+    id                INTEGER PRIMARY KEY,
+    key               TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('outlier', 'environment', 'emergency')),
+    environment       TEXT NOT NULL,
+    other_environment TEXT,
+    host_id           TEXT,
+    path              TEXT NOT NULL,
+    expected          TEXT,
+    actual            TEXT,
+    status            TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    opened_at         INTEGER NOT NULL,
+    resolved_at       INTEGER,
+    upstream          TEXT,
+    seq               INTEGER
+  );
+  CREATE UNIQUE INDEX drift_events_open_key ON drift_events (key) WHERE status = 'open';
+  CREATE INDEX drift_events_status_opened ON drift_events (status, opened_at);
+  CREATE INDEX drift_events_environment_opened ON drift_events (environment, opened_at);
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

@@ -33,14 +33,20 @@ import type {
   ApiTokenRecord,
   ApiTokenScope,
   ChangeQuery,
+  DriftEventQuery,
+  DriftWrite,
   EnrollInput,
   EnrollResult,
+  ExceptionRecord,
   FactChange,
   FactStore,
   HostInfo,
   HostView,
   IngestInput,
   IngestResult,
+  NewDriftEvent,
+  NewException,
+  StoredDriftEvent,
   StoreEvent,
   StoreListener,
 } from './fact-store.js';
@@ -129,6 +135,78 @@ interface ChangeRow {
   path: string;
   from_value: string | null;
   to_value: string | null;
+  emergency: number;
+}
+
+interface ExceptionRow {
+  id: string;
+  path: string;
+  environments: string;
+  reason: string;
+  impact: string | null;
+  owner: string | null;
+  expires_at: number | null;
+  created_at: number;
+  created_by: string | null;
+  expired_at: number | null;
+}
+
+interface DriftEventRow {
+  id: number;
+  key: string;
+  kind: StoredDriftEvent['kind'];
+  environment: string;
+  other_environment: string | null;
+  host_id: string | null;
+  path: string;
+  expected: string | null;
+  actual: string | null;
+  status: StoredDriftEvent['status'];
+  opened_at: number;
+  resolved_at: number | null;
+  upstream: string | null;
+  seq: number | null;
+}
+
+/** JSON of a fact value for a nullable column: SQL NULL means absent (JSON `null` is a value). */
+function valueColumn(value: FactValue | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function toException(row: ExceptionRow): ExceptionRecord {
+  const record: ExceptionRecord = {
+    id: row.id,
+    path: row.path,
+    environments: JSON.parse(row.environments) as string[],
+    reason: row.reason,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    expiredAt: row.expired_at,
+  };
+  if (row.impact !== null) record.impact = row.impact;
+  if (row.owner !== null) record.owner = row.owner;
+  if (row.created_by !== null) record.createdBy = row.created_by;
+  return record;
+}
+
+function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
+  const event: StoredDriftEvent = {
+    id: String(row.id),
+    key: row.key,
+    kind: row.kind,
+    environment: row.environment,
+    path: row.path,
+    status: row.status,
+    openedAt: row.opened_at,
+    resolvedAt: row.resolved_at,
+  };
+  if (row.other_environment !== null) event.otherEnvironment = row.other_environment;
+  if (row.host_id !== null) event.hostId = row.host_id;
+  if (row.expected !== null) event.expected = JSON.parse(row.expected) as FactValue;
+  if (row.actual !== null) event.actual = JSON.parse(row.actual) as FactValue;
+  if (row.upstream !== null) event.upstream = row.upstream;
+  if (row.seq !== null) event.seq = row.seq;
+  return event;
 }
 
 interface TokenRow {
@@ -223,11 +301,33 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteCategory: db.prepare('DELETE FROM host_categories WHERE host_id = ? AND category = ?'),
     insertChange: db.prepare(
-      'INSERT INTO changes (host_id, seq, at, path, from_value, to_value) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO changes (host_id, seq, at, path, from_value, to_value, environment) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     listChanges: db.prepare(
-      'SELECT host_id, seq, at, path, from_value, to_value FROM changes WHERE host_id = ? AND at >= ? ORDER BY at, id LIMIT ?',
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE host_id = ? AND at >= ? ORDER BY at, id LIMIT ?',
     ),
+    environmentHadValue: db.prepare(
+      'SELECT 1 FROM changes WHERE environment = ? AND path = ? AND to_value = ? LIMIT 1',
+    ),
+    markEmergency: db.prepare('UPDATE changes SET emergency = 1 WHERE host_id = ? AND seq = ? AND path = ?'),
+    insertEnvironment: db.prepare('INSERT OR IGNORE INTO environments (name, first_seen) VALUES (?, ?)'),
+    insertException: db.prepare(
+      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by)
+       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy)`,
+    ),
+    deleteException: db.prepare('DELETE FROM exceptions WHERE id = ?'),
+    markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
+    insertDriftEvent: db.prepare(
+      `INSERT INTO drift_events (key, kind, environment, other_environment, host_id, path, expected, actual, status,
+         opened_at, upstream, seq)
+       VALUES (@key, @kind, @environment, @otherEnvironment, @hostId, @path, @expected, @actual, 'open',
+         @openedAt, @upstream, @seq)`,
+    ),
+    resolveDriftEvent: db.prepare(
+      "UPDATE drift_events SET status = 'resolved', resolved_at = ? WHERE id = ? AND status = 'open'",
+    ),
+    updateDriftEvent: db.prepare("UPDATE drift_events SET expected = ?, actual = ? WHERE id = ? AND status = 'open'"),
+    getDriftEvent: db.prepare('SELECT * FROM drift_events WHERE id = ?'),
     insertToken: db.prepare(
       'INSERT INTO tokens (id, name, scope, token_hash, created_at) VALUES (@id, @name, @scope, @tokenHash, @at)',
     ),
@@ -264,6 +364,8 @@ export class SqliteFactStore implements FactStore {
   /** Behavior encoding per blob hash (content-addressed, so never stale): see compose-fingerprints.ts. */
   private readonly encodings = new Map<string, string>();
   private readonly listeners = new Set<StoreListener>();
+  private readonly environments = new Set<string>();
+  private readonly exceptions = new Map<string, ExceptionRecord>();
 
   private queue: PendingReport[] = [];
   private touches = new Map<string, number>();
@@ -335,6 +437,12 @@ export class SqliteFactStore implements FactStore {
         tokenHash: row.token_hash,
       });
       if (row.token_hash) this.hostByToken.set(row.token_hash, row.id);
+    }
+    for (const row of this.db.prepare('SELECT name FROM environments').all() as { name: string }[]) {
+      this.environments.add(row.name);
+    }
+    for (const row of this.db.prepare('SELECT * FROM exceptions ORDER BY created_at, id').all() as ExceptionRow[]) {
+      this.exceptions.set(row.id, toException(row));
     }
     const refs = new Map<string, number>();
     const rows = this.db.prepare('SELECT host_id, category, blob_hash FROM host_categories').all() as {
@@ -414,8 +522,11 @@ export class SqliteFactStore implements FactStore {
       agentVersion: input.agentVersion,
     };
     try {
-      if (existing) this.stmt.reenrollHost.run(params);
-      else this.stmt.insertHost.run(params);
+      this.db.transaction(() => {
+        if (existing) this.stmt.reenrollHost.run(params);
+        else this.stmt.insertHost.run(params);
+        if (input.environment !== null) this.stmt.insertEnvironment.run(input.environment, input.at);
+      })();
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
         cause,
@@ -448,7 +559,15 @@ export class SqliteFactStore implements FactStore {
       tokenHash: input.tokenHash,
     });
     this.hosts.set(host.id, host);
-    this.emit({ type: 'host-enrolled', hostId: host.id, reenrolled: existing !== undefined, at: input.at });
+    if (input.environment !== null) this.environments.add(input.environment);
+    this.emit({
+      type: 'host-enrolled',
+      hostId: host.id,
+      reenrolled: existing !== undefined,
+      environment: input.environment,
+      previousEnvironment: existing?.environment ?? null,
+      at: input.at,
+    });
     return { reenrolled: existing !== undefined };
   }
 
@@ -469,12 +588,15 @@ export class SqliteFactStore implements FactStore {
       return;
     }
     try {
-      this.stmt.updateHostInfo.run({
-        id: hostId,
-        environment: info.environment,
-        labels,
-        agentVersion: info.agentVersion,
-      });
+      this.db.transaction(() => {
+        this.stmt.updateHostInfo.run({
+          id: hostId,
+          environment: info.environment,
+          labels,
+          agentVersion: info.agentVersion,
+        });
+        if (info.environment !== null) this.stmt.insertEnvironment.run(info.environment, Date.now());
+      })();
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot update host ${hostId}: ${(cause as Error).message}`, { cause });
     }
@@ -483,6 +605,13 @@ export class SqliteFactStore implements FactStore {
       environment: info.environment,
       labels: { ...info.labels },
       agentVersion: info.agentVersion,
+    });
+    if (info.environment !== null) this.environments.add(info.environment);
+    this.emit({
+      type: 'host-updated',
+      hostId,
+      environment: info.environment,
+      previousEnvironment: host.environment,
     });
   }
 
@@ -596,6 +725,7 @@ export class SqliteFactStore implements FactStore {
     const problem = findReportPathProblem(report);
     if (problem) throw new StoreError('STORE_FAILED', `report ${report.seq} rejected: ${problem}`);
 
+    const initial = host.categories.size === 0;
     const categories = new Map(host.categories);
     const newBlobs = new Map<string, Readonly<FactMap>>();
     const refDelta = new Map<string, number>();
@@ -648,8 +778,9 @@ export class SqliteFactStore implements FactStore {
         change.seq,
         change.at,
         change.path,
-        change.from === undefined ? null : JSON.stringify(change.from),
-        change.to === undefined ? null : JSON.stringify(change.to),
+        valueColumn(change.from),
+        valueColumn(change.to),
+        host.environment,
       );
     }
     const lastSeen = Math.max(host.lastSeen ?? 0, receivedAt);
@@ -678,10 +809,12 @@ export class SqliteFactStore implements FactStore {
       event: {
         type: 'facts-changed',
         hostId,
+        environment: host.environment,
         seq: report.seq,
         observedAt: report.observedAt,
         categories: touched,
         changes,
+        initial,
       },
     };
   }
@@ -746,8 +879,127 @@ export class SqliteFactStore implements FactStore {
       const change: FactChange = { hostId: row.host_id, seq: row.seq, at: row.at, path: row.path };
       if (row.from_value !== null) change.from = JSON.parse(row.from_value) as FactValue;
       if (row.to_value !== null) change.to = JSON.parse(row.to_value) as FactValue;
+      if (row.emergency) change.emergency = true;
       return change;
     });
+  }
+
+  listEnvironments(): string[] {
+    return [...this.environments].sort(compareStrings);
+  }
+
+  async environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean> {
+    this.assertOpen();
+    // Reports still buffered belong to the history too.
+    this.flushNow(Number.POSITIVE_INFINITY);
+    return this.stmt.environmentHadValue.get(environment, path, JSON.stringify(value)) !== undefined;
+  }
+
+  async markEmergencyChange(hostId: string, seq: number, path: string): Promise<void> {
+    this.assertOpen();
+    this.stmt.markEmergency.run(hostId, seq, path);
+  }
+
+  // --- exceptions ------------------------------------------------------------------------------
+
+  listExceptions(): ExceptionRecord[] {
+    return [...this.exceptions.values()];
+  }
+
+  async createException(input: NewException): Promise<ExceptionRecord> {
+    this.assertOpen();
+    const record: ExceptionRecord = {
+      ...input,
+      environments: [...input.environments],
+      id: randomUUID(),
+      expiredAt: null,
+    };
+    this.stmt.insertException.run({
+      id: record.id,
+      path: record.path,
+      environments: JSON.stringify(record.environments),
+      reason: record.reason,
+      impact: record.impact ?? null,
+      owner: record.owner ?? null,
+      expiresAt: record.expiresAt,
+      createdAt: record.createdAt,
+      createdBy: record.createdBy ?? null,
+    });
+    this.exceptions.set(record.id, record);
+    return record;
+  }
+
+  async deleteException(id: string): Promise<boolean> {
+    this.assertOpen();
+    const deleted = this.stmt.deleteException.run(id).changes > 0;
+    this.exceptions.delete(id);
+    return deleted;
+  }
+
+  async markExceptionExpired(id: string, at: number): Promise<void> {
+    this.assertOpen();
+    this.stmt.markExceptionExpired.run(at, id);
+    const record = this.exceptions.get(id);
+    if (record && record.expiredAt === null) this.exceptions.set(id, { ...record, expiredAt: at });
+  }
+
+  // --- drift events ----------------------------------------------------------------------------
+
+  async listDriftEvents(query: DriftEventQuery = {}): Promise<StoredDriftEvent[]> {
+    this.assertOpen();
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.status !== undefined) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.environment !== undefined) {
+      where.push('(environment = ? OR other_environment = ?)');
+      params.push(query.environment, query.environment);
+    }
+    if (query.kind !== undefined) {
+      where.push('kind = ?');
+      params.push(query.kind);
+    }
+    if (query.hostId !== undefined) {
+      where.push('host_id = ?');
+      params.push(query.hostId);
+    }
+    const sql =
+      `SELECT * FROM drift_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC` +
+      (query.limit === undefined ? '' : ' LIMIT ?');
+    if (query.limit !== undefined) params.push(query.limit);
+    return (this.db.prepare(sql).all(...params) as DriftEventRow[]).map(toDriftEvent);
+  }
+
+  async writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]> {
+    this.assertOpen();
+    try {
+      return this.db.transaction(() => {
+        for (const { id, at } of write.resolve) this.stmt.resolveDriftEvent.run(at, Number(id));
+        for (const { id, expected, actual } of write.update ?? []) {
+          this.stmt.updateDriftEvent.run(valueColumn(expected), valueColumn(actual), Number(id));
+        }
+        return write.open.map((event: NewDriftEvent) => {
+          const { lastInsertRowid } = this.stmt.insertDriftEvent.run({
+            key: event.key,
+            kind: event.kind,
+            environment: event.environment,
+            otherEnvironment: event.otherEnvironment ?? null,
+            hostId: event.hostId ?? null,
+            path: event.path,
+            expected: valueColumn(event.expected),
+            actual: valueColumn(event.actual),
+            openedAt: event.openedAt,
+            upstream: event.upstream ?? null,
+            seq: event.seq ?? null,
+          });
+          return toDriftEvent(this.stmt.getDriftEvent.get(lastInsertRowid) as DriftEventRow);
+        });
+      })();
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot write drift events: ${(cause as Error).message}`, { cause });
+    }
   }
 
   // --- API tokens ------------------------------------------------------------------------------

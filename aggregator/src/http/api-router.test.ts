@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashToken } from '../token-hash.js';
+import { createTestApi, type TestApi } from './test-api.js';
+
+let api: TestApi;
+const READ = 'read-token';
+beforeEach(async () => {
+  api = createTestApi();
+  await api.aggregator.store.createApiToken({ name: 'reader', scope: 'read', tokenHash: hashToken(READ), at: 0 });
+});
+afterEach(async () => {
+  await api.aggregator.stop();
+});
+
+/** A concrete URL for a registered path (parameters filled in). */
+const concrete = (path: string) => path.replace(/:[A-Za-z0-9_]+/g, 'x');
+
+describe('route registry', () => {
+  it('every protected route answers 401 without a valid token', async () => {
+    for (const route of api.aggregator.routes.routes.filter((r) => r.auth !== 'none')) {
+      for (const token of [null, 'wrong']) {
+        const body = route.method === 'get' ? undefined : {};
+        const res = await api.request(route.method.toUpperCase(), concrete(route.path), { token, body });
+        expect(res.status, `${route.method} ${route.path}`).toBe(401);
+        expect(res.body.error.code).toBe('UNAUTHORIZED');
+      }
+    }
+  });
+
+  it('every admin route answers 403 to a read token, before looking at the input', async () => {
+    const admin = api.aggregator.routes.routes.filter((r) => r.auth === 'admin');
+    expect(admin.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'delete /api/v1/exceptions/:id',
+      'delete /api/v1/tokens/:id',
+      'get /api/v1/tokens',
+      'post /api/v1/exceptions',
+      'post /api/v1/tokens',
+    ]);
+    for (const route of admin) {
+      const body = route.method === 'get' ? undefined : 'not json';
+      const res = await api.request(route.method.toUpperCase(), concrete(route.path), { token: READ, body });
+      expect(res.status, `${route.method} ${route.path}`).toBe(403);
+      expect(res.body.error.code).toBe('FORBIDDEN');
+    }
+  });
+
+  it('read routes accept a read token', async () => {
+    for (const path of ['/api/v1/environments', '/api/v1/drift', '/api/v1/exceptions', '/api/v1/hosts']) {
+      expect((await api.get(path, READ)).status, path).toBe(200);
+    }
+  });
+
+  it('refuses unknown query parameters on API routes, ignores them on probes', async () => {
+    const res = await api.get('/api/v1/environments?verbose=1');
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('invalid query: verbose: unknown key');
+    expect((await api.get('/healthz?nocache=123', null)).status).toBe(200);
+  });
+
+  it('answers a body that is not JSON with 400 naming the body', async () => {
+    const res = await api.request('POST', '/api/v1/tokens', { body: 'name=x' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: 'invalid body: expected a JSON object' });
+  });
+
+  it('answers unknown methods and paths with a JSON 404', async () => {
+    expect((await api.request('PUT', '/api/v1/exceptions')).status).toBe(404);
+    expect((await api.get('/api/v1/environments/x/y')).status).toBe(404);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The route registry: every API route is declared once with its auth scope and the zod schemas of
+ * its path parameters, query, body and response. Registering binds the route on the Hono app with
+ * validation in front of the handler, and keeps the declaration for the OpenAPI document, so the
+ * document lists exactly the routes that exist with the schemas that are enforced.
+ */
+import type { Context, Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from 'zod';
+import { ForbiddenError, InvalidRequestError } from '../errors.js';
+import type { ApiEnv } from './api-auth.js';
+import { parseInput } from './parse-query.js';
+
+export const ROUTE_METHODS = ['get', 'post', 'delete'] as const;
+export type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+/** `none`: open; `read`: any valid token; `admin`: an admin token. */
+export type RouteAuth = 'none' | 'read' | 'admin';
+
+type MaybeSchema = z.ZodType | undefined;
+type Output<S extends MaybeSchema> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteSpec<
+  P extends MaybeSchema = MaybeSchema,
+  Q extends MaybeSchema = MaybeSchema,
+  B extends MaybeSchema = MaybeSchema,
+  R extends z.ZodType = z.ZodType,
+> {
+  method: RouteMethod;
+  /** Hono syntax: `/api/v1/hosts/:id`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: RouteAuth;
+  /** Required when the path has parameters. */
+  params?: P;
+  /** Default: no parameters allowed (unless `lenientQuery`). */
+  query?: Q;
+  /** Unknown query parameters are ignored instead of refused (probes add cache busters). */
+  lenientQuery?: boolean;
+  body?: B;
+  /** Success status. */
+  status?: 200 | 201 | 426;
+  response: R;
+  /** Non-JSON success content (Prometheus text); the handler returns a Response. */
+  contentType?: string;
+  /** 404 is a documented answer (unknown host, environment, token...). */
+  notFound?: boolean;
+}
+
+export type AnyRouteSpec = RouteSpec<MaybeSchema, MaybeSchema, MaybeSchema, z.ZodType>;
+
+export interface RouteInput<P extends MaybeSchema, Q extends MaybeSchema, B extends MaybeSchema> {
+  params: Output<P>;
+  query: Output<Q>;
+  body: Output<B>;
+  c: Context<ApiEnv>;
+}
+
+export type RouteHandler<P extends MaybeSchema, Q extends MaybeSchema, B extends MaybeSchema, R extends z.ZodType> = (
+  input: RouteInput<P, Q, B>,
+) => z.input<R> | Response | Promise<z.input<R> | Response>;
+
+const NO_QUERY = z.strictObject({});
+const ANY_QUERY = z.looseObject({});
+
+/** `:name` parameters of a Hono path. */
+export function pathParameterNames(path: string): string[] {
+  return [...path.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1] as string);
+}
+
+export class ApiRouter {
+  readonly #routes: AnyRouteSpec[] = [];
+
+  constructor(private readonly app: Hono<ApiEnv>) {}
+
+  /** Every registered route, in registration order. */
+  get routes(): readonly AnyRouteSpec[] {
+    return this.#routes;
+  }
+
+  /**
+   * Declares a route and binds it. Authentication of `/api/v1/*` happens in the app's middleware
+   * (registered between the open routes and the others); `admin` routes add the scope check here,
+   * before any input is validated, so a read token gets 403 whatever it sends.
+   */
+  add<P extends MaybeSchema, Q extends MaybeSchema, B extends MaybeSchema, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R>,
+    handler: RouteHandler<P, Q, B, R>,
+  ): void {
+    const names = pathParameterNames(spec.path);
+    if (names.length > 0 && !spec.params) throw new Error(`route ${spec.path} needs a params schema`);
+    if (this.#routes.some((route) => route.operationId === spec.operationId)) {
+      throw new Error(`duplicate operationId ${spec.operationId}`);
+    }
+    this.#routes.push(spec as AnyRouteSpec);
+    const status = (spec.status ?? 200) as ContentfulStatusCode;
+    this.app.on(spec.method.toUpperCase(), spec.path, async (c) => {
+      // The `read` check already ran in the app's `/api/v1/*` middleware.
+      if (spec.auth === 'admin' && c.get('principal')?.scope !== 'admin') {
+        throw new ForbiddenError('this route needs a token with the admin scope');
+      }
+      const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : undefined;
+      const query = parseInput(spec.query ?? (spec.lenientQuery ? ANY_QUERY : NO_QUERY), c.req.query(), 'query');
+      let body: unknown;
+      if (spec.body) {
+        let json: unknown;
+        try {
+          json = await c.req.json();
+        } catch {
+          throw new InvalidRequestError('invalid body: expected a JSON object', 'body');
+        }
+        body = parseInput(spec.body, json, 'body');
+      }
+      const result = await handler({ params, query, body, c } as RouteInput<P, Q, B>);
+      if (result instanceof Response) return result;
+      return c.json(result as object, status);
+    });
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * `/api/v1/drift`: the drift events the engine opened and resolved — outliers, environment-pair
+ * differences and emergency changes — newest first. Reads first publish exception expiries, so an
+ * expired exception's drift is listed as soon as anyone looks.
+ */
+import { z } from 'zod';
+import { type DriftEngine, toDriftEventRecord } from '../drift/drift-engine.js';
+import { DRIFT_STATUSES, type FactStore, STORED_DRIFT_KINDS } from '../store/fact-store.js';
+import type { ApiRouter } from './api-router.js';
+import { driftResponseSchema, environmentNameSchema, limitQuery } from './api-schemas.js';
+
+export const DEFAULT_DRIFT_LIMIT = 1000;
+export const MAX_DRIFT_LIMIT = 10_000;
+
+const driftQuery = z.strictObject({
+  status: z.enum(DRIFT_STATUSES).optional(),
+  environment: environmentNameSchema.optional().meta({ description: 'Either side of the event.' }),
+  kind: z.enum(STORED_DRIFT_KINDS).optional(),
+  hostId: z.string().min(1).optional(),
+  limit: limitQuery(MAX_DRIFT_LIMIT, DEFAULT_DRIFT_LIMIT),
+});
+
+export function registerDriftRoutes(
+  router: ApiRouter,
+  { engine, store }: { engine: DriftEngine; store: FactStore },
+): void {
+  router.add(
+    {
+      method: 'get',
+      path: '/api/v1/drift',
+      operationId: 'listDriftEvents',
+      summary: 'Drift events (outlier, environment, emergency), newest first',
+      description:
+        '`outlier`: a host off its environment’s baseline (per host and path). `environment`: a difference ' +
+        'between two environments (`environment` is the upstream/`from` side, `expected` its value, `actual` ' +
+        'the other’s). `emergency`: a change that reached an environment before its upstream ever had the value ' +
+        '(`expected` the previous value, `actual` the new one). Justified differences never open events.',
+      tag: 'drift',
+      auth: 'read',
+      query: driftQuery,
+      response: driftResponseSchema,
+    },
+    async ({ query }) => {
+      await engine.checkExpiredExceptions();
+      const { limit, ...filters } = query;
+      const rows = await store.listDriftEvents({ ...stripUndefined(filters), limit: limit + 1 });
+      return { events: rows.slice(0, limit).map(toDriftEventRecord), truncated: rows.length > limit };
+    },
+  );
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
