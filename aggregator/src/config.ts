@@ -3,8 +3,13 @@
  * values are rejected with a message naming the key, so a typo never silently changes behavior.
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, classRuleSchema, compilePathGlob, formatIssues } from '@envparity/shared';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import {
+  ConfigError,
+  classRuleSchema,
+  compilePathGlob,
+  parseConfigText,
+  validateConfigDocument,
+} from '@envparity/shared';
 import { z } from 'zod';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -76,34 +81,14 @@ export interface ServeConfig {
   rateLimit: { perSecond: number; burst: number };
 }
 
-function firstKey(error: z.ZodError): string | undefined {
-  const issue = error.issues[0];
-  if (!issue) return undefined;
-  const base = issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return [base, issue.keys[0]].filter(Boolean).join('.');
-  return base || undefined;
-}
-
 /** Validates an already-parsed config object; ConfigError names the first offending key. */
 export function validateAggregatorConfig(input: unknown, source = 'config'): AggregatorConfigFile {
-  if (input !== null && input !== undefined && (typeof input !== 'object' || Array.isArray(input))) {
-    throw new ConfigError(`${source}: the top level must be a mapping of keys`);
-  }
-  const result = aggregatorConfigSchema.safeParse(input ?? {});
-  if (!result.success) throw new ConfigError(`${source}: ${formatIssues(result.error)}`, firstKey(result.error));
-  return result.data;
+  return validateConfigDocument(aggregatorConfigSchema, input, source);
 }
 
 /** Parses config text (YAML 1.2, which also reads JSON) and validates it. */
 export function parseAggregatorConfig(text: string, source = 'config'): AggregatorConfigFile {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
-  } catch (cause) {
-    const detail = cause instanceof YAMLParseError ? cause.message.split('\n')[0] : String(cause);
-    throw new ConfigError(`${source}: not valid YAML or JSON: ${detail}`, undefined, { cause });
-  }
-  return validateAggregatorConfig(parsed, source);
+  return validateAggregatorConfig(parseConfigText(text, source), source);
 }
 
 /** Reads and validates a config file. */

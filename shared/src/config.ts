@@ -79,7 +79,8 @@ export function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function firstKey(error: z.ZodError): string | undefined {
+/** The dotted key of the first issue, for ConfigError.key. */
+export function firstIssueKey(error: z.ZodError): string | undefined {
   const issue = error.issues[0];
   if (!issue) return undefined;
   const base = issue.path.map(String).join('.');
@@ -87,26 +88,35 @@ function firstKey(error: z.ZodError): string | undefined {
   return base || undefined;
 }
 
-/** Validates an already-parsed config object. */
-export function validateAgentConfig(input: unknown, source = 'config'): AgentConfig {
-  const result = agentConfigSchema.safeParse(input ?? {});
-  if (!result.success) {
-    throw new ConfigError(`${source}: ${formatIssues(result.error)}`, firstKey(result.error));
+/**
+ * Validates a parsed config document against a schema: the top level must be a mapping (or empty),
+ * and every problem is reported by key. Shared by the agent and the aggregator config files.
+ */
+export function validateConfigDocument<T>(schema: z.ZodType<T>, input: unknown, source: string): T {
+  if (input !== null && input !== undefined && (typeof input !== 'object' || Array.isArray(input))) {
+    throw new ConfigError(`${source}: the top level must be a mapping of keys`);
   }
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) throw new ConfigError(`${source}: ${formatIssues(result.error)}`, firstIssueKey(result.error));
   return result.data;
 }
 
-/** Parses config text, YAML or JSON (YAML 1.2 reads JSON), and validates it. */
-export function parseAgentConfig(text: string, source = 'config'): AgentConfig {
-  let parsed: unknown;
+/** Parses config text as YAML 1.2 (which also reads JSON); duplicate keys are errors. */
+export function parseConfigText(text: string, source: string): unknown {
   try {
-    parsed = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
+    return parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (cause) {
     const detail = cause instanceof YAMLParseError ? cause.message.split('\n')[0] : String(cause);
     throw new ConfigError(`${source}: not valid YAML or JSON: ${detail}`, undefined, { cause });
   }
-  if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
-    throw new ConfigError(`${source}: the top level must be a mapping of keys`, undefined);
-  }
-  return validateAgentConfig(parsed, source);
+}
+
+/** Validates an already-parsed agent config object. */
+export function validateAgentConfig(input: unknown, source = 'config'): AgentConfig {
+  return validateConfigDocument(agentConfigSchema, input, source);
+}
+
+/** Parses agent config text, YAML or JSON, and validates it. */
+export function parseAgentConfig(text: string, source = 'config'): AgentConfig {
+  return validateAgentConfig(parseConfigText(text, source), source);
 }
