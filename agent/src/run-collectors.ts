@@ -37,14 +37,15 @@ export async function runCollectors(
 ): Promise<CollectionResult> {
   const started = performance.now();
   const enabled = collectors.filter((c) => !config.disable.includes(c.name));
+  // Partial failures reported while collectors run come first, then whole-collector failures.
+  const errors: CollectionResult['errors'] = [];
   const settled = await Promise.allSettled(
     enabled.map((collector) =>
-      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000),
+      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000, errors),
     ),
   );
   const facts: FactMap = {};
   const reports: CollectorReport[] = [];
-  const errors: CollectionResult['errors'] = [];
   settled.forEach((outcome, index) => {
     const collector = enabled[index] as Collector;
     if (outcome.status === 'fulfilled') {
@@ -98,6 +99,7 @@ async function runOne(
   config: AgentConfig,
   secrets: SecretHasher,
   timeoutMs: number,
+  partialErrors: CollectionResult['errors'],
 ): Promise<{ result: FactMap; durationMs: number }> {
   const controller = new AbortController();
   const started = performance.now();
@@ -106,6 +108,7 @@ async function runOne(
     secrets,
     signal: controller.signal,
     exec: (file, args, options = {}) => execCommand(file, args, { signal: controller.signal, ...options }),
+    reportError: (message) => partialErrors.push({ collector: collector.name, message }),
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

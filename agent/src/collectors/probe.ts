@@ -1,7 +1,8 @@
 /**
  * The probe collector: runs every `watch.probes` command through `/bin/sh -c`, all in parallel,
  * each behind its own timeout (its process group is killed on timeout by exec.ts). A probe that
- * fails or hangs is recorded as `probe.<name>.error` and never holds back the others; even a
+ * fails or hangs is recorded as `probe.<name>.error` (and in the document's `errors`) and never
+ * holds back the others; even a
  * grandchild that escapes the process group (setsid) and keeps the output pipe open only costs a
  * short grace period, after which the probe is reported as timed out. Output rules: probe-output.ts.
  *
@@ -30,6 +31,10 @@ async function runProbe(
   graceMs: number,
 ): Promise<FactMap> {
   const timeoutMs = probe.timeout * 1000;
+  const fail = (message: string) => {
+    context.reportError?.(`probe ${probe.name}: ${message}`);
+    return probeErrorFacts(probe.name, message);
+  };
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<typeof GAVE_UP>((resolve) => {
     timer = setTimeout(() => resolve(GAVE_UP), timeoutMs + graceMs);
@@ -39,13 +44,13 @@ async function runProbe(
     // The exec promise may settle after we gave up on it: never leave its rejection unhandled.
     run.catch(() => {});
     const outcome: ExecResult | typeof GAVE_UP = await Promise.race([run, gaveUp]);
-    if (outcome === GAVE_UP) return probeErrorFacts(probe.name, `timeout after ${probe.timeout} s`);
+    if (outcome === GAVE_UP) return fail(`timeout after ${probe.timeout} s`);
     const failure = probeFailure(outcome, probe.timeout);
-    if (failure) return probeErrorFacts(probe.name, failure);
+    if (failure) return fail(failure);
     return probeOutputFacts(probe.name, outcome.stdout, context.secrets);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
-    return probeErrorFacts(probe.name, `spawn failed: ${code ?? String(error)}`);
+    return fail(`spawn failed: ${code ?? String(error)}`);
   } finally {
     clearTimeout(timer);
   }

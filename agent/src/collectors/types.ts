@@ -10,6 +10,11 @@ export interface CollectorContext {
   readonly signal: AbortSignal;
   /** Runs a program without a shell, never blocking the event loop; killed on abort or timeout. */
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Records a partial failure (one probe of many, one unreadable file) in the document's `errors`
+   * under this collector's name, while the collector still returns what it could collect.
+   */
+  reportError?(message: string): void;
 }
 
 /**
