@@ -58,7 +58,11 @@ let stopping = false;
 
 function startChild(name, args, env) {
   const log = createWriteStream(join(logsDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -93,7 +97,16 @@ process.on('SIGTERM', () => stop(0));
 // 2. The aggregator: wait for its `listening` line to learn the URL.
 const aggregator = startChild(
   'aggregator',
-  [join(root, 'aggregator', 'bin', 'envparity-aggregator.js'), 'serve', '--data', dataDir, '--port', port, '--log-level', logLevel],
+  [
+    join(root, 'aggregator', 'bin', 'envparity-aggregator.js'),
+    'serve',
+    '--data',
+    dataDir,
+    '--port',
+    port,
+    '--log-level',
+    logLevel,
+  ],
   {},
 );
 const url = await new Promise((resolveUrl) => {
@@ -115,7 +128,7 @@ const url = await new Promise((resolveUrl) => {
   });
 });
 
-const readSecret = (name, envName) => process.env[envName] ?? readFileSync(join(dataDir, name), 'utf8').trim();
+const readSecret = (name, envName) => process.env[envName] || readFileSync(join(dataDir, name), 'utf8').trim();
 const adminToken = readSecret('admin-token', 'ENVPARITY_ADMIN_TOKEN');
 
 // 3. One local agent, enrolled with the aggregator's enroll secret, state under the data dir.
