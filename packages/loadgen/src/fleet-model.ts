@@ -1,0 +1,654 @@
+/**
+ * The simulated fleet: which hosts exist and what facts each reports. Deterministic for a seed.
+ *
+ * Hosts are spread over a few environments (promotion order dev -> staging -> production), roles
+ * (web, worker, db) and image variants (the current image and one or two older generations still
+ * running), plus a small share of hosts carrying a hotfix. Most categories are therefore shared by
+ * many hosts and deduplicate in a content-addressed store the way a real fleet does, while the
+ * identity, addresses and volatile facts (uptime, free memory, load) are per host.
+ *
+ * Memory stays small per simulated host: shared category maps are built once per profile and
+ * cached; per-host maps are built when a report is encoded and dropped afterwards.
+ */
+import { CATEGORIES, categoryOf, type FactMap, type FactValue, factPath } from '@envparity/shared';
+import { DPKG_CATALOG } from './dpkg-catalog.js';
+import { hashSeed, pick, pickWeighted, type Random, randomFor, randomHex, randomInt } from './random.js';
+
+export interface WeightedName {
+  name: string;
+  weight: number;
+}
+
+/** Listed in promotion order: the first is furthest downstream (oldest software). */
+export const DEFAULT_ENVIRONMENTS: readonly WeightedName[] = [
+  { name: 'production', weight: 6 },
+  { name: 'staging', weight: 3 },
+  { name: 'dev', weight: 1 },
+];
+export const DEFAULT_ROLES: readonly WeightedName[] = [
+  { name: 'web', weight: 5 },
+  { name: 'worker', weight: 4 },
+  { name: 'db', weight: 1 },
+];
+/** Image generations per environment and role: variant 0 is current, higher ones are older. */
+export const DEFAULT_VARIANTS = 3;
+/** Share of hosts with one hand-installed package version (a hotfix): realistic outliers. */
+export const DEFAULT_HOTFIX_SHARE = 0.02;
+/** How many distinct hotfixes exist, so hotfixed hosts still share blobs with each other. */
+export const HOTFIX_KINDS = 4;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_AGENT_VERSION = '0.1.0-loadgen';
+
+export interface FleetModelOptions {
+  seed?: number;
+  environments?: readonly WeightedName[];
+  roles?: readonly WeightedName[];
+  variants?: number;
+  hotfixShare?: number;
+  agentVersion?: string;
+}
+
+interface InstanceType {
+  name: string;
+  cores: number;
+  memoryGiB: number;
+  diskGiB: number;
+  cpuModel: string;
+}
+
+const INSTANCE_TYPES: Readonly<Record<string, readonly InstanceType[]>> = {
+  web: [
+    {
+      name: 'm6i.large',
+      cores: 2,
+      memoryGiB: 8,
+      diskGiB: 50,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+    {
+      name: 'm6i.xlarge',
+      cores: 4,
+      memoryGiB: 16,
+      diskGiB: 50,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+  ],
+  worker: [
+    {
+      name: 'c6i.xlarge',
+      cores: 4,
+      memoryGiB: 8,
+      diskGiB: 100,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+    {
+      name: 'c6i.2xlarge',
+      cores: 8,
+      memoryGiB: 16,
+      diskGiB: 100,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+  ],
+  db: [
+    {
+      name: 'r6i.2xlarge',
+      cores: 8,
+      memoryGiB: 64,
+      diskGiB: 500,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+    {
+      name: 'r6i.4xlarge',
+      cores: 16,
+      memoryGiB: 128,
+      diskGiB: 1000,
+      cpuModel: 'Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz',
+    },
+  ],
+};
+
+// biome-ignore format: a data table
+const CPU_FLAGS = [
+  'fpu', 'vme', 'de', 'pse', 'tsc', 'msr', 'pae', 'mce', 'cx8', 'apic', 'sep', 'mtrr', 'pge', 'mca', 'cmov',
+  'pat', 'pse36', 'clflush', 'mmx', 'fxsr', 'sse', 'sse2', 'ss', 'ht', 'syscall', 'nx', 'pdpe1gb', 'rdtscp',
+  'lm', 'constant_tsc', 'rep_good', 'nopl', 'xtopology', 'nonstop_tsc', 'cpuid', 'aperfmperf', 'pni',
+  'pclmulqdq', 'ssse3', 'fma', 'cx16', 'pcid', 'sse4_1', 'sse4_2', 'x2apic', 'movbe', 'popcnt', 'aes',
+  'xsave', 'avx', 'f16c', 'rdrand', 'hypervisor', 'lahf_lm', 'abm', 'avx2', 'avx512f', 'avx512dq', 'sha_ni',
+];
+
+/** Node dependencies of the web service's lockfile (name -> version at the current release). */
+// biome-ignore format: a data table
+const NPM_DEPENDENCIES: readonly (readonly [string, string])[] = [
+  ['@aws-sdk/client-s3', '3.826.0'], ['@aws-sdk/client-sqs', '3.826.0'], ['@babel/runtime', '7.27.6'],
+  ['@fastify/cors', '11.0.1'], ['@fastify/helmet', '13.0.1'], ['@fastify/rate-limit', '10.3.0'],
+  ['@opentelemetry/api', '1.9.0'], ['@opentelemetry/sdk-node', '0.202.0'], ['@sentry/node', '9.28.1'],
+  ['ajv', '8.17.1'], ['axios', '1.10.0'], ['bcryptjs', '3.0.2'], ['bullmq', '5.53.2'], ['busboy', '1.6.0'],
+  ['chalk', '5.4.1'], ['commander', '14.0.0'], ['cookie', '1.0.2'], ['date-fns', '4.1.0'], ['debug', '4.4.1'],
+  ['dotenv', '16.5.0'], ['drizzle-orm', '0.44.2'], ['escape-html', '1.0.3'], ['fast-json-stringify', '6.0.1'],
+  ['fastify', '5.4.0'], ['find-my-way', '9.3.0'], ['graphql', '16.11.0'], ['helmet', '8.1.0'], ['ioredis', '5.6.1'],
+  ['jose', '6.0.11'], ['js-yaml', '4.1.0'], ['jsonwebtoken', '9.0.2'], ['kafkajs', '2.2.4'], ['knex', '3.1.0'],
+  ['lodash', '4.17.21'], ['lru-cache', '11.1.0'], ['mime-types', '3.0.1'], ['ms', '2.1.3'], ['nanoid', '5.1.5'],
+  ['node-fetch', '3.3.2'], ['nodemailer', '7.0.3'], ['p-limit', '6.2.0'], ['p-retry', '6.2.1'], ['pg', '8.16.0'],
+  ['pg-pool', '3.10.0'], ['pino', '9.7.0'], ['pino-pretty', '13.0.0'], ['prom-client', '15.1.3'], ['qs', '6.14.0'],
+  ['redis', '5.5.6'], ['semver', '7.7.2'], ['sharp', '0.34.2'], ['stripe', '18.2.1'], ['superjson', '2.2.2'],
+  ['tslib', '2.8.1'], ['undici', '7.10.0'], ['uuid', '11.1.0'], ['ws', '8.18.2'], ['xml2js', '0.6.2'],
+  ['yaml', '2.8.0'], ['zod', '3.25.64'],
+];
+
+/** Python dependencies of the worker's lockfile. */
+// biome-ignore format: a data table
+const PIP_DEPENDENCIES: readonly (readonly [string, string])[] = [
+  ['boto3', '1.38.36'], ['botocore', '1.38.36'], ['celery', '5.5.3'], ['certifi', '2025.6.15'],
+  ['charset-normalizer', '3.4.2'], ['click', '8.2.1'], ['cryptography', '45.0.4'], ['idna', '3.10'],
+  ['jmespath', '1.0.1'], ['kombu', '5.5.4'], ['numpy', '2.3.0'], ['orjson', '3.10.18'], ['pandas', '2.3.0'],
+  ['psycopg', '3.2.9'], ['pydantic', '2.11.7'], ['pydantic-core', '2.33.2'], ['python-dateutil', '2.9.0.post0'],
+  ['pytz', '2025.2'], ['pyyaml', '6.0.2'], ['redis', '6.2.0'], ['requests', '2.32.4'], ['s3transfer', '0.13.0'],
+  ['sentry-sdk', '2.30.0'], ['six', '1.17.0'], ['sqlalchemy', '2.0.41'], ['structlog', '25.4.0'],
+  ['tenacity', '9.1.2'], ['typing-extensions', '4.14.0'], ['urllib3', '2.4.0'], ['zope.interface', '7.2'],
+];
+
+// biome-ignore format: a data table
+const ROLE_PACKAGES: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
+  web: [
+    ['nginx', '1.22.1-9+deb12u2'], ['nginx-common', '1.22.1-9+deb12u2'], ['libnginx-mod-http-geoip2', '1:3.4-4'],
+    ['libnginx-mod-stream', '1.22.1-9+deb12u2'], ['libmaxminddb0', '1.7.1-1'],
+  ],
+  worker: [['redis-tools', '5:7.0.15-1~deb12u4'], ['python3-celery', '5.2.6-5'], ['imagemagick', '8:6.9.11.60+dfsg-1.6+deb12u3']],
+  db: [['pgbouncer', '1.18.0-1'], ['pgbackrest', '2.47-1'], ['postgresql-15-pgvector', '0.4.1-1+b1']],
+};
+
+/** Packages every image has whatever the sampling picks. */
+// biome-ignore format: a data table
+const ESSENTIAL_PACKAGES = new Set([
+  'base-files', 'bash', 'coreutils', 'dpkg', 'apt', 'libc6', 'libssl3', 'openssl', 'ca-certificates', 'tzdata',
+  'systemd', 'libsystemd0', 'zlib1g', 'curl', 'libcurl4', 'openssh-client', 'sudo', 'util-linux', 'procps',
+]);
+
+// biome-ignore format: a data table
+const SYSCTL: readonly (readonly [string, FactValue])[] = [
+  ['net.core.somaxconn', 4096], ['net.core.netdev_max_backlog', 1000], ['net.core.rmem_max', 16777216],
+  ['net.core.wmem_max', 16777216], ['net.ipv4.ip_local_port_range', [1024, 65000]], ['net.ipv4.ip_forward', 0],
+  ['net.ipv4.tcp_keepalive_time', 600], ['net.ipv4.tcp_keepalive_intvl', 60], ['net.ipv4.tcp_keepalive_probes', 5],
+  ['net.ipv4.tcp_fin_timeout', 30], ['net.ipv4.tcp_tw_reuse', 1], ['net.ipv4.tcp_max_syn_backlog', 8192],
+  ['net.ipv4.tcp_syncookies', 1], ['net.ipv4.tcp_congestion_control', 'bbr'], ['net.ipv4.tcp_rmem', [4096, 131072, 16777216]],
+  ['net.ipv4.tcp_wmem', [4096, 16384, 16777216]], ['net.ipv4.tcp_mtu_probing', 1], ['net.ipv6.conf.all.disable_ipv6', 0],
+  ['net.netfilter.nf_conntrack_max', 262144], ['vm.swappiness', 10], ['vm.overcommit_memory', 0],
+  ['vm.max_map_count', 262144], ['vm.dirty_ratio', 20], ['vm.dirty_background_ratio', 10], ['fs.file-max', '9223372036854775807'],
+  ['fs.nr_open', 1048576], ['fs.inotify.max_user_watches', 524288], ['fs.inotify.max_user_instances', 512],
+  ['kernel.pid_max', 4194304], ['kernel.panic', 10], ['kernel.randomize_va_space', 2], ['kernel.core_pattern', 'core'],
+];
+
+// biome-ignore format: a data table
+const ULIMITS: readonly (readonly [string, FactValue])[] = [
+  ['cpu', 'unlimited'], ['fsize', 'unlimited'], ['data', 'unlimited'], ['stack', 8388608], ['core', 0],
+  ['rss', 'unlimited'], ['nofile', 1048576], ['memlock', 8388608], ['as', 'unlimited'], ['locks', 'unlimited'],
+  ['msgqueue', 819200], ['nice', 0], ['rtprio', 0], ['rttime', 'unlimited'],
+];
+
+/** Parsed once per process: `[name, version]` in catalog order. */
+let catalog: readonly (readonly [string, string])[] | undefined;
+function dpkgCatalog(): readonly (readonly [string, string])[] {
+  catalog ??= DPKG_CATALOG.split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const space = line.indexOf(' ');
+      return [line.slice(0, space), line.slice(space + 1)] as const;
+    });
+  return catalog;
+}
+
+/** A newer Debian-style version: the last number of the string raised by `by`. */
+export function bumpVersion(version: string, by = 1): string {
+  const match = /(\d+)(?!.*\d)/.exec(version);
+  if (!match) return `${version}.${by}`;
+  return version.slice(0, match.index) + String(Number(match[1]) + by) + version.slice(match.index + match[0].length);
+}
+
+/** An older version: the last number lowered, or a `~` suffix (sorts lower in dpkg order) when it is 0. */
+export function olderVersion(version: string): string {
+  const match = /(\d+)(?!.*\d)/.exec(version);
+  if (!match || Number(match[1]) === 0) return `${version}~bpo1`;
+  return version.slice(0, match.index) + String(Number(match[1]) - 1) + version.slice(match.index + match[0].length);
+}
+
+/** Who one simulated host is. Cheap to recompute from the index, so agents need not keep it. */
+export interface SimHost {
+  index: number;
+  hostId: string;
+  environment: string;
+  /** Position in promotion order: 0 = most downstream (production), higher = further ahead. */
+  environmentRank: number;
+  role: string;
+  /** 0 = current image, higher = older image generation. */
+  variant: number;
+  /** -1 for none, else which of the HOTFIX_KINDS hotfixes the host carries. */
+  hotfix: number;
+  instanceType: InstanceType;
+  zone: string;
+  labels: Record<string, string>;
+}
+
+/** A one-path change: what a host's next delta report carries. */
+export interface FactChange {
+  category: string;
+  path: string;
+  value: FactValue;
+}
+
+export interface FleetModel {
+  readonly seed: number;
+  readonly agentVersion: string;
+  host(index: number): SimHost;
+  /**
+   * The host's facts per category, with `overrides` (paths it changed since boot) applied.
+   * Shared categories are the same cached objects for every host of a profile: do not mutate.
+   */
+  categories(host: SimHost, overrides?: ReadonlyMap<string, FactValue>): Record<string, FactMap>;
+  /** The flat fact map of a host (all categories merged). */
+  facts(host: SimHost, overrides?: ReadonlyMap<string, FactValue>): FactMap;
+  /** A realistic one-path change against the host's current state: a package upgrade, a config flip... */
+  change(host: SimHost, random: Random, overrides?: ReadonlyMap<string, FactValue>): FactChange;
+}
+
+const ZONES = ['a', 'b', 'c'];
+const GiB = 1024 ** 3;
+
+/** Builds the fleet model. Deterministic: the same options give the same hosts and facts. */
+export function createFleetModel({
+  seed = DEFAULT_SEED,
+  environments = DEFAULT_ENVIRONMENTS,
+  roles = DEFAULT_ROLES,
+  variants = DEFAULT_VARIANTS,
+  hotfixShare = DEFAULT_HOTFIX_SHARE,
+  agentVersion = DEFAULT_AGENT_VERSION,
+}: FleetModelOptions = {}): FleetModel {
+  if (environments.length === 0 || roles.length === 0) throw new Error('a fleet needs environments and roles');
+  const envNames = environments.map((e) => e.name);
+  const envWeights = environments.map((e) => e.weight);
+  const roleNames = roles.map((r) => r.name);
+  const roleWeights = roles.map((r) => r.weight);
+  const variantList = Array.from({ length: Math.max(1, variants) }, (_, i) => i);
+  // Geometric: most hosts run the current image, fewer each older generation.
+  const variantWeights = variantList.map((i) => 0.25 ** i);
+  const shared = new Map<string, FactMap>();
+  const cached = (key: string, build: () => FactMap): FactMap => {
+    let map = shared.get(key);
+    if (!map) {
+      map = build();
+      shared.set(key, map);
+    }
+    return map;
+  };
+
+  function host(index: number): SimHost {
+    const random = randomFor(seed, 'host', index);
+    const environment = pickWeighted(random, envNames, envWeights);
+    const role = pickWeighted(random, roleNames, roleWeights);
+    const variant = pickWeighted(random, variantList, variantWeights);
+    const hotfix = random() < hotfixShare ? randomInt(random, 0, HOTFIX_KINDS - 1) : -1;
+    const types = INSTANCE_TYPES[role] ?? (INSTANCE_TYPES.web as readonly InstanceType[]);
+    const instanceType = pick(random, types);
+    const zone = pick(random, ZONES);
+    const hostId = `${environment}-${role}-${String(index).padStart(5, '0')}`;
+    return {
+      index,
+      hostId,
+      environment,
+      environmentRank: envNames.indexOf(environment),
+      role,
+      variant,
+      hotfix,
+      instanceType,
+      zone,
+      labels: { role, zone: `eu-west-1${zone}`, instanceType: instanceType.name },
+    };
+  }
+
+  // --- shared categories ------------------------------------------------------------------------
+
+  function library(h: SimHost): FactMap {
+    return cached(`library|${h.environment}|${h.role}|${h.variant}|${h.hotfix}`, () => {
+      const facts: FactMap = {};
+      const packages: [string, string][] = [];
+      for (const [name, version] of dpkgCatalog()) {
+        const inBase = ESSENTIAL_PACKAGES.has(name) || hashSeed(seed, 'base', name) % 100 < 55;
+        const inRole = !inBase && hashSeed(seed, 'role', h.role, name) % 100 < 25;
+        if (inBase || inRole) packages.push([name, version]);
+      }
+      for (const [name, version] of ROLE_PACKAGES[h.role] ?? []) packages.push([name, version]);
+      const hotfixTarget = h.hotfix >= 0 ? hashSeed(seed, 'hotfix', h.hotfix) % packages.length : -1;
+      packages.forEach(([name, version], i) => {
+        let v = version;
+        // Environments ahead in promotion order already run newer versions of some packages.
+        if (hashSeed(seed, 'ahead', name) % 100 < 4 * h.environmentRank) v = bumpVersion(v);
+        // Older image generations lag behind on a few packages.
+        if (h.variant > 0 && hashSeed(seed, 'behind', h.role, name) % 100 < 3 * h.variant) v = olderVersion(v);
+        if (i === hotfixTarget) v = bumpVersion(v, 2);
+        facts[factPath('library', 'dpkg', name)] = v;
+      });
+      const opensslVersion = String(facts[factPath('library', 'dpkg', 'openssl')] ?? '3.0.19-1~deb12u2');
+      facts[factPath('library', 'openssl', 'version')] = opensslVersion.replace(/-.*$/, '');
+      facts[factPath('library', 'glibc', 'version')] = '2.36';
+      return facts;
+    });
+  }
+
+  function runtime(h: SimHost): FactMap {
+    return cached(`runtime|${h.environment}|${h.role}|${h.variant}`, () => {
+      const ahead = h.environmentRank;
+      const facts: FactMap = {};
+      const set = (name: string, version: string) => {
+        facts[factPath('runtime', name, 'version')] = version;
+      };
+      set('node', `20.${19 - h.variant}.${2 + 2 * ahead}`);
+      set('npm', `10.8.${2 + ahead}`);
+      set('python', `3.11.${2 + (ahead > 1 ? 1 : 0)}`);
+      set('pip', '23.0.1');
+      set('perl', '5.36.0');
+      if (h.role === 'worker') {
+        set('java', `17.0.${15 + ahead}`);
+        set('ruby', '3.1.2');
+      }
+      if (h.role === 'db') set('psql', `15.${13 - h.variant}`);
+      return facts;
+    });
+  }
+
+  function app(h: SimHost): FactMap | undefined {
+    if (h.role === 'db') return undefined;
+    return cached(`app|${h.environment}|${h.role}|${h.variant}`, () => {
+      const facts: FactMap = {};
+      const project = h.role === 'web' ? '/srv/app' : '/srv/worker';
+      const manager = h.role === 'web' ? 'npm' : 'pip';
+      const deps = h.role === 'web' ? NPM_DEPENDENCIES : PIP_DEPENDENCIES;
+      facts[factPath('app', project, 'lockfile')] = h.role === 'web' ? 'package-lock.json' : 'poetry.lock';
+      for (const [name, version] of deps) {
+        let v = version;
+        if (hashSeed(seed, 'app-ahead', name) % 100 < 10 * h.environmentRank) v = bumpVersion(v);
+        if (h.variant > 0 && hashSeed(seed, 'app-behind', name) % 100 < 5 * h.variant) v = olderVersion(v);
+        facts[factPath('app', project, manager, name)] = v;
+      }
+      return facts;
+    });
+  }
+
+  function config(h: SimHost): FactMap {
+    return cached(`config|${h.environment}|${h.role}`, () => {
+      const facts: FactMap = {};
+      const env = h.environment;
+      const secret = (name: string) => `hmac-sha256:${randomHex(randomFor(seed, 'secret', env, name), 32)}`;
+      const envVars: Record<string, FactValue> = {
+        NODE_ENV: env === 'dev' ? 'development' : 'production',
+        LOG_LEVEL: env === 'production' ? 'info' : 'debug',
+        APP_ENV: env,
+        DB_HOST: `db.${env}.internal`,
+        DB_PORT: '5432',
+        DB_NAME: 'app',
+        DB_USER: 'app',
+        DB_PASSWORD: secret('DB_PASSWORD'),
+        REDIS_URL: `redis://cache.${env}.internal:6379/0`,
+        API_TOKEN: secret('API_TOKEN'),
+        FEATURE_NEW_CHECKOUT: h.environmentRank > 0 ? 'true' : 'false',
+        FEATURE_SEARCH_V2: 'true',
+        FEATURE_RATE_LIMIT: 'true',
+        TZ: 'UTC',
+      };
+      for (const [name, value] of Object.entries(envVars)) facts[factPath('config', 'env', name)] = value;
+      const file = h.role === 'db' ? '/etc/postgresql/15/main/postgresql.conf' : '/etc/myapp/config.yaml';
+      const settings: Record<string, FactValue> =
+        h.role === 'db'
+          ? {
+              max_connections: 400,
+              shared_buffers: '16GB',
+              work_mem: '64MB',
+              wal_level: 'replica',
+              max_wal_senders: 10,
+              synchronous_commit: 'on',
+              log_min_duration_statement: env === 'production' ? 500 : 100,
+            }
+          : {
+              'server.port': 8080,
+              'server.workers': 4,
+              'server.keepAliveTimeout': 65,
+              'db.host': `db.${env}.internal`,
+              'db.pool.min': 2,
+              'db.pool.max': env === 'production' ? 40 : 10,
+              'db.statementTimeout': 30000,
+              'cache.ttl': 300,
+              'cache.maxEntries': 10000,
+              'queue.concurrency': h.role === 'worker' ? 16 : 4,
+              'queue.retries': 5,
+              'log.format': 'json',
+              'log.redact': ['req.headers.authorization', 'password'],
+              'features.newCheckout': h.environmentRank > 0,
+              'features.searchV2': true,
+              'http.timeout': 10000,
+              'http.retries': 3,
+            };
+      for (const [key, value] of Object.entries(settings)) {
+        facts[factPath('config', 'file', file, ...key.split('.'))] = value;
+      }
+      for (const [key, value] of SYSCTL) facts[factPath('config', 'sysctl', key)] = value;
+      for (const [key, value] of ULIMITS) facts[factPath('config', 'ulimit', key)] = value;
+      return facts;
+    });
+  }
+
+  function container(h: SimHost): FactMap {
+    return cached(`container|${h.role}|${h.instanceType.name}`, () => {
+      if (h.role === 'db') return { [factPath('container', 'inside')]: false };
+      return {
+        [factPath('container', 'inside')]: true,
+        [factPath('container', 'runtime')]: 'containerd',
+        [factPath('container', 'cgroup', 'version')]: 2,
+        [factPath('container', 'cgroup', 'cpu', 'quota')]: h.instanceType.cores * 100000,
+        [factPath('container', 'cgroup', 'cpu', 'period')]: 100000,
+        [factPath('container', 'cgroup', 'cpu', 'limitCores')]: h.instanceType.cores,
+        [factPath('container', 'cgroup', 'memory', 'limit')]: h.instanceType.memoryGiB * GiB * 0.75,
+      };
+    });
+  }
+
+  function probe(h: SimHost): FactMap | undefined {
+    if (h.role === 'db') return undefined;
+    return cached(`probe|${h.environment}|${h.variant}`, () => ({
+      [factPath('probe', 'schema_version', 'value')]: `2025061${1 + h.environmentRank}_${1200 - 100 * h.variant}`,
+      [factPath('probe', 'service_version', 'value')]: `4.${12 + h.environmentRank}.${3 - Math.min(h.variant, 3)}`,
+    }));
+  }
+
+  // --- per-host categories (small) --------------------------------------------------------------
+
+  function os(h: SimHost, random: Random): FactMap {
+    const base = cached(`os|${h.environment}|${h.variant}`, () => ({
+      [factPath('os', 'platform')]: 'linux',
+      [factPath('os', 'distro', 'id')]: 'debian',
+      [factPath('os', 'distro', 'name')]: 'Debian GNU/Linux',
+      [factPath('os', 'distro', 'prettyName')]: 'Debian GNU/Linux 12 (bookworm)',
+      [factPath('os', 'distro', 'version')]: '12',
+      [factPath('os', 'distro', 'codename')]: 'bookworm',
+      [factPath('os', 'distro', 'release')]: `12.${11 + Math.min(h.environmentRank, 1) - h.variant}`,
+      [factPath('os', 'kernel', 'release')]: `6.1.0-${37 - 2 * h.variant}-cloud-amd64`,
+      [factPath('os', 'kernel', 'version')]: `#1 SMP PREEMPT_DYNAMIC Debian 6.1.${140 - 5 * h.variant}-1`,
+      [factPath('os', 'arch')]: 'x86_64',
+      [factPath('os', 'timezone')]: 'UTC',
+      [factPath('os', 'locale')]: 'C.UTF-8',
+    }));
+    const uptime = randomInt(random, 3600, 90 * 86400);
+    return {
+      ...base,
+      [factPath('os', 'uptime')]: uptime,
+      [factPath('os', 'bootTime')]: new Date(Date.UTC(2025, 5, 30) - uptime * 1000).toISOString(),
+    };
+  }
+
+  function hardware(h: SimHost, random: Random): FactMap {
+    const t = h.instanceType;
+    const base = cached(`hardware|${t.name}`, () => ({
+      [factPath('hardware', 'vendor')]: 'Amazon EC2',
+      [factPath('hardware', 'model')]: t.name,
+      [factPath('hardware', 'virtualization')]: 'kvm',
+      [factPath('hardware', 'cpu', 'vendor')]: 'GenuineIntel',
+      [factPath('hardware', 'cpu', 'model')]: t.cpuModel,
+      [factPath('hardware', 'cpu', 'cores')]: t.cores,
+      [factPath('hardware', 'cpu', 'physicalCores')]: t.cores / 2,
+      [factPath('hardware', 'cpu', 'sockets')]: 1,
+      [factPath('hardware', 'cpu', 'flags')]: CPU_FLAGS,
+      [factPath('hardware', 'memory', 'total')]: t.memoryGiB * GiB,
+      [factPath('hardware', 'swap', 'total')]: 0,
+      [factPath('hardware', 'storage', 'nvme0n1', 'size')]: t.diskGiB * GiB,
+      [factPath('hardware', 'storage', 'nvme0n1', 'rotational')]: false,
+    }));
+    const total = t.memoryGiB * GiB;
+    const free = Math.round(total * (0.1 + 0.6 * random()));
+    return {
+      ...base,
+      [factPath('hardware', 'cpu', 'mhz')]: Math.round((2900 + random() * 600) * 1000) / 1000,
+      [factPath('hardware', 'memory', 'free')]: free,
+      [factPath('hardware', 'memory', 'available')]: Math.min(total, free + Math.round(total * 0.1)),
+      [factPath('hardware', 'load', '1')]: Math.round(random() * t.cores * 100) / 100,
+      [factPath('hardware', 'load', '5')]: Math.round(random() * t.cores * 100) / 100,
+      [factPath('hardware', 'load', '15')]: Math.round(random() * t.cores * 100) / 100,
+    };
+  }
+
+  function addressOf(h: SimHost): string {
+    const n = h.index + 10;
+    return `10.${16 + h.environmentRank}.${(n >> 8) & 0xff}.${n & 0xff}`;
+  }
+
+  function macOf(random: Random): string {
+    return `0a:${randomHex(random, 5).replace(/(..)(?!$)/g, '$1:')}`;
+  }
+
+  function network(h: SimHost, random: Random): FactMap {
+    const base = cached(`network|${h.environment}|${h.role}`, () => {
+      const subnet = `10.${16 + h.environmentRank}`;
+      const listen: Record<string, number[]> = {
+        web: [22, 443, 8080, 9100],
+        worker: [22, 9100],
+        db: [22, 5432, 6432, 9100],
+      };
+      const facts: FactMap = {
+        [factPath('network', 'interface', 'lo', 'mtu')]: 65536,
+        [factPath('network', 'interface', 'lo', 'state')]: 'unknown',
+        [factPath('network', 'interface', 'lo', 'addresses')]: ['127.0.0.1/8', '::1/128'],
+        [factPath('network', 'interface', 'eth0', 'mtu')]: 9001,
+        [factPath('network', 'interface', 'eth0', 'state')]: 'up',
+        [factPath('network', 'gateway', 'ipv4')]: `${subnet}.0.1`,
+        [factPath('network', 'gateway', 'interface')]: 'eth0',
+        [factPath('network', 'dns', 'nameservers')]: [`${subnet}.0.2`],
+        [factPath('network', 'dns', 'search')]: [`${h.environment}.internal`, 'eu-west-1.compute.internal'],
+        [factPath('network', 'dns', 'options')]: ['timeout:2', 'attempts:3'],
+        [factPath('network', 'hosts', 'localhost')]: ['127.0.0.1', '::1'],
+        [factPath('network', 'resolve', `db.${h.environment}.internal`)]: [`${subnet}.1.10`],
+        [factPath('network', 'resolve', `cache.${h.environment}.internal`)]: [`${subnet}.1.20`],
+      };
+      const endpoint = `api.${h.environment}.internal:443`;
+      facts[factPath('network', 'tls', endpoint, 'issuer')] = 'CN=Internal CA R3,O=Example Corp';
+      facts[factPath('network', 'tls', endpoint, 'subject')] = `CN=api.${h.environment}.internal`;
+      facts[factPath('network', 'tls', endpoint, 'sans')] = [
+        `api.${h.environment}.internal`,
+        `*.${h.environment}.internal`,
+      ];
+      facts[factPath('network', 'tls', endpoint, 'notAfter')] = `2026-0${3 + h.environmentRank}-15T12:00:00.000Z`;
+      facts[factPath('network', 'tls', endpoint, 'sha256')] = randomHex(randomFor(seed, 'tls', h.environment), 32);
+      for (const port of listen[h.role] ?? [22])
+        facts[factPath('network', 'listen', 'tcp', String(port))] = ['0.0.0.0'];
+      return facts;
+    });
+    return {
+      ...base,
+      [factPath('network', 'interface', 'eth0', 'addresses')]: [
+        `${addressOf(h)}/20`,
+        `fe80::${randomHex(random, 2)}:${randomHex(random, 2)}/64`,
+      ],
+      [factPath('network', 'interface', 'eth0', 'mac')]: macOf(random),
+    };
+  }
+
+  function hostCategory(h: SimHost, random: Random): FactMap {
+    const hostname = `${h.role}-${String(h.index).padStart(5, '0')}`;
+    return {
+      [factPath('host', 'hostname')]: hostname,
+      [factPath('host', 'fqdn')]: `${hostname}.${h.environment}.internal`,
+      [factPath('host', 'machineId')]: randomHex(random, 16),
+      [factPath('host', 'addresses')]: [addressOf(h)],
+      [factPath('host', 'macs')]: [macOf(random)],
+    };
+  }
+
+  function categories(h: SimHost, overrides?: ReadonlyMap<string, FactValue>): Record<string, FactMap> {
+    // One random stream per host for its own facts, independent of the shared profiles.
+    const random = randomFor(seed, 'facts', h.index);
+    const byCategory: Record<string, FactMap | undefined> = {
+      os: os(h, random),
+      hardware: hardware(h, random),
+      runtime: runtime(h),
+      library: library(h),
+      app: app(h),
+      config: config(h),
+      network: network(h, random),
+      container: container(h),
+      probe: probe(h),
+      host: hostCategory(h, random),
+    };
+    const result: Record<string, FactMap> = {};
+    for (const category of CATEGORIES) {
+      const map = byCategory[category];
+      if (map) result[category] = map;
+    }
+    if (overrides && overrides.size > 0) {
+      const copied = new Set<string>();
+      for (const [path, value] of overrides) {
+        const category = categoryOf(path);
+        const map = result[category];
+        if (!map) continue;
+        if (!copied.has(category)) {
+          result[category] = { ...map };
+          copied.add(category);
+        }
+        (result[category] as FactMap)[path] = value;
+      }
+    }
+    return result;
+  }
+
+  function facts(h: SimHost, overrides?: ReadonlyMap<string, FactValue>): FactMap {
+    return Object.assign({}, ...Object.values(categories(h, overrides))) as FactMap;
+  }
+
+  function change(h: SimHost, random: Random, overrides?: ReadonlyMap<string, FactValue>): FactChange {
+    const current = categories(h, overrides);
+    const kind = random();
+    if (kind < 0.2) {
+      // A config flip: log level or a feature flag.
+      const name = pick(random, ['LOG_LEVEL', 'FEATURE_NEW_CHECKOUT', 'FEATURE_SEARCH_V2', 'FEATURE_RATE_LIMIT']);
+      const path = factPath('config', 'env', name);
+      const now = current.config?.[path];
+      const value =
+        name === 'LOG_LEVEL'
+          ? pick(
+              random,
+              ['debug', 'info', 'warn'].filter((v) => v !== now),
+            )
+          : now === 'true'
+            ? 'false'
+            : 'true';
+      return { category: 'config', path, value };
+    }
+    if (kind < 0.4 && current.app) {
+      const paths = Object.keys(current.app).filter((p) => !p.endsWith('.lockfile'));
+      const path = pick(random, paths);
+      return { category: 'app', path, value: bumpVersion(String(current.app[path])) };
+    }
+    // Most changes: an unattended upgrade of one OS package.
+    const libraryMap = current.library ?? {};
+    const paths = Object.keys(libraryMap).filter((p) => p.startsWith('library.dpkg'));
+    const path = pick(random, paths);
+    return { category: 'library', path, value: bumpVersion(String(libraryMap[path])) };
+  }
+
+  return { seed, agentVersion, host, categories, facts, change };
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// `npm run bench [-- --hosts 10000 --verify-hosts 1000 --queries 40]`
+//
+// Query speed of the drift engine and end-to-end `verify`, each against a baseline measured in the
+// same invocation on the same aggregator:
+// 1. compare and outliers over --hosts simulated hosts (packages/loadgen, the real protocol): after
+//    every host's full report is acknowledged, each route is requested --queries times in a row;
+//    p50/p99 are reported with their ratio to GET /healthz (the HTTP floor) measured the same way.
+//    The first answer after the fleet settles is reported separately (cold: baselines computed).
+// 2. `envparity-agent verify --against production` (collect + fetch baseline + compare), a new
+//    process each run, against an aggregator holding --verify-hosts hosts, alternated with a cold
+//    `envparity-agent collect --json`; the ratio shows what verify adds on top of a collection.
+// Targets (issues 5 and 6): compare/outliers p50 <= 100 ms at 10,000 hosts; verify <= 1.5 s wall.
+// Only 127.0.0.1 is contacted; everything started here is stopped here. Last stdout line: JSON.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '10000' },
+    'verify-hosts': { type: 'string', default: '1000' },
+    queries: { type: 'string', default: '40' },
+    'verify-runs': { type: 'string', default: '5' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const hosts = Number(args.hosts);
+const verifyHosts = Number(args['verify-hosts']);
+const queries = Number(args.queries);
+const verifyRuns = Number(args['verify-runs']);
+const skip = new Set(args.skip.split(',').filter(Boolean));
+
+for (const built of ['packages/loadgen/dist/index.js', 'aggregator/dist/cli.js', 'agent/dist/cli.js']) {
+  if (!existsSync(join(root, built))) {
+    console.error(`${built} is missing: run \`npm run build\` first`);
+    process.exit(2);
+  }
+}
+const { forkFleet } = await import(join(root, 'packages/loadgen/dist/index.js'));
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const cleanups = [];
+process.on('SIGINT', async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+  process.exit(130);
+});
+
+function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function startAggregator() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'envparity-bench-'));
+  const adminToken = randomBytes(18).toString('base64url');
+  const enrollSecret = randomBytes(18).toString('base64url');
+  const child = spawn(
+    process.execPath,
+    [join(root, 'aggregator/bin/envparity-aggregator.js'), 'serve', '--port', '0', '--data', dataDir, '--log-level', 'warn'],
+    { env: { ...process.env, ENVPARITY_ADMIN_TOKEN: adminToken, ENVPARITY_ENROLL_SECRET: enrollSecret }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      for (const line of buffered.split('\n')) {
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening') resolve(entry.url);
+        } catch {}
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`aggregator exited ${code}`)));
+  });
+  child.stdout.resume();
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  cleanups.push(stop);
+  return { url, adminToken, enrollSecret, stop, dataDir };
+}
+
+async function fillFleet(aggregator, count) {
+  const fleet = forkFleet(
+    { url: `${aggregator.url.replace(/^http/, 'ws')}/api/v1/agent`, agents: count, enrollSecret: aggregator.enrollSecret, intervalSeconds: 60, changeRatePerMinute: 0.01, seed: 7 },
+    { nofile: Math.max(4096, count * 2 + 1024) },
+  );
+  cleanups.push(() => fleet.stop());
+  const started = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const stats = fleet.latest();
+    if (stats && stats.fullAcked >= count) break;
+    if (Date.now() - started > 600_000) throw new Error(`fleet of ${count} not acknowledged after 10 min: ${JSON.stringify(stats?.fullAcked)}`);
+  }
+  log(`  ${count} hosts reported in ${round((Date.now() - started) / 1000)} s`);
+  return fleet;
+}
+
+async function timeRequest(url, token) {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return performance.now() - started;
+}
+
+async function measureRoutes(aggregator, routes) {
+  const result = {};
+  for (const [name, path] of Object.entries(routes)) {
+    const cold = await timeRequest(`${aggregator.url}${path}`, aggregator.adminToken);
+    const samples = [];
+    for (let i = 0; i < queries; i++) samples.push(await timeRequest(`${aggregator.url}${path}`, aggregator.adminToken));
+    result[name] = { coldMs: round(cold), p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)) };
+  }
+  return result;
+}
+
+const output = { hosts, verifyHosts, queries };
+
+if (!skip.has('queries')) {
+  log(`queries: ${hosts} simulated hosts`);
+  const aggregator = await startAggregator();
+  const fleet = await fillFleet(aggregator, hosts);
+  const routes = await measureRoutes(aggregator, {
+    healthz: '/healthz',
+    compareStagingProduction: '/api/v1/compare?from=staging&to=production',
+    compareDevStaging: '/api/v1/compare?from=dev&to=staging',
+    outliersProduction: '/api/v1/environments/production/outliers',
+    baselineProduction: '/api/v1/environments/production/baseline',
+    environments: '/api/v1/environments',
+  });
+  const floor = routes.healthz.p50Ms || 0.1;
+  for (const [name, r] of Object.entries(routes)) if (name !== 'healthz') r.ratioToHealthz = round(r.p50Ms / floor);
+  output.routes = routes;
+  await fleet.stop();
+  await aggregator.stop();
+}
+
+function runCli(cliArgs, env) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(root, 'agent/bin/envparity-agent.js'), ...cliArgs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, ms: performance.now() - started, stderr }));
+  });
+}
+
+if (!skip.has('verify')) {
+  log(`verify: aggregator with ${verifyHosts} simulated hosts`);
+  const aggregator = await startAggregator();
+  const fleet = await fillFleet(aggregator, verifyHosts);
+  const stateDir = mkdtempSync(join(tmpdir(), 'envparity-bench-agent-'));
+  cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
+  const env = { ...process.env, ENVPARITY_TOKEN: aggregator.adminToken, ENVPARITY_ENROLL_SECRET: aggregator.enrollSecret, ENVPARITY_STATE_DIR: stateDir };
+  const verifyArgs = ['verify', '--against', 'production', '--aggregator', aggregator.url, '--format', 'json'];
+  // One warm-up run enrolls this host (fleet key), as a deploy pipeline's first run would.
+  const warm = await runCli(verifyArgs, env);
+  if (warm.code === 2) throw new Error(`verify failed: ${warm.stderr}`);
+  const verifyMs = [];
+  const collectMs = [];
+  for (let i = 0; i < verifyRuns; i++) {
+    const verify = await runCli(verifyArgs, env);
+    if (verify.code === 2) throw new Error(`verify failed: ${verify.stderr}`);
+    verifyMs.push(verify.ms);
+    collectMs.push((await runCli(['collect', '--json'], env)).ms);
+  }
+  output.verify = {
+    p50Ms: Math.round(percentile(verifyMs, 50)),
+    maxMs: Math.round(Math.max(...verifyMs)),
+    collectP50Ms: Math.round(percentile(collectMs, 50)),
+    ratioToCollect: round(percentile(verifyMs, 50) / percentile(collectMs, 50), 2),
+  };
+  await fleet.stop();
+  await aggregator.stop();
+}
+
+log('targets: compare/outliers p50 <= 100 ms at 10,000 hosts; verify p50 <= 1500 ms at 1,000 hosts');
+console.log(JSON.stringify(output));
