@@ -12,7 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.env.BENCH_RUNS ?? 9);
 const agentBin = join(root, 'agent', 'bin', 'envparity-agent.js');
 const rssHook = join(root, 'scripts', 'report-max-rss.mjs');
-const configArgs = process.argv.includes('--config') ? ['--config', process.argv[process.argv.indexOf('--config') + 1]] : [];
+const configArgs = process.argv.includes('--config')
+  ? ['--config', process.argv[process.argv.indexOf('--config') + 1]]
+  : [];
 
 if (!existsSync(join(root, 'agent', 'dist', 'cli.js'))) {
   console.error('agent is not built: run `npm run build` first');
@@ -24,7 +26,8 @@ function timed(command, args, { allowFailure = false } = {}) {
   const started = process.hrtime.bigint();
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0 && !allowFailure) throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  if (result.status !== 0 && !allowFailure)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
   return { ms, stdout: result.stdout, stderr: result.stderr };
 }
 

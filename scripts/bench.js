@@ -63,8 +63,20 @@ async function startAggregator() {
   const enrollSecret = randomBytes(18).toString('base64url');
   const child = spawn(
     process.execPath,
-    [join(root, 'aggregator/bin/envparity-aggregator.js'), 'serve', '--port', '0', '--data', dataDir, '--log-level', 'warn'],
-    { env: { ...process.env, ENVPARITY_ADMIN_TOKEN: adminToken, ENVPARITY_ENROLL_SECRET: enrollSecret }, stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      join(root, 'aggregator/bin/envparity-aggregator.js'),
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      dataDir,
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, ENVPARITY_ADMIN_TOKEN: adminToken, ENVPARITY_ENROLL_SECRET: enrollSecret },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   const url = await new Promise((resolve, reject) => {
     let buffered = '';
@@ -93,7 +105,14 @@ async function startAggregator() {
 
 async function fillFleet(aggregator, count) {
   const fleet = forkFleet(
-    { url: `${aggregator.url.replace(/^http/, 'ws')}/api/v1/agent`, agents: count, enrollSecret: aggregator.enrollSecret, intervalSeconds: 60, changeRatePerMinute: 0.01, seed: 7 },
+    {
+      url: `${aggregator.url.replace(/^http/, 'ws')}/api/v1/agent`,
+      agents: count,
+      enrollSecret: aggregator.enrollSecret,
+      intervalSeconds: 60,
+      changeRatePerMinute: 0.01,
+      seed: 7,
+    },
     { nofile: Math.max(4096, count * 2 + 1024) },
   );
   cleanups.push(() => fleet.stop());
@@ -102,7 +121,8 @@ async function fillFleet(aggregator, count) {
     await new Promise((r) => setTimeout(r, 1000));
     const stats = fleet.latest();
     if (stats && stats.fullAcked >= count) break;
-    if (Date.now() - started > 600_000) throw new Error(`fleet of ${count} not acknowledged after 10 min: ${JSON.stringify(stats?.fullAcked)}`);
+    if (Date.now() - started > 600_000)
+      throw new Error(`fleet of ${count} not acknowledged after 10 min: ${JSON.stringify(stats?.fullAcked)}`);
   }
   log(`  ${count} hosts reported in ${round((Date.now() - started) / 1000)} s`);
   return fleet;
@@ -121,8 +141,13 @@ async function measureRoutes(aggregator, routes) {
   for (const [name, path] of Object.entries(routes)) {
     const cold = await timeRequest(`${aggregator.url}${path}`, aggregator.adminToken);
     const samples = [];
-    for (let i = 0; i < queries; i++) samples.push(await timeRequest(`${aggregator.url}${path}`, aggregator.adminToken));
-    result[name] = { coldMs: round(cold), p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)) };
+    for (let i = 0; i < queries; i++)
+      samples.push(await timeRequest(`${aggregator.url}${path}`, aggregator.adminToken));
+    result[name] = {
+      coldMs: round(cold),
+      p50Ms: round(percentile(samples, 50)),
+      p99Ms: round(percentile(samples, 99)),
+    };
   }
   return result;
 }
@@ -151,7 +176,10 @@ if (!skip.has('queries')) {
 function runCli(cliArgs, env) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(root, 'agent/bin/envparity-agent.js'), ...cliArgs], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'agent/bin/envparity-agent.js'), ...cliArgs], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -167,7 +195,12 @@ if (!skip.has('verify')) {
   const fleet = await fillFleet(aggregator, verifyHosts);
   const stateDir = mkdtempSync(join(tmpdir(), 'envparity-bench-agent-'));
   cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
-  const env = { ...process.env, ENVPARITY_TOKEN: aggregator.adminToken, ENVPARITY_ENROLL_SECRET: aggregator.enrollSecret, ENVPARITY_STATE_DIR: stateDir };
+  const env = {
+    ...process.env,
+    ENVPARITY_TOKEN: aggregator.adminToken,
+    ENVPARITY_ENROLL_SECRET: aggregator.enrollSecret,
+    ENVPARITY_STATE_DIR: stateDir,
+  };
   const verifyArgs = ['verify', '--against', 'production', '--aggregator', aggregator.url, '--format', 'json'];
   // One warm-up run enrolls this host (fleet key), as a deploy pipeline's first run would.
   const warm = await runCli(verifyArgs, env);
