@@ -101,7 +101,8 @@ export class AgentDaemon {
   private lastObservedAt = 0;
   /** Timings and errors of the last pass, until a report carries them. */
   private pendingMeta: ReportMeta | undefined;
-  private lastReportAt = 0;
+  /** When a report last carried every volatile change (none was held back). */
+  private volatileSentAt = 0;
   private readonly sendLimiter: RateLimiter;
   private pumpTimer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -525,16 +526,18 @@ export class AgentDaemon {
     const fullRequested = full === 'all' || full.size > 0;
     const now = Date.now();
     const volatileRefreshMs = this.options.volatileRefreshMs ?? DEFAULT_VOLATILE_REFRESH_MS;
-    const deferVolatile = !fullRequested && volatileRefreshMs > 0 && now - this.lastReportAt < volatileRefreshMs;
+    // Volatile changes (uptime, free memory) are sent at most every volatileRefreshMs: in between they
+    // are held back, even from a report that other changes make, so a one-path change stays one path.
+    const holdVolatile = !fullRequested && volatileRefreshMs > 0 && now - this.volatileSentAt < volatileRefreshMs;
     const outcome = await this.outbox.report({
       current: this.collected.facts(),
       observedAt,
       ...(fullRequested ? { full } : {}),
       ...(meta ? { meta } : {}),
-      ...(deferVolatile ? { deferrable: (path: string) => this.classify(path) === 'volatile' } : {}),
+      ...(holdVolatile ? { holdBack: (path: string) => this.classify(path) === 'volatile' } : {}),
     });
     if (outcome.status !== 'spooled') return outcome.status === 'unchanged' ? 'unchanged' : 'skipped';
-    this.lastReportAt = now;
+    if (!holdVolatile) this.volatileSentAt = now;
     if (this.pendingMeta === meta) this.pendingMeta = undefined;
     if (full === 'all') {
       if (this.pendingFull === 'all') this.pendingFull = new Set();

@@ -71,6 +71,25 @@ describe('buildReport', () => {
     expect(report?.delta?.os?.set).toEqual({ 'os.uptime': 70, 'os.release': '13' });
   });
 
+  it('holds back held (volatile) changes: they neither make a report nor ride along, and fingerprints match', () => {
+    const sent = { 'os.uptime': 10, 'os.release': '12', 'hardware.load.1m': 0.5, 'config.a': 1 };
+    const holdBack = (path: string) => path === 'os.uptime' || path.startsWith('hardware.load.');
+    const volatileOnly = { ...sent, 'os.uptime': 70, 'hardware.load.1m': 0.7, 'hardware.load.5m': 0.6 };
+    expect(buildReport({ sent, current: volatileOnly, observedAt: 1, holdBack })).toBeUndefined();
+
+    const current = { ...volatileOnly, 'os.release': '13' };
+    const report = buildReport({ sent, current, observedAt: 1, holdBack });
+    expect(report?.delta).toEqual({ os: { set: { 'os.release': '13' }, unset: [] } });
+    const applied = applyReport(sent, report ?? {});
+    expect(applied).toEqual({ ...sent, 'os.release': '13' });
+    expect(report?.fingerprints).toEqual({ os: fingerprintMap(category(applied, 'os')) });
+
+    // A category sent full is sent as collected.
+    const full = buildReport({ sent, current, full: new Set(['hardware']), observedAt: 1, holdBack });
+    expect(full?.full?.hardware).toEqual({ 'hardware.load.1m': 0.7, 'hardware.load.5m': 0.6 });
+    expect(full?.delta).toEqual({ os: { set: { 'os.release': '13' }, unset: [] } });
+  });
+
   it('property: applying the report to what was sent gives the current facts, and fingerprints match', () => {
     fc.assert(
       fc.property(
@@ -87,6 +106,28 @@ describe('buildReport', () => {
           if (!report) expect(fullList).toEqual([]);
         },
       ),
+    );
+  });
+
+  it('property: with changes held back, the held paths keep their sent state and fingerprints match the result', () => {
+    const holdBack = (path: string) => path.endsWith('.a') || path.endsWith('.b');
+    fc.assert(
+      fc.property(factMap, factMap, fc.subarray(['os', 'config', 'library', 'network']), (sent, current, fullList) => {
+        const full = new Set(fullList);
+        const report = buildReport({ sent, current, full, observedAt: 5, holdBack });
+        const applied = report ? applyReport(sent, report) : sent;
+        const expected: FactMap = {};
+        for (const [path, value] of Object.entries(current)) {
+          if (full.has(categoryOf(path)) || !holdBack(path)) expected[path] = value;
+        }
+        for (const [path, value] of Object.entries(sent)) {
+          if (!full.has(categoryOf(path)) && holdBack(path)) expected[path] = value;
+        }
+        expect(applied).toEqual(expected);
+        for (const [name, fingerprint] of Object.entries(report?.fingerprints ?? {})) {
+          expect(fingerprint).toBe(fingerprintMap(category(applied, name)));
+        }
+      }),
     );
   });
 });

@@ -4,12 +4,14 @@
  * report) and asks here for the next report body.
  */
 import {
+  applyDelta,
   categoryOf,
   computeCategoryDeltas,
   type FactDelta,
   type FactMap,
   fingerprintMap,
   groupByCategory,
+  isEmptyDelta,
   type ReportMessage,
 } from '@envparity/shared';
 
@@ -32,6 +34,14 @@ export interface BuildReportOptions {
    * every changed path is deferrable and nothing is sent full, no report is built.
    */
   deferrable?: (path: string) => boolean;
+  /**
+   * Paths whose changes are held back from this report (volatile facts between two refreshes):
+   * their value in `sent` stays (an added path stays absent, a removed one stays), so they neither
+   * make a report nor ride along with another change, which stays as small as its own paths.
+   * Categories sent `full` are sent as collected. The fingerprints are those of the facts the
+   * aggregator holds once the report is applied.
+   */
+  holdBack?: (path: string) => boolean;
 }
 
 /** All categories that appear in `facts`. */
@@ -44,7 +54,8 @@ export function categoriesOf(facts: FactMap): Set<string> {
 /**
  * The report that turns `sent` into `current`: categories in `full` whole, every other changed
  * category as per-path `delta`, and `fingerprints[category] = fingerprintMap(current category)` for
- * every category it touches. `undefined` when there is nothing to send (the caller sends a heartbeat).
+ * every category it touches (minus the changes `holdBack` keeps for later). `undefined` when there
+ * is nothing to send (the caller sends a heartbeat).
  */
 export function buildReport({
   sent,
@@ -53,6 +64,7 @@ export function buildReport({
   observedAt,
   meta,
   deferrable,
+  holdBack,
 }: BuildReportOptions): ReportBody | undefined {
   const currentByCategory = groupByCategory(current, categoryOf);
   const fullCategories = new Set<string>();
@@ -64,6 +76,17 @@ export function buildReport({
   }
   const deltas = computeCategoryDeltas(sent, current);
   for (const category of fullCategories) delete deltas[category];
+  /** Delta categories with changes held back: their fingerprint is that of `sent` with the delta applied. */
+  const heldBack = new Set<string>();
+  if (holdBack) {
+    for (const [category, delta] of Object.entries(deltas)) {
+      const kept = withoutHeldBack(delta, holdBack);
+      if (kept === delta) continue;
+      heldBack.add(category);
+      if (isEmptyDelta(kept)) delete deltas[category];
+      else deltas[category] = kept;
+    }
+  }
   const deltaCategories = Object.keys(deltas);
   if (fullCategories.size === 0 && deltaCategories.length === 0) return undefined;
   if (deferrable && fullCategories.size === 0 && deltaCategories.every((c) => isDeferrable(deltas[c], deferrable))) {
@@ -81,15 +104,30 @@ export function buildReport({
   }
   if (deltaCategories.length > 0) {
     const sorted: Record<string, FactDelta> = {};
+    const sentByCategory = heldBack.size > 0 ? groupByCategory(sent, categoryOf) : undefined;
     for (const category of deltaCategories.sort()) {
-      sorted[category] = deltas[category] as FactDelta;
-      fingerprints[category] = fingerprintMap(currentByCategory.get(category) ?? {});
+      const delta = deltas[category] as FactDelta;
+      sorted[category] = delta;
+      fingerprints[category] = fingerprintMap(
+        heldBack.has(category)
+          ? applyDelta(sentByCategory?.get(category) ?? {}, delta)
+          : (currentByCategory.get(category) ?? {}),
+      );
     }
     body.delta = sorted;
   }
   body.fingerprints = fingerprints;
   if (meta) body.meta = meta;
   return body;
+}
+
+/** `delta` without the held-back paths (the same object when it has none). */
+function withoutHeldBack(delta: FactDelta, holdBack: (path: string) => boolean): FactDelta {
+  const setPaths = Object.keys(delta.set);
+  if (!setPaths.some((path) => holdBack(path)) && !delta.unset.some((path) => holdBack(path))) return delta;
+  const set: FactMap = {};
+  for (const path of setPaths) if (!holdBack(path)) set[path] = delta.set[path]!;
+  return { set, unset: delta.unset.filter((path) => !holdBack(path)) };
 }
 
 function isDeferrable(delta: FactDelta | undefined, deferrable: (path: string) => boolean): boolean {
