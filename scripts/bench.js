@@ -12,7 +12,7 @@
 //    `envparity-agent collect --json`; the ratio shows what verify adds on top of a collection.
 // Targets (issues 5 and 6): compare/outliers p50 <= 100 ms at 10,000 hosts; verify <= 1.5 s wall.
 // Only 127.0.0.1 is contacted; everything started here is stopped here. Last stdout line: JSON.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,9 @@ for (const built of ['packages/loadgen/dist/index.js', 'aggregator/dist/cli.js',
 const { forkFleet } = await import(join(root, 'packages/loadgen/dist/index.js'));
 
 const log = (line) => process.stderr.write(`${line}\n`);
+// The fleet child raises its soft open-file limit; it can never go above the hard limit.
+const hardNofileText = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+const hardNofile = hardNofileText === 'unlimited' ? 1_048_576 : Number(hardNofileText) || 4096;
 const cleanups = [];
 process.on('SIGINT', async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -113,7 +116,7 @@ async function fillFleet(aggregator, count) {
       changeRatePerMinute: 0.01,
       seed: 7,
     },
-    { nofile: Math.max(4096, count * 2 + 1024) },
+    { nofile: Math.min(hardNofile, Math.max(4096, count * 2 + 1024)) },
   );
   cleanups.push(() => fleet.stop());
   const started = Date.now();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ClassRule, createClassifier, MAX_FRAME_BYTES } from '@envparity/shared';
-import { serve } from '@hono/node-server';
+import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import {
@@ -34,6 +34,12 @@ import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/disp
 
 /** How long `stop()` lets open HTTP requests finish before cutting their connections. */
 export const DEFAULT_HTTP_CLOSE_GRACE_MS = 1000;
+/**
+ * Listen backlog (pending connections the kernel queues before `accept()`). Node's default is 511,
+ * which a reconnect storm of thousands of agents overflows while a transaction runs; the kernel
+ * caps it at `net.core.somaxconn`.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
 
 export interface AggregatorOptions {
   /** SQLite file; `:memory:` (the default) for tests. Ignored when `store` is given. */
@@ -67,6 +73,8 @@ export interface AggregatorOptions {
   /** How long a new socket may take to authenticate (hello) before it is closed. */
   helloTimeoutMs?: number;
   flushIntervalMs?: number;
+  /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
+  listenBacklog?: number;
   logger?: Logger;
   /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
   announceLogger?: Logger;
@@ -172,7 +180,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
-    const listening = serve({ fetch: app.fetch, port, hostname: host }) as Server;
+    const listening = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
     server = listening;
     agents.attach(listening);
     await new Promise<void>((resolve, reject) => {
@@ -186,6 +194,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       };
       listening.once('error', onError);
       listening.once('listening', onListening);
+      listening.listen({ port, host, backlog: options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG });
     });
     const actualPort = (listening.address() as AddressInfo).port;
     const url = formatUrl(host, actualPort);

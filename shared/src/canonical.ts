@@ -7,7 +7,23 @@ export function compareStrings(a: string, b: string): number {
 
 /** Canonical text of one value: JSON, with -0 as 0 so equal numbers encode equally. */
 export function canonicalValue(value: FactValue): string {
-  return JSON.stringify(value, (_key, v) => (Object.is(v, -0) ? 0 : v));
+  // Fast path (this runs for every fact of every fingerprint): JSON.stringify already writes -0 as
+  // `0`, so without a replacer the text is byte-identical for primitives and arrays of primitives.
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      return Object.is(value, -0) ? '0' : JSON.stringify(value);
+    default:
+      if (value === null) return 'null';
+      if (Array.isArray(value) && value.every(isPrimitive)) return JSON.stringify(value);
+      return JSON.stringify(value, (_key, v) => (Object.is(v, -0) ? 0 : v));
+  }
+}
+
+function isPrimitive(item: unknown): boolean {
+  return item === null || typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean';
 }
 
 /** True when two fact values are the same (arrays compared element by element, in order). */

@@ -89,6 +89,33 @@ describe('drift events', () => {
     expect(opened?.id).toMatch(/^\d+$/);
   });
 
+  it('keeps one outlier event per host, with the count and first paths of its drift', async () => {
+    const { aggregator, events, clock, store } = setup({ promotion: PROMOTION });
+    await seedFleet(store);
+    await aggregator.drift.settle();
+    const [outlier] = await store.listDriftEvents({ status: 'open', kind: 'outlier' });
+    expect(outlier && aggregator.drift.eventRecord(outlier)).toMatchObject({
+      count: 1,
+      paths: ['config.env.LOG_LEVEL'],
+    });
+    clock.now += 60_000;
+    await changeHost(store, 'prod-3', clock.now, { 'library.openssl': '9.9.9' });
+    await aggregator.drift.settle();
+    const open = await store.listDriftEvents({ status: 'open', kind: 'outlier' });
+    expect(open.map((event) => event.id)).toEqual([outlier?.id]);
+    expect(open[0] && aggregator.drift.eventRecord(open[0])).toMatchObject({
+      hostId: 'prod-3',
+      path: 'config.env.LOG_LEVEL',
+      count: 2,
+      paths: ['config.env.LOG_LEVEL', 'library.openssl'],
+    });
+    const outlierEvents = events.filter(
+      (event) => event.type.startsWith('drift.') && (event.data as { kind: string }).kind === 'outlier',
+    );
+    expect(outlierEvents).toHaveLength(1);
+    expect(outlierEvents[0]?.data).toMatchObject({ count: 1, paths: ['config.env.LOG_LEVEL'] });
+  });
+
   it('compares every pair of environments when no promotion order is configured', async () => {
     const { aggregator } = setup();
     await seedFleet(aggregator.store);
@@ -180,10 +207,14 @@ describe('drift events', () => {
     await aggregator.drift.settle();
     const outliers = (await openEvents(aggregator)).filter((event) => event.kind === 'outlier');
     // prod-3 (openssl 3.0.11, LOG_LEVEL warn) is now a staging outlier; production has none left.
+    // One event per host: its first path off the baseline.
     expect(outliers.map((event) => `${event.environment}/${event.hostId}/${event.path}`).sort()).toEqual([
       'staging/prod-3/config.env.LOG_LEVEL',
-      'staging/prod-3/library.openssl',
     ]);
+    const [record] = (await aggregator.store.listDriftEvents({ status: 'open', kind: 'outlier' })).map((event) =>
+      aggregator.drift.eventRecord(event),
+    );
+    expect(record).toMatchObject({ count: 2, paths: ['config.env.LOG_LEVEL', 'library.openssl'] });
     expect(aggregator.drift.state('staging').hostCount).toBe(3);
     expect(aggregator.drift.state('production').hostCount).toBe(2);
   });

@@ -22,13 +22,16 @@ import {
 } from '@envparity/shared';
 import type { Logger } from 'pino';
 import type { ExceptionRecord, FactStore, NewDriftEvent, StoredDriftEvent, StoreEvent } from '../store/fact-store.js';
+import type { CategoryBlob } from './baseline.js';
 import { type EmergencyCandidate, emergencyCandidates, emergencyKey } from './emergency.js';
 import { environmentPairs } from './environment-pairs.js';
 import { type EnvironmentState, EnvironmentStates } from './environment-states.js';
 import { type DriftEventRecord, DriftEvents, type EmergencyChangeData } from './events.js';
 import { isExceptionExpired, toExceptionRule } from './exception-rules.js';
+import { DriftJudge, findDrift, type HostDrift, hasDrift, hostDrift } from './host-outliers.js';
 import { HostSnapshots, type Presence } from './host-snapshots.js';
 import { type JudgedOutlier, judgeOutliers } from './judge-outliers.js';
+import type { Outlier } from './outliers.js';
 import { type DriftItem, driftKey, reconcileDrift } from './reconcile.js';
 
 /** Quiet time after a commit before the changed environments are re-evaluated. */
@@ -41,8 +44,36 @@ const MAX_SETTLE_PASSES = 10;
 /** After a failed pass (e.g. the disk is full), its work is retried after this long. */
 const RETRY_AFTER_FAILURE_MS = 5000;
 
-/** Lets sockets and HTTP requests through between two environments of a long pass. */
+/** Lets sockets and HTTP requests through between two environments and every few ms of a long pass. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Work between two yields of a pass. */
+const SLICE_MS = 12;
+/** Passes are at least this many debounces apart (2 s by default)... */
+const PASS_GAP_DEBOUNCES = 8;
+/** ...or this many while ingest is busy (8 s by default)... */
+const BUSY_GAP_DEBOUNCES = 32;
+/** ...busy meaning at least this many host changes since the last pass... */
+const BUSY_CHANGES = 200;
+/** ...and never closer than this many times the last pass's duration (the engine keeps to ~20% of a core). */
+const PASS_DUTY_FACTOR = 4;
+
+/** Identity of a host's outlier event: one open event per host off its baseline. */
+export function outlierKey(environment: string, hostId: string): string {
+  return driftKey({ kind: 'outlier', environment, hostId, path: '' });
+}
+
+/** What the last pass saw of a host of an environment (only hosts the baseline was computed from). */
+interface HostEntry {
+  categories: ReadonlyMap<string, CategoryBlob>;
+  drift: HostDrift | undefined;
+}
+
+/** What the last pass of an environment saw: re-evaluated incrementally while baseline and exceptions hold. */
+interface EnvironmentMemo {
+  version: string;
+  judgeKey: string;
+  hosts: Map<string, HostEntry>;
+}
 
 /** Presence plus change notifications (the agent gateway); without them presence is re-read on changes only. */
 export interface PresenceSource extends Presence {
@@ -62,8 +93,11 @@ export interface DriftEngineOptions {
   logger?: Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
 }
 
-/** A stored event as the API and the event emitter show it (ISO times). */
-export function toDriftEventRecord(event: StoredDriftEvent): DriftEventRecord {
+/**
+ * A stored event as the API and the event emitter show it (ISO times). `drift` (an outlier event's
+ * host, as the engine last saw it) adds `count` and `paths`.
+ */
+export function toDriftEventRecord(event: StoredDriftEvent, drift?: HostDrift): DriftEventRecord {
   const record: DriftEventRecord = {
     id: event.id,
     kind: event.kind,
@@ -80,6 +114,10 @@ export function toDriftEventRecord(event: StoredDriftEvent): DriftEventRecord {
   if (event.kind === 'emergency') record.emergency = true;
   if (event.upstream !== undefined) record.upstream = event.upstream;
   if (event.seq !== undefined) record.seq = event.seq;
+  if (drift !== undefined && event.kind === 'outlier') {
+    record.count = drift.count;
+    record.paths = [...drift.paths];
+  }
   return record;
 }
 
@@ -118,6 +156,12 @@ export class DriftEngine {
   #timer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** Per environment, the hosts and outliers the last pass saw. */
+  readonly #memo = new Map<string, EnvironmentMemo>();
+  /** Coalescing: when the last pass ended and how long it took (real time), changes since. */
+  #lastPassEnd = Number.NEGATIVE_INFINITY;
+  #lastPassMs = 0;
+  #changesSincePass = 0;
   #loaded: Promise<void> | undefined;
   readonly #unsubscribe: (() => void)[] = [];
   #stopped = false;
@@ -222,6 +266,45 @@ export class DriftEngine {
     return judgeOutliers(wanted, environment, this.exceptionRules(), now);
   }
 
+  /**
+   * One page of an environment's outliers (hosts by id, then paths), judged, and how many there
+   * are in all; built from the cached per-blob differences, so a page costs its hosts only.
+   */
+  outlierPage(
+    environment: string,
+    { includeScale = false, limit = Number.POSITIVE_INFINITY, now = new Date(this.#now()) } = {},
+  ): { outliers: JudgedOutlier[]; total: number } {
+    const state = this.states.get(environment);
+    const page: Outlier[] = [];
+    let total = 0;
+    for (const host of state.sortedBaselineHosts()) {
+      const count = state.index.count(host, includeScale);
+      if (count === 0) continue;
+      if (page.length < limit) page.push(...state.index.outliers(host, includeScale).slice(0, limit - page.length));
+      total += count;
+    }
+    return { outliers: judgeOutliers(page, environment, this.exceptionRules(), now), total };
+  }
+
+  /** Hosts with at least one drifting (behavior, unjustified) outlier. */
+  outlierHostCount(environment: string, now = new Date(this.#now())): number {
+    const state = this.states.get(environment);
+    const judge = new DriftJudge(environment, this.exceptionRules(), now);
+    let count = 0;
+    for (const host of state.baselineHosts) if (hasDrift(state.index, host, judge)) count++;
+    return count;
+  }
+
+  /** A stored event as the API shows it; an open outlier event gains its host's current `count` and `paths`. */
+  eventRecord(event: StoredDriftEvent): DriftEventRecord {
+    if (event.kind !== 'outlier' || event.status !== 'open' || event.hostId === undefined) {
+      return toDriftEventRecord(event);
+    }
+    const memo = this.#memo.get(event.environment);
+    const drift = this.#open.get(event.key)?.id === event.id ? memo?.hosts.get(event.hostId)?.drift : undefined;
+    return toDriftEventRecord(event, drift);
+  }
+
   /** Open drift events that concern an environment (either side of a pair). */
   openEventCount(environment: string): number {
     let count = 0;
@@ -236,6 +319,7 @@ export class DriftEngine {
   #onStoreEvent(event: StoreEvent): void {
     switch (event.type) {
       case 'host-enrolled':
+        this.#changesSincePass++;
         this.states.invalidateMembership();
         this.#markDirty(event.environment, event.previousEnvironment);
         return;
@@ -245,6 +329,7 @@ export class DriftEngine {
         this.#markDirty(event.environment, event.previousEnvironment);
         return;
       case 'facts-changed':
+        this.#changesSincePass++;
         this.states.invalidate(event.environment);
         this.#candidates.push(...emergencyCandidates(event, this.promotion, this.classify));
         this.#markDirty(event.environment);
@@ -268,12 +353,26 @@ export class DriftEngine {
     if (any) this.#schedule();
   }
 
+  /** How long passes stay apart: longer while ingest is busy, and proportional to the last pass's duration. */
+  #passGap(): number {
+    const busy = this.#changesSincePass >= BUSY_CHANGES;
+    return Math.max(
+      this.#debounceMs * (busy ? BUSY_GAP_DEBOUNCES : PASS_GAP_DEBOUNCES),
+      this.#lastPassMs * PASS_DUTY_FACTOR,
+    );
+  }
+
+  /** Coalesces passes: at least the debounce after the change, and at least the gap after the last pass. */
   #schedule(delayMs = this.#debounceMs): void {
     if (this.#stopped || this.#timer) return;
+    const wait = Math.max(delayMs, this.#passGap() - (performance.now() - this.#lastPassEnd));
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#run();
-    }, delayMs);
+      // Ingest may have become busy while waiting: the pass waits for the longer gap then.
+      const remaining = this.#passGap() - (performance.now() - this.#lastPassEnd);
+      if (remaining > 1) this.#schedule(remaining);
+      else void this.#run();
+    }, wait);
     this.#timer.unref();
   }
 
@@ -310,8 +409,12 @@ export class DriftEngine {
     this.#dirty = new Set();
     this.#candidates = [];
     if (dirty.size === 0 && candidates.length === 0 && expired.length === 0) return;
+    this.#changesSincePass = 0;
+    const started = performance.now();
     try {
       await this.#evaluate(now, dirty, candidates, expired);
+      this.#lastPassMs = performance.now() - started;
+      this.#lastPassEnd = performance.now();
     } catch (error) {
       // Nothing was published: the same work is retried later (expiries are found again).
       for (const environment of dirty) this.#dirty.add(environment);
@@ -376,18 +479,111 @@ export class DriftEngine {
     // Current differences of the dirty scope.
     const withFacts = this.states.environmentsWithHosts().filter((env) => this.states.get(env).hosts.length > 0);
     const hasFacts = new Set(withFacts);
-    const current: DriftItem[] = [];
+    const resolvedKeys = new Set<string>();
+    const updated: StoredDriftEvent[] = [];
+    /** New memos, committed once the pass is written (a failed pass leaves the old ones). */
+    const memos = new Map<string, EnvironmentMemo | undefined>();
+    /** The hosts' drift for the events this pass opens, resolves or updates (for the published records). */
+    const driftOf = new Map<string, HostDrift | undefined>();
+    const openOutliers = new Map<string, StoredDriftEvent[]>();
+    for (const event of this.#open.values()) {
+      if (event.kind !== 'outlier' || !dirty.has(event.environment)) continue;
+      let list = openOutliers.get(event.environment);
+      if (!list) {
+        list = [];
+        openOutliers.set(event.environment, list);
+      }
+      list.push(event);
+    }
     for (const environment of dirty) {
-      if (!hasFacts.has(environment)) continue;
       await yieldToEventLoop();
-      for (const outlier of this.outliers(environment, { now: at })) {
-        if (outlier.status !== 'drift') continue;
-        const item: DriftItem = { kind: 'outlier', environment, hostId: outlier.hostId, path: outlier.path };
-        if (outlier.expected !== undefined) item.expected = outlier.expected;
-        if (outlier.actual !== undefined) item.actual = outlier.actual;
-        current.push(item);
+      const previous = this.#memo.get(environment);
+      if (!hasFacts.has(environment)) {
+        for (const event of openOutliers.get(environment) ?? []) {
+          resolvedKeys.add(event.key);
+          if (event.hostId !== undefined) driftOf.set(event.key, previous?.hosts.get(event.hostId)?.drift);
+        }
+        memos.set(environment, undefined);
+        continue;
+      }
+      const state = this.states.get(environment);
+      const judge = new DriftJudge(environment, rules, at);
+      // Everything is looked at again when the baseline or the exceptions changed; else only changed hosts.
+      const full = previous === undefined || previous.version !== state.version || previous.judgeKey !== judge.key;
+      const hosts = new Map<string, HostEntry>();
+      const snapshots = new Map<string, (typeof state.baselineHosts)[number]>();
+      const changed: string[] = [];
+      let sliceStart = performance.now();
+      for (const host of state.baselineHosts) {
+        snapshots.set(host.id, host);
+        const before = previous?.hosts.get(host.id);
+        if (!full && before !== undefined && before.categories === host.categories) {
+          hosts.set(host.id, before);
+          continue;
+        }
+        hosts.set(host.id, { categories: host.categories, drift: hostDrift(state.index, host, judge) });
+        changed.push(host.id);
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await yieldToEventLoop();
+          sliceStart = performance.now();
+        }
+      }
+      if (previous) for (const id of previous.hosts.keys()) if (!hosts.has(id)) changed.push(id);
+      memos.set(environment, { version: state.version, judgeKey: judge.key, hosts });
+      const reconcileHost = (hostId: string) => {
+        const key = outlierKey(environment, hostId);
+        const drift = hosts.get(hostId)?.drift;
+        const open = this.#open.get(key);
+        if (drift === undefined) {
+          if (open) {
+            resolvedKeys.add(key);
+            driftOf.set(key, previous?.hosts.get(hostId)?.drift);
+          }
+          return;
+        }
+        driftOf.set(key, drift);
+        if (!open) {
+          if (opening.has(key)) return;
+          opening.add(key);
+          const event: NewDriftEvent = {
+            key,
+            kind: 'outlier',
+            environment,
+            hostId,
+            path: drift.first.path,
+            openedAt: now,
+          };
+          if (drift.first.expected !== undefined) event.expected = drift.first.expected;
+          if (drift.first.actual !== undefined) event.actual = drift.first.actual;
+          toOpen.push(event);
+          return;
+        }
+        // The event keeps the path it opened with; its values follow that path while it drifts.
+        const snapshot = snapshots.get(hostId);
+        const current = snapshot && findDrift(state.index, snapshot, judge, open.path);
+        if (!current || (sameValue(open.expected, current.expected) && sameValue(open.actual, current.actual))) return;
+        const next: StoredDriftEvent = { ...open };
+        delete next.expected;
+        delete next.actual;
+        if (current.expected !== undefined) next.expected = current.expected;
+        if (current.actual !== undefined) next.actual = current.actual;
+        updated.push(next);
+      };
+      if (full) {
+        // Also resolves events of hosts gone from the environment and events of an older shape.
+        for (const event of openOutliers.get(environment) ?? []) {
+          const hostId = event.hostId;
+          if (hostId !== undefined && hosts.has(hostId) && event.key === outlierKey(environment, hostId)) continue;
+          resolvedKeys.add(event.key);
+          if (hostId !== undefined) driftOf.set(event.key, previous?.hosts.get(hostId)?.drift);
+        }
+        for (const hostId of hosts.keys()) reconcileHost(hostId);
+      } else {
+        for (const hostId of changed) reconcileHost(hostId);
       }
     }
+
+    const current: DriftItem[] = [];
     for (const { from, to } of environmentPairs(withFacts, this.promotion)) {
       if (!dirty.has(from) && !dirty.has(to)) continue;
       const comparison = compareFacts(this.states.get(from).baseline.facts, this.states.get(to).baseline.facts, {
@@ -406,7 +602,7 @@ export class DriftEngine {
       }
     }
     const openItems = [...this.#open.values()]
-      .filter((event) => event.kind !== 'emergency')
+      .filter((event) => event.kind === 'environment')
       .map((event) => ({ key: event.key, item: event as DriftItem }));
     const inScope = (item: DriftItem) =>
       dirty.has(item.environment) || (item.otherEnvironment !== undefined && dirty.has(item.otherEnvironment));
@@ -420,14 +616,12 @@ export class DriftEngine {
         openedAt: now,
       };
       if (item.otherEnvironment !== undefined) event.otherEnvironment = item.otherEnvironment;
-      if (item.hostId !== undefined) event.hostId = item.hostId;
       if (item.expected !== undefined) event.expected = item.expected;
       if (item.actual !== undefined) event.actual = item.actual;
       toOpen.push(event);
     }
-    const resolvedKeys = new Set(reconciled.resolved);
+    for (const key of reconciled.resolved) resolvedKeys.add(key);
     // Open events whose difference holds with other values: same event, new values.
-    const updated: StoredDriftEvent[] = [];
     for (const item of current) {
       const open = this.#open.get(driftKey(item));
       if (!open || (sameValue(open.expected, item.expected) && sameValue(open.actual, item.actual))) continue;
@@ -469,6 +663,10 @@ export class DriftEngine {
             })),
           });
     for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
+    for (const [environment, memo] of memos) {
+      if (memo) this.#memo.set(environment, memo);
+      else this.#memo.delete(environment);
+    }
     const iso = at.toISOString();
     for (const record of expired) {
       const data = { ...toExceptionRule(record), createdAt: new Date(record.createdAt).toISOString() };
@@ -477,12 +675,12 @@ export class DriftEngine {
     for (const event of updated) this.#open.set(event.key, event);
     for (const event of resolved) {
       this.#open.delete(event.key);
-      const record = toDriftEventRecord({ ...event, status: 'resolved', resolvedAt: now });
+      const record = toDriftEventRecord({ ...event, status: 'resolved', resolvedAt: now }, driftOf.get(event.key));
       this.events.emit({ type: 'drift.resolved', at: iso, data: record });
     }
     for (const event of opened) {
       this.#open.set(event.key, event);
-      this.events.emit({ type: 'drift.opened', at: iso, data: toDriftEventRecord(event) });
+      this.events.emit({ type: 'drift.opened', at: iso, data: toDriftEventRecord(event, driftOf.get(event.key)) });
     }
     this.#publishEmergencies(flagged, iso);
     this.#logger?.debug(

@@ -4,11 +4,11 @@
  * environment's hosts (facts, membership) or when a host connects or disconnects, and rebuilt on
  * the next read, so reads between two changes cost nothing and a change costs one environment.
  */
-import type { Classifier } from '@envparity/shared';
+import { type Classifier, compareStrings, fingerprintMap } from '@envparity/shared';
 import type { FactStore } from '../store/fact-store.js';
 import { type Baseline, baselineHosts, computeBaseline, type HostSnapshot } from './baseline.js';
 import type { HostSnapshots } from './host-snapshots.js';
-import { findOutliers, type Outlier } from './outliers.js';
+import { findOutliers, type Outlier, OutlierIndex, sortHosts } from './outliers.js';
 
 export interface EnvironmentState {
   readonly environment: string;
@@ -22,8 +22,20 @@ export interface EnvironmentState {
   readonly baseline: Baseline;
   /** The hosts the baseline was computed from: outliers are looked for among these. */
   readonly baselineHosts: readonly HostSnapshot[];
-  /** Behavior and scale outliers of `baselineHosts` (computed on first use). */
+  /** Identifies the baseline (all its facts and ties): equal versions, equal outliers per blob. */
+  readonly version: string;
+  /** Per-blob differences against the baseline; shared by every state of the same baseline version. */
+  readonly index: OutlierIndex;
+  /** `baselineHosts` sorted by id (computed on first use). */
+  sortedBaselineHosts(): readonly HostSnapshot[];
+  /** Behavior and scale outliers of `baselineHosts`, every (host, path) pair: small environments and tests only. */
   outliers(): readonly Outlier[];
+}
+
+/** Identity of a baseline's outcome for outliers: its facts (every compared class) and tied paths. */
+export function baselineVersion(baseline: Baseline): string {
+  const tied = baseline.ties.map((tie) => tie.path).sort(compareStrings);
+  return `${fingerprintMap(baseline.facts)}:${fingerprintMap({ tied })}`;
 }
 
 export interface EnvironmentStatesOptions {
@@ -39,6 +51,8 @@ export class EnvironmentStates {
   /** environment -> host ids; rebuilt when membership changes (enroll, hello). */
   #members: Map<string, string[]> | undefined;
   readonly #states = new Map<string, EnvironmentState>();
+  /** The last outlier index per environment: kept across recomputations while the baseline is unchanged. */
+  readonly #indexes = new Map<string, OutlierIndex>();
 
   constructor({ store, snapshots, classify }: EnvironmentStatesOptions) {
     this.#store = store;
@@ -104,6 +118,17 @@ export class EnvironmentStates {
     const classify = this.#classify;
     const baseline = computeBaseline(environment, hosts, classify);
     const used = baselineHosts(hosts).hosts;
+    const version = baselineVersion(baseline);
+    let index = this.#indexes.get(environment);
+    let blobs = 0;
+    for (const host of hosts) blobs += host.categories.size;
+    // A new baseline, or too many cached blobs no host uses any more (hosts changed facts): start over.
+    if (index?.version !== version || index.size > 2 * blobs + 1024) {
+      index = new OutlierIndex(version, baseline, classify);
+      this.#indexes.set(environment, index);
+    }
+    const shared = index;
+    let sorted: readonly HostSnapshot[] | undefined;
     let outliers: readonly Outlier[] | undefined;
     return {
       environment,
@@ -112,8 +137,14 @@ export class EnvironmentStates {
       hosts,
       baseline,
       baselineHosts: used,
+      version,
+      index: shared,
+      sortedBaselineHosts() {
+        sorted ??= sortHosts(used);
+        return sorted;
+      },
       outliers() {
-        outliers ??= findOutliers(baseline, used, classify, { includeScale: true });
+        outliers ??= findOutliers(baseline, used, classify, { includeScale: true, index: shared });
         return outliers;
       },
     };

@@ -35,6 +35,14 @@ export interface DriftEventRecord {
   upstream?: string;
   /** The report seq that carried the emergency change (kind `emergency`). */
   seq?: number;
+  /**
+   * Kind `outlier` (one event per host): how many behavior paths of the host are off the baseline,
+   * and the first of them (at most 10, sorted). `path`/`expected`/`actual` are the first such path
+   * when the event opened, with its values while it stays off. Set on published events and on open
+   * events listed by GET /api/v1/drift.
+   */
+  count?: number;
+  paths?: string[];
 }
 
 /** A change that reached an environment before its upstream ever had the value. */

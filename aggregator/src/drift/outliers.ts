@@ -1,7 +1,10 @@
 /**
  * Outliers: hosts whose compared facts differ from their environment's baseline, path by path.
- * The per-category result depends only on the blob, so it is computed once per distinct blob.
- * Tied baseline paths have no dominant value and are not reported as outliers (the tie is).
+ * The per-category result depends only on the blob (and the baseline), so an `OutlierIndex` computes
+ * it once per distinct blob and keeps it for as long as the baseline stays the same: a host's
+ * outliers are the concatenation of its blobs' cached differences, and nothing is ever stored per
+ * (host, path). Tied baseline paths have no dominant value and are not reported as outliers (the
+ * tie is).
  */
 import {
   type Classifier,
@@ -12,7 +15,7 @@ import {
   factValuesEqual,
   isCompared,
 } from '@envparity/shared';
-import type { Baseline, HostSnapshot } from './baseline.js';
+import type { Baseline, CategoryBlob, HostSnapshot } from './baseline.js';
 
 export interface Outlier {
   hostId: string;
@@ -23,6 +26,17 @@ export interface Outlier {
   actual?: FactValue;
   class: 'behavior' | 'scale';
 }
+
+export type PathDifference = Omit<Outlier, 'hostId'>;
+
+/** The differences of one category blob (or of a missing category), sorted by path; shared, read-only. */
+export interface DiffList {
+  readonly diffs: readonly PathDifference[];
+  /** How many of `diffs` are behavior differences. */
+  readonly behavior: number;
+}
+
+const EMPTY_LIST: DiffList = Object.freeze({ diffs: Object.freeze([]) as readonly PathDifference[], behavior: 0 });
 
 /** Baseline facts split per category, for blob-wise comparison. */
 function baselineByCategory(baseline: Baseline): Map<string, FactMap> {
@@ -39,15 +53,18 @@ function baselineByCategory(baseline: Baseline): Map<string, FactMap> {
   return byCategory;
 }
 
-type PathDifference = Omit<Outlier, 'hostId'>;
+const byPath = (a: PathDifference, b: PathDifference) => compareStrings(a.path, b.path);
+
+function toList(diffs: PathDifference[]): DiffList {
+  if (diffs.length === 0) return EMPTY_LIST;
+  diffs.sort(byPath);
+  let behavior = 0;
+  for (const diff of diffs) if (diff.class === 'behavior') behavior++;
+  return { diffs, behavior };
+}
 
 /** Differences of one category blob against the baseline's category. */
-function diffCategory(
-  facts: Readonly<FactMap>,
-  expected: FactMap,
-  tied: Set<string>,
-  classify: Classifier,
-): PathDifference[] {
+function diffCategory(facts: Readonly<FactMap>, expected: FactMap, tied: Set<string>, classify: Classifier): DiffList {
   const out: PathDifference[] = [];
   for (const [path, value] of Object.entries(facts)) {
     const factClass = classify(path);
@@ -60,12 +77,114 @@ function diffCategory(
   for (const [path, value] of Object.entries(expected)) {
     if (!Object.hasOwn(facts, path)) out.push({ path, expected: value, class: classify(path) as 'behavior' | 'scale' });
   }
-  return out;
+  return toList(out);
+}
+
+/**
+ * Per-blob differences against one baseline, computed on first use and cached (category -> blob
+ * hash -> differences). Memory is bounded by the distinct blobs, not by hosts x paths; blobs whose
+ * compared facts match the baseline share one empty list.
+ */
+export class OutlierIndex {
+  readonly #expected: Map<string, FactMap>;
+  readonly #tied: Set<string>;
+  readonly #classify: Classifier;
+  readonly #byBlob = new Map<string, Map<string, DiffList>>();
+  readonly #missing = new Map<string, DiffList>();
+  #size = 0;
+
+  /** `version` identifies the baseline (facts and ties): an index is reused while it is unchanged. */
+  constructor(
+    readonly version: string,
+    baseline: Baseline,
+    classify: Classifier,
+  ) {
+    this.#expected = baselineByCategory(baseline);
+    this.#tied = new Set(baseline.ties.map((tie) => tie.path));
+    this.#classify = classify;
+  }
+
+  /** Cached blobs (a blob a host no longer uses stays until the index is replaced). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Differences of one category blob. */
+  blob(category: string, blob: CategoryBlob): DiffList {
+    let byHash = this.#byBlob.get(category);
+    if (!byHash) {
+      byHash = new Map();
+      this.#byBlob.set(category, byHash);
+    }
+    let list = byHash.get(blob.hash);
+    if (!list) {
+      list = diffCategory(blob.facts, this.#expected.get(category) ?? {}, this.#tied, this.#classify);
+      byHash.set(blob.hash, list);
+      this.#size++;
+    }
+    return list;
+  }
+
+  /** Differences of a category the baseline has and a host lacks entirely. */
+  #missingCategory(category: string, expected: FactMap): DiffList {
+    let list = this.#missing.get(category);
+    if (!list) {
+      const diffs: PathDifference[] = Object.entries(expected).map(([path, value]) => ({
+        path,
+        expected: value,
+        class: this.#classify(path) as 'behavior' | 'scale',
+      }));
+      list = toList(diffs);
+      this.#missing.set(category, list);
+    }
+    return list;
+  }
+
+  /** The (cached, shared) difference lists of a host: one per category with differences. */
+  host(host: HostSnapshot): DiffList[] {
+    const lists: DiffList[] = [];
+    for (const [category, blob] of host.categories) {
+      const list = this.blob(category, blob);
+      if (list.diffs.length > 0) lists.push(list);
+    }
+    for (const [category, expected] of this.#expected) {
+      if (host.categories.has(category)) continue;
+      const list = this.#missingCategory(category, expected);
+      if (list.diffs.length > 0) lists.push(list);
+    }
+    return lists;
+  }
+
+  /** How many outliers a host has (behavior only unless `includeScale`), without building them. */
+  count(host: HostSnapshot, includeScale: boolean): number {
+    let count = 0;
+    for (const list of this.host(host)) count += includeScale ? list.diffs.length : list.behavior;
+    return count;
+  }
+
+  /** A host's outliers, sorted by path. */
+  outliers(host: HostSnapshot, includeScale: boolean): Outlier[] {
+    const out: Outlier[] = [];
+    for (const list of this.host(host)) {
+      for (const diff of list.diffs) {
+        if (diff.class === 'scale' && !includeScale) continue;
+        out.push({ hostId: host.id, ...diff });
+      }
+    }
+    return out.sort(byPath);
+  }
 }
 
 export interface OutlierOptions {
   /** Include scale differences (default: behavior only). */
   includeScale?: boolean;
+  /** Reuse the cached per-blob differences of this index (it must belong to `baseline`). */
+  index?: OutlierIndex;
+}
+
+/** Hosts sorted by id. */
+export function sortHosts(hosts: readonly HostSnapshot[]): HostSnapshot[] {
+  return [...hosts].sort((a, b) => compareStrings(a.id, b.id));
 }
 
 /** Every host-path pair off the baseline, sorted by host then path. */
@@ -73,36 +192,9 @@ export function findOutliers(
   baseline: Baseline,
   hosts: readonly HostSnapshot[],
   classify: Classifier,
-  { includeScale = false }: OutlierOptions = {},
+  { includeScale = false, index = new OutlierIndex('', baseline, classify) }: OutlierOptions = {},
 ): Outlier[] {
-  const expectedByCategory = baselineByCategory(baseline);
-  const tied = new Set(baseline.ties.map((tie) => tie.path));
-  const cache = new Map<string, PathDifference[]>();
   const outliers: Outlier[] = [];
-  for (const host of [...hosts].sort((a, b) => compareStrings(a.id, b.id))) {
-    const seen = new Set<string>();
-    const hostDiffs: PathDifference[] = [];
-    for (const [category, blob] of host.categories) {
-      seen.add(category);
-      const key = `${category}\u0000${blob.hash}`;
-      let diffs = cache.get(key);
-      if (!diffs) {
-        diffs = diffCategory(blob.facts, expectedByCategory.get(category) ?? {}, tied, classify);
-        cache.set(key, diffs);
-      }
-      hostDiffs.push(...diffs);
-    }
-    // Categories the baseline has but this host lacks entirely.
-    for (const [category, expected] of expectedByCategory) {
-      if (seen.has(category)) continue;
-      for (const [path, value] of Object.entries(expected))
-        hostDiffs.push({ path, expected: value, class: classify(path) as 'behavior' | 'scale' });
-    }
-    hostDiffs.sort((a, b) => compareStrings(a.path, b.path));
-    for (const diff of hostDiffs) {
-      if (diff.class === 'scale' && !includeScale) continue;
-      outliers.push({ hostId: host.id, ...diff });
-    }
-  }
+  for (const host of sortHosts(hosts)) outliers.push(...index.outliers(host, includeScale));
   return outliers;
 }

@@ -152,6 +152,8 @@ export const outliersResponseSchema = z.object({
   hosts: z.number().int(),
   stale: z.boolean(),
   outliers: z.array(outlierSchema),
+  total: z.number().int().meta({ description: 'Outliers in all (the answer lists at most `limit`).' }),
+  truncated: z.boolean().meta({ description: 'More than `limit` outliers: only the first `limit` are listed.' }),
 });
 
 // --- compare -----------------------------------------------------------------------------------
@@ -200,6 +202,11 @@ export const driftEventSchema = z.object({
   emergency: z.boolean().optional(),
   upstream: z.string().optional(),
   seq: z.number().int().optional(),
+  count: z.number().int().optional().meta({ description: 'Kind `outlier`: paths of the host off the baseline.' }),
+  paths: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Kind `outlier`: the first (at most 10, sorted) paths of the host off the baseline.' }),
 });
 
 export const driftResponseSchema = z.object({ events: z.array(driftEventSchema), truncated: z.boolean() });

@@ -37,6 +37,8 @@ describe('GET /api/v1/drift', () => {
       actual: 'warn',
       status: 'open',
       openedAt: new Date(T0).toISOString(),
+      count: 1,
+      paths: ['config.env.LOG_LEVEL'],
     });
   });
 

@@ -4,7 +4,7 @@
  * expired exception's drift is listed as soon as anyone looks.
  */
 import { z } from 'zod';
-import { type DriftEngine, toDriftEventRecord } from '../drift/drift-engine.js';
+import type { DriftEngine } from '../drift/drift-engine.js';
 import { DRIFT_STATUSES, type FactStore, STORED_DRIFT_KINDS } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { driftResponseSchema, environmentNameSchema, limitQuery } from './api-schemas.js';
@@ -31,7 +31,9 @@ export function registerDriftRoutes(
       operationId: 'listDriftEvents',
       summary: 'Drift events (outlier, environment, emergency), newest first',
       description:
-        '`outlier`: a host off its environment’s baseline (per host and path). `environment`: a difference ' +
+        '`outlier`: a host off its environment’s baseline (one event per host: `path`, `expected` and `actual` ' +
+        'are its first path off the baseline when the event opened; open events also carry `count`, the paths ' +
+        'off the baseline now, and `paths`, the first 10 of them). `environment`: a difference ' +
         'between two environments (`environment` is the upstream/`from` side, `expected` its value, `actual` ' +
         'the other’s). `emergency`: a change that reached an environment before its upstream ever had the value ' +
         '(`expected` the previous value, `actual` the new one). Justified differences never open events.',
@@ -44,7 +46,7 @@ export function registerDriftRoutes(
       await engine.checkExpiredExceptions();
       const { limit, ...filters } = query;
       const rows = await store.listDriftEvents({ ...stripUndefined(filters), limit: limit + 1 });
-      return { events: rows.slice(0, limit).map(toDriftEventRecord), truncated: rows.length > limit };
+      return { events: rows.slice(0, limit).map((row) => engine.eventRecord(row)), truncated: rows.length > limit };
     },
   );
 }

@@ -147,6 +147,8 @@ describe('GET /api/v1/environments/:env/outliers', () => {
           status: 'drift',
         },
       ],
+      total: 1,
+      truncated: false,
     });
     const withScale = await api.get('/api/v1/environments/production/outliers?includeScale=true');
     expect(withScale.body.outliers).toContainEqual({
@@ -157,6 +159,27 @@ describe('GET /api/v1/environments/:env/outliers', () => {
       class: 'scale',
       status: 'scale',
     });
+  });
+
+  it('lists at most `limit` outliers (hosts by id, then paths), with the total', async () => {
+    await addHost(
+      api.aggregator.store,
+      'prod-4',
+      'production',
+      serverFacts('prod-4', { 'config.env.LOG_LEVEL': 'debug', 'library.openssl': '3.0.99' }),
+    );
+    const all = await api.get('/api/v1/environments/production/outliers');
+    expect(all.body).toMatchObject({ total: 3, truncated: false });
+    expect(all.body.outliers.map((o: { hostId: string; path: string }) => `${o.hostId} ${o.path}`)).toEqual([
+      'prod-3 config.env.LOG_LEVEL',
+      'prod-4 config.env.LOG_LEVEL',
+      'prod-4 library.openssl',
+    ]);
+    const page = await api.get('/api/v1/environments/production/outliers?limit=2');
+    expect(page.body).toMatchObject({ total: 3, truncated: true });
+    expect(page.body.outliers).toEqual(all.body.outliers.slice(0, 2));
+    expect((await api.get('/api/v1/environments/production/outliers?limit=0')).status).toBe(400);
+    expect((await api.get('/api/v1/environments/production/outliers?limit=100001')).status).toBe(400);
   });
 
   it('marks outliers an exception covers as justified', async () => {

@@ -14,8 +14,12 @@ import {
   booleanQuery,
   environmentNameSchema,
   environmentsResponseSchema,
+  limitQuery,
   outliersResponseSchema,
 } from './api-schemas.js';
+
+export const DEFAULT_OUTLIERS_LIMIT = 1000;
+export const MAX_OUTLIERS_LIMIT = 100_000;
 
 export const environmentParamsSchema = z.strictObject({ env: environmentNameSchema });
 
@@ -55,12 +59,6 @@ export function registerEnvironmentsRoutes(
       await engine.checkExpiredExceptions();
       return sortEnvironments(engine.environments(), engine.promotion).map((name) => {
         const state = engine.state(name);
-        const drifting = new Set(
-          engine
-            .outliers(name)
-            .filter((outlier) => outlier.status === 'drift')
-            .map((outlier) => outlier.hostId),
-        );
         return {
           name,
           hosts: state.hostCount,
@@ -68,7 +66,7 @@ export function registerEnvironmentsRoutes(
           fingerprint: state.hosts.length > 0 ? state.baseline.fingerprint : null,
           stale: state.baseline.stale,
           ties: state.baseline.ties.length,
-          outlierHosts: drifting.size,
+          outlierHosts: engine.outlierHostCount(name),
           openDrift: engine.openEventCount(name),
           upstream: upstreamOf(name, engine.promotion) ?? null,
           downstream: downstreamOf(name, engine.promotion) ?? null,
@@ -117,11 +115,15 @@ export function registerEnvironmentsRoutes(
       summary: 'Hosts off their environment’s baseline, path by path',
       description:
         'Behavior differences only unless `includeScale=true`. `status` is `drift`, `justified` (an exception ' +
-        'naming the environment) or `scale`. Tied paths are not outliers (the tie is in the baseline).',
+        'naming the environment) or `scale`. Tied paths are not outliers (the tie is in the baseline). Hosts by ' +
+        'id, then paths; at most `limit` outliers (`truncated` when there are more, `total` counts them all).',
       tag: 'environments',
       auth: 'read',
       params: environmentParamsSchema,
-      query: z.strictObject({ includeScale: booleanQuery.optional() }),
+      query: z.strictObject({
+        includeScale: booleanQuery.optional(),
+        limit: limitQuery(MAX_OUTLIERS_LIMIT, DEFAULT_OUTLIERS_LIMIT),
+      }),
       response: outliersResponseSchema,
       notFound: true,
     },
@@ -129,11 +131,17 @@ export function registerEnvironmentsRoutes(
       const name = knownEnvironmentOr404(engine, params.env);
       await engine.checkExpiredExceptions();
       const state = engine.state(name);
+      const { outliers, total } = engine.outlierPage(name, {
+        includeScale: query.includeScale ?? false,
+        limit: query.limit,
+      });
       return {
         environment: name,
         hosts: state.baseline.hosts,
         stale: state.baseline.stale,
-        outliers: engine.outliers(name, { includeScale: query.includeScale ?? false }),
+        outliers,
+        total,
+        truncated: total > outliers.length,
       };
     },
   );

@@ -37,10 +37,17 @@ function digest(parts: readonly string[]): string {
   return `${FINGERPRINT_VERSION}:${hash.digest('hex')}`;
 }
 
+/** Fingerprint of one category from its `behaviorEncoding()` (undefined when it holds no behavior fact). */
+export function categoryFingerprint(encoding: string): string | undefined {
+  return encoding === '' ? undefined : digest([encoding]);
+}
+
 export interface CategoryPiece {
   category: string;
   /** `behaviorEncoding()` of the category's facts. */
   encoding: string;
+  /** `categoryFingerprint(encoding)`, when the caller has it cached (computed here otherwise). */
+  fingerprint?: string | undefined;
   facts: Readonly<FactMap>;
 }
 
@@ -58,7 +65,8 @@ export function composeFingerprints(pieces: readonly CategoryPiece[], classify: 
   }
   const fingerprints: Record<string, string> = {};
   for (const piece of sorted) {
-    if (piece.encoding !== '') fingerprints[piece.category] = digest([piece.encoding]);
+    const fingerprint = piece.fingerprint ?? categoryFingerprint(piece.encoding);
+    if (fingerprint !== undefined) fingerprints[piece.category] = fingerprint;
   }
   return { fingerprint: digest(sorted.map((piece) => piece.encoding)), fingerprints };
 }

@@ -105,6 +105,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX drift_events_status_opened ON drift_events (status, opened_at);
   CREATE INDEX drift_events_environment_opened ON drift_events (environment, opened_at);
   `,
+  // 3: a host's first report is its initial state, not a list of per-path "added" changes: one row
+  // per category pointing at its blob (which stays stored while a row points at it), stamped with
+  // the host's environment so "did this environment ever have this value?" still sees it.
+  `
+  CREATE TABLE initial_states (
+    id          INTEGER PRIMARY KEY,
+    host_id     TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    at          INTEGER NOT NULL,
+    environment TEXT,
+    category    TEXT NOT NULL,
+    blob_hash   TEXT NOT NULL REFERENCES blobs (hash)
+  );
+  CREATE INDEX initial_states_environment_category ON initial_states (environment, category);
+  CREATE INDEX initial_states_blob ON initial_states (blob_hash);
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

@@ -106,15 +106,43 @@ describe('SqliteFactStore', () => {
       { hostId: 'web-1', seq: 2, at: T0 + 2000, path: 'library.dpkg.libc6', from: '2.36' },
       { hostId: 'web-1', seq: 2, at: T0 + 2000, path: 'library.dpkg.openssl', from: '3.0.11', to: '3.0.13' },
     ]);
-    // The first report's facts were recorded as additions at its own observed time; volatile facts are not.
+    // The first report is the host's initial state, not a list of additions: history starts after it,
+    // and the initial state is one row per category pointing at the category's blob.
     const all = await store.listChanges('web-1', { limit: 100 });
-    expect(all.filter((c) => c.seq === 1).map((c) => c.path)).toEqual([
-      'library.dpkg.libc6',
-      'library.dpkg.openssl',
-      'os.distro.id',
-      'os.release',
+    expect(all.map((c) => c.seq)).toEqual([2, 2, 2]);
+    const initial = store.db
+      .prepare('SELECT seq, at, environment, category, blob_hash AS hash FROM initial_states ORDER BY category')
+      .all();
+    expect(initial).toEqual([
+      { seq: 1, at: T0 + 1000, environment: 'staging', category: 'library', hash: fingerprintMap(LIBRARY) },
+      { seq: 1, at: T0 + 1000, environment: 'staging', category: 'os', hash: fingerprintMap(OS) },
     ]);
-    expect(all.every((c) => c.at === (c.seq === 1 ? T0 + 1000 : T0 + 2000))).toBe(true);
+  });
+
+  it('records a full report that replaces a category of a known host as per-path changes', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    const first = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    expect(first.changes).toBe(0);
+    // A category the host did not have yet, and a replaced one: both are changes now.
+    const second = await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0 + 1, {
+        full: { os: OS, library: { 'library.dpkg.openssl': '3.0.13', 'library.dpkg.libc6': '2.36' } },
+      }),
+      receivedAt: T0 + 1,
+    });
+    expect(second.changes).toBe(3);
+    const changes = await store.listChanges('web-1', { limit: 100 });
+    expect(changes.map((c) => [c.path, c.from, c.to])).toEqual([
+      ['library.dpkg.openssl', '3.0.11', '3.0.13'],
+      ['os.distro.id', undefined, 'debian'],
+      ['os.release', undefined, '12'],
+    ]);
   });
 
   it('is idempotent by (host, seq): a replay is acknowledged and not applied again', async () => {
@@ -131,10 +159,12 @@ describe('SqliteFactStore', () => {
     const older = await store.ingestReport({ hostId: 'web-1', report: report(2, T0, body), receivedAt: T0 });
     expect(older.applied).toBe(false);
     expect(store.getHostFacts('web-1')).toEqual(LIBRARY);
-    expect(await store.listChanges('web-1', { limit: 100 })).toHaveLength(2);
+    // The first report is the initial state: no change rows, one initial-state row.
+    expect(await store.listChanges('web-1', { limit: 100 })).toHaveLength(0);
+    expect(store.db.prepare('SELECT count(*) AS n FROM initial_states').get()).toEqual({ n: 1 });
   });
 
-  it('stores identical categories of different hosts once, and drops blobs nobody references', async () => {
+  it('stores identical categories of different hosts once, and drops blobs neither a host nor an initial state references', async () => {
     const store = open();
     await enroll(store, 'web-1');
     await enroll(store, 'web-2', 'production');
@@ -160,8 +190,16 @@ describe('SqliteFactStore', () => {
       report: report(2, T0, { full: { library: upgraded } }),
       receivedAt: T0,
     });
-    expect(blobCount(store)).toBe(1);
+    // No host holds the first blob any more: it leaves the cache but stays stored, as the initial state.
+    expect(blobCount(store)).toBe(2);
     expect(store.getBlob(hash)).toBeUndefined();
+    const again = { ...upgraded, 'library.dpkg.openssl': '3.0.14' };
+    for (const hostId of ['web-1', 'web-2']) {
+      await store.ingestReport({ hostId, report: report(3, T0, { full: { library: again } }), receivedAt: T0 });
+    }
+    // The intermediate blob was nobody's initial state: dropped.
+    expect(blobCount(store)).toBe(2);
+    expect(store.getBlob(fingerprintMap(upgraded))).toBeUndefined();
     expect(await store.integrityCheck()).toBe('ok');
   });
 
@@ -199,7 +237,9 @@ describe('SqliteFactStore', () => {
     });
     await store.ingestReport({ hostId: 'web-1', report: report(2, T0 + 1, { full: { library: {} } }), receivedAt: T0 });
     expect([...(store.getHost('web-1')?.categories.keys() ?? [])]).toEqual(['os']);
-    expect(blobCount(store)).toBe(1);
+    // The library blob is kept as part of the host's initial state.
+    expect(blobCount(store)).toBe(2);
+    expect(store.getBlob(fingerprintMap(LIBRARY))).toBeUndefined();
     const removed = await store.listChanges('web-1', { since: T0 + 1, limit: 10 });
     expect(removed.map((c) => [c.path, c.from, c.to])).toEqual([
       ['library.dpkg.libc6', '2.36', undefined],
@@ -240,7 +280,8 @@ describe('SqliteFactStore', () => {
     );
     expect(results.map((r) => [r.seq, r.applied])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, true]));
     expect(store.getHostFacts('web-1')).toEqual({ 'library.dpkg.n': '5' });
-    expect(await store.listChanges('web-1', { limit: 10 })).toHaveLength(5);
+    // Report 1 is the initial state; 2 to 5 are changes.
+    expect((await store.listChanges('web-1', { limit: 10 })).map((c) => c.seq)).toEqual([2, 3, 4, 5]);
   });
 
   it('re-enrollment revokes the old token and restarts seq numbering, keeping the facts', async () => {

@@ -5,15 +5,20 @@
  * - every host's current state lives in an in-memory cache (host -> category -> blob hash, and
  *   blob hash -> one shared frozen FactMap), so an unchanged host costs a last-seen update and the
  *   drift engine reads all facts without touching the disk;
- * - reports are buffered and committed together, one transaction per ~50 ms (or per N reports), and
- *   each caller is resolved only after its transaction committed: that is when the agent gets `ack`;
- * - history is a list of per-path changes stamped with the agent's observation time.
+ * - reports and enrollments are buffered and committed together, one transaction per ~50 ms (or per
+ *   N operations, and never more than a time budget of work before yielding to the event loop), and
+ *   each caller is resolved only after its transaction committed: that is when the agent gets `ack`
+ *   or `enrolled`;
+ * - a host's first report is its initial state: one `initial_states` row per category pointing at the
+ *   category's blob, not hundreds of per-path "added" changes;
+ * - history after that is a list of per-path changes stamped with the agent's observation time.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import {
   applyDelta,
   type Classifier,
+  categoryOf,
   compareStrings,
   createClassifier,
   diffFacts,
@@ -26,6 +31,7 @@ import { StoreError } from '../errors.js';
 import {
   behaviorEncoding,
   type CategoryPiece,
+  categoryFingerprint,
   composeFingerprints,
   type HostFingerprints,
 } from './compose-fingerprints.js';
@@ -109,9 +115,25 @@ interface BlobEntry {
 }
 
 interface PendingReport {
+  kind: 'report';
   input: IngestInput;
   resolve(result: IngestResult): void;
   reject(error: unknown): void;
+}
+
+interface PendingEnroll {
+  kind: 'enroll';
+  input: EnrollInput;
+  resolve(result: EnrollResult): void;
+  reject(error: unknown): void;
+}
+
+type PendingOp = PendingReport | PendingEnroll;
+
+/** Cached per content-addressed blob (so never stale): see compose-fingerprints.ts. */
+interface BlobEncoding {
+  encoding: string;
+  fingerprint: string | undefined;
 }
 
 interface HostRow {
@@ -254,6 +276,9 @@ class Batch {
   readonly refDelta = new Map<string, number>();
   /** Hosts whose categories changed: their fingerprints are recomputed once, at the end. */
   readonly changedHosts = new Set<string>();
+  /** Token changes of enrollments, applied to the token index in order after the commit. */
+  readonly tokens: { hostId: string; previous: string | null; next: string }[] = [];
+  readonly environments = new Set<string>();
 
   constructor(
     private readonly hostCache: Map<string, HostState>,
@@ -294,7 +319,15 @@ function prepareStatements(db: Database.Database) {
     updateHostFingerprints: db.prepare('UPDATE hosts SET fingerprint = ?, fingerprints = ? WHERE id = ?'),
     touchHost: db.prepare('UPDATE hosts SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?'),
     insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)'),
-    deleteBlob: db.prepare('DELETE FROM blobs WHERE hash = ?'),
+    // A blob an initial state points at stays stored (history), even when no host holds it any more.
+    deleteBlob: db.prepare(
+      'DELETE FROM blobs WHERE hash = @hash AND NOT EXISTS (SELECT 1 FROM initial_states WHERE blob_hash = @hash)',
+    ),
+    getBlobData: db.prepare('SELECT data FROM blobs WHERE hash = ?'),
+    insertInitialState: db.prepare(
+      'INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    initialBlobs: db.prepare('SELECT DISTINCT blob_hash FROM initial_states WHERE environment = ? AND category = ?'),
     upsertCategory: db.prepare(
       `INSERT INTO host_categories (host_id, category, blob_hash) VALUES (?, ?, ?)
        ON CONFLICT (host_id, category) DO UPDATE SET blob_hash = excluded.blob_hash`,
@@ -361,20 +394,20 @@ export class SqliteFactStore implements FactStore {
   private readonly hosts = new Map<string, HostState>();
   private readonly blobs = new Map<string, BlobEntry>();
   private readonly hostByToken = new Map<string, string>();
-  /** Behavior encoding per blob hash (content-addressed, so never stale): see compose-fingerprints.ts. */
-  private readonly encodings = new Map<string, string>();
+  /** Behavior encoding (and its fingerprint) per blob hash: see compose-fingerprints.ts. */
+  private readonly encodings = new Map<string, BlobEncoding>();
   private readonly listeners = new Set<StoreListener>();
   private readonly environments = new Set<string>();
   private readonly exceptions = new Map<string, ExceptionRecord>();
 
-  private queue: PendingReport[] = [];
+  private queue: PendingOp[] = [];
   private touches = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
   private closed = false;
 
   private readonly stmt: Statements;
-  private readonly applyInSavepoint: (op: PendingReport, batch: Batch) => ApplyOutcome;
+  private readonly applyInSavepoint: (op: PendingOp, batch: Batch) => ApplyOutcome;
 
   constructor({
     path = ':memory:',
@@ -410,7 +443,9 @@ export class SqliteFactStore implements FactStore {
     }
     this.stmt = prepareStatements(this.db);
     // Nested better-sqlite3 transactions are savepoints: one bad report rolls back alone.
-    this.applyInSavepoint = this.db.transaction((op: PendingReport, batch: Batch) => this.applyReport(op, batch));
+    this.applyInSavepoint = this.db.transaction((op: PendingOp, batch: Batch) =>
+      op.kind === 'report' ? this.applyReport(op, batch) : this.applyEnroll(op, batch),
+    );
     try {
       this.load();
     } catch (cause) {
@@ -460,11 +495,12 @@ export class SqliteFactStore implements FactStore {
       data: string;
     }>) {
       const count = refs.get(row.hash);
+      // Unheld blobs are deleted (unless an initial state points at them) and not loaded.
       if (count === undefined) orphans.push(row.hash);
       else this.blobs.set(row.hash, { facts: canonicalCopy(JSON.parse(row.data) as FactMap), refs: count });
     }
     this.db.transaction(() => {
-      for (const hash of orphans) this.stmt.deleteBlob.run(hash);
+      for (const hash of orphans) this.stmt.deleteBlob.run({ hash });
       for (const host of this.hosts.values()) {
         const { fingerprint, fingerprints } = this.computeFingerprints(host, (hash) => this.blobs.get(hash)?.facts);
         if (fingerprint !== host.fingerprint || JSON.stringify(fingerprints) !== JSON.stringify(host.fingerprints)) {
@@ -483,12 +519,14 @@ export class SqliteFactStore implements FactStore {
     const pieces: CategoryPiece[] = [];
     for (const [category, hash] of host.categories) {
       const facts = blobOf(hash) ?? EMPTY_FACTS;
-      let encoding = this.encodings.get(hash);
-      if (encoding === undefined) {
-        encoding = behaviorEncoding(facts, this.classify);
-        this.encodings.set(hash, encoding);
+      let cached = this.encodings.get(hash);
+      if (cached === undefined) {
+        cached = { encoding: behaviorEncoding(facts, this.classify), fingerprint: undefined };
+        this.encodings.set(hash, cached);
       }
-      pieces.push({ category, facts, encoding });
+      // The category's own fingerprint is computed once per blob, and only the overall one per host.
+      cached.fingerprint ??= categoryFingerprint(cached.encoding);
+      pieces.push({ category, facts, encoding: cached.encoding, fingerprint: cached.fingerprint });
     }
     return composeFingerprints(pieces, this.classify);
   }
@@ -508,11 +546,28 @@ export class SqliteFactStore implements FactStore {
 
   // --- writes ----------------------------------------------------------------------------------
 
-  async enrollHost(input: EnrollInput): Promise<EnrollResult> {
-    this.assertOpen();
-    // Reports of the previous enrollment still buffered must land before its seq numbering restarts.
-    this.flushNow(Number.POSITIVE_INFINITY);
-    const existing = this.hosts.get(input.hostId);
+  /**
+   * Enrollments are batched with reports: the host row commits with the next transaction (no flush of
+   * its own), and the caller is resolved after that commit, before the agent is sent `enrolled`.
+   * Reports of a previous enrollment still buffered are ahead in the queue, so they land before the
+   * seq numbering restarts.
+   */
+  enrollHost(input: EnrollInput): Promise<EnrollResult> {
+    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
+    return new Promise<EnrollResult>((resolve, reject) => {
+      this.queue.push({ kind: 'enroll', input, resolve, reject });
+      // An agent waits for `enrolled`: never longer than the default interval, whatever the report batching.
+      const delayMs = Math.min(this.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS);
+      this.schedule(this.queue.length >= this.flushMaxReports ? 0 : delayMs);
+    });
+  }
+
+  /** One enrollment inside its savepoint: the host row first, then the batch state. */
+  private applyEnroll(op: PendingEnroll, batch: Batch): ApplyOutcome {
+    const { input } = op;
+    const existing = batch.host(input.hostId);
+    const previousEnvironment = existing?.environment ?? null;
+    const previousToken = existing?.tokenHash ?? null;
     const params = {
       id: input.hostId,
       environment: input.environment,
@@ -522,53 +577,52 @@ export class SqliteFactStore implements FactStore {
       agentVersion: input.agentVersion,
     };
     try {
-      this.db.transaction(() => {
-        if (existing) this.stmt.reenrollHost.run(params);
-        else this.stmt.insertHost.run(params);
-        if (input.environment !== null) this.stmt.insertEnvironment.run(input.environment, input.at);
-      })();
+      if (existing) this.stmt.reenrollHost.run(params);
+      else this.stmt.insertHost.run(params);
+      if (input.environment !== null) this.stmt.insertEnvironment.run(input.environment, input.at);
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
         cause,
       });
     }
-    if (existing?.tokenHash) this.hostByToken.delete(existing.tokenHash);
-    this.hostByToken.set(input.tokenHash, input.hostId);
-    const host: HostState = existing
-      ? { ...cloneHost(existing), lastSeq: 0 }
-      : {
-          id: input.hostId,
-          environment: null,
-          labels: {},
-          enrolledAt: input.at,
-          lastSeq: 0,
-          lastSeen: input.at,
-          agentVersion: null,
-          fingerprint: null,
-          fingerprints: {},
-          categories: new Map(),
-          meta: undefined,
-          tokenHash: null,
-        };
+    // `existing` is the batch's own copy: a re-enrollment keeps the facts, the seq numbering restarts.
+    const host: HostState = existing ?? {
+      id: input.hostId,
+      environment: null,
+      labels: {},
+      enrolledAt: input.at,
+      lastSeq: 0,
+      lastSeen: input.at,
+      agentVersion: null,
+      fingerprint: null,
+      fingerprints: {},
+      categories: new Map(),
+      meta: undefined,
+      tokenHash: null,
+    };
     Object.assign(host, {
       environment: input.environment,
       labels: { ...input.labels },
       enrolledAt: input.at,
+      lastSeq: 0,
       lastSeen: input.at,
       agentVersion: input.agentVersion,
       tokenHash: input.tokenHash,
     });
-    this.hosts.set(host.id, host);
-    if (input.environment !== null) this.environments.add(input.environment);
-    this.emit({
-      type: 'host-enrolled',
-      hostId: host.id,
-      reenrolled: existing !== undefined,
-      environment: input.environment,
-      previousEnvironment: existing?.environment ?? null,
-      at: input.at,
-    });
-    return { reenrolled: existing !== undefined };
+    batch.hosts.set(host.id, host);
+    batch.tokens.push({ hostId: host.id, previous: previousToken, next: input.tokenHash });
+    if (input.environment !== null) batch.environments.add(input.environment);
+    return {
+      result: { reenrolled: existing !== undefined },
+      event: {
+        type: 'host-enrolled',
+        hostId: host.id,
+        reenrolled: existing !== undefined,
+        environment: input.environment,
+        previousEnvironment,
+        at: input.at,
+      },
+    };
   }
 
   findHostByTokenHash(tokenHash: string): string | undefined {
@@ -618,7 +672,7 @@ export class SqliteFactStore implements FactStore {
   ingestReport(input: IngestInput): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
     return new Promise<IngestResult>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ kind: 'report', input, resolve, reject });
       this.schedule(this.queue.length >= this.flushMaxReports ? 0 : this.flushIntervalMs);
     });
   }
@@ -670,7 +724,7 @@ export class SqliteFactStore implements FactStore {
         // Past the budget the rest waits for the next transaction, so a burst of large reports
         // never holds the event loop (HTTP, pings) for long.
         while (taken < queue.length && (taken === 0 || performance.now() - started < budgetMs)) {
-          const op = queue[taken++] as PendingReport;
+          const op = queue[taken++] as PendingOp;
           try {
             outcomes.push({ ok: true, outcome: this.applyInSavepoint(op, batch) });
           } catch (error) {
@@ -699,13 +753,14 @@ export class SqliteFactStore implements FactStore {
       const result = outcomes[index];
       if (!result) return;
       if (result.ok) {
-        op.resolve(result.outcome.result);
+        (op.resolve as (value: IngestResult | EnrollResult) => void)(result.outcome.result);
         if (result.outcome.event) events.push(result.outcome.event);
       } else {
+        const what = op.kind === 'report' ? 'cannot store report' : `cannot enroll host ${op.input.hostId}`;
         op.reject(
           result.error instanceof StoreError
             ? result.error
-            : new StoreError('STORE_FAILED', `cannot store report: ${(result.error as Error).message}`, {
+            : new StoreError('STORE_FAILED', `${what}: ${(result.error as Error).message}`, {
                 cause: result.error,
               }),
         );
@@ -742,12 +797,15 @@ export class SqliteFactStore implements FactStore {
       const afterHash = fingerprintMap(after);
       if (afterHash === (beforeHash ?? EMPTY_CATEGORY_HASH)) continue;
       touched.push(category);
-      for (const difference of diffFacts(before, after, { classify: this.classify })) {
-        if (difference.class === 'volatile' && !this.recordVolatileChanges) continue;
-        const change: FactChange = { hostId, seq: report.seq, at: report.observedAt, path: difference.path };
-        if (difference.from !== undefined) change.from = difference.from;
-        if (difference.to !== undefined) change.to = difference.to;
-        changes.push(change);
+      // The first report is the host's initial state (recorded per category below), not a change.
+      if (!initial) {
+        for (const difference of diffFacts(before, after, { classify: this.classify })) {
+          if (difference.class === 'volatile' && !this.recordVolatileChanges) continue;
+          const change: FactChange = { hostId, seq: report.seq, at: report.observedAt, path: difference.path };
+          if (difference.from !== undefined) change.from = difference.from;
+          if (difference.to !== undefined) change.to = difference.to;
+          changes.push(change);
+        }
       }
       if (beforeHash !== undefined) bump(refDelta, beforeHash, -1);
       if (Object.keys(after).length === 0) {
@@ -770,7 +828,12 @@ export class SqliteFactStore implements FactStore {
     for (const category of touched) {
       const hash = categories.get(category);
       if (hash === undefined) this.stmt.deleteCategory.run(hostId, category);
-      else this.stmt.upsertCategory.run(hostId, category, hash);
+      else {
+        this.stmt.upsertCategory.run(hostId, category, hash);
+        if (initial) {
+          this.stmt.insertInitialState.run(hostId, report.seq, report.observedAt, host.environment, category, hash);
+        }
+      }
     }
     for (const change of changes) {
       this.stmt.insertChange.run(
@@ -829,7 +892,7 @@ export class SqliteFactStore implements FactStore {
       this.stmt.updateHostFingerprints.run(fingerprint, JSON.stringify(fingerprints), hostId);
     }
     for (const [hash, by] of batch.refDelta) {
-      if ((this.blobs.get(hash)?.refs ?? 0) + by <= 0) this.stmt.deleteBlob.run(hash);
+      if ((this.blobs.get(hash)?.refs ?? 0) + by <= 0) this.stmt.deleteBlob.run({ hash });
     }
     for (const [hostId, at] of touches) {
       if (this.hosts.has(hostId)) this.stmt.touchHost.run(at, hostId);
@@ -851,6 +914,11 @@ export class SqliteFactStore implements FactStore {
       }
     }
     for (const [hostId, host] of batch.hosts) this.hosts.set(hostId, host);
+    for (const { hostId, previous, next } of batch.tokens) {
+      if (previous !== null && this.hostByToken.get(previous) === hostId) this.hostByToken.delete(previous);
+      this.hostByToken.set(next, hostId);
+    }
+    for (const environment of batch.environments) this.environments.add(environment);
   }
 
   // --- reads -----------------------------------------------------------------------------------
@@ -892,7 +960,26 @@ export class SqliteFactStore implements FactStore {
     this.assertOpen();
     // Reports still buffered belong to the history too.
     this.flushNow(Number.POSITIVE_INFINITY);
-    return this.stmt.environmentHadValue.get(environment, path, JSON.stringify(value)) !== undefined;
+    const json = JSON.stringify(value);
+    if (this.stmt.environmentHadValue.get(environment, path, json) !== undefined) return true;
+    // Initial states: the category blobs hosts of this environment started with.
+    let category: string;
+    try {
+      category = categoryOf(path);
+    } catch {
+      return false;
+    }
+    for (const { blob_hash: hash } of this.stmt.initialBlobs.all(environment, category) as { blob_hash: string }[]) {
+      let facts = this.blobs.get(hash)?.facts;
+      if (facts === undefined) {
+        const row = this.stmt.getBlobData.get(hash) as { data: string } | undefined;
+        if (!row) continue;
+        facts = JSON.parse(row.data) as FactMap;
+      }
+      const held = ownValue(facts as Record<string, FactValue>, path);
+      if (held !== undefined && JSON.stringify(held) === json) return true;
+    }
+    return false;
   }
 
   async markEmergencyChange(hostId: string, seq: number, path: string): Promise<void> {
@@ -1084,6 +1171,6 @@ export class SqliteFactStore implements FactStore {
 }
 
 interface ApplyOutcome {
-  result: IngestResult;
+  result: IngestResult | EnrollResult;
   event?: StoreEvent;
 }
