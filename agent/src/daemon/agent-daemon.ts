@@ -103,6 +103,8 @@ export class AgentDaemon {
   private pendingMeta: ReportMeta | undefined;
   /** When a report last carried every volatile change (none was held back). */
   private volatileSentAt = 0;
+  /** The collector errors of the last `meta` sent, to send a change in them at once. */
+  private sentMetaErrorsKey: string | undefined;
   private readonly sendLimiter: RateLimiter;
   private pumpTimer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -529,16 +531,23 @@ export class AgentDaemon {
     // Volatile changes (uptime, free memory) are sent at most every volatileRefreshMs: in between they
     // are held back, even from a report that other changes make, so a one-path change stays one path.
     const holdVolatile = !fullRequested && volatileRefreshMs > 0 && now - this.volatileSentAt < volatileRefreshMs;
+    // Collector timings ride on the same cadence (they change every pass and would triple a one-path
+    // report); a change in collector errors is sent at once.
+    const metaErrorsKey = meta ? JSON.stringify(meta.errors ?? []) : undefined;
+    const sendMeta = meta !== undefined && (!holdVolatile || metaErrorsKey !== this.sentMetaErrorsKey);
     const outcome = await this.outbox.report({
       current: this.collected.facts(),
       observedAt,
       ...(fullRequested ? { full } : {}),
-      ...(meta ? { meta } : {}),
+      ...(sendMeta ? { meta } : {}),
       ...(holdVolatile ? { holdBack: (path: string) => this.classify(path) === 'volatile' } : {}),
     });
     if (outcome.status !== 'spooled') return outcome.status === 'unchanged' ? 'unchanged' : 'skipped';
     if (!holdVolatile) this.volatileSentAt = now;
-    if (this.pendingMeta === meta) this.pendingMeta = undefined;
+    if (sendMeta) {
+      this.sentMetaErrorsKey = metaErrorsKey;
+      if (this.pendingMeta === meta) this.pendingMeta = undefined;
+    }
     if (full === 'all') {
       if (this.pendingFull === 'all') this.pendingFull = new Set();
     } else if (this.pendingFull !== 'all') {
