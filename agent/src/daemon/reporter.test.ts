@@ -63,14 +63,6 @@ describe('buildReport', () => {
     expect(report?.full).toEqual({ os: { 'os.a': 1 }, probe: {} });
   });
 
-  it('defers changes made only of deferrable (volatile) paths', () => {
-    const sent = { 'os.uptime': 10, 'os.release': '12' };
-    const deferrable = (path: string) => path === 'os.uptime';
-    expect(buildReport({ sent, current: { ...sent, 'os.uptime': 70 }, observedAt: 1, deferrable })).toBeUndefined();
-    const report = buildReport({ sent, current: { 'os.uptime': 70, 'os.release': '13' }, observedAt: 1, deferrable });
-    expect(report?.delta?.os?.set).toEqual({ 'os.uptime': 70, 'os.release': '13' });
-  });
-
   it('holds back held (volatile) changes: they neither make a report nor ride along, and fingerprints match', () => {
     const sent = { 'os.uptime': 10, 'os.release': '12', 'hardware.load.1m': 0.5, 'config.a': 1 };
     const holdBack = (path: string) => path === 'os.uptime' || path.startsWith('hardware.load.');

@@ -30,11 +30,6 @@ export interface BuildReportOptions {
   observedAt: number;
   meta?: ReportMeta;
   /**
-   * Paths whose changes alone do not justify a report (volatile facts: uptime, free memory): when
-   * every changed path is deferrable and nothing is sent full, no report is built.
-   */
-  deferrable?: (path: string) => boolean;
-  /**
    * Paths whose changes are held back from this report (volatile facts between two refreshes):
    * their value in `sent` stays (an added path stays absent, a removed one stays), so they neither
    * make a report nor ride along with another change, which stays as small as its own paths.
@@ -63,7 +58,6 @@ export function buildReport({
   full,
   observedAt,
   meta,
-  deferrable,
   holdBack,
 }: BuildReportOptions): ReportBody | undefined {
   const currentByCategory = groupByCategory(current, categoryOf);
@@ -89,9 +83,6 @@ export function buildReport({
   }
   const deltaCategories = Object.keys(deltas);
   if (fullCategories.size === 0 && deltaCategories.length === 0) return undefined;
-  if (deferrable && fullCategories.size === 0 && deltaCategories.every((c) => isDeferrable(deltas[c], deferrable))) {
-    return undefined;
-  }
   const body: ReportBody = { observedAt };
   const fingerprints: Record<string, string> = {};
   if (fullCategories.size > 0) {
@@ -128,11 +119,6 @@ function withoutHeldBack(delta: FactDelta, holdBack: (path: string) => boolean):
   const set: FactMap = {};
   for (const path of setPaths) if (!holdBack(path)) set[path] = delta.set[path]!;
   return { set, unset: delta.unset.filter((path) => !holdBack(path)) };
-}
-
-function isDeferrable(delta: FactDelta | undefined, deferrable: (path: string) => boolean): boolean {
-  if (!delta) return true;
-  return delta.unset.every(deferrable) && Object.keys(delta.set).every(deferrable);
 }
 
 /** A new map: `base` with the report applied (`full` categories replaced first, then `delta` patches). */
