@@ -1,10 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { validateAgentConfig } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
-import { execCommand } from '../exec.js';
-import { createSecretHasher } from '../secrets.js';
 import { containerCollector } from './container.js';
 import {
   cgroupDirectories,
@@ -20,14 +17,9 @@ import {
   tightestMemoryLimit,
 } from './container-cgroup.js';
 import { type ContainerSignals, decideContainer } from './container-detect.js';
-import type { CollectorContext } from './types.js';
+import { createTestContext } from './test-context.js';
 
-const context: CollectorContext = {
-  config: validateAgentConfig({}),
-  secrets: createSecretHasher('test-key', []),
-  signal: new AbortController().signal,
-  exec: (file, args, options) => execCommand(file, args, options),
-};
+const context = createTestContext();
 
 function shell(script: string): string | undefined {
   try {

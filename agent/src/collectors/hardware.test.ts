@@ -1,20 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { validateAgentConfig } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
-import { execCommand } from '../exec.js';
-import { createSecretHasher } from '../secrets.js';
 import { hardwareCollector } from './hardware.js';
 import { countCpuList, parseCpuInfo, parseMemInfo, storageType, vmFromDmi } from './hardware-parse.js';
-import type { CollectorContext } from './types.js';
+import { createTestContext } from './test-context.js';
 
-const context: CollectorContext = {
-  config: validateAgentConfig({}),
-  secrets: createSecretHasher('test-key', []),
-  signal: new AbortController().signal,
-  exec: (file, args, options) => execCommand(file, args, options),
-};
+const context = createTestContext();
 
 function tool(file: string, args: string[]): string | undefined {
   try {

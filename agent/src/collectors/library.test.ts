@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { factPath, parsePath, validateAgentConfig } from '@envparity/shared';
+import { factPath, parsePath } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
-import { execCommand } from '../exec.js';
-import { createSecretHasher } from '../secrets.js';
 import { libraryCollector } from './library.js';
 import { parseRpmQuery, RPM_QUERY_FORMAT } from './library-rpm.js';
 import {
@@ -14,18 +12,13 @@ import {
   parseMuslLoaderOutput,
   parseOpensslVersion,
 } from './library-system.js';
-import type { CollectorContext } from './types.js';
+import { createTestContext } from './test-context.js';
 
 // dpkg-query's own format language, not JavaScript template strings.
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query --showformat
 const DPKG_STATE_FORMAT = '${binary:Package}\\t${Version}\\t${db:Status-Status}\\n';
 
-const context: CollectorContext = {
-  config: validateAgentConfig({}),
-  secrets: createSecretHasher('test-key', []),
-  signal: new AbortController().signal,
-  exec: (file, args, options) => execCommand(file, args, options),
-};
+const context = createTestContext();
 
 function tool(file: string, args: string[]): string | undefined {
   try {

@@ -2,10 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { validateAgentConfig } from '@envparity/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { execCommand } from '../exec.js';
-import { createSecretHasher } from '../secrets.js';
 import { runtimeCollector } from './runtime.js';
 import { PathIndex, pathDirectories } from './runtime-path.js';
 import { clearProbeCache } from './runtime-probe.js';
@@ -29,14 +26,9 @@ import {
   parseShebangInterpreter,
   VERSION_PATTERNS,
 } from './runtime-versions.js';
-import type { CollectorContext } from './types.js';
+import { createTestContext } from './test-context.js';
 
-const context: CollectorContext = {
-  config: validateAgentConfig({}),
-  secrets: createSecretHasher('test-key', []),
-  signal: new AbortController().signal,
-  exec: (file, args, options) => execCommand(file, args, options),
-};
+const context = createTestContext();
 
 /** stdout and stderr of a command run through the shell, as a user would type it (shims included). */
 function shell(command: string): string | undefined {
