@@ -3,34 +3,16 @@
  * child processes. Secrets leave only as keyed hashes, a hanging probe is listed by name in
  * `errors` while the rest of the document is complete, and a bad config exits 2 naming the key.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FactDocument, factDocumentSchema, factPath } from '@envparity/shared';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGENT_BIN, cleanupProcesses, makeTempDir, REPO_ROOT } from './helpers/index.js';
+import { cleanupProcesses, makeTempDir, REPO_ROOT, runAgentCli } from './helpers/index.js';
 
 afterAll(() => cleanupProcesses());
 
 function runCollect(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [AGENT_BIN, 'collect', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return runAgentCli(['collect', ...args], { ...process.env, ...env });
 }
 
 const CANARY = 'canary-3f9a7c1e';

@@ -3,47 +3,19 @@
  * production agents report a watched env var; verify runs as a separate process with its own state
  * dir (it enrolls once for the fleet key) and is judged against production's live baseline.
  */
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AGENT_BIN,
   type AggregatorHandle,
   cleanupProcesses,
   makeTempDir,
-  REPO_ROOT,
+  runAgentCli,
   startAgent,
   startAggregator,
   waitFor,
 } from './helpers/index.js';
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runAgentCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const WATCH = { envVars: ['FEATURE_*', 'APP_PASSWORD'] };
 
