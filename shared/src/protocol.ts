@@ -81,24 +81,25 @@ export const factDeltaSchema = z.object({ set: factMapSchema, unset: z.array(z.s
 
 // --- agent -> aggregator -------------------------------------------------------------------
 
-export const enrollMessageSchema = z.object({
-  type: z.literal('enroll'),
+/** Who the agent says it is: sent in both `enroll` and `hello`. */
+const agentIdentityFields = {
   v: z.literal(PROTOCOL_VERSION),
-  enrollSecret: z.string().min(1).max(512),
   hostId,
   environment: environment.optional(),
   labels: labels.default({}),
   agentVersion: z.string().max(64),
+};
+
+export const enrollMessageSchema = z.object({
+  type: z.literal('enroll'),
+  ...agentIdentityFields,
+  enrollSecret: z.string().min(1).max(512),
 });
 
 export const helloMessageSchema = z.object({
   type: z.literal('hello'),
-  v: z.literal(PROTOCOL_VERSION),
+  ...agentIdentityFields,
   token: z.string().min(1).max(512),
-  hostId,
-  environment: environment.optional(),
-  labels: labels.default({}),
-  agentVersion: z.string().max(64),
   /** Highest sequence number the aggregator acknowledged to this agent. */
   lastAckedSeq: seq,
   /** Per-category fingerprints of the state the agent believes the aggregator holds. */
