@@ -23,11 +23,35 @@ export const DEFAULT_HEARTBEAT_SECONDS = 30;
 export const DEFAULT_RATE_PER_SECOND = 50;
 /** ...and in one burst (a reconnecting agent replays its spool at once). */
 export const DEFAULT_RATE_BURST = 200;
+/** An offline host keeps counting in its environment's baseline for this long (a restart is not a change). */
+export const DEFAULT_PRESENCE_GRACE_SECONDS = 900;
+/** An offline host is retired from lists after this long; its history is kept. */
+export const DEFAULT_PRESENCE_RETIRE_AFTER_SECONDS = 7 * 24 * 3600;
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const environmentName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
+
+/** A duration: seconds as a number, or a string such as `90s`, `15m`, `12h`, `7d`. */
+export const durationSecondsSchema = z.union([
+  z.number().positive(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(s|m|h|d|w)?$/, 'a duration is a number of seconds or e.g. 90s, 15m, 12h, 7d, 2w')
+    .transform((text) => {
+      const match = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text) as RegExpExecArray;
+      const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[(match[2] ?? 's') as 's'];
+      return Number(match[1]) * unit;
+    }),
+]);
+
+export const secretPolicySchema = z.strictObject({
+  /** Path glob of the secret facts this policy covers (e.g. `config.env.DB_PASSWORD`). */
+  glob: z.string().min(1),
+  /** `differ`: equal hashes across environments are the finding; `equal`: different hashes are. */
+  expect: z.enum(['differ', 'equal']),
+});
 
 const classOverrideSchema = classRuleSchema.superRefine((rule, ctx) => {
   try {
@@ -64,6 +88,22 @@ export const aggregatorConfigSchema = z.strictObject({
       burst: z.number().int().min(1).max(1_000_000),
     })
     .optional(),
+  /** Environments declared ahead of any host (the promotion order declares its own too). */
+  environments: z
+    .array(environmentName)
+    .refine((names) => new Set(names).size === names.length, 'environment names must be unique')
+    .optional(),
+  /** How offline hosts count: in the baseline for `graceSeconds`, retired after `retireAfter`. */
+  presence: z
+    .strictObject({
+      graceSeconds: durationSecondsSchema.optional(),
+      retireAfter: durationSecondsSchema.optional(),
+    })
+    .optional(),
+  /** Exceptions file (YAML or JSON), loaded at start and on SIGHUP; relative to the config file. */
+  exceptions: z.string().min(1).optional(),
+  /** Per-glob expectation for secret facts across environments. */
+  secretPolicy: z.array(secretPolicySchema).optional(),
 });
 export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -79,7 +119,14 @@ export interface ServeConfig {
   classes: z.infer<typeof classRuleSchema>[];
   webhooks: WebhookConfig[];
   rateLimit: { perSecond: number; burst: number };
+  /** Declared environments: `promotion` first, then `environments`, without repeats. */
+  environments: string[];
+  presence: { graceSeconds: number; retireAfterSeconds: number };
+  /** Exceptions file path as written in the config (resolved by the caller), if any. */
+  exceptionsFile: string | undefined;
+  secretPolicy: SecretPolicyRule[];
 }
+export type SecretPolicyRule = z.infer<typeof secretPolicySchema>;
 
 /** Validates an already-parsed config object; ConfigError names the first offending key. */
 export function validateAggregatorConfig(input: unknown, source = 'config'): AggregatorConfigFile {
@@ -118,6 +165,13 @@ export function resolveServeConfig(
     classes: merged.classes ?? [],
     webhooks: merged.webhooks ?? [],
     rateLimit: merged.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
+    environments: [...new Set([...(merged.promotion ?? []), ...(merged.environments ?? [])])],
+    presence: {
+      graceSeconds: merged.presence?.graceSeconds ?? DEFAULT_PRESENCE_GRACE_SECONDS,
+      retireAfterSeconds: merged.presence?.retireAfter ?? DEFAULT_PRESENCE_RETIRE_AFTER_SECONDS,
+    },
+    exceptionsFile: merged.exceptions,
+    secretPolicy: merged.secretPolicy ?? [],
   };
 }
 
