@@ -34,6 +34,14 @@ export interface HostView {
   readonly categories: ReadonlyMap<string, string>;
   /** `meta` of the last applied report (collector timings and errors), if any. */
   readonly meta: unknown;
+  /**
+   * When the host was retired (`DELETE /api/v1/hosts/:id`), else null. A retired host is out of
+   * `listHosts()` (lists, environment counts, baselines) but keeps its facts and history; its
+   * token no longer authenticates and its id cannot be enrolled again.
+   */
+  readonly retiredAt: number | null;
+  /** Who retired it (the API token's name), when known. */
+  readonly retiredBy: string | null;
 }
 
 export interface EnrollInput {
@@ -95,7 +103,8 @@ export interface ChangeQuery {
   limit: number;
 }
 
-export const API_TOKEN_SCOPES = ['read', 'admin'] as const;
+/** `read` < `verify` (read, plus the fleet key for `verify` on a CI runner) < `admin`. */
+export const API_TOKEN_SCOPES = ['read', 'verify', 'admin'] as const;
 export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
 
 export interface ApiTokenRecord {
@@ -123,9 +132,14 @@ export interface ExceptionRecord {
   createdBy?: string;
   /** When the drift engine noticed the expiry (and emitted `exception.expired`), else null. */
   expiredAt: number | null;
+  /** `file:<path>` for exceptions loaded from the exceptions file; absent: created through the API. */
+  source?: string;
 }
 
-export type NewException = Omit<ExceptionRecord, 'id' | 'expiredAt'>;
+export type NewException = Omit<ExceptionRecord, 'id' | 'expiredAt' | 'source'>;
+
+/** An exception of the exceptions file: its id is stable across reloads (given, or derived from it). */
+export type FileException = Omit<ExceptionRecord, 'expiredAt' | 'source'>;
 
 export const STORED_DRIFT_KINDS = ['outlier', 'environment', 'emergency'] as const;
 export type StoredDriftKind = (typeof STORED_DRIFT_KINDS)[number];
@@ -188,6 +202,8 @@ export type StoreEvent =
       hostId: string;
       environment: string | null;
       previousEnvironment: string | null;
+      /** The host was retired: it left `previousEnvironment` (`environment` is null) and every list. */
+      retired?: true;
     }
   | {
       type: 'facts-changed';
@@ -215,8 +231,16 @@ export interface FactStore {
   ingestReport(input: IngestInput): Promise<IngestResult>;
   /** Marks a host as heard from; coalesced, written with the next batch. */
   touchHost(hostId: string, at: number): void;
+  /**
+   * Retires a host: out of `listHosts()`, its token stops authenticating and its id cannot enroll
+   * again; facts and history are kept (`getHost()` still answers, with `retiredAt`). Emits
+   * `host-updated` with `retired: true`. False when the host is unknown or already retired.
+   */
+  retireHost(hostId: string, at: number, by?: string): Promise<boolean>;
 
+  /** Any host, retired ones included. */
   getHost(hostId: string): HostView | undefined;
+  /** Current (not retired) hosts, by id. */
   listHosts(): HostView[];
   /** Facts of one category blob, shared between every host holding the same category content. */
   getBlob(hash: string): Readonly<FactMap> | undefined;
@@ -247,6 +271,12 @@ export interface FactStore {
   deleteException(id: string): Promise<boolean>;
   /** Records that the expiry of `id` was noticed (so `exception.expired` is emitted once). */
   markExceptionExpired(id: string, at: number): Promise<void>;
+  /**
+   * Replaces every file-sourced exception with `exceptions` (source `source`, e.g. `file:/etc/x.yaml`)
+   * in one transaction; an exception whose id and content are unchanged keeps its `createdAt` and
+   * `expiredAt`. Resolves with the environments of every exception added, changed or removed.
+   */
+  replaceFileExceptions(source: string, exceptions: readonly FileException[]): Promise<string[]>;
 
   /** Drift events, newest first. */
   listDriftEvents(query?: DriftEventQuery): Promise<StoredDriftEvent[]>;

@@ -121,6 +121,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX initial_states_environment_category ON initial_states (environment, category);
   CREATE INDEX initial_states_blob ON initial_states (blob_hash);
   `,
+  // 4: retired hosts (kept, out of lists), exceptions loaded from the exceptions file (`source`),
+  // and the `verify` token scope (the CHECK constraint is rebuilt with the table).
+  `
+  ALTER TABLE hosts ADD COLUMN retired_at INTEGER;
+  ALTER TABLE hosts ADD COLUMN retired_by TEXT;
+  ALTER TABLE exceptions ADD COLUMN source TEXT NOT NULL DEFAULT 'api';
+  CREATE TABLE tokens_v4 (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    scope      TEXT NOT NULL CHECK (scope IN ('read', 'verify', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  INSERT INTO tokens_v4 (id, name, scope, token_hash, created_at, revoked_at)
+    SELECT id, name, scope, token_hash, created_at, revoked_at FROM tokens;
+  DROP TABLE tokens;
+  ALTER TABLE tokens_v4 RENAME TO tokens;
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

@@ -46,6 +46,7 @@ import type {
   ExceptionRecord,
   FactChange,
   FactStore,
+  FileException,
   HostInfo,
   HostView,
   IngestInput,
@@ -106,6 +107,8 @@ interface HostState {
   categories: Map<string, string>;
   meta: unknown;
   tokenHash: string | null;
+  retiredAt: number | null;
+  retiredBy: string | null;
 }
 
 interface BlobEntry {
@@ -148,6 +151,8 @@ interface HostRow {
   fingerprint: string | null;
   fingerprints: string;
   meta: string | null;
+  retired_at: number | null;
+  retired_by: string | null;
 }
 
 interface ChangeRow {
@@ -171,6 +176,7 @@ interface ExceptionRow {
   created_at: number;
   created_by: string | null;
   expired_at: number | null;
+  source: string;
 }
 
 interface DriftEventRow {
@@ -195,6 +201,19 @@ function valueColumn(value: FactValue | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value);
 }
 
+/** What makes two versions of an exception the same rule (ids and times aside). */
+function exceptionContent(record: FileException | ExceptionRecord) {
+  return [
+    record.path,
+    [...record.environments].sort(compareStrings),
+    record.reason,
+    record.impact ?? null,
+    record.owner ?? null,
+    record.expiresAt,
+    record.createdBy ?? null,
+  ];
+}
+
 function toException(row: ExceptionRow): ExceptionRecord {
   const record: ExceptionRecord = {
     id: row.id,
@@ -208,6 +227,7 @@ function toException(row: ExceptionRow): ExceptionRecord {
   if (row.impact !== null) record.impact = row.impact;
   if (row.owner !== null) record.owner = row.owner;
   if (row.created_by !== null) record.createdBy = row.created_by;
+  if (row.source !== 'api') record.source = row.source;
   return record;
 }
 
@@ -318,6 +338,7 @@ function prepareStatements(db: Database.Database) {
     updateHostSeq: db.prepare('UPDATE hosts SET last_seq = ?, last_seen = ?, meta = ? WHERE id = ?'),
     updateHostFingerprints: db.prepare('UPDATE hosts SET fingerprint = ?, fingerprints = ? WHERE id = ?'),
     touchHost: db.prepare('UPDATE hosts SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?'),
+    retireHost: db.prepare('UPDATE hosts SET retired_at = ?, retired_by = ? WHERE id = ? AND retired_at IS NULL'),
     insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)'),
     // A blob an initial state points at stays stored (history), even when no host holds it any more.
     deleteBlob: db.prepare(
@@ -349,6 +370,14 @@ function prepareStatements(db: Database.Database) {
        VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy)`,
     ),
     deleteException: db.prepare('DELETE FROM exceptions WHERE id = ?'),
+    upsertFileException: db.prepare(
+      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by, expired_at, source)
+       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy, @expiredAt, @source)
+       ON CONFLICT (id) DO UPDATE SET path = excluded.path, environments = excluded.environments,
+         reason = excluded.reason, impact = excluded.impact, owner = excluded.owner, expires_at = excluded.expires_at,
+         created_at = excluded.created_at, created_by = excluded.created_by, expired_at = excluded.expired_at,
+         source = excluded.source`,
+    ),
     markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
     insertDriftEvent: db.prepare(
       `INSERT INTO drift_events (key, kind, environment, other_environment, host_id, path, expected, actual, status,
@@ -470,6 +499,8 @@ export class SqliteFactStore implements FactStore {
         categories: new Map(),
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
         tokenHash: row.token_hash,
+        retiredAt: row.retired_at,
+        retiredBy: row.retired_by,
       });
       if (row.token_hash) this.hostByToken.set(row.token_hash, row.id);
     }
@@ -599,6 +630,8 @@ export class SqliteFactStore implements FactStore {
       categories: new Map(),
       meta: undefined,
       tokenHash: null,
+      retiredAt: null,
+      retiredBy: null,
     };
     Object.assign(host, {
       environment: input.environment,
@@ -928,7 +961,9 @@ export class SqliteFactStore implements FactStore {
   }
 
   listHosts(): HostView[] {
-    return [...this.hosts.values()].sort((a, b) => compareStrings(a.id, b.id));
+    return [...this.hosts.values()]
+      .filter((host) => host.retiredAt === null)
+      .sort((a, b) => compareStrings(a.id, b.id));
   }
 
   getBlob(hash: string): Readonly<FactMap> | undefined {
@@ -987,6 +1022,28 @@ export class SqliteFactStore implements FactStore {
     this.stmt.markEmergency.run(hostId, seq, path);
   }
 
+  async retireHost(hostId: string, at: number, by?: string): Promise<boolean> {
+    this.assertOpen();
+    const host = this.hosts.get(hostId);
+    if (!host || host.retiredAt !== null) return false;
+    try {
+      this.stmt.retireHost.run(at, by ?? null, hostId);
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot retire host ${hostId}: ${(cause as Error).message}`, { cause });
+    }
+    // The token hash stays indexed so a reconnect is told "retired", not "unknown token"; the
+    // ingest refuses every token and enrollment of a retired host.
+    this.hosts.set(hostId, { ...cloneHost(host), retiredAt: at, retiredBy: by ?? null });
+    this.emit({
+      type: 'host-updated',
+      hostId,
+      environment: null,
+      previousEnvironment: host.environment,
+      retired: true,
+    });
+    return true;
+  }
+
   // --- exceptions ------------------------------------------------------------------------------
 
   listExceptions(): ExceptionRecord[] {
@@ -1021,6 +1078,60 @@ export class SqliteFactStore implements FactStore {
     const deleted = this.stmt.deleteException.run(id).changes > 0;
     this.exceptions.delete(id);
     return deleted;
+  }
+
+  async replaceFileExceptions(source: string, exceptions: readonly FileException[]): Promise<string[]> {
+    this.assertOpen();
+    const affected = new Set<string>();
+    const next = new Map<string, ExceptionRecord>();
+    for (const input of exceptions) {
+      const existing = this.exceptions.get(input.id);
+      if (existing && existing.source === undefined) {
+        throw new StoreError('STORE_FAILED', `exception id ${input.id} is already used by an API-created exception`);
+      }
+      const same =
+        existing !== undefined &&
+        existing.source === source &&
+        JSON.stringify(exceptionContent(existing)) === JSON.stringify(exceptionContent(input));
+      const record: ExceptionRecord = {
+        ...input,
+        environments: [...input.environments],
+        createdAt: same ? existing.createdAt : input.createdAt,
+        expiredAt: same ? existing.expiredAt : null,
+        source,
+      };
+      if (!same) for (const name of [...record.environments, ...(existing?.environments ?? [])]) affected.add(name);
+      next.set(record.id, record);
+    }
+    const removed = [...this.exceptions.values()].filter(
+      (record) => record.source !== undefined && !next.has(record.id),
+    );
+    for (const record of removed) for (const name of record.environments) affected.add(name);
+    try {
+      this.db.transaction(() => {
+        for (const record of removed) this.stmt.deleteException.run(record.id);
+        for (const record of next.values()) {
+          this.stmt.upsertFileException.run({
+            id: record.id,
+            path: record.path,
+            environments: JSON.stringify(record.environments),
+            reason: record.reason,
+            impact: record.impact ?? null,
+            owner: record.owner ?? null,
+            expiresAt: record.expiresAt,
+            createdAt: record.createdAt,
+            createdBy: record.createdBy ?? null,
+            expiredAt: record.expiredAt,
+            source,
+          });
+        }
+      })();
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot store the file exceptions: ${(cause as Error).message}`, { cause });
+    }
+    for (const record of removed) this.exceptions.delete(record.id);
+    for (const record of next.values()) this.exceptions.set(record.id, record);
+    return [...affected].sort(compareStrings);
   }
 
   async markExceptionExpired(id: string, at: number): Promise<void> {
