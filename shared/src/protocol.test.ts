@@ -2,11 +2,17 @@ import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
   CLOSE_CODES,
+  clampTimestamp,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   decodeAgentMessage,
   decodeMessage,
   decodeServerMessage,
   encodeMessage,
+  MAX_EPOCH_MS,
   MAX_FRAME_BYTES,
+  MAX_SEQ,
+  MAX_TOKEN_LENGTH,
+  MAX_VALUE_BYTES,
   ProtocolError,
   type ProtocolMessage,
 } from './protocol.js';
@@ -122,5 +128,115 @@ describe('ProtocolError', () => {
 
   it('refuses to encode an invalid message', () => {
     expect(codeOf(() => encodeMessage({ type: 'ack', seq: -5 }))).toBe('SCHEMA_VIOLATION');
+  });
+});
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ProtocolError) return `${error.code}: ${error.message}`;
+    throw error;
+  }
+  return 'no error';
+}
+
+describe('bounds (issue 10)', () => {
+  const hello = { type: 'hello', v: 1, hostId: 'web-1', labels: {}, agentVersion: '0.1.0', lastAckedSeq: 0 };
+
+  it('rejects a seq above 2^52 with a clear error, and accepts 2^52', () => {
+    expect(decodeAgentMessage(pack({ type: 'report', seq: MAX_SEQ, observedAt: 1, full: {} }))).toMatchObject({
+      seq: MAX_SEQ,
+    });
+    const message = messageOf(() =>
+      decodeAgentMessage(pack({ type: 'report', seq: Number.MAX_SAFE_INTEGER, observedAt: 1, full: {} })),
+    );
+    expect(message).toMatch(/^SCHEMA_VIOLATION: report: seq: a seq is at most 2\^52/);
+    expect(codeOf(() => encodeMessage({ type: 'ack', seq: MAX_SEQ + 1 }))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeAgentMessage(pack({ ...hello, token: 't', lastAckedSeq: 2 ** 53 - 1 })))).toBe(
+      'SCHEMA_VIOLATION',
+    );
+  });
+
+  it('lets a welcome carry any safe integer lastSeq, so the agent can repair a poisoned one', () => {
+    const welcome = decodeServerMessage(pack({ type: 'welcome', lastSeq: 2 ** 53 - 1, need: [] }));
+    expect(welcome).toMatchObject({ lastSeq: 2 ** 53 - 1 });
+    expect(codeOf(() => decodeServerMessage(pack({ type: 'welcome', lastSeq: 2 ** 53, need: [] })))).toBe(
+      'SCHEMA_VIOLATION',
+    );
+  });
+
+  it('bounds tokens to 512 characters in every message', () => {
+    const long = 'x'.repeat(MAX_TOKEN_LENGTH + 1);
+    const ok = 'x'.repeat(MAX_TOKEN_LENGTH);
+    expect(codeOf(() => decodeAgentMessage(pack({ ...hello, token: long })))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeAgentMessage(pack({ ...hello, token: ok })))).toBeUndefined();
+    const enrolled = { type: 'enrolled', hostId: 'web-1', token: long, fleetKey: 'k' };
+    expect(codeOf(() => decodeServerMessage(pack(enrolled)))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeServerMessage(pack({ ...enrolled, token: 't', fleetKey: long })))).toBe(
+      'SCHEMA_VIOLATION',
+    );
+    const enroll = { type: 'enroll', v: 1, hostId: 'web-1', agentVersion: '1', enrollSecret: long };
+    expect(codeOf(() => decodeAgentMessage(pack(enroll)))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => encodeMessage({ type: 'enrolled', hostId: 'h', token: long, fleetKey: 'k' }))).toBe(
+      'SCHEMA_VIOLATION',
+    );
+  });
+
+  it('rejects times outside the Date range, and non-finite ones', () => {
+    const report = (observedAt: unknown) => pack({ type: 'report', seq: 1, observedAt, full: {} });
+    expect(codeOf(() => decodeAgentMessage(report(MAX_EPOCH_MS)))).toBeUndefined();
+    expect(messageOf(() => decodeAgentMessage(report(MAX_EPOCH_MS + 1)))).toContain('observedAt');
+    expect(codeOf(() => decodeAgentMessage(report(Number.POSITIVE_INFINITY)))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeAgentMessage(report(Number.NaN)))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeAgentMessage(report(-1)))).toBe('SCHEMA_VIOLATION');
+  });
+
+  it('clamps times outside the server time plus or minus the skew, and says by how much', () => {
+    const now = 1_800_000_000_000;
+    expect(clampTimestamp(now + 1000, now)).toEqual({ value: now + 1000 });
+    expect(clampTimestamp(now + 10 * DEFAULT_MAX_CLOCK_SKEW_MS, now)).toEqual({
+      value: now + DEFAULT_MAX_CLOCK_SKEW_MS,
+      skewMs: 10 * DEFAULT_MAX_CLOCK_SKEW_MS,
+    });
+    expect(clampTimestamp(0, now, 60_000)).toEqual({ value: now - 60_000, skewMs: -now });
+  });
+
+  it('accepts only known categories (plus probe, service, process, security)', () => {
+    const report = (category: string) =>
+      pack({ type: 'report', seq: 1, observedAt: 1, full: { [category]: { [`${category}.a`]: 1 } } });
+    for (const category of ['os', 'library', 'probe', 'service', 'process', 'security']) {
+      expect(codeOf(() => decodeAgentMessage(report(category)))).toBeUndefined();
+    }
+    expect(messageOf(() => decodeAgentMessage(report('bogus')))).toContain('full.bogus: not a known category');
+    expect(codeOf(() => decodeAgentMessage(report('__proto__')))).toBe('SCHEMA_VIOLATION');
+  });
+
+  it('rejects a value over 64 KB, counting UTF-8 bytes', () => {
+    const report = (value: unknown) =>
+      pack({ type: 'report', seq: 1, observedAt: 1, delta: { config: { set: { 'config.a': value }, unset: [] } } });
+    expect(codeOf(() => decodeAgentMessage(report('a'.repeat(MAX_VALUE_BYTES))))).toBeUndefined();
+    expect(messageOf(() => decodeAgentMessage(report('a'.repeat(MAX_VALUE_BYTES + 1))))).toContain(
+      'over the 65536-byte limit',
+    );
+    // 30k three-byte characters: 90 KB of UTF-8 in 30k UTF-16 units.
+    expect(codeOf(() => decodeAgentMessage(report('€'.repeat(30_000))))).toBe('SCHEMA_VIOLATION');
+    expect(codeOf(() => decodeAgentMessage(report(['a'.repeat(40_000), 'b'.repeat(40_000)])))).toBe('SCHEMA_VIOLATION');
+  });
+
+  it('encodes and decodes a category of more than 65,535 paths', () => {
+    const facts: Record<string, string> = {};
+    for (let i = 0; i < 70_000; i++) facts[`app.npm.pkg${i}`] = `1.0.${i}`;
+    const bytes = encodeMessage({ type: 'report', seq: 1, observedAt: 1, full: { app: facts } });
+    const decoded = decodeAgentMessage(bytes);
+    expect(decoded.type === 'report' && Object.keys(decoded.full?.app ?? {}).length).toBe(70_000);
+  });
+
+  it('refuses a report of more than 200k paths', () => {
+    const facts: Record<string, number> = {};
+    for (let i = 0; i < 200_001; i++) facts[`app.p${i}`] = 1;
+    expect(
+      messageOf(() => encodeMessage({ type: 'report', seq: 1, observedAt: 1, full: { app: facts } }, 2 ** 30)),
+    ).toContain('at most 200000 paths');
   });
 });

@@ -6,11 +6,82 @@ import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { formatIssues } from './config.js';
 import { EnvparityError } from './errors.js';
-import { collectorReportSchema, factMapSchema } from './facts.js';
+import { CATEGORIES, collectorReportSchema, type FactMap, type FactValue, factValueSchema } from './facts.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a full report of a host with thousands of packages is ~200 KB. */
 export const MAX_FRAME_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Bounds of the protocol (docs/PROTOCOL.md "Bounds", docs/SECURITY.md). Both sides enforce them:
+ * the decoder rejects a frame past any of them with a ProtocolError (close 4002), the agent keeps
+ * its own output inside them.
+ */
+/** Highest report seq: 2^53-1 minus headroom, so `seq + 1` is always exact and encodable. */
+export const MAX_SEQ = 2 ** 52;
+/**
+ * Highest seq the agent adopts from outside (state.json, `welcome.lastSeq`): a value above it is
+ * treated as corrupt or hostile and renumbered, so the agent keeps 2^51 seqs of room under MAX_SEQ.
+ */
+export const MAX_ADOPTED_SEQ = 2 ** 51;
+/** Tokens, enroll secrets and fleet keys, in every message. */
+export const MAX_TOKEN_LENGTH = 512;
+/** Largest epoch-ms timestamp: the end of the ECMAScript Date range (year 275760). */
+export const MAX_EPOCH_MS = 8.64e15;
+/** Default tolerated difference between an agent's clock and the aggregator's (1 day). */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
+/** Largest value of one fact, in UTF-8 bytes (an array: the sum of its strings); longer ones are hashed by the agent. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+/** Largest fact path, in characters. */
+export const MAX_PATH_LENGTH = 4096;
+/** Paths one host may hold (and one report may carry), over every category. */
+export const MAX_HOST_PATHS = 200_000;
+/** Categories besides the fact model's own that collectors may report. */
+export const EXTRA_CATEGORIES = ['service', 'process', 'security'] as const;
+/** Every category name a report may carry. */
+export const PROTOCOL_CATEGORIES: readonly string[] = [...CATEGORIES, ...EXTRA_CATEGORIES];
+
+/** UTF-8 size of a fact value (strings and arrays of strings; numbers, booleans and null count as 8). */
+export function factValueBytes(value: FactValue): number {
+  if (typeof value === 'string') return utf8Length(value);
+  if (Array.isArray(value)) {
+    let total = 0;
+    for (const item of value) total += typeof item === 'string' ? utf8Length(item) : 8;
+    return total;
+  }
+  return 8;
+}
+
+function utf8Length(text: string): number {
+  // Cheap bounds first: every UTF-16 unit is 1 to 3 UTF-8 bytes.
+  if (text.length * 3 <= MAX_VALUE_BYTES) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * An observedAt (or other agent-supplied time) as the aggregator stores it: clamped into
+ * `now ± maxSkewMs`. `skewMs` is the agent's clock minus the server's when outside the window.
+ */
+export function clampTimestamp(
+  value: number,
+  now: number,
+  maxSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS,
+): { value: number; skewMs?: number } {
+  if (!Number.isFinite(value)) return { value: now, skewMs: Number.NaN };
+  if (value > now + maxSkewMs) return { value: now + maxSkewMs, skewMs: value - now };
+  if (value < now - maxSkewMs) return { value: now - maxSkewMs, skewMs: value - now };
+  return { value };
+}
 
 /**
  * WebSocket close codes the aggregator uses (4000-4999 is the application range), documented in
@@ -71,13 +142,65 @@ const environment = z
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
 const labels = z.record(z.string().max(128), z.string().max(256));
-const category = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a category name');
+/**
+ * A record keyed by category (report `full`, `delta`, `fingerprints`): only PROTOCOL_CATEGORIES.
+ * Checked in a refinement, so the error names the category (a record key error would not).
+ */
+function categoryRecord<T extends z.ZodType>(value: T) {
+  return z.record(z.string().max(32), value).superRefine((record, ctx) => {
+    for (const name of Object.keys(record)) {
+      if (!PROTOCOL_CATEGORIES.includes(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `not a known category (${PROTOCOL_CATEGORIES.join(', ')})`,
+        });
+        return;
+      }
+    }
+  });
+}
+/** A category or collector name in a request (`collect`, `resync`, `welcome.need`): unknown names mean "all". */
+const categoryName = z
+  .string()
+  .max(64)
+  .regex(/^[a-z][a-z0-9_-]*$/, 'a category name');
+const categoryList = z.array(categoryName).max(64);
 const fingerprint = z.string().max(80);
-const seq = z.number().int().nonnegative();
-/** Milliseconds since the epoch: smaller on the wire than ISO text. */
-const epochMs = z.number().int().nonnegative();
+const seq = z.number().int().nonnegative().max(MAX_SEQ, `a seq is at most 2^52 (${MAX_SEQ})`);
+/** A seq the other side reports holding: any safe integer decodes, so a receiver can repair a bad one. */
+const reportedSeq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Milliseconds since the epoch: smaller on the wire than ISO text; finite and inside the Date range. */
+const epochMs = z.number().int().nonnegative().max(MAX_EPOCH_MS, 'a time inside the Date range (at most 8.64e15 ms)');
+const token = z.string().min(1).max(MAX_TOKEN_LENGTH);
+const factPathKey = z.string().min(1).max(MAX_PATH_LENGTH);
 
-export const factDeltaSchema = z.object({ set: factMapSchema, unset: z.array(z.string()) });
+/** A fact map on the wire: paths bounded in length, values bounded in size (MAX_VALUE_BYTES). */
+export const wireFactMapSchema = z.record(factPathKey, factValueSchema).superRefine((facts, ctx) => {
+  for (const [path, value] of Object.entries(facts)) {
+    const bytes = factValueBytes(value);
+    if (bytes > MAX_VALUE_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [path.slice(0, 80)],
+        message: `value is ${bytes} bytes, over the ${MAX_VALUE_BYTES}-byte limit (the agent sends such values hashed)`,
+      });
+      return;
+    }
+  }
+});
+
+export const factDeltaSchema = z.object({ set: wireFactMapSchema, unset: z.array(factPathKey) });
+
+function countReportPaths(report: {
+  full?: Record<string, FactMap> | undefined;
+  delta?: Record<string, { set: FactMap; unset: string[] }> | undefined;
+}): number {
+  let paths = 0;
+  for (const facts of Object.values(report.full ?? {})) paths += Object.keys(facts).length;
+  for (const delta of Object.values(report.delta ?? {})) paths += Object.keys(delta.set).length + delta.unset.length;
+  return paths;
+}
 
 // --- agent -> aggregator -------------------------------------------------------------------
 
@@ -93,17 +216,17 @@ const agentIdentityFields = {
 export const enrollMessageSchema = z.object({
   type: z.literal('enroll'),
   ...agentIdentityFields,
-  enrollSecret: z.string().min(1).max(512),
+  enrollSecret: token,
 });
 
 export const helloMessageSchema = z.object({
   type: z.literal('hello'),
   ...agentIdentityFields,
-  token: z.string().min(1).max(512),
+  token,
   /** Highest sequence number the aggregator acknowledged to this agent. */
   lastAckedSeq: seq,
   /** Per-category fingerprints of the state the agent believes the aggregator holds. */
-  fingerprints: z.record(category, fingerprint).default({}),
+  fingerprints: categoryRecord(fingerprint).default({}),
 });
 
 export const reportMessageSchema = z
@@ -113,24 +236,35 @@ export const reportMessageSchema = z
     /** When the agent observed this state (not when it was sent): kept through spooling. */
     observedAt: epochMs,
     /** Categories sent whole: they replace what the aggregator holds for them. */
-    full: z.record(category, factMapSchema).optional(),
+    full: categoryRecord(wireFactMapSchema).optional(),
     /** Categories sent as per-path changes against the acknowledged state. */
-    delta: z.record(category, factDeltaSchema).optional(),
+    delta: categoryRecord(factDeltaSchema).optional(),
     /**
      * For each category this report touches: fingerprintMap() of the agent's whole category after
      * applying the report. The aggregator checks its own result and asks for a `resync` on mismatch.
      */
-    fingerprints: z.record(category, fingerprint).optional(),
+    fingerprints: categoryRecord(fingerprint).optional(),
     /** Collector timings and errors of the pass that produced this report. */
     meta: z
       .object({
-        durationMs: z.number().nonnegative().optional(),
-        collectors: z.array(collectorReportSchema).optional(),
-        errors: z.array(z.object({ collector: z.string(), message: z.string() })).optional(),
+        durationMs: z.number().nonnegative().max(MAX_EPOCH_MS).optional(),
+        collectors: z.array(collectorReportSchema).max(256).optional(),
+        errors: z
+          .array(z.object({ collector: z.string().max(128), message: z.string().max(4096) }))
+          .max(1024)
+          .optional(),
+        /**
+         * Set by the aggregator, never by the agent: the agent's clock minus the server's (ms) when
+         * the report's observedAt was outside the tolerated skew and was clamped.
+         */
+        clockSkewMs: z.number().optional(),
       })
       .optional(),
   })
-  .refine((m) => m.full !== undefined || m.delta !== undefined, 'a report carries `full` or `delta` categories');
+  .refine((m) => m.full !== undefined || m.delta !== undefined, 'a report carries `full` or `delta` categories')
+  .refine((m) => countReportPaths(m) <= MAX_HOST_PATHS, {
+    message: `a report carries at most ${MAX_HOST_PATHS} paths`,
+  });
 
 export const heartbeatMessageSchema = z.object({ type: z.literal('heartbeat') });
 
@@ -139,29 +273,33 @@ export const heartbeatMessageSchema = z.object({ type: z.literal('heartbeat') })
 export const enrolledMessageSchema = z.object({
   type: z.literal('enrolled'),
   hostId,
-  token: z.string().min(1),
+  token,
   /** Key for HMAC-SHA256 of secret values, shared by the whole fleet so equal secrets compare equal. */
-  fleetKey: z.string().min(1),
+  fleetKey: token,
 });
 
 export const welcomeMessageSchema = z.object({
   type: z.literal('welcome'),
   /** Highest sequence number already stored for this host: the agent drops spooled reports up to it. */
-  lastSeq: seq,
+  lastSeq: reportedSeq,
   /** Categories the aggregator needs in full (its state differs from the agent's fingerprints). */
-  need: z.array(category),
-  /** Heartbeat interval the aggregator expects, in seconds. */
-  heartbeatSeconds: z.number().positive().optional(),
+  need: categoryList,
+  /** Heartbeat interval the aggregator expects, in seconds (the agent clamps it to 5 s .. 1 h). */
+  heartbeatSeconds: z.number().positive().finite().optional(),
 });
 
 export const ackMessageSchema = z.object({ type: z.literal('ack'), seq });
-export const collectMessageSchema = z.object({ type: z.literal('collect'), categories: z.array(category).optional() });
+export const collectMessageSchema = z.object({ type: z.literal('collect'), categories: categoryList.optional() });
 export const resyncMessageSchema = z.object({
   type: z.literal('resync'),
-  reason: z.string(),
-  categories: z.array(category).optional(),
+  reason: z.string().max(1024),
+  categories: categoryList.optional(),
 });
-export const errorMessageSchema = z.object({ type: z.literal('error'), code: z.string(), message: z.string() });
+export const errorMessageSchema = z.object({
+  type: z.literal('error'),
+  code: z.string().max(64),
+  message: z.string().max(4096),
+});
 
 export const agentMessageSchema = z.discriminatedUnion('type', [
   enrollMessageSchema,
@@ -210,7 +348,8 @@ export const AGENT_MESSAGE_TYPES = agentMessageSchema.options.map((o) => o.shape
 export const SERVER_MESSAGE_TYPES = serverMessageSchema.options.map((o) => o.shape.type.value);
 
 // Plain maps, no record structures: every frame decodes on its own, with no shared state.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+// variableMapSize: a category of more than 65,535 paths (a big lockfile) needs a map32 header.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, variableMapSize: true });
 
 /** Encodes a message (validated first, so a bug never puts a bad frame on the wire). */
 export function encodeMessage(message: ProtocolMessage, maxBytes = MAX_FRAME_BYTES): Uint8Array {
