@@ -140,6 +140,28 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE tokens;
   ALTER TABLE tokens_v4 RENAME TO tokens;
   `,
+  // 5: store safety and the audit log. `store_meta` holds small facts about the store itself (the
+  // host count at the last clean shutdown); `audit_log` is append-only (triggers refuse UPDATE and
+  // DELETE): admin actions and enrollments, never a secret (store/audit-log.ts).
+  `
+  CREATE TABLE store_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    source  TEXT,
+    details TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */
