@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PathSyntaxError } from './errors.js';
-import { categoryOf, factPath, formatPath, isValidPath, parsePath } from './paths.js';
+import { canonicalPath, categoryOf, factPath, formatPath, isCanonicalPath, isValidPath, parsePath } from './paths.js';
 
 describe('formatPath', () => {
   it('writes bare segments joined by dots', () => {
@@ -107,6 +107,61 @@ describe('path round-trip (property)', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('canonicalPath', () => {
+  it.each([
+    ['library.dpkg.openssl', 'library.dpkg.openssl'],
+    ['library.dpkg["openssl"]', 'library.dpkg.openssl'],
+    ['["library"].dpkg.openssl', 'library.dpkg.openssl'],
+    ['library.pip["zope.interface"]', 'library.pip["zope.interface"]'],
+    ['library.pip["zope\\u002einterface"]', 'library.pip["zope.interface"]'],
+    ['config.file["\\/etc\\/a.yaml"].db', 'config.file["/etc/a.yaml"].db'],
+    ['a["\\u0062"]', 'a.b'],
+    ['a["caf\\u00e9"]', 'a["café"]'],
+    ['a[""]', 'a[""]'],
+  ])('%j is written %j', (path, canonical) => {
+    expect(canonicalPath(path)).toBe(canonical);
+    expect(isCanonicalPath(path)).toBe(path === canonical);
+    expect(isCanonicalPath(canonical)).toBe(true);
+    expect(parsePath(path)).toEqual(parsePath(canonical));
+  });
+
+  it('rejects invalid paths: isCanonicalPath is false, canonicalPath throws', () => {
+    for (const bad of ['', 'a..b', 'a.["b"]', 'a*', 'a["b"']) {
+      expect(isCanonicalPath(bad)).toBe(false);
+      expect(() => canonicalPath(bad)).toThrow(PathSyntaxError);
+    }
+  });
+
+  it('is formatPath(parsePath(path)) and idempotent (property)', () => {
+    const segment = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('a', 'b.c', '"', '\\', '/', 'x y', ''));
+    // Spell each segment in one of the ways the syntax allows: bare when it can be, or quoted with
+    // JSON escapes of any character (even for bare segments).
+    const spelling = fc.tuple(segment, fc.boolean(), fc.boolean()).map(([text, quote, escapeAll]) => {
+      if (!quote && /^[A-Za-z0-9_\-+:@/~%,=]+$/.test(text)) return { text, written: text };
+      const body = escapeAll
+        ? text
+            .split('')
+            .map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+            .join('')
+        : JSON.stringify(text).slice(1, -1);
+      return { text, written: `["${body}"]` };
+    });
+    fc.assert(
+      fc.property(fc.array(spelling, { minLength: 1, maxLength: 6 }), (parts) => {
+        const path = parts
+          .map(({ written }, i) => (i > 0 && !written.startsWith('[') ? `.${written}` : written))
+          .join('');
+        const canonical = canonicalPath(path);
+        expect(canonical).toBe(formatPath(parts.map(({ text }) => text)));
+        expect(canonicalPath(canonical)).toBe(canonical);
+        expect(isCanonicalPath(canonical)).toBe(true);
+        expect(isCanonicalPath(path)).toBe(path === canonical);
+      }),
+      { numRuns: 2_000 },
     );
   });
 });

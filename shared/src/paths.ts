@@ -13,6 +13,8 @@ import { PathSyntaxError } from './errors.js';
 
 const BARE_SEGMENT = /^[A-Za-z0-9_\-+:@/~%,=]+$/;
 const BARE_CHAR = /[A-Za-z0-9_\-+:@/~%,=]/;
+// A path of bare segments only: valid and canonical without a full parse (the vast majority).
+const BARE_PATH = /^[A-Za-z0-9_\-+:@/~%,=]+(?:\.[A-Za-z0-9_\-+:@/~%,=]+)*$/;
 
 /** True when `segment` can be written without brackets. */
 export function isBareSegment(segment: string): boolean {
@@ -104,6 +106,27 @@ export function isValidPath(path: string): boolean {
   try {
     parsePath(path);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The one spelling of a path: `formatPath(parsePath(path))`. The syntax allows others (a bare
+ * segment quoted, `library.dpkg["openssl"]`, or JSON escapes such as `["a\u002eb"]`), and each
+ * would be a different key for the same fact, so the aggregator accepts only this one.
+ * Throws PathSyntaxError when `path` is not a valid path.
+ */
+export function canonicalPath(path: string): string {
+  if (BARE_PATH.test(path)) return path;
+  return formatPath(parsePath(path));
+}
+
+/** True when `path` is a valid fact path written in its canonical spelling (see canonicalPath). */
+export function isCanonicalPath(path: string): boolean {
+  if (BARE_PATH.test(path)) return true;
+  try {
+    return formatPath(parsePath(path)) === path;
   } catch {
     return false;
   }

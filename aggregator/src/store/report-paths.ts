@@ -3,7 +3,7 @@
  * anything is stored, so a confused or hostile agent cannot file `library.*` facts under `os`, or
  * send paths that the classifier, the diff or a JSON object could not handle.
  */
-import { parsePath, type ReportMessage } from '@envparity/shared';
+import { canonicalPath, isCanonicalPath, parsePath, type ReportMessage } from '@envparity/shared';
 
 // Fast path: a path made only of bare segments (the vast majority) needs no full parse.
 const BARE_PATH = /^[A-Za-z0-9_\-+:@/~%,=]+(?:\.[A-Za-z0-9_\-+:@/~%,=]+)*$/;
@@ -27,6 +27,11 @@ export function findReportPathProblem(report: Pick<ReportMessage, 'full' | 'delt
     const actual = categoryOfValidPath(path);
     if (actual === undefined) return `${field}: not a valid fact path`;
     if (actual !== category) return `${field}: path of category ${JSON.stringify(actual.slice(0, 32))}`;
+    // One spelling per fact: `library.dpkg["openssl"]` would be a second key for `library.dpkg.openssl`.
+    if (!isCanonicalPath(path)) {
+      const short = (text: string) => JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
+      return `${field}: path ${short(path)} is not canonical; write it as ${short(canonicalPath(path))}`;
+    }
     return undefined;
   };
   for (const [category, facts] of Object.entries(report.full ?? {})) {
