@@ -89,20 +89,39 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('verify')
-    .description('compare this host with a live environment or an expectation file (exit 0 parity, 1 drift, 2 error)')
+    .description(
+      'compare this host with a live environment or an expectation file (exit 0 parity, 1 drift, 2 error); never enrolls',
+    )
     .option('--against <env>', 'environment whose live baseline to compare with')
     .option('--aggregator <url>', 'aggregator URL (http(s):// or ws(s)://)')
-    .option('--token <token>', 'API token with the read scope (or ENVPARITY_TOKEN)')
+    .option(
+      '--token <token>',
+      'API token of scope verify (or admin; read is enough with a state-dir fleet key), or ENVPARITY_TOKEN',
+    )
     .option('--expect <file>', 'expectation file (see docs/VERIFY.md)')
     .option('--config <file>', 'agent config file (YAML or JSON)')
-    .option('--state-dir <dir>', 'state dir holding the fleet key')
+    .option('--state-dir <dir>', "an enrolled agent's state dir: fleet key, host id and environment")
+    .option('--host-id <id>', "host id to report as (default: the config's, else the agent's in the state dir)")
+    .option('--environment <name>', "this host's environment (default: the config's, else the agent's)")
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'junit', 'markdown']).default('text'),
+    )
+    .addOption(
+      new Option('--junit-per <unit>', 'junit: a testcase per difference or per category (plus a summary)')
+        .choices(['difference', 'category'])
+        .default('difference'),
     )
     .option('--strict', 'scale differences fail too')
     .option('--fail-on <categories>', 'only these categories (comma-separated) can fail the run')
     .option('--category <categories>', 'compare only these categories (comma-separated)')
     .option('--out <file>', 'write the report to a file instead of stdout')
+    .addHelpText(
+      'after',
+      `
+Fleet key (secrets are compared as keyed hashes): read from --state-dir when an agent enrolled
+there, else fetched with the token from GET /api/v1/fleet-key. Without either, verify --against
+exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENROLL_SECRET is ignored.`,
+    )
     .action(async (options: VerifyFlags & { config?: string }) => {
       const { runVerify } = await import('./verify/verify-command.js');
       const config = await loadAgentConfig(options.config);
@@ -111,10 +130,13 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('baseline')
-    .description("write this host's behavior facts as an expectation file for verify --expect")
+    .description("write this host's behavior facts as an expectation file for verify --expect; never enrolls")
     .option('--config <file>', 'agent config file (YAML or JSON)')
-    .option('--state-dir <dir>', 'state dir holding the fleet key')
-    .option('--aggregator <url>', 'aggregator to enroll with when the state dir has no fleet key yet')
+    .option('--state-dir <dir>', "an enrolled agent's state dir: fleet key, host id and environment")
+    .option('--aggregator <url>', 'aggregator to fetch the fleet key from when the state dir has none')
+    .option('--token <token>', 'API token of scope verify for the fleet key (or ENVPARITY_TOKEN)')
+    .option('--host-id <id>', "host id written to the file (default: the config's, else the agent's in the state dir)")
+    .option('--environment <name>', "environment written to the file (default: the config's, else the agent's)")
     .option('--out <file>', 'output file (default: stdout)')
     .action(async (options: BaselineFlags & { config?: string }) => {
       const { runBaseline } = await import('./verify/verify-command.js');
@@ -144,7 +166,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof Error && error.name === 'VerifyError') {
+    if (error instanceof Error && (error as { code?: unknown }).code === 'VERIFY_ERROR') {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
       return EXIT.error;
     }

@@ -20,6 +20,7 @@ import type { BackoffOptions } from './backoff.js';
 import { readCredentials } from './credentials.js';
 import { createAgentLogger, type LogLevel } from './logger.js';
 import { Outbox } from './outbox.js';
+import { saveAgentIdentity } from './state-store.js';
 
 export interface StartAgentOptions {
   /** Aggregator URL: ws://, wss://, http:// (-> ws) or https:// (-> wss); default `config.aggregator`. */
@@ -104,6 +105,12 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   await ensureStateDir(stateDir);
   const credentials = await readCredentials(stateDir);
   if (!credentials && !options.enrollSecret) throw new NotEnrolledError(stateDir);
+  // `verify` and `baseline` run beside this daemon report under the same host id and environment.
+  await saveAgentIdentity(
+    stateDir,
+    { hostId, ...(config.environment ? { environment: config.environment } : {}), labels: config.labels },
+    options.fsync ?? true,
+  );
   const outbox = await Outbox.open({
     stateDir,
     logger,

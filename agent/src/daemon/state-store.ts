@@ -24,6 +24,8 @@ export const DAEMON_STATE_FILES = {
   acked: 'acked.msgpack',
   /** One file per unacknowledged report. */
   spool: 'spool',
+  /** `{hostId, environment?, labels}` the daemon runs as: `verify` and `baseline` report under it. */
+  identity: 'identity.json',
 } as const;
 
 /** No practical limit for the local file: the acknowledged state of a big host can pass the frame limit. */
@@ -114,4 +116,50 @@ export async function saveAckedFacts(stateDir: string, { seq, facts }: AckedFact
   const full = Object.fromEntries(groupByCategory(facts, categoryOf));
   const bytes = encodeMessage({ type: 'report', seq, observedAt: Date.now(), full }, LOCAL_FILE_MAX_BYTES);
   await writeFileAtomic(join(stateDir, DAEMON_STATE_FILES.acked), bytes, { fsync });
+}
+
+/** Who the daemon reports as; recorded at every start so commands run beside it use the same names. */
+export interface AgentIdentity {
+  hostId: string;
+  environment?: string;
+  labels: Record<string, string>;
+}
+
+const agentIdentitySchema = z.object({
+  hostId: z.string().min(1),
+  environment: z.string().min(1).optional(),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+/** Writes identity.json (atomically, 0600 like every state file). */
+export async function saveAgentIdentity(stateDir: string, identity: AgentIdentity, fsync = true): Promise<void> {
+  const record: AgentIdentity = {
+    hostId: identity.hostId,
+    ...(identity.environment ? { environment: identity.environment } : {}),
+    labels: identity.labels,
+  };
+  await writeFileAtomic(join(stateDir, DAEMON_STATE_FILES.identity), `${JSON.stringify(record)}\n`, { fsync });
+}
+
+/** Reads identity.json; undefined when absent (no daemon ran here yet), StateFileError when corrupt. */
+export async function loadAgentIdentity(stateDir: string): Promise<AgentIdentity | undefined> {
+  const path = join(stateDir, DAEMON_STATE_FILES.identity);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readOptional(path);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw cause;
+  }
+  if (!bytes) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch (cause) {
+    throw new StateFileError(`${path}: not valid JSON`, { cause });
+  }
+  const result = agentIdentitySchema.safeParse(parsed);
+  if (!result.success) throw new StateFileError(`${path}: ${result.error.issues[0]?.message ?? 'invalid'}`);
+  const { hostId, environment, labels } = result.data;
+  return { hostId, ...(environment ? { environment } : {}), labels };
 }

@@ -1,6 +1,6 @@
 /**
  * Turns a comparison into per-path checks, the unit every output format reports: a check per
- * compared path, passing or not, so JUnit can show one testcase per path.
+ * compared path, passing or not, so the summary counts and per-category views add up.
  */
 import {
   type Classifier,

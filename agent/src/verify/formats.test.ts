@@ -62,17 +62,75 @@ describe('verifyAgainstBaseline', () => {
     );
   });
 
-  it('junit is valid XML with one testcase per compared path and a failure per drift', () => {
-    const xml = formatJunit(result);
+  const parseJunit = (xml: string) => {
     expect(XMLValidator.validate(xml)).toBe(true);
-    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
-    const suite = doc.testsuites.testsuite;
+    const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
+    const cases = [suite.testcase].flat() as {
+      classname: string;
+      name: string;
+      failure?: { type: string; message: string; '#text': string };
+      'system-out'?: string;
+    }[];
+    return { suite, cases };
+  };
+
+  it('junit is valid XML with one testcase per difference plus a summary, never one per fact', () => {
+    const { suite, cases } = parseJunit(formatJunit(result));
+    // 4 differences (2 drift, 1 justified, 1 scale) + the summary; the equal path has no testcase.
     expect(Number(suite.tests)).toBe(5);
-    expect(Number(suite.failures)).toBe(2);
-    const cases = suite.testcase as { name: string; failure?: { type: string; message: string } }[];
-    expect(cases).toHaveLength(5);
-    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual(['config.env.FEATURE_X', 'library.dpkg.openssl']);
+    expect(cases.map((c) => c.name)).toEqual([
+      'config.env.FEATURE_X',
+      'config.env.LOG_LEVEL',
+      'hardware.cpu.cores',
+      'library.dpkg.openssl',
+      'summary',
+    ]);
+    expect(Number(suite.failures)).toBe(3);
+    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual([
+      'config.env.FEATURE_X',
+      'library.dpkg.openssl',
+      'summary',
+    ]);
     expect(cases.find((c) => c.name === 'library.dpkg.openssl')?.failure?.message).toContain('3.0.11 <&"\'>');
+    expect(cases.find((c) => c.name === 'config.env.LOG_LEVEL')?.['system-out']).toContain('justified by ex-1');
+    const summary = cases.at(-1);
+    expect(summary?.classname).toBe('envparity');
+    expect(summary?.failure?.message).toMatch(/^FAIL: host stage-1 vs environment production: 2 drift/);
+  });
+
+  it('junit of a passing run holds only the passing summary testcase', () => {
+    const passing = verifyAgainstBaseline({ id: 'h', environment: 'staging' }, baseline, 'production', baseline);
+    const { suite, cases } = parseJunit(formatJunit(passing));
+    expect(Number(suite.tests)).toBe(1);
+    expect(Number(suite.failures)).toBe(0);
+    expect(cases).toHaveLength(1);
+    expect(cases[0]?.name).toBe('summary');
+    expect(cases[0]?.failure).toBeUndefined();
+    expect(cases[0]?.['system-out']).toMatch(/^PASS: /);
+  });
+
+  it('junit per category: a testcase per compared category plus the summary', () => {
+    const { suite, cases } = parseJunit(formatJunit(result, { per: 'category' }));
+    expect(cases.map((c) => c.name)).toEqual(['config', 'hardware', 'library', 'os', 'summary']);
+    expect(Number(suite.tests)).toBe(5);
+    expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual(['config', 'library', 'summary']);
+    const config = cases.find((c) => c.name === 'config');
+    expect(config?.failure?.message).toBe('1 failing: config.env.FEATURE_X');
+    expect(config?.failure?.['#text']).toContain('expected: on');
+    expect(config?.['system-out']).toContain('2 checked, 0 equal');
+    expect(config?.['system-out']).toContain('config.env.LOG_LEVEL: justified by ex-1');
+    expect(cases.find((c) => c.name === 'hardware')?.failure).toBeUndefined();
+    expect(cases.find((c) => c.name === 'os')?.['system-out']).toBe('1 checked, 1 equal');
+    // --strict makes the scale difference fail its category too.
+    const strict = verifyAgainstBaseline({ id: 'stage-1', environment: 'staging' }, host, 'production', baseline, {
+      exceptions,
+      strict: true,
+    });
+    expect(
+      parseJunit(formatJunit(strict, { per: 'category' }))
+        .cases.filter((c) => c.failure)
+        .map((c) => c.name),
+    ).toEqual(['config', 'hardware', 'library', 'summary']);
   });
 
   it('json has the stable schema and lists only differences', () => {

@@ -93,35 +93,110 @@ function xmlEscape(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-/** JUnit XML: one testcase per compared path, a failure per failing difference. */
-export function formatJunit(result: VerifyResult, { timestamp = new Date() } = {}): string {
-  const failures = result.checks.filter((check) => isFailing(check, result)).length;
+/** What a JUnit testcase stands for: one failing-or-noted difference, or one compared category. */
+export const JUNIT_PER = ['difference', 'category'] as const;
+export type JunitPer = (typeof JUNIT_PER)[number];
+
+export interface JunitOptions {
+  timestamp?: Date;
+  /** `difference` (default): a testcase per difference; `category`: a testcase per compared category. */
+  per?: JunitPer;
+}
+
+function differenceNote(check: Check): string {
+  return check.exception
+    ? `${check.path}: justified by ${check.exception.id}: ${check.exception.reason}`
+    : `${check.path}: ${check.status}: expected ${show(check.expected)}, actual ${show(check.actual)}`;
+}
+
+function failureBody(check: Check): string {
+  return `${check.path}\nexpected: ${show(check.expected)}\nactual:   ${show(check.actual)}`;
+}
+
+interface JunitCase {
+  classname: string;
+  name: string;
+  failure?: { type: string; message: string; body: string };
+  note?: string;
+}
+
+function casesPerDifference(result: VerifyResult): JunitCase[] {
+  return result.checks
+    .filter((check) => check.status !== 'pass')
+    .map((check) => {
+      const base = { classname: `envparity.${check.category}`, name: check.path };
+      if (!isFailing(check, result)) return { ...base, note: differenceNote(check) };
+      return {
+        ...base,
+        failure: {
+          type: check.status,
+          message: `${check.status}: expected ${show(check.expected)}, actual ${show(check.actual)}`,
+          body: failureBody(check),
+        },
+      };
+    });
+}
+
+function casesPerCategory(result: VerifyResult): JunitCase[] {
+  const byCategory = new Map<string, Check[]>();
+  for (const check of result.checks) {
+    const list = byCategory.get(check.category) ?? [];
+    list.push(check);
+    byCategory.set(check.category, list);
+  }
+  return [...byCategory]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([category, checks]) => {
+      const failing = checks.filter((check) => isFailing(check, result));
+      const others = checks.filter((check) => check.status !== 'pass' && !isFailing(check, result));
+      const equal = checks.length - failing.length - others.length;
+      const counts = `${checks.length} checked, ${equal} equal`;
+      const junitCase: JunitCase = { classname: 'envparity', name: category };
+      if (failing.length > 0) {
+        junitCase.failure = {
+          type: 'drift',
+          message: `${failing.length} failing: ${failing
+            .slice(0, 5)
+            .map((c) => c.path)
+            .join(', ')}${failing.length > 5 ? ', …' : ''}`,
+          body: failing.map(failureBody).join('\n\n'),
+        };
+      }
+      junitCase.note = [counts, ...others.map(differenceNote)].join('\n');
+      return junitCase;
+    });
+}
+
+/**
+ * JUnit XML: a testcase per difference (or per compared category), a failure for each failing
+ * one, justified and scale differences passing with a note, and one `summary` testcase carrying
+ * the verdict; never a testcase per fact (a host has thousands).
+ */
+export function formatJunit(
+  result: VerifyResult,
+  { timestamp = new Date(), per = 'difference' }: JunitOptions = {},
+): string {
+  const cases = per === 'category' ? casesPerCategory(result) : casesPerDifference(result);
+  const summary: JunitCase = { classname: 'envparity', name: 'summary', note: summaryLine(result) };
+  if (!result.passed) summary.failure = { type: 'drift', message: summaryLine(result), body: summaryLine(result) };
+  cases.push(summary);
+  const failures = cases.filter((c) => c.failure).length;
   const suiteName = `envparity verify ${result.host.id} vs ${targetName(result)}`;
   const out: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="envparity" tests="${result.checks.length}" failures="${failures}" errors="0">`,
-    `  <testsuite name="${xmlEscape(suiteName)}" tests="${result.checks.length}" failures="${failures}" errors="0" skipped="0" timestamp="${timestamp.toISOString().slice(0, 19)}">`,
-    `    <properties><property name="parity" value="${result.parity}"/><property name="strict" value="${result.strict}"/></properties>`,
+    `<testsuites name="envparity" tests="${cases.length}" failures="${failures}" errors="0">`,
+    `  <testsuite name="${xmlEscape(suiteName)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" timestamp="${timestamp.toISOString().slice(0, 19)}">`,
+    `    <properties><property name="parity" value="${result.parity}"/><property name="strict" value="${result.strict}"/><property name="checked" value="${result.summary.checked}"/></properties>`,
   ];
-  for (const check of result.checks) {
-    const open = `    <testcase classname="envparity.${xmlEscape(check.category)}" name="${xmlEscape(check.path)}" time="0"`;
-    if (isFailing(check, result)) {
-      const message = `${check.status}: expected ${show(check.expected)}, actual ${show(check.actual)}`;
-      out.push(`${open}>`);
+  for (const c of cases) {
+    out.push(`    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="0">`);
+    if (c.failure) {
       out.push(
-        `      <failure type="${check.status}" message="${xmlEscape(message)}">${xmlEscape(`${check.path}\nexpected: ${show(check.expected)}\nactual:   ${show(check.actual)}`)}</failure>`,
+        `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.body)}</failure>`,
       );
-      out.push('    </testcase>');
-    } else if (check.status !== 'pass') {
-      const note = check.exception
-        ? `justified by ${check.exception.id}: ${check.exception.reason}`
-        : `${check.status}: expected ${show(check.expected)}, actual ${show(check.actual)}`;
-      out.push(`${open}>`);
-      out.push(`      <system-out>${xmlEscape(note)}</system-out>`);
-      out.push('    </testcase>');
-    } else {
-      out.push(`${open}/>`);
     }
+    if (c.note) out.push(`      <system-out>${xmlEscape(c.note)}</system-out>`);
+    out.push('    </testcase>');
   }
   out.push('  </testsuite>', '</testsuites>');
   return `${out.join('\n')}\n`;
@@ -153,12 +228,21 @@ export function formatMarkdown(result: VerifyResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function formatVerifyResult(result: VerifyResult, format: VerifyFormat, { color = false } = {}): string {
+export interface FormatOptions {
+  color?: boolean;
+  junitPer?: JunitPer;
+}
+
+export function formatVerifyResult(
+  result: VerifyResult,
+  format: VerifyFormat,
+  { color = false, junitPer = 'difference' }: FormatOptions = {},
+): string {
   switch (format) {
     case 'json':
       return formatJson(result);
     case 'junit':
-      return formatJunit(result);
+      return formatJunit(result, { per: junitPer });
     case 'markdown':
       return formatMarkdown(result);
     default:

@@ -1,8 +1,10 @@
 /**
  * `envparity-agent verify` and `baseline`: collect this host's facts with the fleet key (the same
  * hashes as the running agent), then judge them against a live environment baseline or an
- * expectation file. Exit codes: 0 parity, 1 drift, 2 error.
+ * expectation file. Exit codes: 0 parity, 1 drift, 2 error. Neither command ever enrolls: the fleet
+ * key comes from an enrolled agent's state dir or from `GET /api/v1/fleet-key` (fleet-key.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
   type AgentConfig,
@@ -10,36 +12,33 @@ import {
   classRuleSchema,
   createClassifier,
   exceptionRuleSchema,
+  type FactMap,
+  type FactValue,
   factMapSchema,
 } from '@envparity/shared';
 import { z } from 'zod';
 import { collectFacts } from '../collect.js';
-import { readCredentials } from '../daemon/credentials.js';
-import { enrollOnce } from '../enroll-once.js';
-import { defaultHostId } from '../host-id.js';
-import { defaultStateDir, loadHashKey } from '../state-dir.js';
+import { SECRET_HASH_PREFIX } from '../secrets.js';
+import { defaultStateDir } from '../state-dir.js';
+import { apiBaseUrl, getJson } from './aggregator-client.js';
 import { type VerifyResult, verifyAgainstBaseline, verifyAgainstExpectations } from './evaluate.js';
-import { ExpectationError, formatExpectationFile, parseExpectationFile } from './expectation.js';
-import { formatVerifyResult, type VerifyFormat } from './formats.js';
+import { ExpectationError, type ExpectationFile, formatExpectationFile, parseExpectationFile } from './expectation.js';
+import { fetchFleetKey, NoFleetKeyError, readStateDirFleetKey, resolveFleetKey } from './fleet-key.js';
+import { formatVerifyResult, JUNIT_PER, type JunitPer, type VerifyFormat } from './formats.js';
+import { type IdentityFlags, resolveIdentity } from './identity.js';
+import { VerifyError } from './verify-error.js';
 
-/** A failure that ends verify with exit code 2 and a one-line reason. */
-export class VerifyError extends Error {
-  readonly code = 'VERIFY_ERROR';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'VerifyError';
-  }
-}
+export { apiBaseUrl, DEFAULT_HTTP_TIMEOUT_MS } from './aggregator-client.js';
+export { VerifyError } from './verify-error.js';
 
-export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
-
-export interface VerifyFlags {
+export interface VerifyFlags extends IdentityFlags {
   against?: string;
   aggregator?: string;
   token?: string;
   expect?: string;
   stateDir?: string;
   format: VerifyFormat;
+  junitPer?: JunitPer;
   strict?: boolean;
   failOn?: string;
   category?: string;
@@ -54,20 +53,6 @@ function splitList(value: string | undefined): string[] | undefined {
     .filter(Boolean);
 }
 
-/** The aggregator's HTTP base URL for what the user gave (ws(s) or http(s), any path dropped). */
-export function apiBaseUrl(input: string): string {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch (cause) {
-    throw new VerifyError(`--aggregator: not a URL: ${JSON.stringify(input)}`, { cause });
-  }
-  const protocols: Record<string, string> = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' };
-  const protocol = protocols[url.protocol];
-  if (!protocol) throw new VerifyError(`--aggregator: expected an http(s):// or ws(s):// URL, got ${url.protocol}//`);
-  return `${protocol}//${url.host}`;
-}
-
 const baselineResponseSchema = z.object({
   environment: z.string(),
   facts: factMapSchema,
@@ -77,66 +62,46 @@ const baselineResponseSchema = z.object({
 });
 const exceptionsResponseSchema = z.object({ exceptions: z.array(exceptionRuleSchema.passthrough()) });
 
-async function getJson<T>(base: string, path: string, token: string, schema: z.ZodType<T>): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(`${base}${path}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(DEFAULT_HTTP_TIMEOUT_MS),
-    });
-  } catch (cause) {
-    const inner = (cause as Error & { cause?: { code?: string; message?: string } }).cause;
-    const reason = inner?.code ?? inner?.message ?? (cause as Error).message;
-    throw new VerifyError(`aggregator unreachable at ${base}: ${reason}`, { cause });
-  }
-  const body = await response.text();
-  if (!response.ok) {
-    let detail = body.slice(0, 200);
-    try {
-      detail = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? detail;
-    } catch {
-      // not JSON: keep the raw start
-    }
-    throw new VerifyError(`aggregator answered ${response.status} for ${path}: ${detail}`);
-  }
-  const parsed = schema.safeParse(JSON.parse(body));
-  if (!parsed.success) throw new VerifyError(`unexpected answer from the aggregator for ${path}`);
-  return parsed.data;
-}
+const READ_EXPLAIN = {
+  401: 'the API token is unknown or revoked; pass a valid --token or ENVPARITY_TOKEN',
+  403: 'the API token may not read this: use a token of scope verify, read or admin',
+};
 
 /**
- * The hash key for secrets: the fleet key of this state dir, enrolling first when there is none
- * and an enroll secret and aggregator are known; else the local key (then secrets compare only
- * with this host's own earlier runs, and we say so).
+ * A key for a run that will compare no secret: secrets get hashed with it and match nothing. It
+ * lives in memory only (no file is written, nothing registered).
  */
-async function resolveHashKey(
-  config: AgentConfig,
-  stateDir: string,
-  aggregator: string | undefined,
-  env: NodeJS.ProcessEnv,
-  warn: (line: string) => void,
-): Promise<string> {
-  const credentials = await readCredentials(stateDir);
-  if (credentials) return credentials.fleetKey;
-  const enrollSecret = env.ENVPARITY_ENROLL_SECRET;
-  const target = aggregator ?? config.aggregator;
-  if (enrollSecret && target) {
-    const enrolled = await enrollOnce({
-      aggregator: target,
-      enrollSecret,
-      hostId: config.hostId ?? (await defaultHostId()),
-      ...(config.environment ? { environment: config.environment } : {}),
-      labels: config.labels,
-      stateDir,
-    }).catch((cause: Error) => {
-      throw new VerifyError(`no fleet key in ${stateDir} and enrollment failed: ${cause.message}`, { cause });
-    });
-    return enrolled.fleetKey;
+function throwawayKey(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function isSecretHash(value: FactValue | undefined): boolean {
+  if (typeof value === 'string') return value.startsWith(SECRET_HASH_PREFIX);
+  return Array.isArray(value) && value.some((v) => typeof v === 'string' && v.startsWith(SECRET_HASH_PREFIX));
+}
+
+/** Paths of an expectation file whose matcher holds a keyed hash (they need the fleet key). */
+export function secretHashPaths(file: ExpectationFile): string[] {
+  const paths: string[] = [];
+  for (const [path, matcher] of file.expectations) {
+    if (
+      (matcher.kind === 'equals' && isSecretHash(matcher.value)) ||
+      (matcher.kind === 'oneOf' && matcher.values.some(isSecretHash))
+    )
+      paths.push(path);
   }
-  warn(
-    `warning: no fleet key in ${stateDir} (set ENVPARITY_ENROLL_SECRET or run the agent first): secrets are hashed with a local key and will differ from other hosts\n`,
-  );
-  return (await loadHashKey(stateDir)).key;
+  return paths;
+}
+
+/** Paths of a fact map whose value is a keyed hash. */
+function secretFactPaths(facts: FactMap): string[] {
+  return Object.entries(facts)
+    .filter(([, value]) => isSecretHash(value as FactValue))
+    .map(([path]) => path);
+}
+
+function examples(paths: readonly string[]): string {
+  return `${paths.slice(0, 3).join(', ')}${paths.length > 3 ? `, … (${paths.length})` : ''}`;
 }
 
 export interface VerifyIo {
@@ -144,6 +109,21 @@ export interface VerifyIo {
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
   isTty?: boolean;
+}
+
+async function readExpectationFile(source: string): Promise<ExpectationFile> {
+  let text: string;
+  try {
+    text = await readFile(source, 'utf8');
+  } catch (cause) {
+    throw new VerifyError(`cannot read ${source}: ${(cause as Error).message}`, { cause });
+  }
+  try {
+    return parseExpectationFile(text, source);
+  } catch (cause) {
+    if (cause instanceof ExpectationError) throw new VerifyError(cause.message, { cause });
+    throw cause;
+  }
 }
 
 /** Runs verify; resolves with the exit code (0 parity, 1 drift). Throws VerifyError for exit 2. */
@@ -154,26 +134,41 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   if (Boolean(flags.against) === Boolean(flags.expect)) {
     throw new VerifyError('give exactly one of --against ENV (with --aggregator) or --expect FILE');
   }
+  if (flags.junitPer !== undefined && !JUNIT_PER.includes(flags.junitPer)) {
+    throw new VerifyError(
+      `--junit-per: expected one of ${JUNIT_PER.join(', ')}, got ${JSON.stringify(flags.junitPer)}`,
+    );
+  }
   const stateDir = flags.stateDir ?? config.stateDir ?? defaultStateDir(env);
+  const identity = await resolveIdentity(config, flags, stateDir);
+  const collectConfig = identity.config;
+  const hostId = identity.hostId;
   const categories = splitList(flags.category);
   const judge = { strict: flags.strict ?? false, failOn: splitList(flags.failOn) ?? [] };
-  const hostId = config.hostId ?? (await defaultHostId());
-  const host = { id: hostId, ...(config.environment ? { environment: config.environment } : {}) };
+  const host = { id: hostId, ...(identity.environment ? { environment: identity.environment } : {}) };
+  const token = flags.token || env.ENVPARITY_TOKEN || undefined;
+  const aggregator = flags.aggregator ?? config.aggregator;
+  const stateKey = await readStateDirFleetKey(stateDir);
 
   let result: VerifyResult;
   if (flags.against) {
-    const aggregator = flags.aggregator ?? config.aggregator;
     if (!aggregator) throw new VerifyError('--against needs --aggregator URL (or `aggregator` in the config)');
-    const token = flags.token ?? env.ENVPARITY_TOKEN;
-    if (!token) throw new VerifyError('--against needs an API token: --token T or ENVPARITY_TOKEN');
+    if (!token) {
+      if (!stateKey) throw new NoFleetKeyError(stateDir);
+      throw new VerifyError(
+        '--against needs an API token to read the baseline: --token T or ENVPARITY_TOKEN (scope verify, read or admin)',
+      );
+    }
     const base = apiBaseUrl(aggregator);
     const environment = encodeURIComponent(flags.against);
     // The baseline, the exceptions and this host's facts are independent: fetch while collecting.
     const [baseline, exceptions, facts] = await Promise.all([
-      getJson(base, `/api/v1/environments/${environment}/baseline`, token, baselineResponseSchema),
-      getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema),
-      resolveHashKey(config, stateDir, aggregator, env, stderr).then((hashKey) =>
-        collectFacts({ config, stateDir, hashKey, hostId }),
+      getJson(base, `/api/v1/environments/${environment}/baseline`, token, baselineResponseSchema, {
+        explain: { ...READ_EXPLAIN, 404: `no environment ${JSON.stringify(flags.against)} on this aggregator` },
+      }),
+      getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema, { explain: READ_EXPLAIN }),
+      (stateKey ? Promise.resolve(stateKey) : fetchFleetKey(aggregator, token)).then((hashKey) =>
+        collectFacts({ config: collectConfig, stateDir, hashKey, hostId }),
       ),
     ]);
     const classes: ClassRule[] = baseline.classes ?? [];
@@ -185,28 +180,25 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
     });
   } else {
     const source = flags.expect as string;
-    let text: string;
-    try {
-      text = await readFile(source, 'utf8');
-    } catch (cause) {
-      throw new VerifyError(`cannot read ${source}: ${(cause as Error).message}`, { cause });
+    const file = await readExpectationFile(source);
+    let hashKey = stateKey ?? (token && aggregator ? await fetchFleetKey(aggregator, token) : undefined);
+    if (!hashKey) {
+      // Without the fleet key a secret cannot be compared; a file that lists none does not need it.
+      const hashed = secretHashPaths(file);
+      if (hashed.length > 0) throw new NoFleetKeyError(stateDir, `${source} holds secret hashes: ${examples(hashed)}`);
+      hashKey = throwawayKey();
     }
-    let file: ReturnType<typeof parseExpectationFile>;
-    try {
-      file = parseExpectationFile(text, source);
-    } catch (cause) {
-      if (cause instanceof ExpectationError) throw new VerifyError(cause.message, { cause });
-      throw cause;
-    }
-    const hashKey = await resolveHashKey(config, stateDir, flags.aggregator, env, stderr);
-    const facts = await collectFacts({ config, stateDir, hashKey, hostId });
+    const facts = await collectFacts({ config: collectConfig, stateDir, hashKey, hostId });
     result = verifyAgainstExpectations(host, facts.facts, file, source, {
       ...judge,
       ...(categories ? { categories } : {}),
     });
   }
   const color = !flags.out && (io.isTty ?? process.stdout.isTTY === true) && !env.NO_COLOR;
-  const output = formatVerifyResult(result, flags.format, { color });
+  const output = formatVerifyResult(result, flags.format, {
+    color,
+    ...(flags.junitPer ? { junitPer: flags.junitPer } : {}),
+  });
   if (flags.out) {
     await writeFile(flags.out, output);
     stderr(`${result.passed ? 'parity' : 'drift'}: report written to ${flags.out}\n`);
@@ -216,22 +208,38 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   return result.passed ? 0 : 1;
 }
 
-export interface BaselineFlags {
+export interface BaselineFlags extends IdentityFlags {
   stateDir?: string;
   out?: string;
   aggregator?: string;
+  token?: string;
 }
 
-/** Writes this host's behavior facts as an expectation file (stdout without --out). */
+/**
+ * Writes this host's behavior facts as an expectation file (stdout without --out). Secrets are
+ * written as keyed hashes, so they need the fleet key; a host with no secret facts does not.
+ */
 export async function runBaseline(config: AgentConfig, flags: BaselineFlags, io: VerifyIo = {}): Promise<void> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = io.stderr ?? ((text: string) => process.stderr.write(text));
   const stateDir = flags.stateDir ?? config.stateDir ?? defaultStateDir(env);
-  const hashKey = await resolveHashKey(config, stateDir, flags.aggregator, env, stderr);
-  const document = await collectFacts({ config, stateDir, hashKey });
+  const identity = await resolveIdentity(config, flags, stateDir);
+  const token = flags.token || env.ENVPARITY_TOKEN || undefined;
+  const fleetKey = await resolveFleetKey({ stateDir, aggregator: flags.aggregator ?? config.aggregator, token });
+  const document = await collectFacts({
+    config: identity.config,
+    stateDir,
+    hashKey: fleetKey?.key ?? throwawayKey(),
+    hostId: identity.hostId,
+  });
   const classify = createClassifier();
   const behavior = Object.fromEntries(Object.entries(document.facts).filter(([path]) => classify(path) === 'behavior'));
+  if (!fleetKey) {
+    const hashed = secretFactPaths(behavior);
+    if (hashed.length > 0)
+      throw new NoFleetKeyError(stateDir, `this host has secrets to write as hashes: ${examples(hashed)}`);
+  }
   const text = formatExpectationFile(behavior, {
     hostId: document.hostId,
     ...(document.environment ? { environment: document.environment } : {}),
