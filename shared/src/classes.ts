@@ -41,6 +41,9 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'network.interface.*.stat**', class: 'volatile' },
   { glob: 'network.listen.ephemeral.**', class: 'volatile' },
   { glob: 'container.uptime', class: 'volatile' },
+  // a restart changes the pid; `stale` says the facts are the last ones read, not current
+  { glob: 'process.*.pid', class: 'volatile' },
+  { glob: 'process.*.stale', class: 'volatile' },
   // scale: sizes and counts, compared but non-blocking
   { glob: 'hardware.cpu.cores', class: 'scale' },
   { glob: 'hardware.cpu.physicalCores', class: 'scale' },
@@ -57,6 +60,8 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'config.sysctl["kernel.pid_max"]', class: 'scale' },
   { glob: 'config.sysctl["kernel.threads-max"]', class: 'scale' },
   { glob: 'config.ulimit.nproc', class: 'scale' },
+  { glob: 'process.*.count', class: 'scale' },
+  { glob: 'process.*.limit.nproc', class: 'scale' },
   { glob: 'probe.**.rows', class: 'scale' },
   { glob: 'probe.**.count', class: 'scale' },
   { glob: 'probe.**.*_count', class: 'scale' },

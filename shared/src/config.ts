@@ -20,6 +20,53 @@ export const probeSchema = z.strictObject({
 });
 export type ProbeConfig = z.infer<typeof probeSchema>;
 
+/** How often the daemon re-reads the watched processes (re-resolve pids, compare a signature). */
+export const DEFAULT_PROCESS_POLL_MS = 2_000;
+
+const processName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'process names are letters, digits, _ and -');
+const processRegex = nonEmpty.refine((source) => {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+/**
+ * One application process whose own environment is reported under `process.<name>.*`. Found by a
+ * command-line regex (`match`, tested against argv joined by spaces), a pid file, or a systemd unit.
+ */
+export const processSchema = z
+  .strictObject({
+    name: processName,
+    match: processRegex.optional(),
+    pidFile: nonEmpty.optional(),
+    unit: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.@\\-]+$/, 'a systemd unit name, e.g. api.service')
+      .optional(),
+    /** Env var name globs for this process; default `watch.envVars`. */
+    envVars: z.array(nonEmpty).optional(),
+  })
+  .superRefine((spec, context) => {
+    const given = (['match', 'pidFile', 'unit'] as const).filter((key) => spec[key] !== undefined);
+    if (given.length !== 1) {
+      context.addIssue({
+        code: 'custom',
+        message: `give exactly one of match, pidFile or unit (got ${given.length ? given.join(', ') : 'none'})`,
+      });
+    }
+  });
+export type ProcessConfig = z.infer<typeof processSchema>;
+
+/** An env file: dotenv (`export K=v`, quotes, `#` comments) or systemd `EnvironmentFile=` syntax. */
+export const envFileSchema = z.union([
+  nonEmpty,
+  z.strictObject({ path: nonEmpty, format: z.enum(['dotenv', 'systemd']).default('dotenv') }),
+]);
+export type EnvFileConfig = z.infer<typeof envFileSchema>;
+
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port');
 
 export const watchSchema = z.strictObject({
@@ -32,6 +79,11 @@ export const watchSchema = z.strictObject({
     .array(probeSchema)
     .default([])
     .refine((probes) => new Set(probes.map((p) => p.name)).size === probes.length, 'probe names must be unique'),
+  processes: z
+    .array(processSchema)
+    .default([])
+    .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'process names must be unique'),
+  envFiles: z.array(envFileSchema).default([]),
 });
 export type WatchConfig = z.infer<typeof watchSchema>;
 

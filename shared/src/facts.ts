@@ -16,6 +16,8 @@ export const CATEGORIES = [
   'container',
   'probe',
   'host',
+  /** The application's own processes (`watch.processes`): their env, argv, executable, user, limits. */
+  'process',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 

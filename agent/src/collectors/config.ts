@@ -1,5 +1,6 @@
 /**
- * The config collector: watched env vars, watched config files parsed to key paths, kernel
+ * The config collector: the agent's own watched env vars, env files (`watch.envFiles`), watched
+ * config files parsed to key paths, kernel
  * parameters (sysctl) and the agent's ulimits. Timezone and locale are the os collector's
  * (`os.timezone`, `os.locale`) and are not repeated here. Path patterns, markers and suggested
  * classes: docs/FACTS.md.
@@ -9,6 +10,7 @@ import { collectEnvFacts } from './config-env.js';
 import { collectConfigFiles } from './config-files.js';
 import { collectSysctlFacts, SYSCTL_NAMES } from './config-sysctl.js';
 import { collectUlimitFacts } from './config-ulimit.js';
+import { collectEnvFileFacts } from './env-files.js';
 import type { Collector } from './types.js';
 
 export interface ConfigCollectorOptions {
@@ -29,9 +31,10 @@ export function createConfigCollector({
 }: ConfigCollectorOptions = {}): Collector {
   return {
     name: 'config',
-    async collect({ config, secrets }) {
+    async collect({ config, secrets, reportError }) {
       const parts = await Promise.all([
         collectEnvFacts(env, config.watch.envVars, secrets),
+        collectEnvFileFacts(config.watch.envFiles, secrets, reportError),
         collectConfigFiles(config.watch.files, { secrets }),
         collectSysctlFacts(sysctlNames, procSys),
         collectUlimitFacts(limitsFile),

@@ -7,6 +7,7 @@ import { libraryCollector } from './library.js';
 import { networkCollector } from './network.js';
 import { osCollector } from './os.js';
 import { probeCollector } from './probe.js';
+import { processCollector } from './process.js';
 import { runtimeCollector } from './runtime.js';
 import type { Collector } from './types.js';
 
@@ -24,4 +25,5 @@ export const BUILTIN_COLLECTORS: readonly Collector[] = [
   networkCollector,
   containerCollector,
   probeCollector,
+  processCollector,
 ];

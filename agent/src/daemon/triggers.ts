@@ -1,11 +1,14 @@
 /**
  * What the daemon watches, and which collectors a change there reruns: the config files of
- * `watch.files` (config), the OS package databases (library) and the lockfiles of
- * `watch.projects` (app).
+ * `watch.files` and the env files of `watch.envFiles` (config), the OS package databases (library),
+ * the lockfiles of `watch.projects` (app), and the processes of `watch.processes` (process), polled
+ * every 2 s for a changed signature since /proc announces nothing.
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import type { AgentConfig } from '@envparity/shared';
+import { type AgentConfig, DEFAULT_PROCESS_POLL_MS } from '@envparity/shared';
+import { envFileEntry } from '../collectors/env-files.js';
+import { type ProcessSignatureOptions, processSignature } from '../collectors/process-signature.js';
 import type { WatchTarget } from './watcher.js';
 
 /** Package databases: a file (its directory is watched, filtered by name) or a directory (any entry). */
@@ -41,15 +44,25 @@ export interface TriggerOptions {
   packageDatabases?: readonly string[];
   /** Base for relative paths (default: the working directory, as the collectors read them). */
   cwd?: string;
+  /** How often the watched processes are polled (default DEFAULT_PROCESS_POLL_MS). */
+  processPollMs?: number;
+  /** Where the process poll looks (tests). */
+  processes?: ProcessSignatureOptions;
 }
 
 /** The watch targets for a config. */
 export async function watchTargetsFor(
   config: AgentConfig,
-  { packageDatabases = DEFAULT_PACKAGE_DATABASES, cwd = process.cwd() }: TriggerOptions = {},
+  {
+    packageDatabases = DEFAULT_PACKAGE_DATABASES,
+    cwd = process.cwd(),
+    processPollMs = DEFAULT_PROCESS_POLL_MS,
+    processes,
+  }: TriggerOptions = {},
 ): Promise<WatchTarget[]> {
   const targets: WatchTarget[] = [];
-  for (const file of config.watch.files) {
+  const envFiles = config.watch.envFiles.map((entry) => envFileEntry(entry).path);
+  for (const file of [...config.watch.files, ...envFiles]) {
     const path = resolve(cwd, file);
     targets.push({ dir: dirname(path), names: [basename(path), KUBERNETES_ATOMIC_DIR], tags: ['config'] });
   }
@@ -64,6 +77,10 @@ export async function watchTargetsFor(
   }
   for (const project of config.watch.projects) {
     targets.push({ dir: resolve(cwd, project), names: LOCKFILE_NAMES, tags: ['app'] });
+  }
+  const specs = config.watch.processes;
+  if (specs.length > 0) {
+    targets.push({ poll: () => processSignature(specs, processes), intervalMs: processPollMs, tags: ['process'] });
   }
   return targets;
 }

@@ -3,7 +3,8 @@
  * replaced by rename (editors, config management, dpkg writing `status-new` then renaming it) are
  * both seen, and the watch survives the replacement. Events are debounced, then reported as the
  * set of tags (collector names) whose targets changed. A directory that does not exist yet, or
- * that is itself replaced, is (re-)armed by a periodic check, which also fires its tags.
+ * that is itself replaced, is (re-)armed by a periodic check, which also fires its tags. State
+ * that no file event announces (processes) is polled for a changed signature instead.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -13,13 +14,31 @@ export const DEFAULT_DEBOUNCE_MS = 300;
 export const DEFAULT_MAX_WAIT_MS = 2_000;
 export const DEFAULT_REARM_MS = 5_000;
 
-export interface WatchTarget {
+/** A directory watched with fs.watch. */
+export interface DirectoryTarget {
   /** Directory to watch. */
   dir: string;
   /** Entry names inside `dir` that matter; absent: any entry. */
   names?: readonly string[];
   /** What a change means, e.g. the collectors to rerun. */
   tags: readonly string[];
+}
+
+/**
+ * Something no file event announces (a process's environment in /proc), polled: `poll()` returns a
+ * cheap signature every `intervalMs`; a signature different from the previous one fires `tags`.
+ * The first signature is the baseline; a poll that throws counts as the signature `error:<message>`.
+ */
+export interface PollTarget {
+  poll(): Promise<string>;
+  intervalMs: number;
+  tags: readonly string[];
+}
+
+export type WatchTarget = DirectoryTarget | PollTarget;
+
+function isPollTarget(target: WatchTarget): target is PollTarget {
+  return 'poll' in target;
 }
 
 export interface WatcherLogger {
@@ -63,7 +82,9 @@ export function createChangeWatcher({
   logger,
 }: ChangeWatcherOptions): ChangeWatcher {
   const dirs = new Map<string, DirWatch>();
+  const polls = targets.filter(isPollTarget);
   for (const target of targets) {
+    if (isPollTarget(target)) continue;
     let entry = dirs.get(target.dir);
     if (!entry) {
       entry = { dir: target.dir, rules: [], watcher: undefined, ino: undefined, attempted: false, arming: false };
@@ -150,7 +171,37 @@ export function createChangeWatcher({
     }
   };
 
-  const ready = Promise.all([...dirs.values()].map((entry) => arm(entry))).then(() => undefined);
+  const pollTimers = polls.map((target) => {
+    let last: string | undefined;
+    let running = false;
+    const pollOnce = async () => {
+      if (running || closed) return;
+      running = true;
+      let signature: string;
+      try {
+        signature = await target.poll();
+      } catch (error) {
+        signature = `error:${(error as Error).message}`;
+      } finally {
+        running = false;
+      }
+      if (closed) return;
+      if (last !== undefined && signature !== last) {
+        logger?.debug({ tags: target.tags }, 'polled state changed');
+        fire(target.tags);
+      }
+      last = signature;
+    };
+    const first = pollOnce();
+    const timer = setInterval(() => void pollOnce(), target.intervalMs);
+    timer.unref();
+    return { timer, first };
+  });
+
+  const ready = Promise.all([
+    ...[...dirs.values()].map((entry) => arm(entry)),
+    ...pollTimers.map((poll) => poll.first),
+  ]).then(() => undefined);
   const rearmTimer = setInterval(() => {
     for (const entry of dirs.values()) if (!entry.watcher) void arm(entry);
   }, rearmMs);
@@ -164,6 +215,7 @@ export function createChangeWatcher({
     close() {
       closed = true;
       clearInterval(rearmTimer);
+      for (const poll of pollTimers) clearInterval(poll.timer);
       if (timer) clearTimeout(timer);
       for (const entry of dirs.values()) disarm(entry);
     },

@@ -1,0 +1,105 @@
+/**
+ * Env files (`watch.envFiles`): the variables an application is started with, read from the file
+ * its service manager or launcher reads -> `config.envFile[<path>].<NAME>`, every variable of the
+ * file (they are the app's configuration by construction), secrets hashed by the `secrets` globs.
+ *
+ * Two syntaxes: dotenv (the `dotenv` package: `export K=v`, quotes, `#` comments, inline ` #`
+ * comments on unquoted values, multi-line double-quoted values) and systemd's `EnvironmentFile=`
+ * (`#` and `;` comment lines, single or double quotes, backslash escapes and line continuations,
+ * no inline comments). A plain path is read as systemd syntax under /etc/default/ and
+ * /etc/sysconfig/, else as dotenv; `{path, format}` chooses.
+ */
+import { readFile } from 'node:fs/promises';
+import type { EnvFileConfig, FactMap } from '@envparity/shared';
+import { factPath } from '@envparity/shared';
+import { parse as parseDotenv } from 'dotenv';
+import type { SecretHasher } from '../secrets.js';
+import { envVarFacts } from './config-env.js';
+import { errorCode } from './process-proc.js';
+
+export type EnvFileFormat = 'dotenv' | 'systemd';
+
+/** The path and syntax of an env file entry. */
+export function envFileEntry(entry: EnvFileConfig): { path: string; format: EnvFileFormat } {
+  if (typeof entry !== 'string') return { path: entry.path, format: entry.format };
+  return { path: entry, format: /^\/etc\/(default|sysconfig)\//.test(entry) ? 'systemd' : 'dotenv' };
+}
+
+const SYSTEMD_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'" };
+
+/**
+ * systemd `EnvironmentFile=` syntax (systemd's `load_env_file`): `KEY=VALUE` per line, whitespace
+ * around the key and an unquoted value trimmed, a value in single quotes literal, in double quotes
+ * with backslash escapes, a trailing backslash joining the next line; `#` and `;` start comment
+ * lines. Lines without `=` or with an invalid name are skipped.
+ */
+export function parseSystemdEnvironmentFile(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    let line = lines[i] as string;
+    if (/^\s*[#;]/.test(line)) continue;
+    // Continuations outside quotes: a trailing backslash joins the next line.
+    while (line.endsWith('\\') && !/^[^=]*=\s*['"]/.test(line) && i + 1 < lines.length) {
+      line = `${line.slice(0, -1)}${lines[++i]}`;
+    }
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const name = line.slice(0, eq).trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+    let rest = line.slice(eq + 1).replace(/^\s+/, '');
+    const quote = rest[0];
+    if (quote === '"' || quote === "'") {
+      let value = '';
+      let j = 1;
+      for (;;) {
+        if (j >= rest.length) {
+          // The quoted value continues on the next line.
+          if (i + 1 >= lines.length) break;
+          value += '\n';
+          rest += `\n${lines[++i]}`;
+          continue;
+        }
+        const char = rest[j] as string;
+        if (char === quote) break;
+        if (char === '\\' && quote === '"' && j + 1 < rest.length) {
+          const next = rest[j + 1] as string;
+          value += SYSTEMD_ESCAPES[next] ?? next;
+          j += 2;
+          continue;
+        }
+        value += char;
+        j++;
+      }
+      vars[name] = value;
+    } else {
+      vars[name] = rest.replace(/\s+$/, '');
+    }
+  }
+  return vars;
+}
+
+/** The variables of every env file, or one marker per file that cannot be read. */
+export async function collectEnvFileFacts(
+  entries: readonly EnvFileConfig[],
+  secrets: SecretHasher,
+  reportError?: (message: string) => void,
+): Promise<FactMap> {
+  const parts = await Promise.all(
+    entries.map(async (entry): Promise<FactMap> => {
+      const { path, format } = envFileEntry(entry);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return { [factPath('config', 'envFile', path, '#missing')]: true };
+        reportError?.(`env file ${path}: ${code}`);
+        return { [factPath('config', 'envFile', path, '#error')]: code };
+      }
+      const vars = format === 'systemd' ? parseSystemdEnvironmentFile(text) : parseDotenv(text);
+      return envVarFacts(vars, undefined, secrets, ['config', 'envFile', path]);
+    }),
+  );
+  return Object.assign({}, ...parts) as FactMap;
+}

@@ -1,0 +1,52 @@
+/**
+ * A cheap signature of the watched processes, for the daemon's poll: the pids found for each
+ * `watch.processes` entry and the raw bytes of the representative's environ, cmdline, status uid/gid
+ * lines, limits and exe/cwd links (or the errno of each read), hashed. Nothing is parsed, no
+ * runtime version is asked: when the signature changes, the daemon reruns the `process` collector.
+ */
+import { createHash } from 'node:crypto';
+import type { ProcessConfig } from '@envparity/shared';
+import { execCommand } from '../exec.js';
+import { DEFAULT_PROC_ROOT, readProcFile, readProcLink } from './process-proc.js';
+import { type ResolveOptions, resolveProcesses } from './process-resolve.js';
+
+export type ProcessSignatureOptions = Omit<ResolveOptions, 'exec'>;
+
+/** Hex sha256 over every entry's resolution and its representative's raw /proc entries. */
+export async function processSignature(
+  specs: readonly ProcessConfig[],
+  options: ProcessSignatureOptions = {},
+): Promise<string> {
+  const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+  const hash = createHash('sha256');
+  const parts = await Promise.all(
+    specs.map(async (spec) => {
+      const resolved = await resolveProcesses(spec, { ...options, exec: execCommand });
+      const chunks: (string | Buffer)[] = [spec.name, resolved.pids.join(','), resolved.problem ?? ''];
+      const pid = resolved.pids[0];
+      if (pid !== undefined) {
+        const [environ, cmdline, limits, status] = await Promise.all([
+          readProcFile(pid, 'environ', procRoot),
+          readProcFile(pid, 'cmdline', procRoot),
+          readProcFile(pid, 'limits', procRoot),
+          readProcFile(pid, 'status', procRoot),
+        ]);
+        for (const read of [environ, cmdline, limits]) chunks.push(read.ok ? read.data : `!${read.code}`);
+        // Only the id lines of status: the rest (memory, state) moves all the time.
+        chunks.push(
+          status.ok ? (status.data.toString('utf8').match(/^[UG]id:.*$/gm) ?? []).join('\n') : `!${status.code}`,
+        );
+        for (const link of await Promise.all([readProcLink(pid, 'exe', procRoot), readProcLink(pid, 'cwd', procRoot)]))
+          chunks.push(link.ok ? link.target : `!${link.code}`);
+      }
+      return chunks;
+    }),
+  );
+  for (const chunks of parts) {
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      hash.update('\0');
+    }
+  }
+  return hash.digest('hex');
+}
