@@ -20,10 +20,18 @@ import { AGENT_VERSION } from '../version.js';
 import { redactUrl } from './aggregator-url.js';
 import { type Backoff, type BackoffOptions, createBackoff } from './backoff.js';
 import { CollectedFacts } from './collected-facts.js';
-import { Connection } from './connection.js';
+import { Connection, clampHeartbeatSeconds, isReportRejection } from './connection.js';
 import { type Credentials, saveCredentials } from './credentials.js';
-import type { Outbox } from './outbox.js';
-import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
+import { enforceFactBounds } from './fact-bounds.js';
+import { type Outbox, QUARANTINE_DIR } from './outbox.js';
+import {
+  type Coalescer,
+  createCoalescer,
+  createRateLimiter,
+  DEFAULT_AGGREGATOR_REQUEST_INTERVAL_MS,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limiter.js';
 import { describeReport, type ReportMeta } from './reporter.js';
 import { type TriggerOptions, watchTargetsFor } from './triggers.js';
 import { type ChangeWatcher, createChangeWatcher } from './watcher.js';
@@ -58,6 +66,8 @@ export interface AgentDaemonOptions {
   debounceMs?: number;
   triggers?: TriggerOptions;
   classify?: Classifier;
+  /** `collect` and `resync` from the aggregator are honoured at most this often (default 10 s); more are coalesced. */
+  aggregatorRequestIntervalMs?: number;
 }
 
 type Phase = 'idle' | 'connecting' | 'enrolling' | 'hello' | 'ready';
@@ -119,6 +129,8 @@ export class AgentDaemon {
 
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  private readonly collectRequests: Coalescer<Set<string> | 'all'>;
+  private readonly resyncRequests: Coalescer<true>;
 
   constructor(private readonly options: AgentDaemonOptions) {
     this.config = options.config;
@@ -129,6 +141,42 @@ export class AgentDaemon {
     this.collected = new CollectedFacts(options.outbox.sent);
     this.classify = options.classify ?? createClassifier();
     this.sendLimiter = createRateLimiter(options.sendRate);
+    const intervalMs = options.aggregatorRequestIntervalMs ?? DEFAULT_AGGREGATOR_REQUEST_INTERVAL_MS;
+    this.collectRequests = createCoalescer<Set<string> | 'all'>({
+      intervalMs,
+      merge: (a, b) => (a === 'all' || b === 'all' ? 'all' : new Set([...a, ...b])),
+      run: (what) => {
+        this.logger.info(
+          { categories: what === 'all' ? undefined : [...what], coalesced: this.collectRequests.coalesced },
+          'the aggregator asked for a collection',
+        );
+        void this.schedulePass(what);
+      },
+    });
+    this.resyncRequests = createCoalescer<true>({
+      intervalMs,
+      merge: () => true,
+      run: () => {
+        this.produceReport('resync').catch((error: unknown) =>
+          this.logger.error({ err: errorMessage(error) }, 'failed to build the resync report'),
+        );
+      },
+    });
+  }
+
+  /**
+   * An exception nothing caught (a bug, a hostile input): logged, and the connection is dropped so
+   * the daemon reconnects with backoff. The daemon never ends on one (startAgent installs this).
+   */
+  onUncaught(error: unknown): void {
+    this.logger.error(
+      {
+        err: errorMessage(error),
+        stack: error instanceof Error ? error.stack?.split('\n').slice(0, 4).join(' | ') : undefined,
+      },
+      'uncaught error: logged, reconnecting with backoff; the agent goes on',
+    );
+    this.connection?.close(CLOSE_CODES.internalError, 'agent error');
   }
 
   /** Connects, arms the watches and starts the first collection pass. */
@@ -198,6 +246,8 @@ export class AgentDaemon {
     clearTimeout(this.intervalTimer);
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.pumpTimer);
+    this.collectRequests.close();
+    this.resyncRequests.close();
     this.watcher?.close();
     this.resolvePassWaiters(this.passWaiters.splice(0));
     if (this.phase === 'ready' && this.outbox.inFlight(this.lastSentSeq) > 0) {
@@ -300,16 +350,18 @@ export class AgentDaemon {
       case 'ack':
         return this.onAck(message.seq);
       case 'collect':
-        this.logger.info({ categories: message.categories }, 'the aggregator asked for a collection');
-        void this.collectNow(message.categories);
+        // At most once per aggregatorRequestIntervalMs; a flood is coalesced into one later pass.
+        this.collectRequests.request(
+          message.categories && message.categories.length > 0 ? new Set(message.categories) : 'all',
+        );
         return;
       case 'resync': {
         this.logger.info(
-          { reason: message.reason, categories: message.categories },
+          { reason: message.reason.slice(0, 200), categories: message.categories },
           'the aggregator asked for a resync',
         );
         this.addPendingFull(message.categories ?? 'all');
-        await this.produceReport('resync');
+        this.resyncRequests.request(true);
         return;
       }
       case 'error':
@@ -349,10 +401,11 @@ export class AgentDaemon {
     const replay = await this.outbox.welcome(lastSeq);
     this.phase = 'ready';
     this.welcomedAt = Date.now();
-    this.lastSentSeq = Math.max(lastSeq, this.outbox.lastAckedSeq);
+    // The seq the outbox adopted: a poisoned lastSeq (past 2^51) is ignored, so sending never stops.
+    this.lastSentSeq = Math.max(this.outbox.aggregatorLastSeq, this.outbox.lastAckedSeq);
     if (need.length > 0) this.addPendingFull(need);
     this.logger.info({ lastSeq, need, replay }, 'connected to the aggregator');
-    this.startHeartbeat(heartbeatSeconds ?? this.config.interval);
+    this.startHeartbeat(clampHeartbeatSeconds(heartbeatSeconds ?? this.config.interval));
     this.pump();
     if (this.collected.ready) await this.produceReport('welcome');
   }
@@ -392,12 +445,32 @@ export class AgentDaemon {
       code !== CLOSE_CODES.unauthorized;
     if (stable) this.backoff.reset();
     this.logClose(code, reason, wasReady);
+    if (wasReady && isReportRejection(code, reason) && this.outbox.spooled > 0) this.quarantineRejected(code, reason);
     if (code === CLOSE_CODES.unauthorized && this.credentials && this.options.enrollSecret) this.reenroll = true;
     if (this.stopping) return;
     const delay = this.backoff.next();
     this.reconnects++;
     this.logger.info({ delayMs: delay, attempt: this.backoff.attempt }, 'reconnecting');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /**
+   * The aggregator rejected a report as invalid: replaying it would be rejected forever and block
+   * every later report. The unacknowledged reports go to `<state>/quarantine/` and the next
+   * connection starts with a fresh full report.
+   */
+  private quarantineRejected(code: number, reason: string): void {
+    this.addPendingFull('all');
+    this.outbox.quarantineUnacknowledged().then(
+      (seqs) => {
+        if (seqs.length === 0) return;
+        this.logger.error(
+          { code, reason, seqs: [seqs[0], seqs.at(-1)], count: seqs.length, dir: QUARANTINE_DIR },
+          'the aggregator rejected a report as invalid: unacknowledged reports quarantined, a fresh full report follows',
+        );
+      },
+      (error: unknown) => this.logger.error({ err: errorMessage(error) }, 'failed to quarantine rejected reports'),
+    );
   }
 
   private logClose(code: number, reason: string, wasReady: boolean): void {
@@ -629,6 +702,8 @@ export class AgentDaemon {
     });
     const observedAt = Date.now();
     if (this.stopping) return;
+    // Values over 64 KB are sent hashed, and a host past 200k paths has its largest categories refused.
+    document.errors.push(...enforceFactBounds(document.facts, captured.values()));
     if (this.credentials?.fleetKey !== credentials.fleetKey) {
       // Re-enrolled with another fleet key during the pass: its secret hashes are stale.
       void this.schedulePass('all');

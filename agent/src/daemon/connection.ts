@@ -55,7 +55,7 @@ export class Connection {
     });
     this.socket.on('open', () => {
       this.alive = true;
-      handlers.open();
+      this.guard('open', () => handlers.open());
     });
     this.socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     this.socket.on('pong', () => {
@@ -64,12 +64,12 @@ export class Connection {
     this.socket.on('ping', () => {
       this.alive = true;
     });
-    this.socket.on('error', (error) => handlers.error(error));
+    this.socket.on('error', (error) => this.guard('error', () => handlers.error(error)));
     this.socket.on('close', (code, reason) => {
       clearInterval(this.pingTimer);
       if (!this.closedFired) {
         this.closedFired = true;
-        handlers.close(code, reason.toString('utf8'));
+        this.guard('close', () => handlers.close(code, reason.toString('utf8')));
       }
       resolveClosed();
     });
@@ -81,12 +81,40 @@ export class Connection {
     return this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a message (encoded and validated) or an already-encoded frame; false when not open. */
+  /**
+   * Sends a message (encoded and validated) or an already-encoded frame; false when not open. A
+   * message that cannot be encoded (a bug, or a bad token from disk) never throws: it is reported
+   * as an error and the connection is closed with 1011, so the daemon reconnects with backoff.
+   */
   send(message: AgentMessage | Uint8Array): boolean {
     if (!this.isOpen) return false;
-    const frame = message instanceof Uint8Array ? message : encodeMessage(message);
+    let frame: Uint8Array;
+    try {
+      frame = message instanceof Uint8Array ? message : encodeMessage(message);
+    } catch (error) {
+      const type = message instanceof Uint8Array ? 'frame' : message.type;
+      this.handlers.error(new Error(`cannot encode ${type}: ${(error as Error).message}`, { cause: error }));
+      this.close(1011, `agent cannot encode ${type}`);
+      return false;
+    }
     this.socket.send(frame, { binary: true });
     return true;
+  }
+
+  /** Runs a handler so that whatever it throws costs this connection (closed 1011), never the process. */
+  private guard(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (what !== 'error') {
+        try {
+          this.handlers.error(new Error(`${what} handler failed: ${(error as Error)?.message ?? String(error)}`));
+        } catch {
+          // The error handler itself failed: nothing more to report to.
+        }
+      }
+      if (what !== 'close') this.close(1011, 'agent error');
+    }
   }
 
   /** Starts the closing handshake (or aborts a connection still being opened). */
@@ -139,7 +167,7 @@ export class Connection {
       this.close(protocolError.closeCode, protocolError.message);
       return;
     }
-    this.handlers.message(message);
+    this.guard('message', () => this.handlers.message(message));
   }
 }
 
@@ -148,4 +176,23 @@ export function truncateReason(reason: string, maxBytes = 123): string {
   let out = reason;
   while (Buffer.byteLength(out, 'utf8') > maxBytes) out = out.slice(0, -1);
   return out;
+}
+
+/** `welcome.heartbeatSeconds` is clamped into this range: a hostile 1e10 would overflow the timer into 1 ms. */
+export const MIN_HEARTBEAT_SECONDS = 5;
+export const MAX_HEARTBEAT_SECONDS = 3600;
+
+export function clampHeartbeatSeconds(seconds: number): number {
+  if (!Number.isFinite(seconds)) return MAX_HEARTBEAT_SECONDS;
+  return Math.min(MAX_HEARTBEAT_SECONDS, Math.max(MIN_HEARTBEAT_SECONDS, seconds));
+}
+
+/**
+ * A close by which the aggregator rejected a report as invalid: a schema violation on a report
+ * (4002, reason `report: ...`), or a frame over its limit (4003, 1009) while reports were in
+ * flight. Replaying the same report would be rejected again, forever.
+ */
+export function isReportRejection(code: number, reason: string): boolean {
+  if (code === 4002) return reason.startsWith('report');
+  return code === 4003 || code === 1009;
 }

@@ -5,6 +5,7 @@
  */
 import { readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_TOKEN_LENGTH } from '@envparity/shared';
 import { ensureStateDir, readFleetKey, STATE_FILES, writeSecretFile } from '../state-dir.js';
 
 export interface Credentials {
@@ -12,8 +13,20 @@ export interface Credentials {
   fleetKey: string;
 }
 
-/** The token and fleet key, or undefined when this state dir has not (completely) enrolled. */
-export async function readCredentials(stateDir: string): Promise<Credentials | undefined> {
+/** What a token or fleet key from disk must look like to be sent: printable ASCII, at most MAX_TOKEN_LENGTH. */
+export function isUsableCredential(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_TOKEN_LENGTH && /^[\x21-\x7e]+$/.test(value);
+}
+
+/**
+ * The token and fleet key, or undefined when this state dir has not (completely) enrolled. A token
+ * or fleet key that could never go on the wire (over 512 characters, garbage bytes) counts as not
+ * enrolled: `onInvalid` is told why, and the daemon re-enrolls when it has an enroll secret.
+ */
+export async function readCredentials(
+  stateDir: string,
+  onInvalid?: (reason: string) => void,
+): Promise<Credentials | undefined> {
   let token: string;
   try {
     token = (await readFile(join(stateDir, STATE_FILES.token), 'utf8')).trim();
@@ -23,6 +36,13 @@ export async function readCredentials(stateDir: string): Promise<Credentials | u
   }
   const fleetKey = await readFleetKey(stateDir);
   if (!token || !fleetKey) return undefined;
+  if (!isUsableCredential(token) || !isUsableCredential(fleetKey)) {
+    const which = isUsableCredential(token) ? STATE_FILES.fleetKey : STATE_FILES.token;
+    onInvalid?.(
+      `${which} in ${stateDir} is not a usable credential (at most ${MAX_TOKEN_LENGTH} printable ASCII characters): discarded`,
+    );
+    return undefined;
+  }
   return { token, fleetKey };
 }
 

@@ -8,7 +8,7 @@
  * Every change runs inside one mutex, so a report, an ack and a welcome never interleave.
  */
 import { join } from 'node:path';
-import { decodeAgentMessage, type FactMap } from '@envparity/shared';
+import { decodeAgentMessage, type FactMap, MAX_ADOPTED_SEQ, MAX_SEQ } from '@envparity/shared';
 import { Mutex } from './mutex.js';
 import {
   applyReport,
@@ -28,6 +28,14 @@ import {
   saveAckedFacts,
   saveAgentState,
 } from './state-store.js';
+
+/** Where reports the aggregator rejected as invalid are moved (inside the state dir). */
+export const QUARANTINE_DIR = 'quarantine';
+
+/** A seq the agent may adopt from its state files or from the aggregator (see MAX_ADOPTED_SEQ). */
+export function isAdoptableSeq(seq: number): boolean {
+  return Number.isSafeInteger(seq) && seq >= 0 && seq <= MAX_ADOPTED_SEQ;
+}
 
 export interface OutboxLogger extends SpoolLogger {
   error(object: object, message: string): void;
@@ -58,6 +66,7 @@ export class Outbox {
   private readonly mutex = new Mutex();
   private closed = false;
   private ackTarget = 0;
+  private welcomedSeq = 0;
 
   private constructor(
     private readonly stateDir: string,
@@ -72,6 +81,7 @@ export class Outbox {
   /** Loads state.json, acked.msgpack and the spool; rebuilds `sent` by replaying the spool on `acked`. */
   static async open({ stateDir, logger, maxReports, maxBytes, fsync = true }: OutboxOptions): Promise<Outbox> {
     let state: AgentState;
+    let repair = false;
     try {
       state = await loadAgentState(stateDir);
     } catch (error) {
@@ -80,14 +90,29 @@ export class Outbox {
         'state file unreadable; sequence numbers continue from the spool',
       );
       state = { ...INITIAL_AGENT_STATE };
+      repair = true;
+    }
+    if (!isAdoptableSeq(state.lastAckedSeq) || !isAdoptableSeq(state.nextSeq - 1)) {
+      // 2^53-1 in state.json would make the next seq unencodable and wedge the host for good.
+      logger.warn(
+        { lastAckedSeq: state.lastAckedSeq, nextSeq: state.nextSeq, max: MAX_ADOPTED_SEQ },
+        'state file holds a sequence number past the safe range: renumbering from the aggregator’s last seq',
+      );
+      state = { ...INITIAL_AGENT_STATE };
+      repair = true;
     }
     let ackedSeq = state.lastAckedSeq;
     let acked: FactMap = {};
     try {
       const loaded = await loadAckedFacts(stateDir);
       if (loaded) {
-        ackedSeq = loaded.seq;
         acked = loaded.facts;
+        if (isAdoptableSeq(loaded.seq)) ackedSeq = loaded.seq;
+        else {
+          logger.warn({ seq: loaded.seq }, 'acknowledged state has a seq past the safe range: renumbering');
+          ackedSeq = 0;
+          repair = true;
+        }
       }
     } catch (error) {
       // The aggregator will find our fingerprints wrong and ask for full categories: self-healing.
@@ -100,6 +125,15 @@ export class Outbox {
       ...(maxReports !== undefined ? { maxReports } : {}),
       ...(maxBytes !== undefined ? { maxBytes } : {}),
     });
+    const outOfRange = spool.entries.filter((e) => !isAdoptableSeq(e.seq)).map((e) => e.seq);
+    if (outOfRange.length > 0) {
+      logger.warn(
+        { seqs: outOfRange.length, dir: QUARANTINE_DIR },
+        'spooled reports with seqs past the safe range moved to quarantine: their changes go out in the next report',
+      );
+      await spool.moveOut(outOfRange, join(stateDir, QUARANTINE_DIR));
+      repair = true;
+    }
     // A crash between writing acked.msgpack and deleting the acknowledged spool files leaves them behind.
     await spool.removeThrough(ackedSeq);
     let sent = acked;
@@ -116,13 +150,14 @@ export class Outbox {
     const outbox = new Outbox(
       stateDir,
       spool,
-      { lastAckedSeq: ackedSeq, nextSeq, synced: state.synced },
+      // After a renumbering, reports are numbered again only once a welcome tells the aggregator's last seq.
+      { lastAckedSeq: ackedSeq, nextSeq, synced: repair ? false : state.synced },
       acked,
       sent,
       logger,
       fsync,
     );
-    if (nextSeq !== state.nextSeq || ackedSeq !== state.lastAckedSeq) await outbox.saveState();
+    if (repair || nextSeq !== state.nextSeq || ackedSeq !== state.lastAckedSeq) await outbox.saveState();
     return outbox;
   }
 
@@ -132,6 +167,14 @@ export class Outbox {
 
   get nextSeq(): number {
     return this.state.nextSeq;
+  }
+
+  /**
+   * The aggregator's last seq from the last welcome, as adopted: a value past MAX_ADOPTED_SEQ is
+   * not adopted (this is then the agent's own last acknowledged seq).
+   */
+  get aggregatorLastSeq(): number {
+    return this.welcomedSeq;
   }
 
   get synced(): boolean {
@@ -174,8 +217,18 @@ export class Outbox {
    * A `welcome`: reports up to `lastSeq` are stored by the aggregator (their acks were lost), so
    * they count as acknowledged; seqs continue above `lastSeq`. Returns how many reports remain to replay.
    */
-  welcome(lastSeq: number): Promise<number> {
+  welcome(reportedLastSeq: number): Promise<number> {
     return this.mutex.run(async () => {
+      let lastSeq = reportedLastSeq;
+      if (!isAdoptableSeq(lastSeq)) {
+        // A hostile or corrupt aggregator state: adopting it would make every next seq unencodable.
+        this.logger.error(
+          { lastSeq, max: MAX_ADOPTED_SEQ, lastAckedSeq: this.state.lastAckedSeq },
+          'the aggregator reports a last seq past the safe range for this host: ignored, reports keep their own numbering (re-enroll the host to reset it)',
+        );
+        lastSeq = this.state.lastAckedSeq;
+      }
+      this.welcomedSeq = lastSeq;
       if (lastSeq > this.state.lastAckedSeq) {
         this.ackTarget = Math.max(this.ackTarget, lastSeq);
         await this.applyAcksUnlocked();
@@ -207,6 +260,7 @@ export class Outbox {
       const seqs: number[] = [];
       for (const piece of splitReport(this.sentFacts, body)) {
         const seq = this.state.nextSeq;
+        if (seq > MAX_SEQ) throw new Error(`sequence numbers exhausted (${seq} > 2^52): re-enroll this host`);
         this.state.nextSeq = seq + 1;
         await this.saveState();
         await this.spool.append({ type: 'report', seq, ...piece });
@@ -241,6 +295,22 @@ export class Outbox {
           await this.spool.quarantine(entry.seq);
         }
       }
+    });
+  }
+
+  /**
+   * The aggregator rejected a report as invalid (close 4002, 4003 or 1009): replaying it would be
+   * rejected again forever and block everything after it. Every unacknowledged report is moved to
+   * `<state>/quarantine/` (they are all superseded by the fresh full report the daemon sends next)
+   * and `sent` falls back to the acknowledged state. Returns the seqs moved.
+   */
+  quarantineUnacknowledged(): Promise<number[]> {
+    return this.mutex.run(async () => {
+      const seqs = this.spool.entries.map((e) => e.seq);
+      if (seqs.length === 0) return [];
+      const moved = await this.spool.moveOut(seqs, join(this.stateDir, QUARANTINE_DIR));
+      this.sentFacts = this.acked;
+      return moved;
     });
   }
 

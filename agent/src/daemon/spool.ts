@@ -22,6 +22,8 @@ export const DEFAULT_SPOOL_MAX_REPORTS = 1000;
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Compaction merges runs of reports adding up to at most this, so a merged frame stays well under the frame limit. */
 export const DEFAULT_COMPACT_TARGET_BYTES = MAX_FRAME_BYTES / 2;
+/** Reports kept in a quarantine dir, at most: the oldest go first, so a rejection loop cannot fill the disk. */
+export const DEFAULT_QUARANTINE_MAX_FILES = 50;
 
 const FILE_PATTERN = /^(\d{16})\.msgpack$/;
 
@@ -287,12 +289,43 @@ export class Spool {
     return this.mutex.run(() => this.quarantineUnlocked(seq));
   }
 
+  /**
+   * Moves spooled reports out of the spool into `dir` (the state dir's `quarantine/`), named
+   * `<seq>-<time>.msgpack`, and forgets them; keeps at most `maxFiles` there. Returns the seqs moved.
+   */
+  moveOut(seqs: readonly number[], dir: string, maxFiles = DEFAULT_QUARANTINE_MAX_FILES): Promise<number[]> {
+    return this.mutex.run(async () => {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const moved: number[] = [];
+      for (const seq of seqs) {
+        const index = this.entriesBySeq.findIndex((e) => e.seq === seq);
+        if (index < 0) continue;
+        const target = join(dir, `${spoolFileName(seq).replace('.msgpack', '')}-${Date.now()}.msgpack`);
+        await rename(this.path(seq), target).catch(ignoreMissing);
+        const [entry] = this.entriesBySeq.splice(index, 1);
+        this.total -= entry?.bytes ?? 0;
+        moved.push(seq);
+      }
+      if (this.fsync) await syncDirectory(this.dir);
+      await pruneDir(dir, maxFiles);
+      return moved;
+    });
+  }
+
   private async quarantineUnlocked(seq: number): Promise<void> {
     const index = this.entriesBySeq.findIndex((e) => e.seq === seq);
     if (index < 0) return;
     await rename(this.path(seq), join(this.dir, `corrupt-${spoolFileName(seq)}`)).catch(ignoreMissing);
     const [entry] = this.entriesBySeq.splice(index, 1);
     this.total -= entry?.bytes ?? 0;
+  }
+}
+
+/** Deletes the oldest files of `dir` (by name: they start with the zero-padded seq) beyond `maxFiles`. */
+async function pruneDir(dir: string, maxFiles: number): Promise<void> {
+  const names = (await readdir(dir)).filter((name) => name.endsWith('.msgpack')).sort();
+  for (const name of names.slice(0, Math.max(0, names.length - maxFiles))) {
+    await unlink(join(dir, name)).catch(() => undefined);
   }
 }
 

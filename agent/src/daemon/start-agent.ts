@@ -20,6 +20,7 @@ import type { BackoffOptions } from './backoff.js';
 import { readCredentials } from './credentials.js';
 import { createAgentLogger, type LogLevel } from './logger.js';
 import { Outbox } from './outbox.js';
+import { DEFAULT_LOG_LINES_PER_MINUTE, rateLimitLogs } from './rate-limiter.js';
 import { saveAgentIdentity } from './state-store.js';
 
 export interface StartAgentOptions {
@@ -55,6 +56,15 @@ export interface StartAgentOptions {
   volatileRefreshMs?: number;
   /** How long stop() waits for acks of reports in flight (default 2 s). */
   drainTimeoutMs?: number;
+  /** `collect` and `resync` from the aggregator are honoured at most this often (default 10 s). */
+  aggregatorRequestIntervalMs?: number;
+  /**
+   * Repeated log lines (same level and message) kept per minute, the rest summarised (default 50;
+   * false: no limit).
+   */
+  logLinesPerMinute?: number | false;
+  /** Log and survive uncaught exceptions and unhandled rejections while running (default true). */
+  catchUncaught?: boolean;
   spool?: { maxReports?: number; maxBytes?: number };
   /** fsync state and spool writes (default true). */
   fsync?: boolean;
@@ -75,10 +85,10 @@ export interface RunningAgent {
 
 /** Neither a token in the state dir nor an enroll secret: the agent cannot ever connect. */
 export class NotEnrolledError extends EnvparityError {
-  constructor(stateDir: string) {
+  constructor(stateDir: string, detail?: string) {
     super(
       'NOT_ENROLLED',
-      `no agent token in ${stateDir} and no enroll secret: pass --enroll-secret or set ENVPARITY_ENROLL_SECRET`,
+      `${detail ? `${detail}; ` : ''}no usable agent token in ${stateDir} and no enroll secret: pass --enroll-secret or set ENVPARITY_ENROLL_SECRET`,
     );
   }
 }
@@ -101,10 +111,18 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   const stateDir = options.stateDir ?? config.stateDir ?? defaultStateDir();
   const hostId = options.hostId ?? config.hostId ?? (await defaultHostId());
   checkIdentity(config, hostId);
-  const logger = options.logger ?? createAgentLogger(options.logLevel ?? config.logLevel);
+  const baseLogger = options.logger ?? createAgentLogger(options.logLevel ?? config.logLevel);
+  const logger =
+    options.logLinesPerMinute === false
+      ? baseLogger
+      : rateLimitLogs(baseLogger, { perWindow: options.logLinesPerMinute ?? DEFAULT_LOG_LINES_PER_MINUTE });
   await ensureStateDir(stateDir);
-  const credentials = await readCredentials(stateDir);
-  if (!credentials && !options.enrollSecret) throw new NotEnrolledError(stateDir);
+  let invalidCredentials: string | undefined;
+  const credentials = await readCredentials(stateDir, (reason) => {
+    invalidCredentials = reason;
+  });
+  if (!credentials && !options.enrollSecret) throw new NotEnrolledError(stateDir, invalidCredentials);
+  if (invalidCredentials) logger.warn({ reason: invalidCredentials }, 'agent token discarded: re-enrolling');
   // `verify` and `baseline` run beside this daemon report under the same host id and environment.
   await saveAgentIdentity(
     stateDir,
@@ -137,15 +155,26 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       'volatileRefreshMs',
       'drainTimeoutMs',
       'debounceMs',
+      'aggregatorRequestIntervalMs',
     ] as const),
     ...(options.packageDatabases ? { triggers: { packageDatabases: options.packageDatabases } } : {}),
   });
+  // No uncaught exception ends the daemon: it is logged, the connection is dropped and retried.
+  const onUncaught = (error: unknown) => daemon.onUncaught(error);
+  if (options.catchUncaught !== false) {
+    process.on('uncaughtException', onUncaught);
+    process.on('unhandledRejection', onUncaught);
+  }
   await daemon.start();
   return {
     hostId,
     stateDir,
     url,
-    stop: () => daemon.stop(),
+    stop: async () => {
+      await daemon.stop();
+      process.off('uncaughtException', onUncaught);
+      process.off('unhandledRejection', onUncaught);
+    },
     collectNow: (categories) => daemon.collectNow(categories),
     status: () => daemon.status(),
   };
