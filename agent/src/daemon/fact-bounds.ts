@@ -66,7 +66,10 @@ export function enforceFactBounds(
   for (const path of Object.keys(facts)) {
     const category = categoryOf(path);
     let list = byCategory.get(category);
-    if (!list) byCategory.set(category, (list = []));
+    if (!list) {
+      list = [];
+      byCategory.set(category, list);
+    }
     list.push(path);
   }
   let remaining = total;
