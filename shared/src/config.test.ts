@@ -16,6 +16,11 @@ watch:
   tls: ["api.internal:443"]
   probes:
     - { name: schema_version, command: "cat /srv/app/MIGRATION", timeout: 5 }
+  processes:
+    - { name: api, match: "node .*server.js" }
+    - { name: worker, pidFile: /run/worker.pid, envVars: ["QUEUE_*"] }
+    - { name: nginx, unit: nginx.service }
+  envFiles: ["/etc/default/api", { path: /srv/app/.env, format: dotenv }]
 secrets: ["*PASSWORD*", "*SECRET*", "*TOKEN*", "*_KEY"]
 `;
 
@@ -35,6 +40,12 @@ describe('agent config', () => {
     expect(config.environment).toBe('staging');
     expect(config.watch.probes[0]).toEqual({ name: 'schema_version', command: 'cat /srv/app/MIGRATION', timeout: 5 });
     expect(config.watch.tls).toEqual(['api.internal:443']);
+    expect(config.watch.processes).toEqual([
+      { name: 'api', match: 'node .*server.js' },
+      { name: 'worker', pidFile: '/run/worker.pid', envVars: ['QUEUE_*'] },
+      { name: 'nginx', unit: 'nginx.service' },
+    ]);
+    expect(config.watch.envFiles).toEqual(['/etc/default/api', { path: '/srv/app/.env', format: 'dotenv' }]);
   });
 
   it('reads the same config as JSON', () => {
@@ -47,7 +58,16 @@ describe('agent config', () => {
     const config = validateAgentConfig({});
     expect(config.interval).toBe(DEFAULT_INTERVAL_SECONDS);
     expect(config.secrets).toEqual([...DEFAULT_SECRET_GLOBS]);
-    expect(config.watch).toEqual({ envVars: [], files: [], projects: [], resolve: [], tls: [], probes: [] });
+    expect(config.watch).toEqual({
+      envVars: [],
+      files: [],
+      projects: [],
+      resolve: [],
+      tls: [],
+      probes: [],
+      processes: [],
+      envFiles: [],
+    });
     expect(parseAgentConfig('')).toEqual(config);
   });
 
@@ -62,6 +82,12 @@ describe('agent config', () => {
     ['watch: { probes: [{ name: p, command: x, timeout: -1 }] }', 'watch.probes.0.timeout', 'timeout'],
     ['watch: { probes: [{ name: p, command: x, shell: true }] }', 'watch.probes.0.shell', 'shell: unknown key'],
     ['labels: { service: 3 }', 'labels.service', 'labels.service'],
+    ['watch: { processes: [{ name: api }] }', 'watch.processes.0', 'exactly one of match, pidFile or unit'],
+    ['watch: { processes: [{ name: api, match: x, unit: y }] }', 'watch.processes.0', 'got match, unit'],
+    ['watch: { processes: [{ name: api, match: "(" }] }', 'watch.processes.0.match', 'regular expression'],
+    ['watch: { processes: [{ name: "a b", match: x }] }', 'watch.processes.0.name', 'process names'],
+    ['watch: { processes: [{ name: a, pid: 1 }] }', 'watch.processes.0.pid', 'pid: unknown key'],
+    ['watch: { envFiles: [{ path: a, format: ini }] }', 'watch.envFiles.0', 'watch.envFiles[0]'],
   ])('rejects %j naming %s', (text, key, message) => {
     const error = errorOf(() => parseAgentConfig(text, 'agent.yaml'));
     expect(error.key).toBe(key);
@@ -73,6 +99,9 @@ describe('agent config', () => {
     expect(
       errorOf(() => parseAgentConfig('watch: { probes: [{name: a, command: x}, {name: a, command: y}] }')).message,
     ).toContain('unique');
+    expect(
+      errorOf(() => parseAgentConfig('watch: { processes: [{name: a, match: x}, {name: a, unit: y}] }')).message,
+    ).toContain('process names must be unique');
     expect(errorOf(() => parseAgentConfig('environment: [unclosed')).message).toContain('not valid YAML or JSON');
     expect(errorOf(() => parseAgentConfig('- a\n- b')).message).toContain('mapping');
     expect(errorOf(() => parseAgentConfig('a: 1\na: 2')).message).toContain('not valid YAML');

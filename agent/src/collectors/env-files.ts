@@ -56,7 +56,6 @@ export function parseSystemdEnvironmentFile(text: string): Record<string, string
         if (j >= rest.length) {
           // The quoted value continues on the next line.
           if (i + 1 >= lines.length) break;
-          value += '\n';
           rest += `\n${lines[++i]}`;
           continue;
         }

@@ -92,3 +92,41 @@ describe('createChangeWatcher', () => {
     expect(changes).toEqual([]);
   });
 });
+
+describe('poll targets', () => {
+  it('fire their tags when the signature changes, never for the first one or an unchanged one', async () => {
+    let signature = 'a';
+    let polls = 0;
+    watcher = createChangeWatcher({
+      targets: [
+        {
+          poll: async () => {
+            polls++;
+            if (signature === 'throw') throw new Error('gone');
+            return signature;
+          },
+          intervalMs: 20,
+          tags: ['process'],
+        },
+      ],
+      debounceMs: 10,
+      onChange: (tags) => changes.push([...tags]),
+    });
+    await watcher.ready;
+    expect(polls).toBe(1);
+    await until(() => polls >= 4);
+    expect(changes).toEqual([]);
+    signature = 'b';
+    await until(() => changes.length === 1);
+    expect(changes).toEqual([['process']]);
+    signature = 'throw';
+    await until(() => changes.length === 2);
+    const count = polls;
+    await until(() => polls >= count + 3);
+    expect(changes).toHaveLength(2);
+    watcher.close();
+    signature = 'c';
+    await sleep(80);
+    expect(changes).toHaveLength(2);
+  });
+});
