@@ -169,6 +169,17 @@ describe('name globs agree with the former RegExp matcher (property)', () => {
     );
   });
 
+  it('on a two-letter alphabet, where chunks overlap and near-misses are common', () => {
+    const tiny = (chars: string[], maxLength: number) =>
+      fc.array(fc.constantFrom(...chars), { maxLength }).map((c) => c.join(''));
+    fc.assert(
+      fc.property(tiny(['a', 'b', '*', '?'], 8), tiny(['a', 'b'], 10), (glob, name) => {
+        expect(matchName(glob, name)).toBe(legacy.matchName(glob, name));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('names built to match: a glob derived from the name by replacing runs with * and ?', () => {
     const derived = nameText.chain((name) =>
       fc
@@ -193,6 +204,56 @@ describe('name globs agree with the former RegExp matcher (property)', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('name globs with long runs between stars (property: multi-word bit-parallel search)', () => {
+  // Runs of 20-100 tokens, so the `?` chunks span several 32-bit words; few stars keep the oracle fast.
+  const run = fc
+    .array(fc.constantFrom('a', 'b', '?', 'a', 'a'), { minLength: 20, maxLength: 100 })
+    .map((c) => c.join(''));
+  const glob = fc
+    .tuple(fc.boolean(), fc.array(run, { minLength: 1, maxLength: 3 }), fc.boolean())
+    .map(([lead, runs, trail]) => `${lead ? '*' : ''}${runs.join('*')}${trail ? '*' : ''}`);
+  // Texts made of the glob with its wildcards filled in and random edits, so both answers occur.
+  const text = fc.array(fc.constantFrom('a', 'a', 'a', 'b'), { maxLength: 300 }).map((c) => c.join(''));
+  it('agrees with the RegExp matcher', () => {
+    fc.assert(
+      fc.property(glob, text, fc.boolean(), (source, name, caseInsensitive) => {
+        expect(matchName(source, name, caseInsensitive)).toBe(legacy.matchName(source, name, caseInsensitive));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+  it('agrees on texts built to match, with one unit changed or not', () => {
+    const built = fc
+      .tuple(glob, fc.nat(), fc.array(fc.constantFrom('a', 'b'), { maxLength: 40 }), fc.boolean())
+      .map(([source, seed, filler, mutate]) => {
+        let name = '';
+        let k = seed;
+        for (const ch of source) {
+          if (ch === '*') {
+            k = (k * 7 + 3) % 41;
+            name += filler.slice(0, k).join('');
+          } else if (ch === '?') name += k++ % 2 ? 'a' : 'b';
+          else name += ch;
+        }
+        if (mutate && name.length > 0) {
+          const at = seed % name.length;
+          name = `${name.slice(0, at)}${name[at] === 'a' ? 'b' : 'a'}${name.slice(at + 1)}`;
+        }
+        return { source, name };
+      });
+    let matched = 0;
+    fc.assert(
+      fc.property(built, ({ source, name }) => {
+        const expected = legacy.matchName(source, name);
+        if (expected) matched++;
+        expect(matchName(source, name)).toBe(expected);
+      }),
+      { numRuns: 3_000 },
+    );
+    expect(matched).toBeGreaterThan(500);
   });
 });
 
@@ -335,6 +396,15 @@ describe('compileNameGlob', () => {
     expect(matchName('a**b', 'axyzb')).toBe(true);
     expect(matchName('line*', 'line\nbreak')).toBe(true);
     expect(matchName('?', '\n')).toBe(true);
+  });
+
+  it('keeps the chunks between stars from overlapping the anchored ends', () => {
+    expect(matchName('*ab*ba', 'aba')).toBe(false);
+    expect(matchName('*ab*ba', 'abba')).toBe(true);
+    expect(matchName('ab*ba', 'aba')).toBe(false);
+    expect(matchName('a?*?a', 'aba')).toBe(false);
+    expect(matchName('*a?b*b?a', 'aabba')).toBe(false);
+    expect(matchName('*a?b*b?a', 'aabbba')).toBe(true);
   });
 
   it('folds case like a non-unicode /i RegExp', () => {

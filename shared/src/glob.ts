@@ -11,9 +11,11 @@
  * Globs come from users (exceptions over the API, config files), so matching must not backtrack:
  * an earlier RegExp-based matcher took about 1 s for `*a*a*a*a*a*a*a*a*a*a` against one long name,
  * and a recursive `**` made one exception glob slow `/compare` from 3 ms to 960 ms (issue 10).
- * Both levels now use the greedy wildcard algorithm with a single backtrack point (the last star):
- * within a segment over UTF-16 code units, across segments over whole segments for `**`. That is
- * O(pattern x text) in the worst case, never exponential, and globs are capped in length.
+ * Both levels now use the greedy wildcard algorithm, which never revisits an earlier star: within a
+ * segment over UTF-16 code units (chunks between stars placed leftmost), across segments over
+ * whole segments for `**` (one backtrack point, the last `**`). Within a segment that is linear
+ * for runs without `?` and O(text x run / 32) with them; across segments at most one segment test
+ * per (glob segment, path segment) pair. Never exponential, and globs are capped in length.
  */
 import { EnvparityError } from './errors.js';
 import { parsePath } from './paths.js';
@@ -37,9 +39,8 @@ export class GlobTooLongError extends EnvparityError {
 }
 
 const WILDCARD_CHARS = '*?';
-// Tokens of a compiled name glob: a code unit (>= 0), or one of these.
-const STAR = -1;
-const ANY = -2;
+// A `?` in a compiled name glob; every other token is a (folded) UTF-16 code unit.
+const ANY = -1;
 
 /** A compiled name glob (`*` any characters, `?` one UTF-16 code unit, everything else literal). */
 export interface NameGlob {
@@ -79,57 +80,141 @@ export function matchAnyName(globs: readonly string[], name: string, caseInsensi
 
 function buildNameGlob(glob: string, caseInsensitive: boolean): NameGlob {
   const fold = caseInsensitive ? foldCase : identity;
-  const tokens: number[] = [];
+  // The glob split at its stars: `a*b?c*` is chunks `a`, `b?c` and a trailing star.
+  const chunks: Chunk[] = [];
+  let tokens: number[] = [];
+  let stars = 0;
+  const endChunk = () => {
+    const pattern = Int32Array.from(tokens);
+    const literal = tokens.every((token) => token >= 0) ? String.fromCharCode(...tokens) : undefined;
+    chunks.push({ pattern, literal, masks: literal === undefined ? shiftAndMasks(pattern) : undefined });
+    tokens = [];
+  };
   for (let i = 0; i < glob.length; i++) {
     const ch = glob.charCodeAt(i);
     if (ch === 0x2a /* * */) {
-      if (tokens[tokens.length - 1] !== STAR) tokens.push(STAR); // `**` in a name is one `*`
-    } else if (ch === 0x3f /* ? */) {
-      tokens.push(ANY);
-    } else {
-      tokens.push(fold(ch));
-    }
+      endChunk();
+      stars++;
+    } else tokens.push(ch === 0x3f /* ? */ ? ANY : fold(ch));
   }
-  const pattern = Int32Array.from(tokens);
-  const literal = pattern.every((token) => token >= 0);
+  endChunk();
+  if (stars === 0 && !caseInsensitive && chunks[0]?.literal !== undefined) {
+    return { source: glob, caseInsensitive, matches: (name) => name === glob };
+  }
   return {
     source: glob,
     caseInsensitive,
-    matches: literal && !caseInsensitive ? (name) => name === glob : (name) => wildcardMatch(pattern, name, fold),
+    matches: (name) => matchChunks(chunks, caseInsensitive ? foldString(name) : name),
   };
 }
 
 /**
- * The classic greedy wildcard match: on a mismatch, only the most recent `*` is retried one unit
- * further. Earlier stars never need revisiting, because every other token matches exactly one unit.
+ * A run of the glob between stars: `?` (ANY) and code units. `literal` when it has no `?`;
+ * otherwise `masks` for a bit-parallel (shift-and) search.
  */
-function wildcardMatch(pattern: Int32Array, text: string, fold: (ch: number) => number): boolean {
-  const m = pattern.length;
-  const n = text.length;
-  let pi = 0;
-  let ti = 0;
-  let star = -1;
-  let mark = 0;
-  while (ti < n) {
-    if (pi < m) {
-      const token = pattern[pi] as number;
-      if (token === STAR) {
-        star = pi++;
-        mark = ti;
-        continue;
-      }
-      if (token === ANY || token === fold(text.charCodeAt(ti))) {
-        pi++;
-        ti++;
-        continue;
-      }
+interface Chunk {
+  readonly pattern: Int32Array;
+  readonly literal: string | undefined;
+  readonly masks: ShiftAndMasks | undefined;
+}
+
+/** Per code unit, the bits of the chunk positions it can stand at; `any` for units not in the map. */
+interface ShiftAndMasks {
+  readonly words: number;
+  readonly byUnit: Map<number, Uint32Array>;
+  readonly any: Uint32Array;
+}
+
+function shiftAndMasks(pattern: Int32Array): ShiftAndMasks {
+  const words = Math.ceil(pattern.length / 32);
+  const any = new Uint32Array(words);
+  const setBit = (mask: Uint32Array, i: number) => {
+    mask[i >>> 5] = (mask[i >>> 5] as number) | (1 << (i & 31));
+  };
+  for (const [i, token] of pattern.entries()) if (token === ANY) setBit(any, i);
+  const byUnit = new Map<number, Uint32Array>();
+  for (const [i, token] of pattern.entries()) {
+    if (token === ANY) continue;
+    let mask = byUnit.get(token);
+    if (!mask) {
+      mask = Uint32Array.from(any);
+      byUnit.set(token, mask);
     }
-    if (star < 0) return false;
-    pi = star + 1;
-    ti = ++mark;
+    setBit(mask, i);
   }
-  while (pi < m && pattern[pi] === STAR) pi++;
-  return pi === m;
+  return { words, byUnit, any };
+}
+
+/**
+ * The greedy wildcard algorithm, chunk by chunk: the first chunk is anchored at the start, the
+ * last at the end, and each chunk in between is placed at its leftmost occurrence after the one
+ * before. Leftmost is always safe (it leaves the most room for the rest), so no star is ever
+ * revisited: nothing backtracks. Chunks without `?` are found with `indexOf` (linear in V8), the
+ * others with a bit-parallel scan, ceil(chunk length / 32) word operations per text unit.
+ */
+function matchChunks(chunks: readonly Chunk[], text: string): boolean {
+  const first = chunks[0] as Chunk;
+  if (chunks.length === 1) return first.pattern.length === text.length && matchesAt(first, text, 0);
+  const last = chunks[chunks.length - 1] as Chunk;
+  let from = first.pattern.length;
+  const to = text.length - last.pattern.length;
+  if (to < from || !matchesAt(first, text, 0) || !matchesAt(last, text, to)) return false;
+  for (let c = 1; c < chunks.length - 1; c++) {
+    const chunk = chunks[c] as Chunk;
+    const at = indexOfChunk(chunk, text, from, to);
+    if (at < 0) return false;
+    from = at + chunk.pattern.length;
+  }
+  return true;
+}
+
+function matchesAt(chunk: Chunk, text: string, at: number): boolean {
+  const { pattern } = chunk;
+  for (let i = 0; i < pattern.length; i++) {
+    const token = pattern[i] as number;
+    if (token !== ANY && token !== text.charCodeAt(at + i)) return false;
+  }
+  return true;
+}
+
+/** Leftmost offset >= from where `chunk` fits entirely before `to`, or -1. */
+function indexOfChunk(chunk: Chunk, text: string, from: number, to: number): number {
+  const length = chunk.pattern.length;
+  if (chunk.literal !== undefined) {
+    const at = text.indexOf(chunk.literal, from);
+    return at >= 0 && at + length <= to ? at : -1;
+  }
+  return shiftAndSearch(chunk.masks as ShiftAndMasks, length, text, from, to);
+}
+
+/**
+ * Shift-and: bit i of the state is set when the last i+1 units read match the chunk's first i+1
+ * tokens. One pass over the text, ceil(length / 32) word operations per unit.
+ */
+function shiftAndSearch(masks: ShiftAndMasks, length: number, text: string, from: number, to: number): number {
+  const { words, byUnit, any } = masks;
+  const state = new Uint32Array(words);
+  const lastWord = (length - 1) >>> 5;
+  const lastBit = 1 << ((length - 1) & 31);
+  for (let j = from; j < to; j++) {
+    const mask = byUnit.get(text.charCodeAt(j)) ?? any;
+    let carry = 1;
+    for (let w = 0; w < words; w++) {
+      const word = state[w] as number;
+      state[w] = ((word << 1) | carry) & (mask[w] as number);
+      carry = word >>> 31;
+    }
+    if ((state[lastWord] as number) & lastBit) return j - length + 1;
+  }
+  return -1;
+}
+
+/** `text` with every code unit folded (see foldCase). */
+function foldString(text: string): string {
+  if (/^[\x00-\x7f]*$/.test(text)) return text.toUpperCase();
+  let out = '';
+  for (let i = 0; i < text.length; i++) out += String.fromCharCode(foldCase(text.charCodeAt(i)));
+  return out;
 }
 
 function identity(ch: number): number {
