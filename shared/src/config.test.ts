@@ -67,6 +67,8 @@ describe('agent config', () => {
       probes: [],
       processes: [],
       envFiles: [],
+      followSymlinks: false,
+      maxFileBytes: 10 * 1024 * 1024,
     });
     expect(parseAgentConfig('')).toEqual(config);
   });

@@ -84,6 +84,31 @@ export function clampTimestamp(
 }
 
 /**
+ * A report as the aggregator stores it, time-wise: `observedAt` clamped into `now ± maxSkewMs`,
+ * and `meta.clockSkewMs` (agent clock minus server clock) set when it had to be clamped, cleared
+ * when it did not (an agent cannot set it itself). `previousMeta` is the host's stored meta: a
+ * report without meta keeps it, with the flag updated. The same object when nothing changes.
+ */
+export function boundReportTime<R extends { observedAt: number; meta?: ReportMeta | undefined }>(
+  report: R,
+  now: number,
+  maxSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS,
+  previousMeta?: unknown,
+): R {
+  const clamped = clampTimestamp(report.observedAt, now, maxSkewMs);
+  const base: ReportMeta | undefined =
+    report.meta ??
+    (previousMeta !== null && typeof previousMeta === 'object' ? (previousMeta as ReportMeta) : undefined);
+  if (clamped.skewMs !== undefined) {
+    const skewMs = Number.isFinite(clamped.skewMs) ? Math.round(clamped.skewMs) : MAX_EPOCH_MS;
+    return { ...report, observedAt: clamped.value, meta: { ...(base ?? {}), clockSkewMs: skewMs } };
+  }
+  if (base?.clockSkewMs === undefined) return report;
+  const { clockSkewMs: _cleared, ...rest } = base;
+  return { ...report, meta: rest };
+}
+
+/**
  * WebSocket close codes the aggregator uses (4000-4999 is the application range), documented in
  * docs/PROTOCOL.md. `1009` (message too big) is sent by `ws` itself for frames over the limit.
  */
@@ -332,6 +357,7 @@ export const protocolMessageSchema = z.discriminatedUnion('type', [
 export type EnrollMessage = z.infer<typeof enrollMessageSchema>;
 export type HelloMessage = z.infer<typeof helloMessageSchema>;
 export type ReportMessage = z.infer<typeof reportMessageSchema>;
+export type ReportMeta = NonNullable<ReportMessage['meta']>;
 export type HeartbeatMessage = z.infer<typeof heartbeatMessageSchema>;
 export type EnrolledMessage = z.infer<typeof enrolledMessageSchema>;
 export type WelcomeMessage = z.infer<typeof welcomeMessageSchema>;
