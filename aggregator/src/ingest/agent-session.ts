@@ -8,6 +8,7 @@
  */
 import {
   type AgentMessage,
+  boundReportTime,
   CLOSE_CODES,
   type CloseCodeName,
   decodeAgentMessage,
@@ -51,6 +52,8 @@ export interface SessionContext {
   readonly maxFrameBytes: number;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly helloTimeoutMs: number;
+  /** Agent clocks this far from the server's are clamped and flagged `meta.clockSkewMs` (default 1 day). */
+  readonly maxClockSkewMs?: number;
   now(): number;
   /** Makes `session` the live connection of its host (closing an older one with 4040). */
   bind(session: AgentSession): void;
@@ -279,7 +282,12 @@ export class AgentSession {
     if (++this.inflight === MAX_INFLIGHT_REPORTS) this.ws.pause();
     // Not awaited: the chain moves on, acks go out in commit order as the batches land.
     this.ctx.store
-      .ingestReport({ hostId, report, receivedAt })
+      .ingestReport({
+        hostId,
+        // A far-future or ancient observedAt is clamped into server time ± the skew, and flagged on the host.
+        report: boundReportTime(report, receivedAt, this.ctx.maxClockSkewMs, this.ctx.store.getHost(hostId)?.meta),
+        receivedAt,
+      })
       .finally(() => {
         if (this.inflight-- === MAX_INFLIGHT_REPORTS) this.ws.resume();
       })
