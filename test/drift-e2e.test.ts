@@ -1,8 +1,11 @@
 /**
- * Drift end to end (issue 5 req 10): one aggregator and four real agent processes on 127.0.0.1 —
- * one staging, three production. Watched env vars, a watched config file and a project lockfile
- * differ in planned ways. On real servers the same config path exists on every host; here each
- * agent gets its own mount namespace (`unshare -m` + bind mounts) so the paths match.
+ * Drift end to end (issue 5 req 10, issue 9 req 1): one aggregator and four real agent processes on
+ * 127.0.0.1 — one staging, three production — each beside a real application process (a small node
+ * script) whose own environment the agent reads from /proc (`watch.processes`, found by its pid
+ * file). The agents themselves carry none of the watched variables. The apps' env vars, a watched
+ * config file and a project lockfile differ in planned ways. On real servers the same paths exist
+ * on every host; here each agent gets its own mount namespace (`unshare -m` + bind mounts) so the
+ * config path, the project folder and the app's pid file are the same path on every "host".
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,8 +15,10 @@ import {
   type AgentHandle,
   type AggregatorHandle,
   cleanupProcesses,
+  type ManagedProcess,
   makeTempDir,
   mountNamespaceSupport,
+  spawnManaged,
   startAgent,
   startAggregator,
   waitFor,
@@ -57,6 +62,12 @@ function packageLock(leftPad: string): string {
   );
 }
 
+/** The application: a node process that only waits; what matters is the environment it runs with. */
+const APP_SCRIPT = 'setInterval(() => {}, 1 << 30);';
+
+/** Facts of the watched application process. */
+const envPath = (name: string) => factPath('process', 'shop', 'env', name);
+
 function appYaml(pool: number, dbHost: string): string {
   return `db:\n  host: ${dbHost}\n  pool: ${pool}\n  password: canary-yaml-${dbHost}\ncache:\n  ttl: 60\n`;
 }
@@ -65,7 +76,9 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
   let aggregator: AggregatorHandle;
   let etcTarget: string;
   let appTarget: string;
-  const sources: Record<string, { etc: string; app: string }> = {};
+  let runTarget: string;
+  const sources: Record<string, { etc: string; app: string; run: string }> = {};
+  const apps: Record<string, ManagedProcess> = {};
   const agents: AgentHandle[] = [];
 
   const configPath = (...keys: string[]) => factPath('config', 'file', join(etcTarget, 'app.yaml'), ...keys);
@@ -77,9 +90,11 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     const base = await makeTempDir('envparity-e2e-mnt-');
     etcTarget = join(base, 'etc');
     appTarget = join(base, 'app');
+    runTarget = join(base, 'run');
     const { mkdir } = await import('node:fs/promises');
     await mkdir(etcTarget);
     await mkdir(appTarget);
+    await mkdir(runTarget);
 
     const hosts = [
       {
@@ -120,13 +135,21 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
       hosts.map(async (host) => {
         const etc = await makeTempDir(`envparity-e2e-etc-${host.id}-`);
         const app = await makeTempDir(`envparity-e2e-app-${host.id}-`);
+        const run = await makeTempDir(`envparity-e2e-run-${host.id}-`);
         await writeFile(join(etc, 'app.yaml'), appYaml(host.pool, host.dbHost));
         await writeFile(join(app, 'package-lock.json'), packageLock(host.leftPad));
-        sources[host.id] = { etc, app };
-        // Only the planned env vars differ: drop any inherited ones the agents watch.
+        sources[host.id] = { etc, app, run };
+        // The host's application process, with its own environment (only PATH besides the planned
+        // variables); its pid file is where the agent looks, at the same path on every host.
+        const appProcess = spawnManaged(process.execPath, ['-e', APP_SCRIPT, 'shop-app'], {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...host.env },
+          name: `app ${host.id}`,
+        });
+        await writeFile(join(run, 'shop.pid'), `${appProcess.pid}\n`);
+        apps[host.id] = appProcess;
+        // The agent carries none of the watched variables: what it reports comes from the app.
         const env: NodeJS.ProcessEnv = { ...process.env };
         for (const name of Object.keys(env)) if (/^(LOG_LEVEL|FEATURE_.*|DB_.*)$/.test(name)) delete env[name];
-        Object.assign(env, host.env);
         const agent = await startAgent({
           aggregatorUrl: aggregator.url,
           hostId: host.id,
@@ -139,12 +162,14 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
               envVars: ['LOG_LEVEL', 'FEATURE_*', 'DB_*'],
               files: [join(etcTarget, 'app.yaml')],
               projects: [appTarget],
+              processes: [{ name: 'shop', pidFile: join(runTarget, 'shop.pid') }],
             },
           },
           mountNamespace: {
             binds: [
               { source: etc, target: etcTarget },
               { source: app, target: appTarget },
+              { source: run, target: runTarget },
             ],
           },
         });
@@ -169,9 +194,9 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     const byPath = Object.fromEntries(result.differences.map((d) => [d.path, d]));
     expect(Object.keys(byPath).sort()).toEqual(
       [
-        'config.env.DB_PASSWORD',
-        'config.env.FEATURE_NEW_CHECKOUT',
-        'config.env.LOG_LEVEL',
+        envPath('DB_PASSWORD'),
+        envPath('FEATURE_NEW_CHECKOUT'),
+        envPath('LOG_LEVEL'),
         configPath('db', 'host'),
         configPath('db', 'password'),
         configPath('db', 'pool'),
@@ -180,13 +205,13 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
       ].sort(),
     );
     for (const difference of result.differences) expect(difference.status).toBe('drift');
-    expect(byPath['config.env.LOG_LEVEL']).toMatchObject({ from: 'debug', to: 'info', category: 'config' });
-    expect(byPath['config.env.FEATURE_NEW_CHECKOUT']).toMatchObject({ from: 'on' });
-    expect(byPath['config.env.FEATURE_NEW_CHECKOUT']?.to).toBeUndefined();
+    expect(byPath[envPath('LOG_LEVEL')]).toMatchObject({ from: 'debug', to: 'info', category: 'process' });
+    expect(byPath[envPath('FEATURE_NEW_CHECKOUT')]).toMatchObject({ from: 'on' });
+    expect(byPath[envPath('FEATURE_NEW_CHECKOUT')]?.to).toBeUndefined();
     expect(byPath[configPath('db', 'pool')]).toMatchObject({ from: 5, to: 20 });
     expect(byPath[appPath('npm', 'left-pad')]).toMatchObject({ from: '1.3.0', to: '1.1.0', category: 'app' });
     // Secrets differ, and are compared only through their keyed hashes.
-    expect(byPath['config.env.DB_PASSWORD']?.from).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(byPath[envPath('DB_PASSWORD')]?.from).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(JSON.stringify(result)).not.toContain('canary');
     expect(result.parity).toBeGreaterThan(0.9);
     expect(result.parity).toBeLessThan(1);
@@ -199,7 +224,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     expect(body.outliers).toHaveLength(1);
     expect(body.outliers[0]).toMatchObject({
       hostId: 'prod-3',
-      path: 'config.env.LOG_LEVEL',
+      path: envPath('LOG_LEVEL'),
       expected: 'info',
       actual: 'warn',
     });
@@ -211,7 +236,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        path: 'config.env.LOG_LEVEL',
+        path: envPath('LOG_LEVEL'),
         environments: ['staging', 'production'],
         reason: 'verbose logs in staging',
         owner: 'platform',
@@ -220,7 +245,7 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     expect(created.status).toBe(201);
     const exception = (await created.json()) as { id: string };
     const after = await aggregator.json<Comparison>('/api/v1/compare?from=staging&to=production');
-    const logLevel = after.differences.find((d) => d.path === 'config.env.LOG_LEVEL');
+    const logLevel = after.differences.find((d) => d.path === envPath('LOG_LEVEL'));
     expect(logLevel).toMatchObject({
       status: 'justified',
       exception: { id: exception.id, reason: 'verbose logs in staging' },
@@ -247,6 +272,34 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     expect(Date.parse(change.at)).toBeGreaterThanOrEqual(editedAt - 1000);
   });
 
+  it('an app restarted with the planned env var ends the outlier; no agent restarts', async () => {
+    const agentPids = agents.map((agent) => agent.pid);
+    await apps['prod-3']!.kill('SIGKILL');
+    const restarted = spawnManaged(process.execPath, ['-e', APP_SCRIPT, 'shop-app'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LOG_LEVEL: 'info', DB_PASSWORD: 'canary-env-prod' },
+      name: 'app prod-3',
+    });
+    apps['prod-3'] = restarted;
+    await writeFile(join(sources['prod-3']!.run, 'shop.pid'), `${restarted.pid}\n`);
+    const restartedAt = Date.now();
+    await waitFor(
+      async () => {
+        const host = await aggregator.json<{ facts: Record<string, unknown> }>('/api/v1/hosts/prod-3');
+        return host.facts[envPath('LOG_LEVEL')] === 'info';
+      },
+      { timeoutMs: 5000, intervalMs: 100, message: 'prod-3 reporting LOG_LEVEL=info from the restarted app' },
+    );
+    expect(Date.now() - restartedAt).toBeLessThan(5000);
+    await waitFor(
+      async () =>
+        (await aggregator.json<{ outliers: unknown[] }>('/api/v1/environments/production/outliers')).outliers.length ===
+        0,
+      { timeoutMs: 15_000, message: 'no production outlier once prod-3 runs with info' },
+    );
+    expect(agents.map((agent) => agent.pid)).toEqual(agentPids);
+    expect(agents.every((agent) => agent.process.running)).toBe(true);
+  });
+
   it('secret canaries appear nowhere: API answers, database files, logs, agent state', async () => {
     const canaries = ['canary-env-staging', 'canary-env-prod', 'canary-yaml-db.staging', 'canary-yaml-db.prod'];
     const answers: string[] = [];
@@ -268,14 +321,14 @@ describe.skipIf(!support.ok)('drift across environments (4 agents, mount namespa
     }
     await get('/api/v1/compare?from=staging&to=production');
     await get('/api/v1/drift');
-    await get(`/api/v1/facts/distribution?path=${encodeURIComponent('config.env.DB_PASSWORD')}`);
+    await get(`/api/v1/facts/distribution?path=${encodeURIComponent(envPath('DB_PASSWORD'))}`);
     await get(`/api/v1/facts/distribution?path=${encodeURIComponent(configPath('db', 'password'))}`);
     await get('/api/v1/exceptions');
     answers.push(await aggregator.metrics());
     // The differing secrets are still flagged, through their hashes.
     const compare = JSON.parse(answers.find((a) => a.includes('"differences"')) ?? '{}') as Comparison;
     expect(compare.differences.map((d) => d.path)).toEqual(
-      expect.arrayContaining(['config.env.DB_PASSWORD', configPath('db', 'password')]),
+      expect.arrayContaining([envPath('DB_PASSWORD'), configPath('db', 'password')]),
     );
 
     await Promise.all(agents.map((agent) => agent.stop()));
