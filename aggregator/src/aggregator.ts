@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ClassRule, createClassifier, MAX_FRAME_BYTES } from '@envparity/shared';
+import { type ClassRule, createClassifier, MAX_FRAME_BYTES, type SecretPolicyRule } from '@envparity/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
@@ -60,6 +60,10 @@ export interface AggregatorOptions {
   classes?: readonly ClassRule[];
   /** Promotion order of environments, upstream first (for the drift engine). */
   promotion?: readonly string[];
+  /** Environments declared ahead of any host (config `promotion` then `environments:`): listed, nameable. */
+  environments?: readonly string[];
+  /** Config `secretPolicy`: secret paths whose hashes should differ (or be equal) across environments. */
+  secretPolicy?: readonly SecretPolicyRule[];
   /** Webhooks receiving drift events (config `webhooks`). */
   webhooks?: readonly WebhookConfig[];
   /** Quiet time after a commit before the drift engine re-evaluates (default 250 ms). */
@@ -124,6 +128,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     });
 
   let gateway: AgentGateway | undefined;
+  const fleetKey = options.fleetKey ?? randomBytes(32).toString('base64url');
   const metrics = createAggregatorMetrics({
     connectedAgents: () => gateway?.connectedCount() ?? 0,
     hosts: () => store.listHosts().length,
@@ -134,7 +139,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     metrics,
     logger,
     enrollSecret: options.enrollSecret,
-    fleetKey: options.fleetKey ?? randomBytes(32).toString('base64url'),
+    fleetKey,
     heartbeatSeconds,
     rateLimit: options.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
     maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
@@ -172,6 +177,10 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     logger,
     drift,
     classes: options.classes ?? [],
+    fleetKey,
+    agents,
+    environments: options.environments ?? options.promotion ?? [],
+    secretPolicy: options.secretPolicy ?? [],
     now,
   });
 

@@ -7,7 +7,7 @@ import { EnvparityError } from '@envparity/shared';
 /** A failure of the fact store (SQLite); agents whose report failed are closed with 1011 and replay. */
 export class StoreError extends EnvparityError {
   constructor(
-    code: 'STORE_FAILED' | 'STORE_CLOSED' | 'SCHEMA_TOO_NEW' | 'UNKNOWN_HOST',
+    code: 'STORE_FAILED' | 'STORE_CLOSED' | 'SCHEMA_TOO_NEW' | 'UNKNOWN_HOST' | 'STORE_CORRUPT',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -24,7 +24,7 @@ export class StartupError extends EnvparityError {
 
 /** Base of every error the HTTP API answers with: `status` is the HTTP status. */
 export class ApiError extends EnvparityError {
-  readonly status: 400 | 401 | 403 | 404 | 500;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 500;
   constructor(status: ApiError['status'], code: string, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.status = status;
@@ -58,5 +58,12 @@ export class InvalidRequestError extends ApiError {
   constructor(message: string, field?: string) {
     super(400, 'INVALID_REQUEST', message);
     this.field = field;
+  }
+}
+
+/** The request is valid but the resource's state forbids it (a file exception deleted through the API). */
+export class ConflictError extends ApiError {
+  constructor(message: string) {
+    super(409, 'CONFLICT', message);
   }
 }

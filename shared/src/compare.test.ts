@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { compareFacts, createExceptionMatcher, type ExceptionRule, isExceptionActive } from './compare.js';
+import {
+  compareFacts,
+  createExceptionMatcher,
+  createSecretPolicyMatcher,
+  type ExceptionRule,
+  isExceptionActive,
+  isSecretHash,
+  SECRET_HASH_PREFIX,
+  type SecretPolicyRule,
+} from './compare.js';
 import type { FactMap } from './facts.js';
 
 const staging: FactMap = {
@@ -98,5 +107,101 @@ describe('compareFacts', () => {
     );
     expect(match('library.dpkg.openssl')?.id).toBe('x');
     expect(match('config.env.A')).toBeUndefined();
+  });
+});
+
+describe('compareFacts with a secret policy', () => {
+  const hash = (n: string) => `${SECRET_HASH_PREFIX}${n.repeat(64).slice(0, 64)}`;
+  const stagingSecrets: FactMap = {
+    'config.env.DB_PASSWORD': hash('a'),
+    'config.env.API_TOKEN': hash('b'),
+    'config.env.SESSION_KEY': hash('c'),
+    'config.env.LOG_LEVEL': 'debug',
+  };
+  const productionSecrets: FactMap = {
+    'config.env.DB_PASSWORD': hash('a'), // staging uses the production password
+    'config.env.API_TOKEN': hash('d'), // differs, as it should
+    'config.env.SESSION_KEY': hash('e'), // should be shared, but differs
+    'config.env.LOG_LEVEL': 'debug',
+  };
+  const secretPolicy: SecretPolicyRule[] = [
+    { glob: 'config.env.SESSION_KEY', expect: 'equal' },
+    { glob: 'config.env.*', expect: 'differ' },
+  ];
+  const sides = { fromEnvironment: 'staging', toEnvironment: 'production' };
+
+  it('without a policy keeps today’s behaviour: different hashes are drift, equal ones parity', () => {
+    const result = compareFacts(stagingSecrets, productionSecrets, sides);
+    expect(result.differences.map((d) => [d.path, d.status])).toEqual([
+      ['config.env.API_TOKEN', 'drift'],
+      ['config.env.SESSION_KEY', 'drift'],
+    ]);
+    expect(result.parity).toBeCloseTo(2 / 4);
+  });
+
+  it('differ: equal hashes are the finding, different ones no difference; equal: the reverse', () => {
+    const result = compareFacts(stagingSecrets, productionSecrets, { ...sides, secretPolicy });
+    expect(result.differences).toEqual([
+      {
+        path: 'config.env.DB_PASSWORD',
+        category: 'config',
+        status: 'secret-policy',
+        secretPolicy: 'differ',
+        from: hash('a'),
+        to: hash('a'),
+      },
+      {
+        path: 'config.env.SESSION_KEY',
+        category: 'config',
+        status: 'secret-policy',
+        secretPolicy: 'equal',
+        from: hash('c'),
+        to: hash('e'),
+      },
+    ]);
+    // API_TOKEN (differs as wanted) and LOG_LEVEL (not a secret, equal) are parity; the findings count like drift.
+    expect(result.compared).toBe(4);
+    expect(result.parity).toBeCloseTo(2 / 4);
+  });
+
+  it('applies only to secret hashes on both sides, and never inside one environment', () => {
+    const clear = compareFacts(
+      { 'config.env.DB_PASSWORD': 'x' },
+      { 'config.env.DB_PASSWORD': 'x' },
+      { ...sides, secretPolicy },
+    );
+    expect(clear.differences).toEqual([]);
+    const missing = compareFacts({ 'config.env.DB_PASSWORD': hash('a') }, {}, { ...sides, secretPolicy });
+    expect(missing.differences.map((d) => d.status)).toEqual(['drift']);
+    const inside = compareFacts(stagingSecrets, productionSecrets, {
+      fromEnvironment: 'production',
+      toEnvironment: 'production',
+      secretPolicy,
+    });
+    expect(inside.differences.map((d) => [d.path, d.status])).toEqual([
+      ['config.env.API_TOKEN', 'drift'],
+      ['config.env.SESSION_KEY', 'drift'],
+    ]);
+  });
+
+  it('lets an exception justify a policy finding', () => {
+    const result = compareFacts(stagingSecrets, productionSecrets, {
+      ...sides,
+      secretPolicy,
+      exceptions: [{ id: 'x', path: 'config.env.DB_PASSWORD', environments: ['staging', 'production'], reason: 'r' }],
+    });
+    expect(result.differences.find((d) => d.path === 'config.env.DB_PASSWORD')).toMatchObject({
+      status: 'justified',
+      secretPolicy: 'differ',
+      exception: { id: 'x' },
+    });
+    expect(result.parity).toBeCloseTo(3 / 4);
+  });
+
+  it('knows a secret hash when it sees one', () => {
+    expect(isSecretHash(hash('f'))).toBe(true);
+    expect(isSecretHash('hunter2')).toBe(false);
+    expect(isSecretHash(42)).toBe(false);
+    expect(createSecretPolicyMatcher(secretPolicy)('config.env.SESSION_KEY')?.expect).toBe('equal');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Comparison of two fact maps as users see it: every compared path whose values differ, with a
- * status (`drift`, `justified` by a documented exception, or `scale`), and a parity score. Shared
- * by the aggregator's compare/outliers and the agent's `verify`, so both judge identically.
+ * status (`drift`, `justified` by a documented exception, `scale`, or `secret-policy` when a secret
+ * breaks its policy), and a parity score. Shared by the aggregator's compare/outliers and the agent's
+ * `verify`, so both judge identically.
  */
 import { z } from 'zod';
 import { compareStrings, factValuesEqual } from './canonical.js';
@@ -10,8 +11,29 @@ import type { FactMap, FactValue } from './facts.js';
 import { compilePathGlob, type PathGlob } from './glob.js';
 import { categoryOf } from './paths.js';
 
-export const DIFFERENCE_STATUSES = ['drift', 'justified', 'scale'] as const;
+export const DIFFERENCE_STATUSES = ['drift', 'justified', 'scale', 'secret-policy'] as const;
 export type DifferenceStatus = (typeof DIFFERENCE_STATUSES)[number];
+/** The statuses a comparison without a secret policy can produce. */
+export type PlainDifferenceStatus = Exclude<DifferenceStatus, 'secret-policy'>;
+
+/** Prefix of every secret value the agents send: a keyed hash (HMAC-SHA256 with the fleet key), hex. */
+export const SECRET_HASH_PREFIX = 'hmac-sha256:';
+
+/** True when a fact value is a secret's keyed hash (never a clear value). */
+export function isSecretHash(value: FactValue | undefined): value is string {
+  return typeof value === 'string' && value.startsWith(SECRET_HASH_PREFIX);
+}
+
+/**
+ * What a secret path should look like across two environments: `differ` (staging must not use the
+ * production secret: equal hashes are the finding, different ones are fine) or `equal` (one shared
+ * secret: different hashes are the finding). Config `secretPolicy` of the aggregator.
+ */
+export interface SecretPolicyRule {
+  /** Path glob (e.g. `config.env.DB_PASSWORD`, `process.*.env.*_SECRET`). */
+  glob: string;
+  expect: 'differ' | 'equal';
+}
 
 /** A documented intentional difference (InSpec-style waiver): reason required, expiry optional. */
 export const exceptionRuleSchema = z.object({
@@ -25,24 +47,26 @@ export const exceptionRuleSchema = z.object({
 });
 export type ExceptionRule = z.infer<typeof exceptionRuleSchema>;
 
-export interface ComparedDifference {
+export interface ComparedDifference<S extends DifferenceStatus = DifferenceStatus> {
   path: string;
   category: string;
-  status: DifferenceStatus;
+  status: S;
   /** Absent when the path exists only on the `to` side. */
   from?: FactValue;
   /** Absent when the path exists only on the `from` side. */
   to?: FactValue;
   /** The exception that justifies this difference. */
   exception?: { id: string; reason: string };
+  /** Status `secret-policy` (or justified one): what the policy expected of the two hashes. */
+  secretPolicy?: SecretPolicyRule['expect'];
 }
 
-export interface Comparison {
+export interface Comparison<S extends DifferenceStatus = DifferenceStatus> {
   /** Share of compared behavior paths that are equal or justified, 0..1 (1 when nothing to compare). */
   parity: number;
   /** Number of behavior paths compared (present on either side). */
   compared: number;
-  differences: ComparedDifference[];
+  differences: ComparedDifference<S>[];
 }
 
 export interface CompareOptions {
@@ -55,6 +79,14 @@ export interface CompareOptions {
   categories?: readonly string[];
   /** Expired exceptions stop matching. */
   now?: Date;
+  /**
+   * Secret policy (first matching glob wins), applied to behavior paths whose values are secret
+   * hashes on both sides, when the sides are different environments (or an environment is unknown):
+   * `differ` turns equal hashes into a `secret-policy` finding and different hashes into no
+   * difference at all; `equal` turns different hashes into a `secret-policy` finding. A finding
+   * counts like drift in `parity`; an exception covering the path justifies it.
+   */
+  secretPolicy?: readonly SecretPolicyRule[];
 }
 
 /** True when `rule` is in force at `now` (no expiry, or an expiry after now). */
@@ -84,10 +116,30 @@ export function createExceptionMatcher(
 
 const defaultClassifier = createClassifier();
 
+/** The policy of a path, if any (first matching glob wins). */
+export function createSecretPolicyMatcher(
+  rules: readonly SecretPolicyRule[],
+): (path: string) => SecretPolicyRule | undefined {
+  const compiled = rules.map((rule) => ({ rule, glob: compilePathGlob(rule.glob) }));
+  return (path) => compiled.find(({ glob }) => glob.matches(path))?.rule;
+}
+
 /** Compares two fact maps; identity and volatile facts never appear. */
+export function compareFacts(
+  from: FactMap,
+  to: FactMap,
+  options?: CompareOptions & { secretPolicy?: undefined },
+): Comparison<PlainDifferenceStatus>;
+export function compareFacts(from: FactMap, to: FactMap, options?: CompareOptions): Comparison;
 export function compareFacts(from: FactMap, to: FactMap, options: CompareOptions = {}): Comparison {
   const { classify = defaultClassifier, exceptions = [], fromEnvironment, toEnvironment, categories, now } = options;
   const exceptionFor = createExceptionMatcher(exceptions, fromEnvironment, toEnvironment, now);
+  // Inside one environment hosts share their secrets: the policy is about environment pairs.
+  const sameEnvironment = fromEnvironment !== undefined && fromEnvironment === toEnvironment;
+  const policyFor =
+    options.secretPolicy && options.secretPolicy.length > 0 && !sameEnvironment
+      ? createSecretPolicyMatcher(options.secretPolicy)
+      : undefined;
   const paths = new Set([...Object.keys(from), ...Object.keys(to)]);
   const differences: ComparedDifference[] = [];
   let compared = 0;
@@ -101,11 +153,21 @@ export function compareFacts(from: FactMap, to: FactMap, options: CompareOptions
     const inTo = Object.hasOwn(to, path);
     const equal = inFrom && inTo && factValuesEqual(from[path], to[path]);
     if (factClass === 'behavior') compared++;
-    if (equal) {
+    const policy =
+      factClass === 'behavior' && policyFor && isSecretHash(from[path]) && isSecretHash(to[path])
+        ? policyFor(path)
+        : undefined;
+    // `differ`: different hashes are what is wanted; `equal`: equal ones. Either is parity.
+    if (policy ? equal !== (policy.expect === 'differ') : equal) {
       if (factClass === 'behavior') equalOrJustified++;
       continue;
     }
-    const difference: ComparedDifference = { path, category, status: factClass === 'scale' ? 'scale' : 'drift' };
+    const difference: ComparedDifference = {
+      path,
+      category,
+      status: policy ? 'secret-policy' : factClass === 'scale' ? 'scale' : 'drift',
+    };
+    if (policy) difference.secretPolicy = policy.expect;
     if (inFrom) difference.from = from[path] as FactValue;
     if (inTo) difference.to = to[path] as FactValue;
     if (factClass === 'behavior') {

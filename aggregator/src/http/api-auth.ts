@@ -1,7 +1,8 @@
 /**
  * Bearer-token authentication of the HTTP API. The bootstrap admin token (ENVPARITY_ADMIN_TOKEN) is
  * held only as its sha256 and compared in constant time; other tokens are looked up in the store by
- * their sha256. Scopes: `read` (queries) and `admin` (everything, including managing tokens).
+ * their sha256. Scopes, each including the one before: `read` (queries), `verify` (queries and the
+ * fleet key, for `verify` on a CI runner) and `admin` (everything, including managing tokens).
  */
 import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
@@ -47,8 +48,11 @@ export function createApiAuthenticator({
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-function allows(granted: ApiTokenScope, required: ApiTokenScope): boolean {
-  return granted === 'admin' || granted === required;
+const SCOPE_RANK: Readonly<Record<ApiTokenScope, number>> = { read: 1, verify: 2, admin: 3 };
+
+/** Scopes are ordered: `admin` allows everything, `verify` also every `read` route. */
+export function scopeAllows(granted: ApiTokenScope, required: ApiTokenScope): boolean {
+  return SCOPE_RANK[granted] >= SCOPE_RANK[required];
 }
 
 /** Middleware: 401 without a valid bearer token, 403 when its scope is not enough. */
@@ -59,7 +63,8 @@ export function requireScope(authenticator: ApiAuthenticator, scope: ApiTokenSco
     if (!token) throw new UnauthorizedError('missing bearer token: send Authorization: Bearer TOKEN');
     const principal = await authenticator.authenticate(token);
     if (!principal) throw new UnauthorizedError('unknown or revoked token');
-    if (!allows(principal.scope, scope)) throw new ForbiddenError(`this route needs a token with the ${scope} scope`);
+    if (!scopeAllows(principal.scope, scope))
+      throw new ForbiddenError(`this route needs a token with the ${scope} scope`);
     c.set('principal', principal);
     await next();
   };

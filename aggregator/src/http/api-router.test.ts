@@ -4,6 +4,7 @@ import { createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 const READ = 'read-token';
+const VERIFY = 'verify-token';
 beforeEach(async () => {
   api = createTestApi();
   await api.aggregator.store.createApiToken({ name: 'reader', scope: 'read', tokenHash: hashToken(READ), at: 0 });
@@ -27,21 +28,41 @@ describe('route registry', () => {
     }
   });
 
-  it('every admin route answers 403 to a read token, before looking at the input', async () => {
+  it('every admin route answers 403 to a read or verify token, before looking at the input', async () => {
+    await api.aggregator.store.createApiToken({ name: 'ci', scope: 'verify', tokenHash: hashToken(VERIFY), at: 0 });
     const admin = api.aggregator.routes.routes.filter((r) => r.auth === 'admin');
-    expect(admin.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
-      'delete /api/v1/exceptions/:id',
-      'delete /api/v1/tokens/:id',
-      'get /api/v1/tokens',
-      'post /api/v1/exceptions',
-      'post /api/v1/tokens',
-    ]);
+    expect(admin.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      expect.arrayContaining([
+        'delete /api/v1/exceptions/:id',
+        'delete /api/v1/hosts/:id',
+        'delete /api/v1/tokens/:id',
+        'get /api/v1/tokens',
+        'post /api/v1/exceptions',
+        'post /api/v1/tokens',
+      ]),
+    );
+    expect(admin.map((r) => r.path)).not.toContain('/api/v1/fleet-key');
     for (const route of admin) {
-      const body = route.method === 'get' ? undefined : 'not json';
-      const res = await api.request(route.method.toUpperCase(), concrete(route.path), { token: READ, body });
-      expect(res.status, `${route.method} ${route.path}`).toBe(403);
-      expect(res.body.error.code).toBe('FORBIDDEN');
+      for (const token of [READ, VERIFY]) {
+        const body = route.method === 'get' ? undefined : 'not json';
+        const res = await api.request(route.method.toUpperCase(), concrete(route.path), { token, body });
+        expect(res.status, `${route.method} ${route.path}`).toBe(403);
+        expect(res.body.error.code).toBe('FORBIDDEN');
+      }
     }
+  });
+
+  it('verify routes answer 403 to a read token and 200 to verify and admin tokens', async () => {
+    await api.aggregator.store.createApiToken({ name: 'ci', scope: 'verify', tokenHash: hashToken(VERIFY), at: 0 });
+    const verify = api.aggregator.routes.routes.filter((r) => r.auth === 'verify');
+    expect(verify.map((r) => `${r.method} ${r.path}`)).toEqual(['get /api/v1/fleet-key']);
+    const refused = await api.get('/api/v1/fleet-key', READ);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toContain('verify');
+    expect((await api.get('/api/v1/fleet-key', VERIFY)).status).toBe(200);
+    expect((await api.get('/api/v1/fleet-key')).status).toBe(200);
+    // verify includes read.
+    expect((await api.get('/api/v1/environments', VERIFY)).status).toBe(200);
   });
 
   it('read routes accept a read token', async () => {
@@ -53,14 +74,23 @@ describe('route registry', () => {
   it('refuses unknown query parameters on API routes, ignores them on probes', async () => {
     const res = await api.get('/api/v1/environments?verbose=1');
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toBe('invalid query: verbose: unknown key');
+    expect(res.body.error.message).toBe(
+      'invalid query: `verbose` is not a known query parameter (this route takes none)',
+    );
+    const hosts = await api.get('/api/v1/hosts?enviroment=prod');
+    expect(hosts.body.error.message).toBe(
+      'invalid query: `enviroment` is not a known query parameter (known: environment, fact, value)',
+    );
     expect((await api.get('/healthz?nocache=123', null)).status).toBe(200);
   });
 
   it('answers a body that is not JSON with 400 naming the body', async () => {
     const res = await api.request('POST', '/api/v1/tokens', { body: 'name=x' });
     expect(res.status).toBe(400);
-    expect(res.body.error).toEqual({ code: 'INVALID_REQUEST', message: 'invalid body: expected a JSON object' });
+    expect(res.body.error).toEqual({
+      code: 'INVALID_REQUEST',
+      message: 'invalid body: expected a JSON object (send Content-Type: application/json and a JSON body)',
+    });
   });
 
   it('answers unknown methods and paths with a JSON 404', async () => {

@@ -8,14 +8,15 @@ import type { Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError } from '../errors.js';
-import type { ApiEnv } from './api-auth.js';
+import { type ApiEnv, scopeAllows } from './api-auth.js';
 import { parseInput } from './parse-query.js';
+import type { FieldHints } from './validation-messages.js';
 
 export const ROUTE_METHODS = ['get', 'post', 'delete'] as const;
 export type RouteMethod = (typeof ROUTE_METHODS)[number];
 
-/** `none`: open; `read`: any valid token; `admin`: an admin token. */
-export type RouteAuth = 'none' | 'read' | 'admin';
+/** `none`: open; `read`: any valid token; `verify`: a verify or admin token; `admin`: an admin token. */
+export type RouteAuth = 'none' | 'read' | 'verify' | 'admin';
 
 type MaybeSchema = z.ZodType | undefined;
 type Output<S extends MaybeSchema> = S extends z.ZodType ? z.output<S> : undefined;
@@ -41,6 +42,8 @@ export interface RouteSpec<
   /** Unknown query parameters are ignored instead of refused (probes add cache busters). */
   lenientQuery?: boolean;
   body?: B;
+  /** Per-field advice appended to validation errors (`reason`: "say why this difference is intended"). */
+  hints?: FieldHints;
   /** Success status. */
   status?: 200 | 201 | 426;
   response: R;
@@ -48,6 +51,8 @@ export interface RouteSpec<
   contentType?: string;
   /** 404 is a documented answer (unknown host, environment, token...). */
   notFound?: boolean;
+  /** 409 is a documented answer (already retired host, file exception deleted through the API...). */
+  conflict?: boolean;
 }
 
 export type AnyRouteSpec = RouteSpec<MaybeSchema, MaybeSchema, MaybeSchema, z.ZodType>;
@@ -99,20 +104,35 @@ export class ApiRouter {
     const status = (spec.status ?? 200) as ContentfulStatusCode;
     this.app.on(spec.method.toUpperCase(), spec.path, async (c) => {
       // The `read` check already ran in the app's `/api/v1/*` middleware.
-      if (spec.auth === 'admin' && c.get('principal')?.scope !== 'admin') {
-        throw new ForbiddenError('this route needs a token with the admin scope');
+      if (spec.auth === 'admin' || spec.auth === 'verify') {
+        const scope = c.get('principal')?.scope;
+        if (!scope || !scopeAllows(scope, spec.auth)) {
+          throw new ForbiddenError(
+            spec.auth === 'admin'
+              ? 'this route needs a token with the admin scope'
+              : 'this route needs a token with the verify (or admin) scope: create one with POST /api/v1/tokens {"scope":"verify"}',
+          );
+        }
       }
-      const params = spec.params ? parseInput(spec.params, c.req.param(), 'path') : undefined;
-      const query = parseInput(spec.query ?? (spec.lenientQuery ? ANY_QUERY : NO_QUERY), c.req.query(), 'query');
+      const params = spec.params ? parseInput(spec.params, c.req.param(), 'path', spec.hints) : undefined;
+      const query = parseInput(
+        spec.query ?? (spec.lenientQuery ? ANY_QUERY : NO_QUERY),
+        c.req.query(),
+        'query',
+        spec.hints,
+      );
       let body: unknown;
       if (spec.body) {
         let json: unknown;
         try {
           json = await c.req.json();
         } catch {
-          throw new InvalidRequestError('invalid body: expected a JSON object', 'body');
+          throw new InvalidRequestError(
+            'invalid body: expected a JSON object (send Content-Type: application/json and a JSON body)',
+            'body',
+          );
         }
-        body = parseInput(spec.body, json, 'body');
+        body = parseInput(spec.body, json, 'body', spec.hints);
       }
       const result = await handler({ params, query, body, c } as RouteInput<P, Q, B>);
       if (result instanceof Response) return result;

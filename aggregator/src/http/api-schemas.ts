@@ -81,6 +81,11 @@ export const hostDetailSchema = hostSummarySchema.extend({
   lastSeq: z.number().int(),
   meta: z.unknown(),
   facts: factMap,
+  retiredAt: isoDateTime
+    .nullable()
+    .optional()
+    .meta({ description: 'When the host was retired (`DELETE /api/v1/hosts/:id`); null while it is current.' }),
+  retiredBy: z.string().optional().meta({ description: 'Who retired it (the API token’s name).' }),
 });
 
 export const changeSchema = z.object({
@@ -174,6 +179,10 @@ export const compareDifferenceSchema = z.object({
   status: differenceStatusSchema,
   exception: exceptionRefSchema.optional(),
   tie: z.literal(true).optional().meta({ description: 'The path is tied in a side’s baseline.' }),
+  secretPolicy: z.enum(['differ', 'equal']).optional().meta({
+    description:
+      'The config `secretPolicy` of this secret path: `differ` (equal hashes: the other side uses this secret) or `equal`.',
+  }),
 });
 
 export const compareResponseSchema = z.object({
@@ -279,6 +288,9 @@ export const exceptionSchema = z.object({
   createdAt: isoDateTime,
   createdBy: z.string().optional(),
   expired: z.boolean(),
+  source: z
+    .string()
+    .meta({ description: '`api` (created through the API) or `file:<path>` (the exceptions file; change it there).' }),
 });
 
 export const exceptionsResponseSchema = z.object({ exceptions: z.array(exceptionSchema) });

@@ -3,7 +3,7 @@
  * environment, path by path, judged by the shared `compareFacts` with the stored exceptions — the
  * function the agent's `verify` uses, so the API and `verify` always agree.
  */
-import { CATEGORIES, compareFacts, type FactMap } from '@envparity/shared';
+import { CATEGORIES, compareFacts, type FactMap, type SecretPolicyRule } from '@envparity/shared';
 import { z } from 'zod';
 import type { BaselineTie } from '../drift/baseline.js';
 import type { DriftEngine } from '../drift/drift-engine.js';
@@ -11,6 +11,7 @@ import { NotFoundError } from '../errors.js';
 import type { FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { categoryListQuery, compareResponseSchema } from './api-schemas.js';
+import type { EnvironmentCatalog } from './environment-catalog.js';
 import { knownEnvironmentOr404 } from './environments-routes.js';
 
 /** `host:` in `from`/`to` names a host instead of an environment (environment names cannot hold `:`). */
@@ -58,7 +59,20 @@ interface Side {
 
 export function registerCompareRoutes(
   router: ApiRouter,
-  { engine, store, now }: { engine: DriftEngine; store: FactStore; now: () => number },
+  {
+    engine,
+    store,
+    now,
+    known = engine,
+    secretPolicy = [],
+  }: {
+    engine: DriftEngine;
+    store: FactStore;
+    now: () => number;
+    known?: EnvironmentCatalog;
+    /** Config `secretPolicy`: secret paths whose hashes should differ (or be equal) across the sides. */
+    secretPolicy?: readonly SecretPolicyRule[];
+  },
 ): void {
   const resolveSide = (environment: string | undefined, hostId: string | undefined): Side => {
     const host =
@@ -76,7 +90,7 @@ export function registerCompareRoutes(
         ties: [],
       };
     }
-    const name = knownEnvironmentOr404(engine, environment as string);
+    const name = knownEnvironmentOr404(known, environment as string);
     const state = engine.state(name);
     return {
       label: name,
@@ -98,7 +112,9 @@ export function registerCompareRoutes(
       description:
         'Each side is `from`/`to` (an environment name, or `host:ID`) or `fromHost`/`toHost`. Identity and ' +
         'volatile facts never appear; `status` is `drift`, `justified` (an active exception whose environments ' +
-        'include both sides’ environments) or `scale` (never lowers `parity`). `parity` = equal or justified ' +
+        'include both sides’ environments), `secret-policy` (a secret path of the config `secretPolicy` whose ' +
+        'hashes are equal where they should differ, or differ where they should be equal; counts like drift) or ' +
+        '`scale` (never lowers `parity`). `parity` = equal or justified ' +
         'behavior paths / compared behavior paths. A path tied in a side’s baseline is absent from that side ' +
         '(`tie: true`), exactly as `verify --against` sees the baseline.',
       tag: 'compare',
@@ -117,6 +133,7 @@ export function registerCompareRoutes(
         ...(from.environment !== null ? { fromEnvironment: from.environment } : {}),
         ...(to.environment !== null ? { toEnvironment: to.environment } : {}),
         ...(query.category ? { categories: query.category } : {}),
+        ...(secretPolicy.length > 0 ? { secretPolicy } : {}),
         now: new Date(now()),
       });
       const tied = new Set([...from.ties, ...to.ties].map((tie) => tie.path));

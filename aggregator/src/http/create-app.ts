@@ -7,7 +7,7 @@
  * Prometheus scrapers rarely carry tokens, and neither leaks host names or facts); every
  * `/api/v1/*` route needs a bearer token (`read`), and some the `admin` scope.
  */
-import type { ClassRule } from '@envparity/shared';
+import type { ClassRule, SecretPolicyRule } from '@envparity/shared';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { DriftEngine } from '../drift/drift-engine.js';
@@ -18,10 +18,13 @@ import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js'
 import { ApiRouter } from './api-router.js';
 import { registerCompareRoutes } from './compare-routes.js';
 import { registerDriftRoutes } from './drift-routes.js';
+import { createEnvironmentCatalog } from './environment-catalog.js';
 import { registerEnvironmentsRoutes } from './environments-routes.js';
 import { createErrorHandler, notFoundHandler } from './error-handler.js';
 import { registerExceptionsRoutes } from './exceptions-routes.js';
 import { registerFactsRoutes } from './facts-routes.js';
+import { registerFleetKeyRoutes } from './fleet-key-routes.js';
+import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
 import { registerOpenApiRoute, registerOpenRoutes } from './system-routes.js';
 import { registerTokensRoutes } from './tokens-routes.js';
@@ -35,6 +38,14 @@ export interface AppDeps {
   drift: DriftEngine;
   /** Class overrides (config `classes`), published with baselines for `verify`. */
   classes?: readonly ClassRule[];
+  /** The fleet key agents get at enrollment, served to `verify` tokens by `GET /api/v1/fleet-key`. */
+  fleetKey: string;
+  /** Closes a retired host's live agent socket (the gateway). */
+  agents?: RetiredHostDisconnector;
+  /** Environments the config declares ahead of any host (`promotion`, then `environments:`). */
+  environments?: readonly string[];
+  /** Config `secretPolicy`, used by `/compare`. */
+  secretPolicy?: readonly SecretPolicyRule[];
   now?: () => number;
 }
 
@@ -52,6 +63,10 @@ export function createApiApp({
   logger,
   drift,
   classes = [],
+  fleetKey,
+  agents,
+  environments = [],
+  secretPolicy = [],
   now = Date.now,
 }: AppDeps): ApiApp {
   const app = new Hono<ApiEnv>();
@@ -69,13 +84,16 @@ export function createApiApp({
   const router = new ApiRouter(app);
   registerOpenRoutes(router, { metrics });
   app.use('/api/v1/*', requireScope(authenticator, 'read'));
-  registerEnvironmentsRoutes(router, { engine: drift, classes });
-  registerCompareRoutes(router, { engine: drift, store, now });
+  const known = createEnvironmentCatalog(drift, environments);
+  registerEnvironmentsRoutes(router, { engine: drift, classes, known });
+  registerCompareRoutes(router, { engine: drift, store, now, known, secretPolicy });
   registerHostsRoutes(router, { store, presence });
+  registerHostRetirementRoutes(router, { store, agents, now });
   registerDriftRoutes(router, { engine: drift, store });
-  registerFactsRoutes(router, { engine: drift, store });
-  registerExceptionsRoutes(router, { engine: drift, store, now });
+  registerFactsRoutes(router, { engine: drift, store, known });
+  registerExceptionsRoutes(router, { engine: drift, store, now, known });
   registerTokensRoutes(router, { store, now });
+  registerFleetKeyRoutes(router, { fleetKey });
   registerOpenApiRoute(router);
   return { app, router };
 }

@@ -27,7 +27,8 @@ describe('GET /api/v1/environments', () => {
       fingerprint: expect.stringMatching(/^ep1:[0-9a-f]{64}$/),
       stale: false,
       ties: 0,
-      outlierHosts: 0,
+      // prod-2 and prod-3 are offline within the presence grace: still counted, prod-3 still an outlier.
+      outlierHosts: 1,
       openDrift: expect.any(Number),
       upstream: 'staging',
       downstream: null,
@@ -77,11 +78,16 @@ describe('GET /api/v1/environments/:env/baseline', () => {
     expect(body.fingerprint).toMatch(/^ep1:/);
   });
 
-  it('uses live hosts only, and reports ties without breaking them', async () => {
-    await addHost(api.aggregator.store, 'stg-3', 'staging', serverFacts('stg-3', { 'library.openssl': '3.0.14' }));
-    api.presence.set('stg-1', true);
-    api.presence.set('stg-3', true);
-    const { body } = await api.get('/api/v1/environments/staging/baseline');
+  it('uses counted hosts only (offline past the grace leave), and reports ties without breaking them', async () => {
+    const custom = createTestApi({ promotion: PROMOTION, presenceTiming: { graceSeconds: 60 } });
+    await seedFleet(custom.aggregator.store);
+    await addHost(custom.aggregator.store, 'stg-3', 'staging', serverFacts('stg-3', { 'library.openssl': '3.0.14' }));
+    custom.presence.set('stg-1', true);
+    custom.presence.set('stg-3', true);
+    custom.clock.now += 61_000;
+    await custom.aggregator.drift.settle();
+    const { body } = await custom.get('/api/v1/environments/staging/baseline');
+    await custom.aggregator.stop();
     expect(body).toMatchObject({ hosts: 2, stale: false });
     expect(body.ties).toEqual([
       {
@@ -115,7 +121,9 @@ describe('GET /api/v1/environments/:env/baseline', () => {
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toEqual({
       code: 'NOT_FOUND',
-      message: 'unknown environment "qa": no host has reported it',
+      message:
+        'unknown environment "qa": no host has reported it and the aggregator config does not declare it ' +
+        '(`environments:`); known: dev, production, staging',
     });
     const bad = await api.get('/api/v1/environments/no%20spaces/baseline');
     expect(bad.status).toBe(400);

@@ -17,18 +17,26 @@ import {
   limitQuery,
   outliersResponseSchema,
 } from './api-schemas.js';
+import type { EnvironmentCatalog } from './environment-catalog.js';
 
 export const DEFAULT_OUTLIERS_LIMIT = 1000;
 export const MAX_OUTLIERS_LIMIT = 100_000;
 
 export const environmentParamsSchema = z.strictObject({ env: environmentNameSchema });
 
-/** 404 unless some host has ever declared the environment. */
-export function knownEnvironmentOr404(engine: Pick<DriftEngine, 'environments'>, name: string): string {
-  if (!engine.environments().includes(name)) {
-    throw new NotFoundError(`unknown environment ${JSON.stringify(name)}: no host has reported it`);
-  }
+/** 404 unless some host has ever declared the environment, or the config declares it. */
+export function knownEnvironmentOr404(known: EnvironmentCatalog, name: string): string {
+  if (!known.environments().includes(name)) throw new NotFoundError(unknownEnvironmentMessage(known, name));
   return name;
+}
+
+/** "unknown environment ...": what is known, and how to declare one ahead of its hosts. */
+export function unknownEnvironmentMessage(known: EnvironmentCatalog, name: string): string {
+  const names = known.environments();
+  return (
+    `unknown environment ${JSON.stringify(name)}: no host has reported it and the aggregator config does not ` +
+    `declare it (\`environments:\`)${names.length > 0 ? `; known: ${names.join(', ')}` : ''}`
+  );
 }
 
 /** Promotion order first (upstream to downstream), then the others by name. */
@@ -42,22 +50,28 @@ export function sortEnvironments(names: readonly string[], promotion: readonly s
 
 export function registerEnvironmentsRoutes(
   router: ApiRouter,
-  { engine, classes = [] }: { engine: DriftEngine; classes?: readonly ClassRule[] },
+  {
+    engine,
+    classes = [],
+    known = engine,
+  }: { engine: DriftEngine; classes?: readonly ClassRule[]; known?: EnvironmentCatalog },
 ): void {
   router.add(
     {
       method: 'get',
       path: '/api/v1/environments',
       operationId: 'listEnvironments',
-      summary: 'Every environment a host has declared, with its baseline fingerprint',
-      description: 'A JSON array, promotion order first. `fingerprint` is the baseline fingerprint.',
+      summary: 'Every environment a host has declared or the config declares, with its baseline fingerprint',
+      description:
+        'A JSON array, promotion order first. `fingerprint` is the baseline fingerprint. Environments the config ' +
+        'declares (`promotion`, `environments:`) are listed before any host reports them, with 0 hosts.',
       tag: 'environments',
       auth: 'read',
       response: environmentsResponseSchema,
     },
     async () => {
       await engine.checkExpiredExceptions();
-      return sortEnvironments(engine.environments(), engine.promotion).map((name) => {
+      return sortEnvironments(known.environments(), engine.promotion).map((name) => {
         const state = engine.state(name);
         return {
           name,
@@ -91,7 +105,7 @@ export function registerEnvironmentsRoutes(
       notFound: true,
     },
     ({ params }) => {
-      const name = knownEnvironmentOr404(engine, params.env);
+      const name = knownEnvironmentOr404(known, params.env);
       const state = engine.state(name);
       const { baseline } = state;
       return {
@@ -128,7 +142,7 @@ export function registerEnvironmentsRoutes(
       notFound: true,
     },
     async ({ params, query }) => {
-      const name = knownEnvironmentOr404(engine, params.env);
+      const name = knownEnvironmentOr404(known, params.env);
       await engine.checkExpiredExceptions();
       const state = engine.state(name);
       const { outliers, total } = engine.outlierPage(name, {

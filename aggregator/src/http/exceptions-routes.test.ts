@@ -36,6 +36,7 @@ describe('POST /api/v1/exceptions', () => {
       createdAt: new Date(api.clock.now).toISOString(),
       createdBy: 'bootstrap admin token',
       expired: false,
+      source: 'api',
     });
     const listed = await api.get('/api/v1/exceptions', READ);
     expect(listed.status).toBe(200);
@@ -53,8 +54,8 @@ describe('POST /api/v1/exceptions', () => {
   it('answers 400 naming the field for bad input', async () => {
     const past = new Date(api.clock.now - 1000).toISOString();
     const cases: [unknown, string, string][] = [
-      [{ ...valid, reason: undefined }, 'reason', 'reason'],
-      [{ ...valid, reason: '   ' }, 'reason', 'a reason is required'],
+      [{ ...valid, reason: undefined }, 'reason', '`reason` is required: say why this difference is intended'],
+      [{ ...valid, reason: '   ' }, 'reason', '`reason` must not be empty: say why this difference is intended'],
       [{ ...valid, path: 'library..openssl' }, 'path', 'path'],
       [{ ...valid, path: '' }, 'path', 'path'],
       [{ ...valid, environments: ['staging', 'prod'] }, 'environments', 'unknown environment "prod"'],
@@ -62,8 +63,8 @@ describe('POST /api/v1/exceptions', () => {
       [{ ...valid, environments: ['dev', 'staging', 'production'] }, 'environments', 'environments'],
       [{ ...valid, environments: [] }, 'environments', 'environments'],
       [{ ...valid, expiresAt: past }, 'expiresAt', 'must be in the future'],
-      [{ ...valid, expiresAt: 'tomorrow' }, 'expiresAt', 'expiresAt'],
-      [{ ...valid, severity: 'high' }, 'severity', 'unknown key'],
+      [{ ...valid, expiresAt: 'tomorrow' }, 'expiresAt', 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z'],
+      [{ ...valid, severity: 'high' }, 'severity', '`severity` is not a known field (known: path, environments'],
     ];
     for (const [body, field, text] of cases) {
       const res = await api.request('POST', '/api/v1/exceptions', { body });

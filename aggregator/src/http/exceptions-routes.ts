@@ -1,21 +1,41 @@
 /**
  * `/api/v1/exceptions`: documented intentional differences (InSpec-style waivers). A difference a
  * rule covers is `justified`: it counts for parity and opens no drift event. Reason required;
- * environments must be ones hosts have reported (a typo would silently justify nothing); an expiry
- * must lie in the future. Expired rules stay listed (`expired: true`) and stop matching.
+ * environments must be ones hosts have reported or the config declares (a typo would silently
+ * justify nothing); an expiry must lie in the future. Expired rules stay listed (`expired: true`)
+ * and stop matching. Exceptions of the exceptions file (`source: "file:<path>"`) are listed with the
+ * others but changed only in the file (deleting one here is a 409).
  */
 import { compilePathGlob } from '@envparity/shared';
 import { z } from 'zod';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import { isExceptionExpired } from '../drift/exception-rules.js';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import type { ExceptionRecord, FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { createExceptionBodySchema, deletedSchema, exceptionSchema, exceptionsResponseSchema } from './api-schemas.js';
+import type { EnvironmentCatalog } from './environment-catalog.js';
+import { unknownEnvironmentMessage } from './environments-routes.js';
+import type { FieldHints } from './validation-messages.js';
+
+/** What each field of an exception wants, appended to validation errors. */
+export const EXCEPTION_FIELD_HINTS: FieldHints = {
+  path: 'give the fact path or a glob, e.g. "config.env.LOG_LEVEL" or "library.pip.*"',
+  environments: 'name one environment, or the pair the difference is between, e.g. ["staging", "production"]',
+  reason: 'say why this difference is intended',
+  impact: 'say what the difference changes for users, or leave it out',
+  owner: 'name who answers for it (a team or a person), or leave it out',
+  expiresAt: 'give an ISO 8601 time in the future such as 2026-12-31T00:00:00Z, or leave it out for no expiry',
+};
 
 export function registerExceptionsRoutes(
   router: ApiRouter,
-  { engine, store, now }: { engine: DriftEngine; store: FactStore; now: () => number },
+  {
+    engine,
+    store,
+    now,
+    known = engine,
+  }: { engine: DriftEngine; store: FactStore; now: () => number; known?: EnvironmentCatalog },
 ): void {
   const toJson = (record: ExceptionRecord): z.input<typeof exceptionSchema> => {
     const out: z.input<typeof exceptionSchema> = {
@@ -26,6 +46,7 @@ export function registerExceptionsRoutes(
       expiresAt: record.expiresAt === null ? null : new Date(record.expiresAt).toISOString(),
       createdAt: new Date(record.createdAt).toISOString(),
       expired: isExceptionExpired(record, now()),
+      source: record.source ?? 'api',
     };
     if (record.impact !== undefined) out.impact = record.impact;
     if (record.owner !== undefined) out.owner = record.owner;
@@ -42,10 +63,12 @@ export function registerExceptionsRoutes(
       description:
         '`environments`: an unordered pair, or one environment for differences inside it (outliers); each must ' +
         'have been reported by a host. `path` is a path glob. `expiresAt` must be in the future; once passed, ' +
-        'the exception stops matching, `exception.expired` is published and its differences open drift events.',
+        'the exception stops matching, `exception.expired` is published and its differences open drift events. ' +
+        'Environments declared in the aggregator config count as known before any host reports them.',
       tag: 'exceptions',
       auth: 'admin',
       body: createExceptionBodySchema,
+      hints: EXCEPTION_FIELD_HINTS,
       status: 201,
       response: exceptionSchema,
     },
@@ -53,13 +76,16 @@ export function registerExceptionsRoutes(
       try {
         compilePathGlob(body.path);
       } catch (error) {
-        throw new InvalidRequestError(`invalid body: path: ${(error as Error).message}`, 'path');
+        throw new InvalidRequestError(
+          `invalid body: \`path\` is not a valid path glob (${(error as Error).message}): ${EXCEPTION_FIELD_HINTS.path}`,
+          'path',
+        );
       }
-      const known = engine.environments();
+      const names = known.environments();
       body.environments.forEach((name, index) => {
-        if (!known.includes(name)) {
+        if (!names.includes(name)) {
           throw new InvalidRequestError(
-            `invalid body: environments[${index}]: unknown environment ${JSON.stringify(name)}: no host has reported it`,
+            `invalid body: \`environments[${index}]\`: ${unknownEnvironmentMessage(known, name)}`,
             'environments',
           );
         }
@@ -68,8 +94,12 @@ export function registerExceptionsRoutes(
       let expiresAt: number | null = null;
       if (body.expiresAt !== undefined && body.expiresAt !== null) {
         expiresAt = Date.parse(body.expiresAt);
-        if (expiresAt <= at)
-          throw new InvalidRequestError('invalid body: expiresAt: must be in the future', 'expiresAt');
+        if (expiresAt <= at) {
+          throw new InvalidRequestError(
+            `invalid body: \`expiresAt\` must be in the future (it is ${body.expiresAt}, now is ${new Date(at).toISOString()}); leave it out for no expiry`,
+            'expiresAt',
+          );
+        }
       }
       const record = await store.createException({
         path: body.path,
@@ -113,9 +143,16 @@ export function registerExceptionsRoutes(
       params: z.strictObject({ id: z.string().min(1) }),
       response: deletedSchema,
       notFound: true,
+      conflict: true,
     },
-    async ({ params }) => {
+    async ({ params, c }) => {
       const record = store.listExceptions().find((candidate) => candidate.id === params.id);
+      if (record?.source !== undefined) {
+        throw new ConflictError(
+          `exception ${JSON.stringify(params.id)} comes from the exceptions file (${record.source.replace(/^file:/, '')}): ` +
+            'remove it there and reload the aggregator (SIGHUP); the API deletes only exceptions it created',
+        );
+      }
       if (!record || !(await store.deleteException(params.id))) {
         throw new NotFoundError(`unknown exception ${JSON.stringify(params.id)}`);
       }

@@ -9,6 +9,7 @@ import type { DriftEngine } from '../drift/drift-engine.js';
 import type { FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { distributionResponseSchema, environmentNameSchema, factPathSchema } from './api-schemas.js';
+import type { EnvironmentCatalog } from './environment-catalog.js';
 import { knownEnvironmentOr404 } from './environments-routes.js';
 
 const distributionQuery = z.strictObject({
@@ -18,7 +19,7 @@ const distributionQuery = z.strictObject({
 
 export function registerFactsRoutes(
   router: ApiRouter,
-  { engine, store }: { engine: DriftEngine; store: FactStore },
+  { engine, store, known = engine }: { engine: DriftEngine; store: FactStore; known?: EnvironmentCatalog },
 ): void {
   router.add(
     {
@@ -35,8 +36,7 @@ export function registerFactsRoutes(
       notFound: true,
     },
     ({ query }) => {
-      const environment =
-        query.environment === undefined ? undefined : knownEnvironmentOr404(engine, query.environment);
+      const environment = query.environment === undefined ? undefined : knownEnvironmentOr404(known, query.environment);
       const category = categoryOf(query.path);
       const perBlob = new Map<string, number>();
       let hosts = 0;

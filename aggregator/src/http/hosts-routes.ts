@@ -108,7 +108,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
       method: 'get',
       path: '/api/v1/hosts/:id',
       operationId: 'getHost',
-      summary: 'One host with its current facts',
+      summary: 'One host with its current facts (retired hosts too, with `retiredAt`)',
       tag: 'hosts',
       auth: 'read',
       params: hostParamsSchema,
@@ -125,6 +125,8 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
         lastSeq: host.lastSeq,
         meta: host.meta ?? null,
         facts: store.getHostFacts(host.id) ?? {},
+        retiredAt: iso(host.retiredAt),
+        ...(host.retiredBy !== null ? { retiredBy: host.retiredBy } : {}),
       };
     },
   );

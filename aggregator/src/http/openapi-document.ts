@@ -52,6 +52,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'No token, or an unknown or revoked one (`UNAUTHORIZED`).',
   403: 'The token’s scope does not allow the route (`FORBIDDEN`).',
   404: 'Unknown resource (`NOT_FOUND`).',
+  409: 'The resource’s state forbids the change; the message says why (`CONFLICT`).',
 };
 
 /** JSON Schema of a zod schema as the request side (`input`) or the response side (`output`) sees it. */
@@ -98,8 +99,9 @@ function operationOf(route: AnyRouteSpec): OpenApiOperation {
   // Without a query schema unknown parameters are refused (400), unless the route is lenient.
   if (route.params || route.query || route.body || !route.lenientQuery) errors.push(400);
   if (route.auth !== 'none') errors.push(401);
-  if (route.auth === 'admin') errors.push(403);
+  if (route.auth === 'admin' || route.auth === 'verify') errors.push(403);
   if (route.notFound) errors.push(404);
+  if (route.conflict) errors.push(409);
   for (const status of errors) {
     responses[String(status)] = {
       description: ERROR_DESCRIPTIONS[status] as string,
@@ -155,7 +157,7 @@ export function buildOpenApiDocument(routes: readonly AnyRouteSpec[], info: Open
       description:
         info.description ??
         'Environment parity: hosts, environment baselines, outliers, comparisons, drift events, exceptions. ' +
-          'All routes under /api/v1 take `Authorization: Bearer TOKEN`; scopes `read` and `admin`.',
+          'All routes under /api/v1 take `Authorization: Bearer TOKEN`; scopes `read` < `verify` (adds the fleet key) < `admin`.',
     },
     servers: [{ url: '/' }],
     tags: tags.map((name) => ({ name })),
@@ -165,7 +167,7 @@ export function buildOpenApiDocument(routes: readonly AnyRouteSpec[], info: Open
         bearerAuth: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An API token (`read` or `admin` scope), or the bootstrap ENVPARITY_ADMIN_TOKEN.',
+          description: 'An API token (`read`, `verify` or `admin` scope), or the bootstrap ENVPARITY_ADMIN_TOKEN.',
         },
       },
       schemas: { Error: jsonSchemaOf(errorBodySchema, 'output') },

@@ -1,22 +1,27 @@
 /**
  * Request validation with zod: unknown query parameters or body keys and bad values are a 400 that
- * names the field, so `?enviroment=prod` is an error rather than a silently unfiltered answer.
+ * names the field in words a user understands (validation-messages.ts), so `?enviroment=prod` is an
+ * error rather than a silently unfiltered answer.
  */
-import { formatIssues } from '@envparity/shared';
 import type { z } from 'zod';
 import { InvalidRequestError } from '../errors.js';
-
-/** Where an input came from, as the error message names it. */
-export type InputSource = 'query' | 'body' | 'path';
+import { describeValidationError, type FieldHints, type InputSource } from './validation-messages.js';
 
 /** Parses `input` with `schema`; InvalidRequestError names the first offending field. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, source: InputSource): z.infer<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  source: InputSource,
+  hints?: FieldHints,
+): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  const field =
-    issue?.code === 'unrecognized_keys' ? issue.keys[0] : issue?.path.length ? String(issue.path[0]) : undefined;
-  throw new InvalidRequestError(`invalid ${source}: ${formatIssues(result.error)}`, field);
+  const { message, field } = describeValidationError(result.error, input, {
+    source,
+    schema,
+    ...(hints ? { hints } : {}),
+  });
+  throw new InvalidRequestError(message, field);
 }
 
 /** Query strings (`c.req.query()`): every value is a string. */

@@ -1,5 +1,6 @@
 /**
- * `/api/v1/tokens` (admin): API tokens with the `read` or `admin` scope. The clear token is
+ * `/api/v1/tokens` (admin): API tokens with the `read`, `verify` (read plus the fleet key, for
+ * `verify` on CI runners) or `admin` scope. The clear token is
  * returned once, at creation; the store keeps only its sha256, so a lost token is revoked and
  * replaced, never recovered.
  */
@@ -10,6 +11,14 @@ import type { ApiTokenRecord, FactStore } from '../store/fact-store.js';
 import { hashToken } from '../token-hash.js';
 import type { ApiRouter } from './api-router.js';
 import { createdTokenSchema, createTokenBodySchema, revokedTokenSchema, tokensResponseSchema } from './api-schemas.js';
+import type { FieldHints } from './validation-messages.js';
+
+/** What each field of a new token wants, appended to validation errors. */
+export const TOKEN_FIELD_HINTS: FieldHints = {
+  name: 'name the token after who or what uses it, e.g. "ci-deploy"',
+  scope:
+    'choose "read" (queries), "verify" (queries and the fleet key, for envparity-agent verify on a CI runner) or "admin" (everything)',
+};
 
 /** Prefix of API tokens, so a leaked one is recognisable (secret scanners, logs). */
 export const API_TOKEN_PREFIX = 'ept_';
@@ -43,12 +52,14 @@ export function registerTokensRoutes(router: ApiRouter, { store, now }: { store:
       tag: 'tokens',
       auth: 'admin',
       body: createTokenBodySchema,
+      hints: TOKEN_FIELD_HINTS,
       status: 201,
       response: createdTokenSchema,
     },
-    async ({ body }) => {
+    async ({ body, c }) => {
       const token = generateApiToken();
       const record = await store.createApiToken({ ...body, tokenHash: hashToken(token), at: now() });
+      // Never the clear token: its id, name and scope.
       return {
         id: record.id,
         name: record.name,
@@ -84,7 +95,7 @@ export function registerTokensRoutes(router: ApiRouter, { store, now }: { store:
       response: revokedTokenSchema,
       notFound: true,
     },
-    async ({ params }) => {
+    async ({ params, c }) => {
       const at = now();
       if (!(await store.revokeApiToken(params.id, at))) {
         throw new NotFoundError(`unknown or already revoked token ${JSON.stringify(params.id)}`);

@@ -121,6 +121,17 @@ export class AgentGateway {
     if (!previous) this.notifyPresence(hostId, true);
   }
 
+  /**
+   * The host was retired: its live socket (if any) is closed with 4013 at once, before it sends
+   * another report. Call after `store.retireHost()`.
+   */
+  disconnectRetired(hostId: string): void {
+    const at = this.context.store.getHost(hostId)?.retiredAt ?? this.context.now();
+    for (const session of this.sessions) {
+      if (session.hostId === hostId) session.closeRetired(hostId, at);
+    }
+  }
+
   private evictRevoked(hostId: string, by: AgentSession): void {
     const live = this.byHost.get(hostId);
     if (live && live !== by) live.close('unauthorized', 'unauthorized: token revoked, the host re-enrolled');

@@ -27,7 +27,12 @@ import type { FactStore } from '../store/fact-store.js';
 import { findReportPathProblem } from '../store/report-paths.js';
 import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
 import { categoriesNeeded } from './categories-needed.js';
-import { REJECT_REASON_BY_CODE, truncateCloseReason } from './close-reason.js';
+import {
+  HOST_RETIRED_CLOSE_CODE,
+  HOST_RETIRED_REASON,
+  REJECT_REASON_BY_CODE,
+  truncateCloseReason,
+} from './close-reason.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** After sending a close frame, how long the peer has to answer before the socket is destroyed. */
@@ -208,6 +213,12 @@ export class AgentSession {
       this.close('enrollRefused', 'enroll refused');
       return;
     }
+    const retired = this.ctx.store.getHost(message.hostId)?.retiredAt;
+    if (retired !== undefined && retired !== null) {
+      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'enroll refused: the host is retired');
+      this.closeRetired(message.hostId, retired);
+      return;
+    }
     const token = generateToken();
     const { reenrolled } = await this.ctx.store.enrollHost({
       hostId: message.hostId,
@@ -243,6 +254,12 @@ export class AgentSession {
     if (owner !== message.hostId || (this.hostId !== undefined && this.hostId !== owner)) {
       this.log.warn({ hostId: message.hostId, remote: this.remote }, 'hello refused: token of another host');
       this.close('hostMismatch', 'host mismatch: the token belongs to another host id');
+      return;
+    }
+    const retired = store.getHost(owner)?.retiredAt;
+    if (retired !== undefined && retired !== null) {
+      this.log.warn({ hostId: owner, remote: this.remote }, 'hello refused: the host is retired');
+      this.closeRetired(owner, retired);
       return;
     }
     await store.updateHostInfo(owner, {
@@ -332,6 +349,14 @@ export class AgentSession {
   /** Closes with a named code from CLOSE_CODES, counting the reason in metrics. */
   close(name: CloseCodeName, reason: string): void {
     this.closeWith(CLOSE_CODES[name], reason);
+  }
+
+  /** Closes with 4013: the host was retired, so neither its token nor its id is accepted any more. */
+  closeRetired(hostId: string, at: number): void {
+    this.closeWith(
+      HOST_RETIRED_CLOSE_CODE,
+      `${HOST_RETIRED_REASON}: ${hostId} was removed on ${new Date(at).toISOString()}; enroll under a new host id`,
+    );
   }
 
   closeWith(code: number, reason: string): void {
