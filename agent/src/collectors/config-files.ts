@@ -16,12 +16,19 @@
  *   cannot be read, or `invalid <format>` when it does not parse (it is then hashed as `raw`; parser
  *   messages quote content, so they are not kept);
  * - `#truncated`: number of leaves when a document has more than MAX_FACTS_PER_DOCUMENT.
+ *
+ * Symlinks (docs/SECURITY.md): a watched path that is a symlink is NOT read (`#error` says
+ * `symlink not followed ...`) unless `watch.followSymlinks: true`; then the real file is read and
+ * its format chosen by the real file's name, so `x.ini -> /etc/shadow` is never parsed as INI. The
+ * file is opened with O_NOFOLLOW (a symlink swapped in after the check fails with ELOOP) and
+ * O_NONBLOCK (a FIFO never blocks the open), then checked with fstat on the open descriptor.
+ * Reading stops at `watch.maxFileBytes` (default 10 MB): a larger file is not read, `#error` says so.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { type FactMap, factPath } from '@envparity/shared';
+import { DEFAULT_MAX_WATCHED_FILE_BYTES, type FactMap, factPath } from '@envparity/shared';
 import { parse as parseDotenv } from 'dotenv';
 import { parse as parseIni } from 'ini';
 import { parse as parseToml } from 'smol-toml';
@@ -87,10 +94,39 @@ function sniffJson(text: string): unknown {
   }
 }
 
-async function hashFileStream(filePath: string): Promise<string> {
+/** Reads at most `limit + 1` bytes of an open file (so a file that grew past the limit is noticed). */
+async function readUpTo(handle: FileHandle, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunkSize = 64 * 1024;
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(Math.min(chunkSize, limit + 1 - total));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > limit) break;
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/** Hashes an open file, at most `limit + 1` bytes; undefined when it is over the limit. */
+async function hashUpTo(handle: FileHandle, limit: number): Promise<{ digest: string; bytes: number }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  let total = 0;
+  const buffer = Buffer.allocUnsafe(256 * 1024);
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, limit + 1 - total), null);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    total += bytesRead;
+    if (total > limit) break;
+  }
+  return { digest: hash.digest('hex'), bytes: total };
+}
+
+function tooLarge(bytes: number, limit: number): string {
+  return `too large: ${bytes} bytes, over the watch.maxFileBytes cap of ${limit} (not read)`;
 }
 
 function errorCode(error: unknown): string {
@@ -100,21 +136,34 @@ function errorCode(error: unknown): string {
 
 export interface ConfigFileOptions {
   secrets: SecretHasher;
+  /** `watch.followSymlinks` (default false): read through a symlink instead of reporting it. */
+  followSymlinks?: boolean;
+  /** `watch.maxFileBytes` (default 10 MB): larger files are not read. */
+  maxFileBytes?: number;
 }
 
 /** Facts of one watched file. Never throws: a missing or unreadable file is a fact too. */
-export async function collectConfigFile(filePath: string, { secrets }: ConfigFileOptions): Promise<FactMap> {
+export async function collectConfigFile(
+  filePath: string,
+  { secrets, followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES }: ConfigFileOptions,
+): Promise<FactMap> {
   const facts: FactMap = {};
   const at = (...segments: string[]) => factPath('config', 'file', filePath, ...segments);
-  // A file named like a secret (db_password, secrets.yaml) has every value hashed.
-  const secretFile = secrets.isSecretName(basename(filePath));
-  const recordRaw = (digest: string) => {
-    facts[at('#format')] = 'raw';
-    facts[at('#sha256')] = secretFile ? secrets.hash(`sha256:${digest}`) : digest;
-  };
+  let realPath = filePath;
+  let handle: FileHandle | undefined;
   let size: number;
   try {
-    const info = await stat(filePath);
+    const link = await lstat(filePath);
+    if (link.isSymbolicLink()) {
+      if (!followSymlinks) {
+        facts[at('#error')] = 'symlink not followed (watch.followSymlinks is false)';
+        return facts;
+      }
+      realPath = await realpath(filePath);
+    }
+    // O_NOFOLLOW: a symlink swapped in after the check fails (ELOOP); O_NONBLOCK: a FIFO does not block.
+    handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const info = await handle.stat();
     if (info.isDirectory()) {
       facts[at('#error')] = 'EISDIR';
       return facts;
@@ -126,19 +175,46 @@ export async function collectConfigFile(filePath: string, { secrets }: ConfigFil
     }
     size = info.size;
   } catch (error) {
+    await handle?.close().catch(() => undefined);
+    handle = undefined;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') facts[at('#missing')] = true;
+    else if (code === 'ELOOP') facts[at('#error')] = 'symlink not followed (ELOOP)';
     else facts[at('#error')] = code;
     return facts;
+  } finally {
+    if (Object.keys(facts).length > 0) await handle?.close().catch(() => undefined);
   }
+  // A file named like a secret (db_password, secrets.yaml), by its own or its real name, has every value hashed.
+  const secretFile = secrets.isSecretName(basename(filePath)) || secrets.isSecretName(basename(realPath));
+  const recordRaw = (digest: string) => {
+    facts[at('#format')] = 'raw';
+    facts[at('#sha256')] = secretFile ? secrets.hash(`sha256:${digest}`) : digest;
+  };
   try {
-    if (size > MAX_PARSED_FILE_BYTES) {
-      recordRaw(await hashFileStream(filePath));
+    if (size > maxFileBytes) {
+      facts[at('#error')] = tooLarge(size, maxFileBytes);
       return facts;
     }
-    const bytes = await readFile(filePath);
+    if (size > MAX_PARSED_FILE_BYTES) {
+      const { digest, bytes } = await hashUpTo(handle, maxFileBytes);
+      if (bytes > maxFileBytes) facts[at('#error')] = tooLarge(bytes, maxFileBytes);
+      else recordRaw(digest);
+      return facts;
+    }
+    const bytes = await readUpTo(handle, Math.min(maxFileBytes, MAX_PARSED_FILE_BYTES));
+    if (bytes.length > maxFileBytes) {
+      facts[at('#error')] = tooLarge(bytes.length, maxFileBytes);
+      return facts;
+    }
+    if (bytes.length > MAX_PARSED_FILE_BYTES) {
+      // Grew past the parse limit while being read: hash what the cap allows.
+      recordRaw(sha256Hex(bytes));
+      return facts;
+    }
     const text = bytes.toString('utf8');
-    const named = formatFromName(filePath);
+    // The real file's name decides the format: a link named x.ini to a file named shadow is not INI.
+    const named = formatFromName(realPath);
     let format: ConfigFileFormat | undefined = named;
     let data: unknown;
     if (named) {
@@ -160,6 +236,8 @@ export async function collectConfigFile(filePath: string, { secrets }: ConfigFil
     flattenInto(facts, ['config', 'file', filePath], data, { secrets, secret: secretFile, rootScalarKey: '#value' });
   } catch (error) {
     facts[at('#error')] = errorCode(error);
+  } finally {
+    await handle.close().catch(() => undefined);
   }
   return facts;
 }

@@ -35,7 +35,11 @@ export function createConfigCollector({
       const parts = await Promise.all([
         collectEnvFacts(env, config.watch.envVars, secrets),
         collectEnvFileFacts(config.watch.envFiles, secrets, reportError),
-        collectConfigFiles(config.watch.files, { secrets }),
+        collectConfigFiles(config.watch.files, {
+          secrets,
+          followSymlinks: config.watch.followSymlinks,
+          maxFileBytes: config.watch.maxFileBytes,
+        }),
         collectSysctlFacts(sysctlNames, procSys),
         collectUlimitFacts(limitsFile),
       ]);

@@ -10,6 +10,8 @@
  *   changes are durable (committed), which is when the agent may be acknowledged.
  */
 import type { FactMap, FactValue, ReportMessage } from '@envparity/shared';
+import type { AuditLog } from './audit-log.js';
+import type { StoreOpenReport } from './store-integrity.js';
 
 /** One host as the store holds it. Read-only view: the store owns and replaces these objects. */
 export interface HostView {
@@ -52,6 +54,8 @@ export interface EnrollInput {
   labels: Record<string, string>;
   agentVersion: string | null;
   at: number;
+  /** Remote address of the agent's WebSocket upgrade, for the audit log (null when unknown). */
+  source?: string | null;
 }
 
 export interface EnrollResult {
@@ -294,3 +298,7 @@ export interface FactStore {
   /** Flushes and closes; later writes fail with StoreError STORE_CLOSED. */
   close(): Promise<void>;
 }
+  /** Admin actions and enrollments, append-only (store/audit-log.ts). */
+  readonly audit: AuditLog;
+  /** What the checks at open found (store/store-integrity.ts), when the backend makes them. */
+  readonly openReport?: StoreOpenReport;

@@ -28,6 +28,7 @@ import {
 } from '@envparity/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { ENROLL_SECRET_ACTOR, SqliteAuditLog } from './audit-log.js';
 import {
   behaviorEncoding,
   type CategoryPiece,
@@ -57,8 +58,19 @@ import type {
   StoreEvent,
   StoreListener,
 } from './fact-store.js';
+import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
 import { migrate } from './migrations.js';
 import { findReportPathProblem } from './report-paths.js';
+import {
+  assertQuickCheck,
+  CLEAN_SHUTDOWN_KEY,
+  checkHostCount,
+  HostCountTracker,
+  hostCountFileOf,
+  readHostCountFile,
+  type StoreOpenReport,
+  writeStoreMeta,
+} from './store-integrity.js';
 
 /** Longest time a report waits in the buffer before its transaction commits. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 50;
@@ -89,9 +101,25 @@ export interface SqliteFactStoreOptions {
   flushBudgetMs?: number;
   touchFlushMs?: number;
   busyTimeoutMs?: number;
-  /** Where failing event listeners are reported. */
+  /** Where failing event listeners are reported (and background work: history compaction, the host-count file). */
   onListenerError?: (error: unknown) => void;
+  /** Per-host quota of change rows; older changes are folded into the initial state (history-compaction.ts). */
+  maxChangesPerHost?: number;
+  /**
+   * `full` (default): every commit is fsynced before the agents it acknowledges get their `ack`, so an
+   * acknowledged report survives a power loss. `normal`: WAL commits are not fsynced (a process crash
+   * loses nothing, a power loss can lose the last transactions although they were acknowledged).
+   */
+  synchronous?: StoreSynchronous;
+  /** `PRAGMA quick_check` at open, refusing a damaged file (default true; store-integrity.ts). */
+  quickCheckOnOpen?: boolean;
+  /** The host-count sidecar file (default `<path>-meta.json` for a file, none for `:memory:`); null: none. */
+  hostCountFile?: string | null;
 }
+
+/** `PRAGMA synchronous` of the store's connection. */
+export type StoreSynchronous = 'full' | 'normal';
+export const DEFAULT_STORE_SYNCHRONOUS: StoreSynchronous = 'full';
 
 /** The cache's mutable form of a HostView. */
 interface HostState {
@@ -432,6 +460,12 @@ export class SqliteFactStore implements FactStore {
   private queue: PendingOp[] = [];
   private touches = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** Admin actions and enrollments (append-only). */
+  readonly audit: SqliteAuditLog;
+  /** What the checks at open found (quick_check, host count against the last record). */
+  readonly openReport: StoreOpenReport;
+  private readonly compactor: HistoryCompactor;
+  private readonly hostCount: HostCountTracker | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
   private closed = false;
 
@@ -461,8 +495,12 @@ export class SqliteFactStore implements FactStore {
       // A new database file starts private (facts, token hashes); SQLite gives -wal/-shm the same mode.
       if (path !== ':memory:' && path !== '' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       this.db = new Database(path);
+    maxChangesPerHost = DEFAULT_MAX_CHANGES_PER_HOST,
+    synchronous = DEFAULT_STORE_SYNCHRONOUS,
+    quickCheckOnOpen = true,
+    hostCountFile,
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.db.pragma('foreign_keys = ON');
       migrate(this.db);
@@ -478,8 +516,10 @@ export class SqliteFactStore implements FactStore {
     try {
       this.load();
     } catch (cause) {
+      if (quickCheckOnOpen) assertQuickCheck(this.db, path);
       this.db.close();
       throw new StoreError('STORE_FAILED', `cannot load the database ${path}: ${(cause as Error).message}`, { cause });
+      (this as { db?: Database.Database }).db?.close();
     }
   }
 
@@ -490,12 +530,48 @@ export class SqliteFactStore implements FactStore {
         id: row.id,
         environment: row.environment,
         labels: JSON.parse(row.labels) as Record<string, string>,
+      this.audit = new SqliteAuditLog(this.db);
+      this.compactor = new HistoryCompactor({
+        db: this.db,
+        maxChangesPerHost,
+        currentCategories: (hostId) => this.currentCategories(hostId),
+        onError: (error) => this.onListenerError(error),
+      });
+      const memory = path === ':memory:' || path === '';
+      const sidecar = hostCountFile === undefined ? (memory ? null : hostCountFileOf(path)) : hostCountFile;
+      const previous = sidecar === null ? undefined : readHostCountFile(sidecar);
+      this.openReport = checkHostCount(this.db, this.hosts.size, previous, quickCheckOnOpen ? 'ok' : 'skipped');
+      if (sidecar !== null) {
+        this.hostCount = new HostCountTracker(
+          sidecar,
+          () => this.hosts.size,
+          Date.now,
+          (error) => this.onListenerError(error),
+        );
+        this.hostCount.start();
+      }
         enrolledAt: row.enrolled_at,
         lastSeq: row.last_seq,
         lastSeen: row.last_seen,
         agentVersion: row.agent_version,
         fingerprint: row.fingerprint,
         fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
+  /** A host's current categories with their facts (for history compaction). */
+  private currentCategories(hostId: string): Map<string, Readonly<FactMap>> | undefined {
+    const host = this.hosts.get(hostId);
+    if (!host) return undefined;
+    const categories = new Map<string, Readonly<FactMap>>();
+    for (const [category, hash] of host.categories)
+      categories.set(category, this.blobs.get(hash)?.facts ?? EMPTY_FACTS);
+    return categories;
+  }
+
+  /** Folds the oldest changes of hosts over `maxChangesPerHost` into their initial state now (normally on the next tick). */
+  compactHistory(): number {
+    this.assertOpen();
+    return this.compactor.runPending();
+  }
+
         categories: new Map(),
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
         tokenHash: row.token_hash,
@@ -624,6 +700,14 @@ export class SqliteFactStore implements FactStore {
       enrolledAt: input.at,
       lastSeq: 0,
       lastSeen: input.at,
+      // In the enrollment's own savepoint: an enrollment is never stored without its audit entry.
+      this.audit.appendSync({
+        at: input.at,
+        actor: ENROLL_SECRET_ACTOR,
+        action: existing ? 'host.reenrolled' : 'host.enrolled',
+        source: input.source ?? null,
+        details: { hostId: input.hostId, environment: input.environment, agentVersion: input.agentVersion },
+      });
       agentVersion: null,
       fingerprint: null,
       fingerprints: {},
@@ -799,6 +883,8 @@ export class SqliteFactStore implements FactStore {
         );
       }
     });
+        if (op.kind === 'report')
+          this.compactor.noteChanges(op.input.hostId, (result.outcome.result as IngestResult).changes);
     for (const event of events) this.emit(event);
   }
 
@@ -1285,3 +1371,12 @@ interface ApplyOutcome {
   result: IngestResult | EnrollResult;
   event?: StoreEvent;
 }
+    this.compactor.runPending();
+    this.compactor.stop();
+    // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).
+    try {
+      writeStoreMeta(this.db, CLEAN_SHUTDOWN_KEY, { hosts: this.hosts.size, at: Date.now(), clean: true });
+    } catch (error) {
+      this.onListenerError(error);
+    }
+    this.hostCount?.stop(true);
