@@ -4,7 +4,8 @@
  * point it elsewhere. Errors are returned as errno codes (`EACCES`, `ENOENT`), never thrown past
  * the caller's control: a process may exit between two reads.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readFile as readFileCallback } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const DEFAULT_PROC_ROOT = '/proc';
@@ -80,11 +81,14 @@ export async function readProcFile(
   name: string,
   procRoot = DEFAULT_PROC_ROOT,
 ): Promise<{ ok: true; data: Buffer } | { ok: false; code: string }> {
-  try {
-    return { ok: true, data: await readFile(join(procRoot, String(pid), name)) };
-  } catch (error) {
-    return { ok: false, code: errorCode(error) };
-  }
+  // The callback API costs half the CPU of fs/promises' FileHandle path, which matters when every
+  // command line of /proc is read every poll; still off the event loop (a /proc read can block on
+  // a process stuck in the kernel).
+  return new Promise((resolve) => {
+    readFileCallback(join(procRoot, String(pid), name), (error, data) => {
+      resolve(error ? { ok: false, code: errorCode(error) } : { ok: true, data });
+    });
+  });
 }
 
 /** Reads a symlink of /proc/<pid>/ (`exe`, `cwd`), returning the target or the errno code. */

@@ -23,6 +23,11 @@ export interface ResolveOptions {
   exec?: Exec;
   /** Pids never reported: the agent itself (a regex can match its own command line). */
   excludePids?: readonly number[];
+  /**
+   * The command lines of every process, read once and shared by all `match` entries of one pass
+   * (see commandLineTable); read by this call when absent.
+   */
+  commandLines?: Promise<ReadonlyMap<number, string>>;
 }
 
 export interface ResolvedProcesses {
@@ -58,25 +63,32 @@ export async function resolveProcesses(spec: ProcessConfig, options: ResolveOpti
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const exclude = new Set(options.excludePids ?? [process.pid]);
   let found: ResolvedProcesses;
-  if (spec.match !== undefined) found = await byRegex(compiled(spec.match), procRoot, exclude);
+  if (spec.match !== undefined)
+    found = byRegex(compiled(spec.match), await (options.commandLines ?? commandLineTable(procRoot)), exclude);
   else if (spec.pidFile !== undefined) found = await byPidFile(spec.pidFile, procRoot);
   else found = await byUnit(spec.unit ?? '', options);
   if (found.pids.length <= 1) return found;
   return { ...found, pids: await oldestFirst(found.pids, procRoot) };
 }
 
-async function byRegex(regex: RegExp, procRoot: string, exclude: ReadonlySet<number>): Promise<ResolvedProcesses> {
+/** pid -> argv joined by spaces, for every process with a command line (not kernel threads). */
+export async function commandLineTable(procRoot = DEFAULT_PROC_ROOT): Promise<Map<number, string>> {
   const pids = await listPids(procRoot);
-  const matches: number[] = [];
+  const table = new Map<number, string>();
   await Promise.all(
     pids.map(async (pid) => {
-      if (exclude.has(pid)) return;
       const cmdline = await readProcFile(pid, 'cmdline', procRoot);
       if (!cmdline.ok) return;
       const argv = parseCmdline(cmdline.data);
-      if (argv.length > 0 && regex.test(argv.join(' '))) matches.push(pid);
+      if (argv.length > 0) table.set(pid, argv.join(' '));
     }),
   );
+  return table;
+}
+
+function byRegex(regex: RegExp, table: ReadonlyMap<number, string>, exclude: ReadonlySet<number>): ResolvedProcesses {
+  const matches: number[] = [];
+  for (const [pid, line] of table) if (!exclude.has(pid) && regex.test(line)) matches.push(pid);
   return matches.length > 0 ? { pids: matches } : { pids: [], problem: `no process matches /${regex.source}/` };
 }
 

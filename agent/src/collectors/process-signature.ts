@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { ProcessConfig } from '@envparity/shared';
 import { execCommand } from '../exec.js';
 import { DEFAULT_PROC_ROOT, readProcFile, readProcLink } from './process-proc.js';
-import { type ResolveOptions, resolveProcesses } from './process-resolve.js';
+import { commandLineTable, type ResolveOptions, resolveProcesses } from './process-resolve.js';
 
 export type ProcessSignatureOptions = Omit<ResolveOptions, 'exec'>;
 
@@ -19,9 +19,14 @@ export async function processSignature(
 ): Promise<string> {
   const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
   const hash = createHash('sha256');
+  const commandLines = specs.some((spec) => spec.match !== undefined) ? commandLineTable(procRoot) : undefined;
   const parts = await Promise.all(
     specs.map(async (spec) => {
-      const resolved = await resolveProcesses(spec, { ...options, exec: execCommand });
+      const resolved = await resolveProcesses(spec, {
+        ...options,
+        exec: execCommand,
+        ...(commandLines ? { commandLines } : {}),
+      });
       const chunks: (string | Buffer)[] = [spec.name, resolved.pids.join(','), resolved.problem ?? ''];
       const pid = resolved.pids[0];
       if (pid !== undefined) {

@@ -26,7 +26,7 @@ import {
   readProcFile,
   readProcLink,
 } from './process-proc.js';
-import { describeSpec, type ResolveOptions, resolveProcesses } from './process-resolve.js';
+import { commandLineTable, describeSpec, type ResolveOptions, resolveProcesses } from './process-resolve.js';
 import { DEFAULT_GROUP_FILE, DEFAULT_PASSWD_FILE, idName } from './process-users.js';
 import type { Collector, CollectorContext } from './types.js';
 
@@ -74,7 +74,11 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): C
         memory.set(context.config, remembered);
       }
       const last = remembered;
-      const parts = await Promise.all(specs.map((spec) => collectOne(spec, context, options, last)));
+      const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+      const shared: ProcessCollectorOptions = specs.some((spec) => spec.match !== undefined)
+        ? { ...options, commandLines: commandLineTable(procRoot) }
+        : options;
+      const parts = await Promise.all(specs.map((spec) => collectOne(spec, context, shared, last)));
       return Object.assign({}, ...parts) as FactMap;
     },
   };

@@ -40,6 +40,8 @@ export interface AggregatorMetricsSources {
   connectedAgents(): number;
   hosts(): number;
   storeBytes(): number;
+  /** Hosts recorded before (last run or clean shutdown) that the store did not have when it opened. */
+  storeHostsMissing?(): number;
 }
 
 export interface AggregatorMetrics {
@@ -79,6 +81,13 @@ export function createAggregatorMetrics(sources: AggregatorMetricsSources): Aggr
     new Gauge('envparity_store_bytes', 'Size of the store on disk: database plus write-ahead log.', sources.storeBytes),
   );
   registry.register(new Gauge('envparity_hosts', 'Hosts known to the aggregator (enrolled).', sources.hosts));
+  registry.register(
+    new Gauge(
+      'envparity_store_hosts_missing',
+      'Hosts the store recorded before (its last run or clean shutdown) that were missing when it opened: lost data.',
+      sources.storeHostsMissing ?? (() => 0),
+    ),
+  );
   for (const type of [...AGENT_MESSAGE_TYPES, REJECTED_FRAME_TYPE]) {
     messages.init({ type });
     bytes.init({ type });
