@@ -30,6 +30,7 @@ import { AgentGateway } from './ingest/agent-gateway.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
+import { logStoreOpenReport } from './store/store-integrity.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
 /** How long `stop()` lets open HTTP requests finish before cutting their connections. */
@@ -140,7 +141,9 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     logger,
     enrollSecret: options.enrollSecret,
     fleetKey,
+    storeHostsMissing: () => store.openReport?.missingHosts ?? 0,
     heartbeatSeconds,
+  logStoreOpenReport(logger, store.openReport);
     rateLimit: options.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
     maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
     ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),

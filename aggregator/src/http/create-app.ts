@@ -16,6 +16,7 @@ import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import type { FactStore } from '../store/fact-store.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
 import { ApiRouter } from './api-router.js';
+import { registerAuditLogRoutes } from './audit-log-routes.js';
 import { registerCompareRoutes } from './compare-routes.js';
 import { registerDriftRoutes } from './drift-routes.js';
 import { createEnvironmentCatalog } from './environment-catalog.js';
@@ -93,6 +94,7 @@ export function createApiApp({
   registerFactsRoutes(router, { engine: drift, store, known });
   registerExceptionsRoutes(router, { engine: drift, store, now, known });
   registerTokensRoutes(router, { store, now });
+  registerAuditLogRoutes(router, { store });
   registerFleetKeyRoutes(router, { fleetKey });
   registerOpenApiRoute(router);
   return { app, router };

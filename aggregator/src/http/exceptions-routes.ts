@@ -14,6 +14,7 @@ import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js'
 import type { ExceptionRecord, FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { createExceptionBodySchema, deletedSchema, exceptionSchema, exceptionsResponseSchema } from './api-schemas.js';
+import { recordAdminAction } from './audit-log-routes.js';
 import type { EnvironmentCatalog } from './environment-catalog.js';
 import { unknownEnvironmentMessage } from './environments-routes.js';
 import type { FieldHints } from './validation-messages.js';
@@ -112,6 +113,13 @@ export function registerExceptionsRoutes(
         createdBy: c.get('principal').name,
       });
       engine.exceptionsChanged(record.environments);
+      await recordAdminAction(
+        store,
+        c,
+        'exception.created',
+        { id: record.id, path: record.path, environments: record.environments, reason: record.reason, expiresAt },
+        at,
+      );
       return toJson(record);
     },
   );
@@ -157,6 +165,13 @@ export function registerExceptionsRoutes(
         throw new NotFoundError(`unknown exception ${JSON.stringify(params.id)}`);
       }
       engine.exceptionsChanged(record.environments);
+      await recordAdminAction(
+        store,
+        c,
+        'exception.deleted',
+        { id: record.id, path: record.path, environments: record.environments },
+        now(),
+      );
       return { id: params.id, deleted: true as const };
     },
   );

@@ -10,6 +10,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import type { FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { isoDateTime } from './api-schemas.js';
+import { recordAdminAction } from './audit-log-routes.js';
 import { hostParamsSchema } from './hosts-routes.js';
 
 export const retiredHostSchema = z.object({
@@ -57,6 +58,7 @@ export function registerHostRetirementRoutes(
       const at = now();
       await store.retireHost(host.id, at, c.get('principal').name);
       agents?.disconnectRetired(host.id);
+      await recordAdminAction(store, c, 'host.retired', { hostId: host.id, environment: host.environment }, at);
       return {
         id: host.id,
         retired: true as const,

@@ -11,6 +11,7 @@ import type { ApiTokenRecord, FactStore } from '../store/fact-store.js';
 import { hashToken } from '../token-hash.js';
 import type { ApiRouter } from './api-router.js';
 import { createdTokenSchema, createTokenBodySchema, revokedTokenSchema, tokensResponseSchema } from './api-schemas.js';
+import { recordAdminAction } from './audit-log-routes.js';
 import type { FieldHints } from './validation-messages.js';
 
 /** What each field of a new token wants, appended to validation errors. */
@@ -60,6 +61,13 @@ export function registerTokensRoutes(router: ApiRouter, { store, now }: { store:
       const token = generateApiToken();
       const record = await store.createApiToken({ ...body, tokenHash: hashToken(token), at: now() });
       // Never the clear token: its id, name and scope.
+      await recordAdminAction(
+        store,
+        c,
+        'token.created',
+        { id: record.id, name: record.name, scope: record.scope },
+        record.createdAt,
+      );
       return {
         id: record.id,
         name: record.name,
@@ -100,6 +108,7 @@ export function registerTokensRoutes(router: ApiRouter, { store, now }: { store:
       if (!(await store.revokeApiToken(params.id, at))) {
         throw new NotFoundError(`unknown or already revoked token ${JSON.stringify(params.id)}`);
       }
+      await recordAdminAction(store, c, 'token.revoked', { id: params.id }, at);
       return { id: params.id, revokedAt: new Date(at).toISOString() };
     },
   );

@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import { REJECTED_FRAME_TYPE } from '../metrics/aggregator-metrics.js';
+import { addressOfRemote } from '../store/audit-log.js';
 import type { FactStore } from '../store/fact-store.js';
 import { findReportPathProblem } from '../store/report-paths.js';
 import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
@@ -227,6 +228,7 @@ export class AgentSession {
       labels: message.labels,
       agentVersion: message.agentVersion,
       at,
+      source: addressOfRemote(this.remote),
     });
     this.log.info(
       { hostId: message.hostId, environment: message.environment, reenrolled, remote: this.remote },

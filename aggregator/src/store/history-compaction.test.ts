@@ -1,0 +1,224 @@
+import type { FactMap, ReportMessage } from '@envparity/shared';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { hashToken } from '../token-hash.js';
+import { replayHostHistory } from './history-compaction.js';
+import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
+
+const T0 = Date.UTC(2025, 0, 1);
+const stores: SqliteFactStore[] = [];
+
+function open(options: Parameters<typeof openSqliteFactStore>[0] = {}): SqliteFactStore {
+  const store = openSqliteFactStore({ flushIntervalMs: 1, ...options });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+function changeRows(store: SqliteFactStore, hostId: string): number {
+  return (store.db.prepare('SELECT COUNT(*) AS n FROM changes WHERE host_id = ?').get(hostId) as { n: number }).n;
+}
+
+async function enroll(store: SqliteFactStore, hostId: string, at = T0) {
+  await store.enrollHost({
+    hostId,
+    tokenHash: hashToken(`token-${hostId}-${at}`),
+    environment: 'staging',
+    labels: {},
+    agentVersion: '0.1.0',
+    at,
+  });
+}
+
+function report(seq: number, body: Partial<ReportMessage>): ReportMessage {
+  return { type: 'report', seq, observedAt: T0 + seq * 1000, ...body };
+}
+
+/** One step of a random history: set/unset some paths of a few categories, sometimes a full report. */
+const PATHS = [
+  'library.dpkg.openssl',
+  'library.dpkg.curl',
+  'library.dpkg.libc6',
+  'config.env.LOG_LEVEL',
+  'config.env.PORT',
+  'os.release',
+  'os.uptime', // volatile: never recorded as a change, still replayed from the snapshot
+  'runtime.node',
+];
+const valueArb = fc.oneof(fc.constantFrom('1', '2', '3', 'x'), fc.integer({ min: 0, max: 3 }), fc.constant(null));
+const stepArb = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ set: fc.dictionary(fc.constantFrom(...PATHS), valueArb, { maxKeys: 4 }) }) },
+  { weight: 2, arbitrary: fc.record({ unset: fc.uniqueArray(fc.constantFrom(...PATHS), { maxLength: 3 }) }) },
+  { weight: 1, arbitrary: fc.record({ full: fc.dictionary(fc.constantFrom(...PATHS), valueArb, { maxKeys: 6 }) }) },
+  { weight: 1, arbitrary: fc.constant({ reenroll: true as const }) },
+);
+
+function byCategory(facts: FactMap): Record<string, FactMap> {
+  const out: Record<string, FactMap> = {};
+  for (const [path, value] of Object.entries(facts)) {
+    const category = path.split('.')[0] as string;
+    out[category] ??= {};
+    (out[category] as FactMap)[path] = value;
+  }
+  return out;
+}
+
+type Step = { set?: FactMap; unset?: string[]; full?: FactMap; reenroll?: true };
+
+async function play(store: SqliteFactStore, steps: Step[]): Promise<void> {
+  let seq = 0;
+  let enrolledAt = T0;
+  for (const step of steps) {
+    if (step.reenroll) {
+      enrolledAt += 1;
+      await enroll(store, 'web-1', enrolledAt);
+      seq = 0;
+      continue;
+    }
+    seq++;
+    let body: Partial<ReportMessage>;
+    if (step.full) {
+      // A full report of every category the step names (others stay as they were).
+      body = { full: byCategory(step.full) };
+    } else {
+      const delta: Record<string, { set: FactMap; unset: string[] }> = {};
+      for (const [path, value] of Object.entries(step.set ?? {})) {
+        const category = path.split('.')[0] as string;
+        delta[category] ??= { set: {}, unset: [] };
+        (delta[category] as { set: FactMap }).set[path] = value;
+      }
+      for (const path of step.unset ?? []) {
+        const category = path.split('.')[0] as string;
+        delta[category] ??= { set: {}, unset: [] };
+        if (!(path in (delta[category] as { set: FactMap }).set))
+          (delta[category] as { unset: string[] }).unset.push(path);
+      }
+      body = { delta };
+    }
+    await store.ingestReport({ hostId: 'web-1', report: report(seq, body), receivedAt: T0 + seq * 1000 });
+  }
+}
+
+describe('per-host history quota', () => {
+  it('replaying the initial state and the remaining changes gives the current state (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(stepArb, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.boolean(),
+        async (steps, maxChangesPerHost, recordVolatileChanges) => {
+          const store = openSqliteFactStore({ flushIntervalMs: 1, maxChangesPerHost, recordVolatileChanges });
+          try {
+            await enroll(store, 'web-1');
+            await store.ingestReport({
+              hostId: 'web-1',
+              report: report(0.5, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
+              receivedAt: T0,
+            });
+            await play(store, steps);
+            store.compactHistory();
+            expect(changeRows(store, 'web-1')).toBeLessThanOrEqual(maxChangesPerHost);
+            // Volatile facts (os.uptime) are not recorded as changes by default, so only the history of
+            // the others is complete; with recordVolatileChanges the replay is exact.
+            const visible = (facts: FactMap | undefined) =>
+              recordVolatileChanges
+                ? facts
+                : Object.fromEntries(Object.entries(facts ?? {}).filter(([p]) => p !== 'os.uptime'));
+            expect(visible(replayHostHistory(store.db, 'web-1'))).toEqual(visible(store.getHostFacts('web-1')));
+            // No blob is left that neither a host nor an initial state points at.
+            const orphans = store.db
+              .prepare(
+                `SELECT COUNT(*) AS n FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM host_categories)
+                   AND hash NOT IN (SELECT blob_hash FROM initial_states)`,
+              )
+              .get() as { n: number };
+            expect(orphans.n).toBe(0);
+            expect(await store.integrityCheck()).toBe('ok');
+          } finally {
+            await store.close();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('compacts on its own after the commit that crossed the quota, down to 90% of it', async () => {
+    const store = open({ maxChangesPerHost: 50 });
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, { full: { library: { 'library.dpkg.n': '0' } } }),
+      receivedAt: T0,
+    });
+    for (let seq = 2; seq <= 80; seq++) {
+      await store.ingestReport({
+        hostId: 'web-1',
+        report: report(seq, { delta: { library: { set: { 'library.dpkg.n': String(seq) }, unset: [] } } }),
+        receivedAt: T0,
+      });
+      // The compaction runs on the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(changeRows(store, 'web-1')).toBeLessThanOrEqual(50);
+    }
+    expect(changeRows(store, 'web-1')).toBeGreaterThanOrEqual(45);
+    // The initial state now describes the host just after the last folded change.
+    const initial = store.db.prepare('SELECT seq, at FROM initial_states WHERE host_id = ?').all('web-1') as {
+      seq: number;
+      at: number;
+    }[];
+    const oldest = store.db.prepare('SELECT MIN(seq) AS seq FROM changes WHERE host_id = ?').get('web-1') as {
+      seq: number;
+    };
+    expect(initial).toHaveLength(1);
+    expect(initial[0]?.seq).toBe(oldest.seq - 1);
+    expect(initial[0]?.at).toBe(T0 + (oldest.seq - 1) * 1000);
+    expect(replayHostHistory(store.db, 'web-1')).toEqual({ 'library.dpkg.n': '80' });
+    // The changes API still lists the newest ones, oldest first.
+    const listed = await store.listChanges('web-1', { limit: 1000 });
+    expect(listed.at(-1)).toMatchObject({ seq: 80, from: '79', to: '80' });
+    expect(listed[0]?.seq).toBe(oldest.seq);
+  });
+
+  it('compacts a store that was over the quota when it opened, and leaves other hosts alone', async () => {
+    const store = open({ maxChangesPerHost: 1000 });
+    await enroll(store, 'web-1');
+    await enroll(store, 'web-2');
+    for (const hostId of ['web-1', 'web-2']) {
+      await store.ingestReport({
+        hostId,
+        report: report(1, { full: { library: { 'library.dpkg.n': '0' } } }),
+        receivedAt: T0,
+      });
+    }
+    for (let seq = 2; seq <= 40; seq++) {
+      await store.ingestReport({
+        hostId: 'web-1',
+        report: report(seq, { delta: { library: { set: { 'library.dpkg.n': String(seq) }, unset: [] } } }),
+        receivedAt: T0,
+      });
+    }
+    await store.ingestReport({
+      hostId: 'web-2',
+      report: report(2, { delta: { library: { set: { 'library.dpkg.n': 'b' }, unset: [] } } }),
+      receivedAt: T0,
+    });
+    expect(changeRows(store, 'web-1')).toBe(39);
+    // A compactor with a smaller quota over the same database (as after a restart with a new option).
+    const { HistoryCompactor } = await import('./history-compaction.js');
+    const compactor = new HistoryCompactor({
+      db: store.db,
+      maxChangesPerHost: 10,
+      currentCategories: (hostId) => new Map([['library', store.getHostFacts(hostId) as FactMap]]),
+    });
+    expect(compactor.changeCount('web-1')).toBe(39);
+    expect(compactor.runPending()).toBe(39 - 9);
+    expect(changeRows(store, 'web-1')).toBe(9);
+    expect(changeRows(store, 'web-2')).toBe(1);
+    expect(replayHostHistory(store.db, 'web-1')).toEqual(store.getHostFacts('web-1'));
+    expect(replayHostHistory(store.db, 'web-2')).toEqual(store.getHostFacts('web-2'));
+  });
+});
