@@ -71,6 +71,13 @@ export interface AggregatorOptions {
   driftDebounceMs?: number;
   /** How often exception expiries are looked for (default 10 s; reads look too). */
   exceptionCheckMs?: number;
+  /**
+   * Config `presence`: an offline host keeps counting in its environment's baseline for
+   * `graceSeconds` (default 900), and is retired after `retireAfterSeconds` (default 7 days).
+   */
+  presenceTiming?: { graceSeconds?: number; retireAfterSeconds?: number };
+  /** How long a new drift event waits for the other hosts of its cause (default 10 s). */
+  driftGroupWindowMs?: number;
   /** Who is online; the agent gateway by default (tests pass a stand-in). */
   presence?: PresenceSource;
   rateLimit?: { perSecond: number; burst: number };
@@ -160,6 +167,13 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     logger,
     ...(options.driftDebounceMs !== undefined ? { debounceMs: options.driftDebounceMs } : {}),
     ...(options.exceptionCheckMs !== undefined ? { exceptionCheckMs: options.exceptionCheckMs } : {}),
+    ...(options.presenceTiming?.graceSeconds !== undefined
+      ? { presenceGraceMs: options.presenceTiming.graceSeconds * 1000 }
+      : {}),
+    ...(options.presenceTiming?.retireAfterSeconds !== undefined
+      ? { retireAfterMs: options.presenceTiming.retireAfterSeconds * 1000 }
+      : {}),
+    ...(options.driftGroupWindowMs !== undefined ? { groupWindowMs: options.driftGroupWindowMs } : {}),
   });
   const webhooks =
     options.webhooks && options.webhooks.length > 0

@@ -59,6 +59,7 @@ export async function startAggregator({
     promotion: config.promotion,
     webhooks: config.webhooks,
     rateLimit: config.rateLimit,
+    presenceTiming: config.presence,
     logger: log,
     announceLogger: announce,
   });

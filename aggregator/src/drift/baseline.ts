@@ -24,6 +24,11 @@ export interface HostSnapshot {
   readonly id: string;
   readonly environment: string | undefined;
   readonly online: boolean;
+  /**
+   * Counts in the baseline: online, or offline within the presence grace (last known facts).
+   * Absent: the same as `online`.
+   */
+  readonly counted?: boolean;
   readonly categories: ReadonlyMap<string, CategoryBlob>;
 }
 
@@ -38,7 +43,7 @@ export interface Baseline {
   environment: string;
   /** Hosts the baseline was computed from. */
   hosts: number;
-  /** True when no host was live and the last known state of every host was used instead. */
+  /** True when no host of the baseline is live: it is made of last known facts. */
   stale: boolean;
   /** Dominant value of every compared (behavior and scale) path; tied paths are left out. */
   facts: FactMap;
@@ -50,10 +55,14 @@ export interface Baseline {
 
 const MISSING = '\u0000missing';
 
-/** Picks the hosts a baseline is computed from: live ones, else (stale) all of them. */
+/**
+ * Picks the hosts a baseline is computed from: the counted ones (online, or offline within the
+ * presence grace), else all of them. `stale`: no host of the baseline is online (last known facts).
+ */
 export function baselineHosts(hosts: readonly HostSnapshot[]): { hosts: readonly HostSnapshot[]; stale: boolean } {
-  const live = hosts.filter((host) => host.online);
-  return live.length > 0 ? { hosts: live, stale: false } : { hosts, stale: hosts.length > 0 };
+  const counted = hosts.filter((host) => host.counted ?? host.online);
+  const used = counted.length > 0 ? counted : hosts;
+  return { hosts: used, stale: used.length > 0 && !used.some((host) => host.online) };
 }
 
 export function computeBaseline(

@@ -166,13 +166,17 @@ describe('drift events', () => {
   });
 
   it('re-evaluates on its own after the debounce', async () => {
-    const { store } = setup({ promotion: PROMOTION, driftDebounceMs: 20 });
+    // No grouping window: automatic passes open events at once.
+    const { store } = setup({ promotion: PROMOTION, driftDebounceMs: 20, driftGroupWindowMs: 0 });
     await seedFleet(store);
     await expect.poll(async () => (await store.listDriftEvents({ status: 'open' })).length, { timeout: 2000 }).toBe(4);
   });
 
-  it('computes baselines from live hosts only and reports ties instead of opening outliers', async () => {
-    const { aggregator, presence, store } = setup({ promotion: PROMOTION });
+  it('computes baselines from counted hosts only and reports ties instead of opening outliers', async () => {
+    const { aggregator, presence, store, clock } = setup({
+      promotion: PROMOTION,
+      presenceTiming: { graceSeconds: 60, retireAfterSeconds: 3600 },
+    });
     await addHost(store, 'stg-1', 'staging', serverFacts('stg-1'));
     await addHost(store, 'stg-2', 'staging', serverFacts('stg-2', { 'config.env.LOG_LEVEL': 'debug' }));
     await addHost(store, 'stg-3', 'staging', serverFacts('stg-3', { 'config.env.LOG_LEVEL': 'debug' }));
@@ -183,6 +187,8 @@ describe('drift events', () => {
 
     presence.set('stg-1', true);
     presence.set('stg-2', true);
+    // stg-3 stays offline past the grace: it leaves the baseline (before, any offline host left at once).
+    clock.now += 61_000;
     await aggregator.drift.settle();
     const { baseline } = aggregator.drift.state('staging');
     expect(baseline).toMatchObject({ stale: false, hosts: 2 });
@@ -196,7 +202,11 @@ describe('drift events', () => {
       },
     ]);
     expect(baseline.facts).not.toHaveProperty(['config.env.LOG_LEVEL']);
-    expect(await openEvents(aggregator)).toEqual([]);
+    // stg-1's outlier is held (its path is tied: undecided, not fixed); stg-3 is lost.
+    expect((await openEvents(aggregator)).map((event) => `${event.kind}/${event.hostId}`).sort()).toEqual([
+      'lost/stg-3',
+      'outlier/stg-1',
+    ]);
   });
 
   it('moves a host between environments when its hello declares another one', async () => {
@@ -276,7 +286,11 @@ describe('exceptions', () => {
   });
 
   it('publishes exception.expired once and opens the now-unjustified drift (periodic check)', async () => {
-    const { aggregator, store, clock, events } = setup({ promotion: PROMOTION, exceptionCheckMs: 10 });
+    const { aggregator, store, clock, events } = setup({
+      promotion: PROMOTION,
+      exceptionCheckMs: 10,
+      driftGroupWindowMs: 0,
+    });
     await seedFleet(store);
     const exception = await store.createException({
       path: 'library.openssl',
@@ -333,61 +347,32 @@ describe('emergency changes', () => {
       expect.objectContaining({ path: 'config.env.NEW_FLAG', to: 'on', emergency: true }),
       expect.objectContaining({ path: 'library.openssl', from: '3.0.11', to: '3.0.15', emergency: true }),
     ]);
-    const emergencies = await store.listDriftEvents({ kind: 'emergency' });
-    expect(
-      emergencies.map(({ path, environment, upstream, hostId, expected, actual, seq, status }) => ({
-        path,
-        environment,
-        upstream,
-        hostId,
-        expected,
-        actual,
-        seq,
-        status,
-      })),
-    ).toEqual(
-      [
-        {
-          path: 'library.openssl',
-          environment: 'production',
-          upstream: 'staging',
-          hostId: 'prod-1',
-          expected: '3.0.11',
-          actual: '3.0.15',
-          seq: 2,
-          status: 'open',
-        },
-        {
-          path: 'config.env.NEW_FLAG',
-          environment: 'production',
-          upstream: 'staging',
-          hostId: 'prod-1',
-          expected: undefined,
-          actual: 'on',
-          seq: 2,
-          status: 'open',
-        },
-      ]
-        .sort((a, b) => a.path.localeCompare(b.path))
-        .reverse(),
-    );
-    const published = events.filter((event) => event.type === 'emergency.change');
-    expect(published).toHaveLength(2);
-    expect(published.find((event) => (event.data as { path: string }).path === 'library.openssl')).toMatchObject({
-      at: new Date(clock.now).toISOString(),
-      data: {
-        hostId: 'prod-1',
-        environment: 'production',
-        upstream: 'staging',
-        value: '3.0.15',
-        previous: '3.0.11',
-        changedAt: new Date(clock.now).toISOString(),
-        id: emergencies.find((event) => event.path === 'library.openssl')?.id,
-      },
+    // One edit, one event: prod-1's outlier group (its first path off the baseline is NEW_FLAG), marked
+    // as an emergency; no event of kind emergency and no separate emergency.change.
+    expect(await store.listDriftEvents({ kind: 'emergency' })).toEqual([]);
+    const outliers = await store.listDriftEvents({ kind: 'outlier', status: 'open' });
+    const prod1 = outliers.find((event) => event.hosts?.includes('prod-1'));
+    expect(prod1).toMatchObject({
+      environment: 'production',
+      path: 'config.env.NEW_FLAG',
+      actual: 'on',
+      hosts: ['prod-1'],
+      emergency: true,
+      upstream: 'staging',
     });
-    expect(
-      events.some((event) => event.type === 'drift.opened' && (event.data as { kind: string }).kind === 'emergency'),
-    ).toBe(true);
+    expect(events.filter((event) => event.type === 'emergency.change')).toEqual([]);
+    const opened = events.filter(
+      (event) => event.type === 'drift.opened' && event.at === new Date(clock.now).toISOString(),
+    );
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.data).toMatchObject({
+      id: prod1?.id,
+      emergency: true,
+      upstream: 'staging',
+      hosts: ['prod-1'],
+      count: 2,
+      paths: ['config.env.NEW_FLAG', 'library.openssl'],
+    });
   });
 
   it('does not flag values the upstream holds now or ever held, nor first reports, nor justified paths', async () => {
@@ -419,22 +404,37 @@ describe('emergency changes', () => {
     expect(flagged).toEqual([]);
   });
 
-  it('flags staging changes dev never had, and resolves once the upstream catches up', async () => {
+  it('marks the pair drift a staging change dev never had causes, and resolves it once dev catches up', async () => {
     const { aggregator, store, clock, events } = setup({ promotion: PROMOTION });
     await seedFleet(store);
     await aggregator.drift.settle();
+    const before = events.length;
     clock.now += 1000;
+    await changeHost(store, 'stg-1', clock.now, { 'runtime.node': '22.1.0' });
     await changeHost(store, 'stg-2', clock.now, { 'runtime.node': '22.1.0' });
     await aggregator.drift.settle();
-    const [event] = await store.listDriftEvents({ kind: 'emergency', status: 'open' });
-    expect(event).toMatchObject({ environment: 'staging', upstream: 'dev', hostId: 'stg-2', actual: '22.1.0' });
+    expect(await store.listDriftEvents({ kind: 'emergency' })).toEqual([]);
+    const [pair] = await store
+      .listDriftEvents({ kind: 'environment', status: 'open', environment: 'dev' })
+      .then((list) => list.filter((event) => event.path === 'runtime.node'));
+    expect(pair).toMatchObject({
+      environment: 'dev',
+      otherEnvironment: 'staging',
+      expected: '20.11.1',
+      actual: '22.1.0',
+      hosts: ['stg-1', 'stg-2'],
+      emergency: true,
+      upstream: 'dev',
+    });
+    // staging-production differs on node now too (not an emergency: production did not change).
+    const published = events.slice(before);
+    expect(published.map((event) => event.type)).toEqual(['drift.opened', 'drift.opened']);
     clock.now += 1000;
     await changeHost(store, 'dev-1', clock.now, { 'runtime.node': '22.1.0' });
     await aggregator.drift.settle();
-    expect(await store.listDriftEvents({ kind: 'emergency', status: 'open' })).toEqual([]);
-    expect(events.filter((e) => e.type === 'drift.resolved').map((e) => (e.data as { kind: string }).kind)).toContain(
-      'emergency',
-    );
+    const resolved = events.slice(before).filter((e) => e.type === 'drift.resolved');
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]?.data).toMatchObject({ id: pair?.id, resolution: 'fixed', emergency: true });
   });
 });
 

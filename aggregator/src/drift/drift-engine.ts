@@ -8,31 +8,44 @@
  * emergency detection asks the history (one indexed query per distinct path and value). Justified
  * differences never open events; an exception's expiry is noticed periodically and on reads, is
  * published once (`exception.expired`), and its differences open drift events in the same pass.
+ *
+ * One notification per cause: outliers are grouped by cause (outlier-groups.ts), an emergency
+ * change marks the event it causes instead of opening its own (emergency-ledger.ts), and a new
+ * event is held for a grouping window (`groupWindowMs`) before it opens, so the hosts a rollout
+ * reaches within the window join it and a difference that lasts less than the window (a rollout
+ * passing through, a flip of the baseline) is never announced. Presence (presence-tracker.ts):
+ * an offline host keeps counting in the baseline for a grace period; past it, it leaves with one
+ * `host.lost` event, and the resolutions its leaving causes are part of that event.
  */
 import {
   type Classifier,
   canonicalValue,
   categoryOf,
   compareFacts,
+  compareStrings,
   createClassifier,
   createExceptionMatcher,
   type ExceptionRule,
   type FactValue,
   factValuesEqual,
+  matchPathGlob,
 } from '@envparity/shared';
 import type { Logger } from 'pino';
 import type { ExceptionRecord, FactStore, NewDriftEvent, StoredDriftEvent, StoreEvent } from '../store/fact-store.js';
-import type { CategoryBlob } from './baseline.js';
-import { type EmergencyCandidate, emergencyCandidates, emergencyKey } from './emergency.js';
+import type { CategoryBlob, HostSnapshot } from './baseline.js';
+import { type EmergencyCandidate, emergencyCandidates } from './emergency.js';
+import { EmergencyLedger } from './emergency-ledger.js';
 import { environmentPairs } from './environment-pairs.js';
 import { type EnvironmentState, EnvironmentStates } from './environment-states.js';
-import { type DriftEventRecord, DriftEvents, type EmergencyChangeData } from './events.js';
+import { type DriftEventRecord, DriftEvents, type DriftResolution } from './events.js';
 import { isExceptionExpired, toExceptionRule } from './exception-rules.js';
-import { DriftJudge, findDrift, type HostDrift, hasDrift, hostDrift } from './host-outliers.js';
+import { DriftJudge, findDifference, findDrift, type HostDrift, hasDrift, hostDrift } from './host-outliers.js';
 import { HostSnapshots, type Presence } from './host-snapshots.js';
 import { type JudgedOutlier, judgeOutliers } from './judge-outliers.js';
-import type { Outlier } from './outliers.js';
-import { type DriftItem, driftKey, reconcileDrift } from './reconcile.js';
+import { causeKey, groupDrift, type OutlierGroup, regroupOutliers } from './outlier-groups.js';
+import type { Outlier, PathDifference } from './outliers.js';
+import { countsInBaseline, type HostPresence, PresenceTracker, type PresenceTransition } from './presence-tracker.js';
+import { type DriftItem, driftKey } from './reconcile.js';
 
 /** Quiet time after a commit before the changed environments are re-evaluated. */
 export const DEFAULT_DRIFT_DEBOUNCE_MS = 250;
@@ -57,9 +70,36 @@ const BUSY_CHANGES = 200;
 /** ...and never closer than this many times the last pass's duration (the engine keeps to ~20% of a core). */
 const PASS_DUTY_FACTOR = 4;
 
-/** Identity of a host's outlier event: one open event per host off its baseline. */
+/** Default grouping window: a new event waits this long for the other hosts of its cause. */
+export const DEFAULT_GROUP_WINDOW_MS = 10_000;
+/** Hosts listed on one event (`hostCount` tells how many in all). */
+export const MAX_EVENT_HOSTS = 100;
+/** The engine re-checks presence and held events at least this often while some are due later. */
+const MAX_WAKE_MS = 60_000;
+
+/** Identity of a host's outlier event in older versions (one open event per host off its baseline). */
 export function outlierKey(environment: string, hostId: string): string {
   return driftKey({ kind: 'outlier', environment, hostId, path: '' });
+}
+
+/** Identity of an outlier group (per cause). */
+export function outlierGroupKey(environment: string, cause: PathDifference): string {
+  return `outlier\u0000${environment}\u0000${causeKey(cause)}`;
+}
+
+/** Identity of a host's `lost` event. */
+export function lostKey(environment: string, hostId: string): string {
+  return `lost\u0000${environment}\u0000${hostId}`;
+}
+
+/** Resolutions that are not announced on their own (part of a `host.lost` event, or housekeeping). */
+const SILENT_RESOLUTIONS: ReadonlySet<DriftResolution> = new Set(['host-lost', 'retired', 'superseded']);
+
+/** A resolution the pass decided, with its reason. */
+interface Resolution {
+  event: StoredDriftEvent;
+  resolution: DriftResolution;
+  exception?: { id: string; reason: string };
 }
 
 /** What the last pass saw of a host of an environment (only hosts the baseline was computed from). */
@@ -89,6 +129,12 @@ export interface DriftEngineOptions {
   events?: DriftEvents;
   debounceMs?: number;
   exceptionCheckMs?: number;
+  /** How long an offline host keeps counting in the baseline (config `presence.graceSeconds`). */
+  presenceGraceMs?: number;
+  /** How long without contact until a host is retired (config `presence.retireAfter`). */
+  retireAfterMs?: number;
+  /** How long a new event waits for the other hosts of its cause (DEFAULT_GROUP_WINDOW_MS). */
+  groupWindowMs?: number;
   now?: () => number;
   logger?: Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
 }
@@ -111,18 +157,66 @@ export function toDriftEventRecord(event: StoredDriftEvent, drift?: HostDrift): 
   if (event.expected !== undefined) record.expected = event.expected;
   if (event.actual !== undefined) record.actual = event.actual;
   if (event.resolvedAt !== null) record.resolvedAt = new Date(event.resolvedAt).toISOString();
-  if (event.kind === 'emergency') record.emergency = true;
+  if (event.kind === 'emergency' || event.emergency) record.emergency = true;
   if (event.upstream !== undefined) record.upstream = event.upstream;
   if (event.seq !== undefined) record.seq = event.seq;
+  const hosts = event.hosts ?? (event.hostId !== undefined ? [event.hostId] : undefined);
+  if (hosts !== undefined) {
+    record.hosts = hosts.slice(0, MAX_EVENT_HOSTS);
+    record.hostCount = event.hostCount ?? hosts.length;
+  }
   if (drift !== undefined && event.kind === 'outlier') {
     record.count = drift.count;
     record.paths = [...drift.paths];
   }
+  if (event.resolution !== undefined) record.resolution = event.resolution as DriftResolution;
+  if (event.exception !== undefined) record.exception = { ...event.exception };
   return record;
+}
+
+/** Sorted host ids, and the count when there are more than one event lists. */
+function hostList(hosts: Iterable<string>, cap = Number.POSITIVE_INFINITY): { hosts: string[]; hostCount?: number } {
+  const sorted = [...hosts].sort(compareStrings);
+  return sorted.length > cap ? { hosts: sorted.slice(0, cap), hostCount: sorted.length } : { hosts: sorted };
+}
+
+function sameHosts(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((host, i) => host === b[i]);
+}
+
+/** The counted hosts of an environment holding `path` = `value` (absent: lacking the path); blobs looked at once. */
+function hostsWithValue(state: EnvironmentState, path: string, value: FactValue | undefined): string[] {
+  const category = categoryOf(path);
+  const verdict = new Map<string, boolean>();
+  const hosts: string[] = [];
+  for (const host of state.baselineHosts) {
+    const blob = host.categories.get(category);
+    const hash = blob?.hash ?? '';
+    let holds = verdict.get(hash);
+    if (holds === undefined) {
+      const has = blob !== undefined && Object.hasOwn(blob.facts, path);
+      holds = value === undefined ? !has : has && factValuesEqual(blob.facts[path] as FactValue, value);
+      verdict.set(hash, holds);
+    }
+    if (holds) hosts.push(host.id);
+  }
+  return hosts;
 }
 
 function sameValue(a: FactValue | undefined, b: FactValue | undefined): boolean {
   return a === undefined || b === undefined ? a === b : factValuesEqual(a, b);
+}
+
+/** Whether an event's published state (values, hosts, emergency) is unchanged. */
+function sameEventState(a: StoredDriftEvent | NewDriftEvent, b: StoredDriftEvent | NewDriftEvent): boolean {
+  return (
+    sameValue(a.expected, b.expected) &&
+    sameValue(a.actual, b.actual) &&
+    sameHosts(a.hosts, b.hosts ?? []) &&
+    a.hostCount === b.hostCount &&
+    Boolean(a.emergency) === Boolean(b.emergency) &&
+    a.upstream === b.upstream
+  );
 }
 
 /** Whether any host of the state holds `path` = `value`; each distinct category blob is looked at once. */
@@ -149,11 +243,20 @@ export class DriftEngine {
   readonly #exceptionCheckMs: number;
   readonly #now: () => number;
   readonly #logger: DriftEngineOptions['logger'];
+  readonly #groupWindowMs: number;
+  /** Presence phases (online, offline within the grace, lost, retired). */
+  readonly presence: PresenceTracker;
   /** Open events by key, mirrored from the store. */
   readonly #open = new Map<string, StoredDriftEvent>();
+  /** New events held for the grouping window, by key (`openedAt`: when first seen). */
+  readonly #held = new Map<string, NewDriftEvent>();
+  readonly #emergencies = new EmergencyLedger();
+  /** Hosts the store retired (DELETE /hosts/:id) since the last pass: they left without being fixed. */
+  #retired = new Set<string>();
   #dirty = new Set<string>();
   #candidates: EmergencyCandidate[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #wakeTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   /** Per environment, the hosts and outliers the last pass saw. */
@@ -180,11 +283,26 @@ export class DriftEngine {
     this.#debounceMs = options.debounceMs ?? DEFAULT_DRIFT_DEBOUNCE_MS;
     this.#exceptionCheckMs = options.exceptionCheckMs ?? DEFAULT_EXCEPTION_CHECK_MS;
     this.#now = options.now ?? Date.now;
+    this.#groupWindowMs = options.groupWindowMs ?? DEFAULT_GROUP_WINDOW_MS;
+    this.presence = new PresenceTracker({
+      store: this.#store,
+      presence: this.#presence,
+      since: this.#now(),
+      ...(options.presenceGraceMs !== undefined ? { graceMs: options.presenceGraceMs } : {}),
+      ...(options.retireAfterMs !== undefined ? { retireAfterMs: options.retireAfterMs } : {}),
+    });
     this.states = new EnvironmentStates({
       store: this.#store,
-      snapshots: new HostSnapshots(this.#store, this.#presence),
+      snapshots: new HostSnapshots(this.#store, this.#presence, (host) =>
+        countsInBaseline(this.presence.of(host.id, host)),
+      ),
       classify: this.classify,
     });
+  }
+
+  /** A host's presence: online, offline (within the grace: still in the baseline), lost or retired. */
+  presenceOf(hostId: string): HostPresence {
+    return this.presence.of(hostId);
   }
 
   /** Subscribes to the store and presence, loads the open events and evaluates every environment once. */
@@ -200,6 +318,7 @@ export class DriftEngine {
     this.#loaded = this.#store.listDriftEvents({ status: 'open' }).then((events) => {
       for (const event of events) {
         this.#open.set(event.key, event);
+        if (event.kind === 'lost' && event.hostId !== undefined) this.presence.markLost(event.hostId);
         this.#dirty.add(event.environment);
         if (event.otherEnvironment !== undefined) this.#dirty.add(event.otherEnvironment);
       }
@@ -216,20 +335,58 @@ export class DriftEngine {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#expiryTimer) clearInterval(this.#expiryTimer);
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
     this.#timer = undefined;
+    this.#wakeTimer = undefined;
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#running;
   }
 
-  /** Commits buffered reports and runs every pending evaluation now (tests, shutdown, reads after writes). */
-  async settle(): Promise<void> {
+  /**
+   * Commits buffered reports and runs every pending evaluation now (tests, tools). It also ends the
+   * grouping window: held events open at once, unless `endWindow: false` (they open when due by
+   * the engine's clock).
+   */
+  async settle({ endWindow = true }: { endWindow?: boolean } = {}): Promise<void> {
     await this.#store.flush();
     for (let pass = 0; pass < MAX_SETTLE_PASSES; pass++) {
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = undefined;
-      await this.#run();
-      if (this.#dirty.size === 0 && this.#candidates.length === 0 && this.#findExpired().length === 0) return;
+      await this.#run(endWindow);
+      if (
+        this.#dirty.size === 0 &&
+        this.#candidates.length === 0 &&
+        this.#findExpired().length === 0 &&
+        this.#retired.size === 0 &&
+        !this.#due(this.#now()) &&
+        (!endWindow || this.#held.size === 0)
+      )
+        return;
     }
+  }
+
+  /** Whether presence transitions or held events are due by `now`. */
+  #due(now: number): boolean {
+    if (this.presence.nextDue() <= now) return true;
+    for (const event of this.#held.values()) if (event.openedAt + this.#groupWindowMs <= now) return true;
+    return false;
+  }
+
+  /** Wakes the engine when the next presence transition or held event is due (real time, capped). */
+  #scheduleWake(): void {
+    if (this.#stopped) return;
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = undefined;
+    let next = this.presence.nextDue();
+    for (const event of this.#held.values()) next = Math.min(next, event.openedAt + this.#groupWindowMs);
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(MAX_WAKE_MS, Math.max(50, next - this.#now() + 5));
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = undefined;
+      if (this.#due(this.#now())) void this.#run();
+      else this.#scheduleWake();
+    }, delay);
+    this.#wakeTimer.unref();
   }
 
   /**
@@ -295,14 +452,27 @@ export class DriftEngine {
     return count;
   }
 
-  /** A stored event as the API shows it; an open outlier event gains its host's current `count` and `paths`. */
+  /**
+   * A stored event as the API shows it; an open outlier event gains its hosts' current `count` and
+   * `paths`, a lost host's event its `lastSeen`.
+   */
   eventRecord(event: StoredDriftEvent): DriftEventRecord {
-    if (event.kind !== 'outlier' || event.status !== 'open' || event.hostId === undefined) {
-      return toDriftEventRecord(event);
-    }
+    if (event.kind === 'lost') return this.#record(event);
+    if (event.kind !== 'outlier' || event.status !== 'open') return toDriftEventRecord(event);
+    const open = this.#open.get(event.key);
+    if (open?.id !== event.id) return toDriftEventRecord(event);
     const memo = this.#memo.get(event.environment);
-    const drift = this.#open.get(event.key)?.id === event.id ? memo?.hosts.get(event.hostId)?.drift : undefined;
-    return toDriftEventRecord(event, drift);
+    const drift = groupDrift(open.hosts ?? [], (host) => memo?.hosts.get(host)?.drift);
+    return toDriftEventRecord(open, drift);
+  }
+
+  #record(event: StoredDriftEvent, drift?: HostDrift): DriftEventRecord {
+    const record = toDriftEventRecord(event, drift);
+    if (event.kind === 'lost' && event.hostId !== undefined) {
+      const lastSeen = this.#store.getHost(event.hostId)?.lastSeen;
+      if (lastSeen !== null && lastSeen !== undefined) record.lastSeen = new Date(lastSeen).toISOString();
+    }
+    return record;
   }
 
   /** Open drift events that concern an environment (either side of a pair). */
@@ -324,6 +494,7 @@ export class DriftEngine {
         this.#markDirty(event.environment, event.previousEnvironment);
         return;
       case 'host-updated':
+        if ((event as { retired?: boolean }).retired) this.#retired.add(event.hostId);
         if (event.environment === event.previousEnvironment) return;
         this.states.invalidateMembership();
         this.#markDirty(event.environment, event.previousEnvironment);
@@ -377,9 +548,9 @@ export class DriftEngine {
   }
 
   /** One pass at a time: a pass requested while one runs follows it. */
-  #run(): Promise<void> {
+  #run(endWindow = false): Promise<void> {
     const next = (this.#running ?? Promise.resolve())
-      .then(() => this.#pass())
+      .then(() => this.#pass(endWindow))
       .catch((error: unknown) => {
         this.#logger?.error({ err: { message: (error as Error)?.message } }, 'drift evaluation failed');
       });
@@ -398,44 +569,76 @@ export class DriftEngine {
 
   // --- evaluation ------------------------------------------------------------------------------
 
-  async #pass(): Promise<void> {
+  async #pass(endWindow: boolean): Promise<void> {
     await this.#loaded;
     if (this.#stopped) return;
     const now = this.#now();
     const expired = this.#findExpired(now);
     for (const record of expired) for (const environment of record.environments) this.#dirty.add(environment);
+    const transitions = this.presence.refresh(now);
+    for (const { environment } of transitions) {
+      this.states.invalidate(environment);
+      if (environment !== null) this.#dirty.add(environment);
+    }
+    const heldDue = [...this.#held.values()].some((e) => endWindow || e.openedAt + this.#groupWindowMs <= now);
+    const retired = this.#retired;
     const dirty = this.#dirty;
     const candidates = this.#candidates;
     this.#dirty = new Set();
     this.#candidates = [];
-    if (dirty.size === 0 && candidates.length === 0 && expired.length === 0) return;
+    this.#retired = new Set();
+    if (dirty.size === 0 && candidates.length === 0 && expired.length === 0 && !heldDue && retired.size === 0) {
+      this.#scheduleWake();
+      return;
+    }
     this.#changesSincePass = 0;
     const started = performance.now();
     try {
-      await this.#evaluate(now, dirty, candidates, expired);
+      await this.#evaluate({ now, dirty, candidates, expired, transitions, retired, endWindow });
       this.#lastPassMs = performance.now() - started;
       this.#lastPassEnd = performance.now();
     } catch (error) {
       // Nothing was published: the same work is retried later (expiries are found again).
       for (const environment of dirty) this.#dirty.add(environment);
+      for (const hostId of retired) this.#retired.add(hostId);
       this.#candidates.unshift(...candidates);
       this.#schedule(RETRY_AFTER_FAILURE_MS);
       throw error;
+    } finally {
+      this.#scheduleWake();
     }
   }
 
-  async #evaluate(
-    now: number,
-    dirty: ReadonlySet<string>,
-    candidates: readonly EmergencyCandidate[],
-    expired: readonly ExceptionRecord[],
-  ): Promise<void> {
+  async #evaluate(pass: {
+    now: number;
+    dirty: Set<string>;
+    candidates: readonly EmergencyCandidate[];
+    expired: readonly ExceptionRecord[];
+    transitions: readonly PresenceTransition[];
+    retired: ReadonlySet<string>;
+    endWindow: boolean;
+  }): Promise<void> {
+    const { now, dirty, candidates, expired, transitions, retired, endWindow } = pass;
     const at = new Date(now);
     const rules = this.exceptionRules();
     const toOpen: NewDriftEvent[] = [];
-    const opening = new Set<string>();
+    const resolutions = new Map<string, Resolution>();
+    const updated = new Map<string, StoredDriftEvent>();
+    const resolve = (
+      event: StoredDriftEvent,
+      resolution: DriftResolution,
+      exception?: { id: string; reason: string },
+    ) => {
+      if (resolutions.has(event.key)) return;
+      resolutions.set(event.key, { event, resolution, ...(exception ? { exception } : {}) });
+    };
 
-    // Emergency changes: one history query per distinct (upstream, path, value) of the pass.
+    // Presence: hosts that left the baseline without being fixed, and why.
+    const { left, leftReason } = await this.#applyPresence(now, transitions, retired, toOpen, resolve);
+    for (const environment of leftReason.keys()) dirty.add(environment);
+
+    // Emergency changes: one history query per distinct (upstream, path, value) of the pass. They
+    // open no event of their own: they mark the event they cause (below) through the ledger.
     const upstreamHad = new Map<string, Promise<boolean>>();
     const hadValue = (upstream: string, path: string, value: FactValue): Promise<boolean> => {
       const key = `${upstream}\u0000${path}\u0000${canonicalValue(value)}`;
@@ -449,7 +652,6 @@ export class DriftEngine {
       return answer;
     };
     const known = new Set(this.#store.listEnvironments());
-    const flagged: { candidate: EmergencyCandidate; key: string }[] = [];
     for (const candidate of candidates) {
       // An upstream no host ever declared is not in use yet: nothing can be promoted through it.
       if (!known.has(candidate.upstream)) continue;
@@ -457,51 +659,33 @@ export class DriftEngine {
       if (justified) continue;
       if (await hadValue(candidate.upstream, candidate.path, candidate.value)) continue;
       await this.#store.markEmergencyChange(candidate.hostId, candidate.seq, candidate.path);
-      const key = emergencyKey({ ...candidate });
-      flagged.push({ candidate, key });
-      if (this.#open.has(key) || opening.has(key)) continue;
-      opening.add(key);
-      const event: NewDriftEvent = {
-        key,
-        kind: 'emergency',
-        environment: candidate.environment,
-        hostId: candidate.hostId,
-        path: candidate.path,
-        actual: candidate.value,
-        openedAt: now,
-        upstream: candidate.upstream,
-        seq: candidate.seq,
-      };
-      if (candidate.previous !== undefined) event.expected = candidate.previous;
-      toOpen.push(event);
+      this.#emergencies.record(candidate);
     }
 
-    // Current differences of the dirty scope.
+    // Outlier groups of the dirty environments.
     const withFacts = this.states.environmentsWithHosts().filter((env) => this.states.get(env).hosts.length > 0);
     const hasFacts = new Set(withFacts);
-    const resolvedKeys = new Set<string>();
-    const updated: StoredDriftEvent[] = [];
     /** New memos, committed once the pass is written (a failed pass leaves the old ones). */
     const memos = new Map<string, EnvironmentMemo | undefined>();
-    /** The hosts' drift for the events this pass opens, resolves or updates (for the published records). */
-    const driftOf = new Map<string, HostDrift | undefined>();
-    const openOutliers = new Map<string, StoredDriftEvent[]>();
-    for (const event of this.#open.values()) {
-      if (event.kind !== 'outlier' || !dirty.has(event.environment)) continue;
-      let list = openOutliers.get(event.environment);
-      if (!list) {
-        list = [];
-        openOutliers.set(event.environment, list);
-      }
-      list.push(event);
-    }
+    /** Drift of resolved outlier events (from the previous memo), for the published records. */
+    const resolvedDrift = new Map<string, HostDrift | undefined>();
+    /** Environments whose hosts' category maps changed (pair event hosts are recomputed there). */
+    const changedEnvs = new Set<string>();
+    const groupsOf = this.#outlierGroupsOf(dirty);
     for (const environment of dirty) {
       await yieldToEventLoop();
       const previous = this.#memo.get(environment);
+      const groups = groupsOf.get(environment) ?? [];
       if (!hasFacts.has(environment)) {
-        for (const event of openOutliers.get(environment) ?? []) {
-          resolvedKeys.add(event.key);
-          if (event.hostId !== undefined) driftOf.set(event.key, previous?.hosts.get(event.hostId)?.drift);
+        for (const group of groups) {
+          const event = this.#open.get(group.key);
+          if (event) {
+            resolvedDrift.set(
+              group.key,
+              groupDrift(group.hosts, (host) => previous?.hosts.get(host)?.drift),
+            );
+            resolve(event, leftReason.get(environment) ?? 'fixed');
+          } else this.#held.delete(group.key);
         }
         memos.set(environment, undefined);
         continue;
@@ -511,7 +695,7 @@ export class DriftEngine {
       // Everything is looked at again when the baseline or the exceptions changed; else only changed hosts.
       const full = previous === undefined || previous.version !== state.version || previous.judgeKey !== judge.key;
       const hosts = new Map<string, HostEntry>();
-      const snapshots = new Map<string, (typeof state.baselineHosts)[number]>();
+      const snapshots = new Map<string, HostSnapshot>();
       const changed: string[] = [];
       let sliceStart = performance.now();
       for (const host of state.baselineHosts) {
@@ -529,137 +713,92 @@ export class DriftEngine {
         }
       }
       if (previous) for (const id of previous.hosts.keys()) if (!hosts.has(id)) changed.push(id);
+      if (full || changed.length > 0) changedEnvs.add(environment);
       memos.set(environment, { version: state.version, judgeKey: judge.key, hosts });
-      const reconcileHost = (hostId: string) => {
-        const key = outlierKey(environment, hostId);
-        const drift = hosts.get(hostId)?.drift;
-        const open = this.#open.get(key);
-        if (drift === undefined) {
-          if (open) {
-            resolvedKeys.add(key);
-            driftOf.set(key, previous?.hosts.get(hostId)?.drift);
-          }
-          return;
-        }
-        driftOf.set(key, drift);
-        if (!open) {
-          if (opening.has(key)) return;
-          opening.add(key);
-          const event: NewDriftEvent = {
-            key,
-            kind: 'outlier',
-            environment,
-            hostId,
-            path: drift.first.path,
-            openedAt: now,
-          };
-          if (drift.first.expected !== undefined) event.expected = drift.first.expected;
-          if (drift.first.actual !== undefined) event.actual = drift.first.actual;
-          toOpen.push(event);
-          return;
-        }
-        // The event keeps the path it opened with; its values follow that path while it drifts.
-        const snapshot = snapshots.get(hostId);
-        const current = snapshot && findDrift(state.index, snapshot, judge, open.path);
-        if (!current || (sameValue(open.expected, current.expected) && sameValue(open.actual, current.actual))) return;
-        const next: StoredDriftEvent = { ...open };
-        delete next.expected;
-        delete next.actual;
-        if (current.expected !== undefined) next.expected = current.expected;
-        if (current.actual !== undefined) next.actual = current.actual;
-        updated.push(next);
-      };
+      const look = new Set(changed);
       if (full) {
-        // Also resolves events of hosts gone from the environment and events of an older shape.
-        for (const event of openOutliers.get(environment) ?? []) {
-          const hostId = event.hostId;
-          if (hostId !== undefined && hosts.has(hostId) && event.key === outlierKey(environment, hostId)) continue;
-          resolvedKeys.add(event.key);
-          if (hostId !== undefined) driftOf.set(event.key, previous?.hosts.get(hostId)?.drift);
-        }
-        for (const hostId of hosts.keys()) reconcileHost(hostId);
-      } else {
-        for (const hostId of changed) reconcileHost(hostId);
+        for (const id of hosts.keys()) look.add(id);
+        for (const group of groups) for (const id of group.hosts) look.add(id);
       }
-    }
-
-    const current: DriftItem[] = [];
-    for (const { from, to } of environmentPairs(withFacts, this.promotion)) {
-      if (!dirty.has(from) && !dirty.has(to)) continue;
-      const comparison = compareFacts(this.states.get(from).baseline.facts, this.states.get(to).baseline.facts, {
-        classify: this.classify,
-        exceptions: rules,
-        fromEnvironment: from,
-        toEnvironment: to,
-        now: at,
+      const tied = new Set(state.baseline.ties.map((tie) => tie.path));
+      const regrouped = regroupOutliers({
+        groups,
+        look,
+        driftOf: (hostId) => hosts.get(hostId)?.drift,
+        // A tie is undecided, not fixed: the member stays while its cause path is tied.
+        holds: (hostId, group) => hosts.has(hostId) && tied.has(group.path),
+        newKey: (first) => this.#uniqueKey(outlierGroupKey(environment, first)),
       });
-      for (const difference of comparison.differences) {
-        if (difference.status !== 'drift') continue;
-        const item: DriftItem = { kind: 'environment', environment: from, otherEnvironment: to, path: difference.path };
-        if (difference.from !== undefined) item.expected = difference.from;
-        if (difference.to !== undefined) item.actual = difference.to;
-        current.push(item);
+      for (const group of regrouped.values()) {
+        if (!group.touched) continue;
+        const event = this.#open.get(group.key);
+        if (group.hosts.size === 0) {
+          if (!event) {
+            this.#held.delete(group.key);
+            continue;
+          }
+          resolvedDrift.set(
+            group.key,
+            groupDrift(group.removed, (host) => previous?.hosts.get(host)?.drift),
+          );
+          if (group.removed.some((host) => left.has(host))) {
+            resolve(event, leftReason.get(environment) ?? 'host-lost');
+            continue;
+          }
+          const exception = this.#justification(state, judge, snapshots, group);
+          if (exception) resolve(event, 'justified', exception);
+          else resolve(event, 'fixed');
+          continue;
+        }
+        this.#placeOutlierGroup(environment, group, event, now, updated, (hostId) => {
+          const snapshot = snapshots.get(hostId);
+          return snapshot && findDrift(state.index, snapshot, judge, group.path);
+        });
       }
     }
-    const openItems = [...this.#open.values()]
-      .filter((event) => event.kind === 'environment')
-      .map((event) => ({ key: event.key, item: event as DriftItem }));
-    const inScope = (item: DriftItem) =>
-      dirty.has(item.environment) || (item.otherEnvironment !== undefined && dirty.has(item.otherEnvironment));
-    const reconciled = reconcileDrift(openItems, current, inScope);
-    for (const item of reconciled.opened) {
-      const event: NewDriftEvent = {
-        key: driftKey(item),
-        kind: item.kind,
-        environment: item.environment,
-        path: item.path,
-        openedAt: now,
-      };
-      if (item.otherEnvironment !== undefined) event.otherEnvironment = item.otherEnvironment;
-      if (item.expected !== undefined) event.expected = item.expected;
-      if (item.actual !== undefined) event.actual = item.actual;
+
+    // Environment pairs: one event per path, holding the `to` side's hosts of the value.
+    await this.#evaluatePairs({ now, at, rules, dirty, withFacts, changedEnvs, leftReason, updated, resolve });
+
+    // Emergency events of older versions (one per host and change) are replaced by the flag on the event they caused.
+    for (const event of this.#open.values()) if (event.kind === 'emergency') resolve(event, 'superseded');
+
+    // Held events whose window passed open now (the same difference, with every host it reached since).
+    // An exception's expiry is the cause of what it stops justifying: that opens at once.
+    const byExpiry = (event: NewDriftEvent) =>
+      expired.some(
+        (record) =>
+          record.environments.includes(event.environment) &&
+          (event.otherEnvironment === undefined || record.environments.includes(event.otherEnvironment)) &&
+          matchPathGlob(record.path, event.path),
+      );
+    for (const [key, event] of this.#held) {
+      if (!endWindow && event.openedAt + this.#groupWindowMs > now && !byExpiry(event)) continue;
       toOpen.push(event);
-    }
-    for (const key of reconciled.resolved) resolvedKeys.add(key);
-    // Open events whose difference holds with other values: same event, new values.
-    for (const item of current) {
-      const open = this.#open.get(driftKey(item));
-      if (!open || (sameValue(open.expected, item.expected) && sameValue(open.actual, item.actual))) continue;
-      const next: StoredDriftEvent = { ...open };
-      delete next.expected;
-      delete next.actual;
-      if (item.expected !== undefined) next.expected = item.expected;
-      if (item.actual !== undefined) next.actual = item.actual;
-      updated.push(next);
+      this.#held.delete(key);
     }
 
-    // Emergency events end when the host no longer has the value or the upstream caught up.
-    for (const event of this.#open.values()) {
-      if (event.kind !== 'emergency' || event.upstream === undefined || event.actual === undefined) continue;
-      if (!dirty.has(event.environment) && !dirty.has(event.upstream)) continue;
-      const host = event.hostId === undefined ? undefined : this.#store.getHost(event.hostId);
-      const hash = host?.categories.get(categoryOf(event.path));
-      const facts = hash === undefined ? undefined : this.#store.getBlob(hash);
-      const still =
-        host !== undefined &&
-        host.environment === event.environment &&
-        facts !== undefined &&
-        Object.hasOwn(facts, event.path) &&
-        factValuesEqual(facts[event.path], event.actual);
-      if (!still || (await hadValue(event.upstream, event.path, event.actual))) resolvedKeys.add(event.key);
-    }
-
-    const resolved = [...resolvedKeys].map((key) => this.#open.get(key)).filter((e) => e !== undefined);
+    const resolved = [...resolutions.values()];
+    const updates = [...updated.values()].filter((event) => !resolutions.has(event.key));
     const opened =
-      toOpen.length === 0 && resolved.length === 0 && updated.length === 0
+      toOpen.length === 0 && resolved.length === 0 && updates.length === 0
         ? []
         : await this.#store.writeDriftEvents({
             open: toOpen,
-            resolve: resolved.map((event) => ({ id: event.id, at: now })),
-            update: updated.map(({ id, expected, actual }) => ({
+            resolve: resolved.map(({ event, resolution, exception }) => ({
+              id: event.id,
+              at: now,
+              resolution,
+              ...(exception ? { exception } : {}),
+            })),
+            update: updates.map(({ id, expected, actual, hosts, hostCount, emergency, upstream }) => ({
               id,
               ...(expected !== undefined ? { expected } : {}),
               ...(actual !== undefined ? { actual } : {}),
+              ...(hosts !== undefined ? { hosts } : {}),
+              ...(hostCount !== undefined ? { hostCount } : {}),
+              ...(emergency ? { emergency } : {}),
+              ...(upstream !== undefined ? { upstream } : {}),
             })),
           });
     for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
@@ -667,42 +806,333 @@ export class DriftEngine {
       if (memo) this.#memo.set(environment, memo);
       else this.#memo.delete(environment);
     }
-    const iso = at.toISOString();
-    for (const record of expired) {
-      const data = { ...toExceptionRule(record), createdAt: new Date(record.createdAt).toISOString() };
-      this.events.emit({ type: 'exception.expired', at: iso, data });
-    }
-    for (const event of updated) this.#open.set(event.key, event);
-    for (const event of resolved) {
-      this.#open.delete(event.key);
-      const record = toDriftEventRecord({ ...event, status: 'resolved', resolvedAt: now }, driftOf.get(event.key));
-      this.events.emit({ type: 'drift.resolved', at: iso, data: record });
-    }
-    for (const event of opened) {
-      this.#open.set(event.key, event);
-      this.events.emit({ type: 'drift.opened', at: iso, data: toDriftEventRecord(event, driftOf.get(event.key)) });
-    }
-    this.#publishEmergencies(flagged, iso);
+    this.#emergencies.prune(
+      dirty,
+      (entry) =>
+        stateHasValue(this.states.get(entry.environment), entry.path, entry.value) &&
+        !stateHasValue(this.states.get(entry.upstream), entry.path, entry.value),
+    );
+    this.#publish({ at, expired, updates, resolved, opened, resolvedDrift });
     this.#logger?.debug(
-      { environments: [...dirty], opened: opened.length, resolved: resolved.length, updated: updated.length },
+      {
+        environments: [...dirty],
+        opened: opened.length,
+        resolved: resolved.length,
+        updated: updates.length,
+        held: this.#held.size,
+      },
       'drift evaluated',
     );
   }
 
-  #publishEmergencies(flagged: { candidate: EmergencyCandidate; key: string }[], at: string): void {
-    for (const { candidate, key } of flagged) {
-      const event = this.#open.get(key);
-      const data: EmergencyChangeData = {
-        id: event?.id ?? '',
-        hostId: candidate.hostId,
-        environment: candidate.environment,
-        upstream: candidate.upstream,
-        path: candidate.path,
-        value: candidate.value,
-        changedAt: new Date(candidate.at).toISOString(),
+  /**
+   * Presence transitions of the pass: a lost host opens its `lost` event (no window: the grace was
+   * the wait), a host that reports again resolves it, a host past `retireAfter` is retired. Returns
+   * the hosts that left the baseline without being fixed and, per environment, the resolution their
+   * leaving gives to the events it resolves.
+   */
+  async #applyPresence(
+    now: number,
+    transitions: readonly PresenceTransition[],
+    retired: ReadonlySet<string>,
+    toOpen: NewDriftEvent[],
+    resolve: (event: StoredDriftEvent, resolution: DriftResolution) => void,
+  ): Promise<{ left: Set<string>; leftReason: Map<string, DriftResolution> }> {
+    const left = new Set<string>();
+    const leftReason = new Map<string, DriftResolution>();
+    const leave = (hostId: string, environment: string | null | undefined, reason: DriftResolution) => {
+      left.add(hostId);
+      if (environment && leftReason.get(environment) !== 'host-lost') leftReason.set(environment, reason);
+    };
+    for (const transition of transitions) {
+      const { hostId, environment } = transition;
+      if (transition.to === 'lost') {
+        leave(hostId, environment, 'host-lost');
+        if (environment !== null) {
+          const key = lostKey(environment, hostId);
+          if (!this.#open.has(key)) {
+            toOpen.push({ key, kind: 'lost', environment, hostId, path: '', openedAt: now, hosts: [hostId] });
+          }
+        }
+      } else if (transition.from === 'lost') {
+        const open = environment === null ? undefined : this.#open.get(lostKey(environment, hostId));
+        if (open) resolve(open, transition.to === 'retired' ? 'retired' : 'returned');
+      }
+      if (transition.to === 'retired') {
+        if (transition.from !== 'lost') leave(hostId, environment, 'retired');
+        await this.#store.retireHost(hostId, now, 'presence.retireAfter');
+      }
+    }
+    for (const hostId of retired) {
+      const environment = this.#store.getHost(hostId)?.environment ?? null;
+      leave(hostId, environment, 'retired');
+      const open = environment === null ? undefined : this.#open.get(lostKey(environment, hostId));
+      if (open) resolve(open, 'retired');
+    }
+    return { left, leftReason };
+  }
+
+  /** Open outlier events and held outlier groups of the given environments, as groups. */
+  #outlierGroupsOf(environments: ReadonlySet<string>): Map<string, OutlierGroup[]> {
+    const byEnvironment = new Map<string, OutlierGroup[]>();
+    const add = (event: StoredDriftEvent | NewDriftEvent) => {
+      if (event.kind !== 'outlier' || !environments.has(event.environment)) return;
+      const hosts = event.hosts ?? (event.hostId !== undefined ? [event.hostId] : []);
+      const group: OutlierGroup = {
+        key: event.key,
+        path: event.path,
+        hosts: new Set(hosts),
+        removed: [],
+        touched: false,
+        created: false,
       };
-      if (candidate.previous !== undefined) data.previous = candidate.previous;
-      this.events.emit({ type: 'emergency.change', at, data });
+      if (event.expected !== undefined) group.expected = event.expected;
+      if (event.actual !== undefined) group.actual = event.actual;
+      let list = byEnvironment.get(event.environment);
+      if (!list) {
+        list = [];
+        byEnvironment.set(event.environment, list);
+      }
+      list.push(group);
+    };
+    for (const event of this.#open.values()) add(event);
+    for (const event of this.#held.values()) add(event);
+    return byEnvironment;
+  }
+
+  /** `base`, or `base#n` when an open or held event already has that key. */
+  #uniqueKey(base: string): string {
+    let key = base;
+    for (let n = 2; this.#open.has(key) || this.#held.has(key); n++) key = `${base}#${n}`;
+    return key;
+  }
+
+  /**
+   * A non-empty outlier group after regrouping: its values follow the cause path while all its
+   * hosts share them; an emergency change of that value marks it. Open events are updated (no
+   * notification), held ones refreshed, new ones held for the window.
+   */
+  #placeOutlierGroup(
+    environment: string,
+    group: OutlierGroup,
+    event: StoredDriftEvent | undefined,
+    now: number,
+    updated: Map<string, StoredDriftEvent>,
+    currentDiff: (hostId: string) => PathDifference | undefined,
+  ): void {
+    let shared: PathDifference | undefined;
+    let agree = true;
+    for (const host of group.hosts) {
+      const diff = currentDiff(host);
+      if (!diff || (shared && !(sameValue(shared.expected, diff.expected) && sameValue(shared.actual, diff.actual)))) {
+        agree = false;
+        break;
+      }
+      shared ??= diff;
+    }
+    const expected = agree && shared ? shared.expected : group.expected;
+    const actual = agree && shared ? shared.actual : group.actual;
+    const emergency = this.#emergencies.find(environment, group.path, actual);
+    const { hosts } = hostList(group.hosts);
+    const fields = <T extends StoredDriftEvent | NewDriftEvent>(base: T): T => {
+      const next: T = { ...base, hosts };
+      delete next.expected;
+      delete next.actual;
+      delete next.hostCount;
+      if (expected !== undefined) next.expected = expected;
+      if (actual !== undefined) next.actual = actual;
+      if (emergency) {
+        next.emergency = true;
+        next.upstream = emergency.upstream;
+      }
+      return next;
+    };
+    if (event) {
+      const next = fields(event);
+      if (!sameEventState(event, next)) updated.set(event.key, next);
+      return;
+    }
+    const held = this.#held.get(group.key);
+    const base: NewDriftEvent = held ?? {
+      key: group.key,
+      kind: 'outlier',
+      environment,
+      path: group.path,
+      openedAt: now,
+    };
+    const next = fields(base);
+    next.hostId = hosts[0] as string;
+    this.#held.set(group.key, next);
+  }
+
+  /** The exception that now justifies what a resolved outlier group's hosts still differ in, if any. */
+  #justification(
+    state: EnvironmentState,
+    judge: DriftJudge,
+    snapshots: ReadonlyMap<string, HostSnapshot>,
+    group: OutlierGroup,
+  ): { id: string; reason: string } | undefined {
+    for (const hostId of group.removed) {
+      const snapshot = snapshots.get(hostId);
+      const diff = snapshot && findDifference(state.index, snapshot, group.path);
+      if (!diff || diff.class !== 'behavior') continue;
+      const rule = judge.exceptionFor(group.path);
+      if (rule) return { id: rule.id, reason: rule.reason };
+    }
+    return undefined;
+  }
+
+  async #evaluatePairs(pass: {
+    now: number;
+    at: Date;
+    rules: ExceptionRule[];
+    dirty: ReadonlySet<string>;
+    withFacts: readonly string[];
+    changedEnvs: ReadonlySet<string>;
+    leftReason: ReadonlyMap<string, DriftResolution>;
+    updated: Map<string, StoredDriftEvent>;
+    resolve: (event: StoredDriftEvent, resolution: DriftResolution, exception?: { id: string; reason: string }) => void;
+  }): Promise<void> {
+    const { now, at, rules, dirty, withFacts, changedEnvs, leftReason, updated, resolve } = pass;
+    const current = new Map<string, DriftItem>();
+    /** Tied on a side: undecided, so such a path neither opens nor resolves an event. */
+    const undecided = new Set<string>();
+    const justified = new Map<string, { id: string; reason: string }>();
+    for (const { from, to } of environmentPairs(withFacts, this.promotion)) {
+      if (!dirty.has(from) && !dirty.has(to)) continue;
+      await yieldToEventLoop();
+      const fromState = this.states.get(from);
+      const toState = this.states.get(to);
+      const tied = new Set([...fromState.baseline.ties, ...toState.baseline.ties].map((tie) => tie.path));
+      const comparison = compareFacts(fromState.baseline.facts, toState.baseline.facts, {
+        classify: this.classify,
+        exceptions: rules,
+        fromEnvironment: from,
+        toEnvironment: to,
+        now: at,
+      });
+      for (const difference of comparison.differences) {
+        const item: DriftItem = { kind: 'environment', environment: from, otherEnvironment: to, path: difference.path };
+        const key = driftKey(item);
+        if (tied.has(difference.path)) {
+          undecided.add(key);
+          continue;
+        }
+        if (difference.status === 'justified' && difference.exception) justified.set(key, difference.exception);
+        if (difference.status !== 'drift') continue;
+        if (difference.from !== undefined) item.expected = difference.from;
+        if (difference.to !== undefined) item.actual = difference.to;
+        current.set(key, item);
+      }
+    }
+    for (const [key, item] of current) {
+      const to = item.otherEnvironment as string;
+      const event = this.#open.get(key);
+      const held = this.#held.get(key);
+      const base = event ?? held;
+      const fresh = base === undefined || changedEnvs.has(to) || changedEnvs.has(item.environment);
+      const { hosts, hostCount } = fresh
+        ? hostList(hostsWithValue(this.states.get(to), item.path, item.actual), MAX_EVENT_HOSTS)
+        : { hosts: base.hosts ?? [], hostCount: base.hostCount };
+      const emergency = this.#emergencies.find(to, item.path, item.actual);
+      const next: NewDriftEvent = {
+        ...(base ?? { key, kind: 'environment', environment: item.environment, otherEnvironment: to, path: item.path }),
+        openedAt: base?.openedAt ?? now,
+        hosts,
+      };
+      delete next.expected;
+      delete next.actual;
+      delete next.hostCount;
+      if (item.expected !== undefined) next.expected = item.expected;
+      if (item.actual !== undefined) next.actual = item.actual;
+      if (hostCount !== undefined) next.hostCount = hostCount;
+      if (emergency || base?.emergency) {
+        next.emergency = true;
+        next.upstream = emergency?.upstream ?? (base?.upstream as string);
+      }
+      if (event) {
+        const stored = { ...event, ...next } as StoredDriftEvent;
+        if (!sameEventState(event, stored)) updated.set(key, stored);
+      } else this.#held.set(key, next);
+    }
+    const inScope = (event: StoredDriftEvent | NewDriftEvent) =>
+      dirty.has(event.environment) || (event.otherEnvironment !== undefined && dirty.has(event.otherEnvironment));
+    for (const event of this.#open.values()) {
+      if (event.kind !== 'environment' || !inScope(event) || current.has(event.key) || undecided.has(event.key))
+        continue;
+      const why = leftReason.get(event.environment) ?? leftReason.get(event.otherEnvironment ?? '');
+      const exception = justified.get(event.key);
+      if (why) resolve(event, why);
+      else if (exception) resolve(event, 'justified', exception);
+      else resolve(event, 'fixed');
+    }
+    for (const [key, event] of this.#held) {
+      if (event.kind === 'environment' && inScope(event) && !current.has(key) && !undecided.has(key)) {
+        this.#held.delete(key);
+      }
+    }
+  }
+
+  #publish({
+    at,
+    expired,
+    updates,
+    resolved,
+    opened,
+    resolvedDrift,
+  }: {
+    at: Date;
+    expired: readonly ExceptionRecord[];
+    updates: readonly StoredDriftEvent[];
+    resolved: readonly Resolution[];
+    opened: readonly StoredDriftEvent[];
+    resolvedDrift: ReadonlyMap<string, HostDrift | undefined>;
+  }): void {
+    const iso = at.toISOString();
+    const now = at.getTime();
+    for (const record of expired) {
+      const data = { ...toExceptionRule(record), createdAt: new Date(record.createdAt).toISOString() };
+      this.events.emit({ type: 'exception.expired', at: iso, data });
+    }
+    for (const event of updates) this.#open.set(event.key, event);
+    /** Per environment, the events its lost hosts' leaving resolved (named in its `host.lost` event). */
+    const byLoss = new Map<string, string[]>();
+    for (const { event, resolution, exception } of resolved) {
+      this.#open.delete(event.key);
+      if (resolution === 'host-lost') {
+        for (const environment of [event.environment, event.otherEnvironment]) {
+          if (environment === undefined) continue;
+          let ids = byLoss.get(environment);
+          if (!ids) {
+            ids = [];
+            byLoss.set(environment, ids);
+          }
+          ids.push(event.id);
+        }
+      }
+      if (SILENT_RESOLUTIONS.has(resolution)) continue;
+      const record = this.#record(
+        { ...event, status: 'resolved', resolvedAt: now, resolution, ...(exception ? { exception } : {}) },
+        resolvedDrift.get(event.key),
+      );
+      this.events.emit({ type: 'drift.resolved', at: iso, data: record });
+    }
+    for (const event of opened) {
+      this.#open.set(event.key, event);
+      if (event.kind === 'lost') {
+        const record = this.#record(event);
+        const ids = byLoss.get(event.environment);
+        if (ids && ids.length > 0) {
+          record.resolvedEvents = [...new Set(ids)];
+          byLoss.delete(event.environment);
+        }
+        this.events.emit({ type: 'host.lost', at: iso, data: record });
+        continue;
+      }
+      const memo = this.#memo.get(event.environment);
+      const drift =
+        event.kind === 'outlier' ? groupDrift(event.hosts ?? [], (host) => memo?.hosts.get(host)?.drift) : undefined;
+      this.events.emit({ type: 'drift.opened', at: iso, data: this.#record(event, drift) });
     }
   }
 }

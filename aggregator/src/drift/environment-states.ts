@@ -6,7 +6,7 @@
  */
 import { type Classifier, compareStrings, fingerprintMap } from '@envparity/shared';
 import type { FactStore } from '../store/fact-store.js';
-import { type Baseline, baselineHosts, computeBaseline, type HostSnapshot } from './baseline.js';
+import { type Baseline, computeBaseline, type HostSnapshot } from './baseline.js';
 import type { HostSnapshots } from './host-snapshots.js';
 import { findOutliers, type Outlier, OutlierIndex, sortHosts } from './outliers.js';
 
@@ -18,9 +18,12 @@ export interface EnvironmentState {
   readonly online: number;
   /** Hosts that reported facts, sorted by id. */
   readonly hosts: readonly HostSnapshot[];
-  /** Computed from the live hosts among `hosts`, or all of them (stale) when none is live. */
+  /**
+   * Computed from the counted hosts among `hosts` (online, or offline within the presence grace),
+   * or all of them (stale) when none counts.
+   */
   readonly baseline: Baseline;
-  /** The hosts the baseline was computed from: outliers are looked for among these. */
+  /** The counted hosts: outliers are looked for among these (a lost host is never an outlier). */
   readonly baselineHosts: readonly HostSnapshot[];
   /** Identifies the baseline (all its facts and ties): equal versions, equal outliers per blob. */
   readonly version: string;
@@ -117,7 +120,7 @@ export class EnvironmentStates {
     }
     const classify = this.#classify;
     const baseline = computeBaseline(environment, hosts, classify);
-    const used = baselineHosts(hosts).hosts;
+    const used = hosts.filter((host) => host.counted ?? host.online);
     const version = baselineVersion(baseline);
     let index = this.#indexes.get(environment);
     let blobs = 0;

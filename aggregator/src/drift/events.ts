@@ -6,11 +6,34 @@
 import type { ExceptionRule, FactValue } from '@envparity/shared';
 import type { DriftKind } from './reconcile.js';
 
-export const DRIFT_EVENT_TYPES = ['drift.opened', 'drift.resolved', 'emergency.change', 'exception.expired'] as const;
+/**
+ * Event types. `emergency.change` is no longer emitted on its own (one edit, one notification): an
+ * emergency change is the `drift.opened` event it causes, with `emergency: true`; a webhook
+ * subscribed to `emergency.change` receives those (see webhooks/dispatcher.ts).
+ */
+export const DRIFT_EVENT_TYPES = [
+  'drift.opened',
+  'drift.resolved',
+  'host.lost',
+  'emergency.change',
+  'exception.expired',
+] as const;
 export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
 
-/** Kinds of rows in GET /api/v1/drift: the reconciled differences plus flagged emergency changes. */
-export type DriftEventKind = DriftKind | 'emergency';
+/**
+ * Kinds of rows in GET /api/v1/drift: outlier groups, environment-pair differences, lost hosts;
+ * `emergency` only on events recorded by older versions (one per host and change).
+ */
+export type DriftEventKind = DriftKind | 'emergency' | 'lost';
+
+/**
+ * Why an event resolved: `fixed` (the difference is gone), `justified` (an exception created or
+ * widened now covers it: `exception` names it), `host-lost` (its hosts left the baseline: part of
+ * a `host.lost` event, never announced on its own), `returned` (a lost host reports again),
+ * `retired` (a lost host was retired), `superseded` (an event of an older shape, replaced).
+ */
+export const DRIFT_RESOLUTIONS = ['fixed', 'justified', 'host-lost', 'returned', 'retired', 'superseded'] as const;
+export type DriftResolution = (typeof DRIFT_RESOLUTIONS)[number];
 
 /** A persisted drift event as GET /api/v1/drift lists it (and as drift.opened/resolved carry it). */
 export interface DriftEventRecord {
@@ -29,17 +52,36 @@ export interface DriftEventRecord {
   status: 'open' | 'resolved';
   openedAt: string;
   resolvedAt?: string;
-  /** Set on kind `emergency`: the change bypassed the promotion order. */
+  /**
+   * The difference was caused by an emergency change: a value that reached the environment before
+   * its upstream ever had it (a hotfix straight to production). `upstream` names that environment.
+   */
   emergency?: boolean;
-  /** The upstream environment that never had the value (kind `emergency`). */
+  /** The upstream environment that never had the value (emergency events). */
   upstream?: string;
+  /**
+   * The hosts the event is about, sorted: an outlier group's hosts (every host off the baseline
+   * with this cause), the `otherEnvironment` hosts holding `actual` (pair), the lost host (lost).
+   * At most MAX_EVENT_HOSTS; `hostCount` is the full number.
+   */
+  hosts?: string[];
+  hostCount?: number;
+  /** Kind `lost`: when the host was last heard from. */
+  lastSeen?: string;
+  /** Why it resolved (resolved events). */
+  resolution?: DriftResolution;
+  /** `resolution: justified`: the exception that now covers the difference. */
+  exception?: { id: string; reason: string };
+  /** `host.lost`: ids of the events the host's leaving resolved (not announced on their own). */
+  resolvedEvents?: string[];
   /** The report seq that carried the emergency change (kind `emergency`). */
   seq?: number;
   /**
-   * Kind `outlier` (one event per host): how many behavior paths of the host are off the baseline,
-   * and the first of them (at most 10, sorted). `path`/`expected`/`actual` are the first such path
-   * when the event opened, with its values while it stays off. Set on published events and on open
-   * events listed by GET /api/v1/drift.
+   * Kind `outlier` (one event per cause: the hosts whose first path off the baseline is `path`
+   * with these values when they joined): how many behavior paths are off the baseline (on the
+   * event's host with the most), and the first of them over its hosts (at most 10, sorted).
+   * `path`/`expected`/`actual` are the cause, with its values while all its hosts share them. Set
+   * on published events and on open events listed by GET /api/v1/drift.
    */
   count?: number;
   paths?: string[];
@@ -67,6 +109,7 @@ export type ExceptionExpiredData = ExceptionRule & { createdAt?: string };
 export interface DriftEventDataMap {
   'drift.opened': DriftEventRecord;
   'drift.resolved': DriftEventRecord;
+  'host.lost': DriftEventRecord;
   'emergency.change': EmergencyChangeData;
   'exception.expired': ExceptionExpiredData;
 }

@@ -40,6 +40,11 @@ export class DriftJudge {
     this.#matcher = createExceptionMatcher(applicable, environment, environment, now);
   }
 
+  /** The active exception that justifies a difference of `path` inside the environment, if any. */
+  exceptionFor(path: string): ExceptionRule | undefined {
+    return this.#matcher(path);
+  }
+
   isDrift(diff: PathDifference): boolean {
     if (diff.class !== 'behavior') return false;
     let justified = this.#memo.get(diff.path);
@@ -97,6 +102,14 @@ export function findDrift(
 ): PathDifference | undefined {
   for (const list of index.host(host)) {
     for (const diff of list.diffs) if (diff.path === path) return judge.isDrift(diff) ? diff : undefined;
+  }
+  return undefined;
+}
+
+/** The host's difference on one path (drifting or not: justified and scale ones too). */
+export function findDifference(index: OutlierIndex, host: HostSnapshot, path: string): PathDifference | undefined {
+  for (const list of index.host(host)) {
+    for (const diff of list.diffs) if (diff.path === path) return diff;
   }
   return undefined;
 }

@@ -21,6 +21,8 @@ export class HostSnapshots {
   constructor(
     private readonly store: Pick<FactStore, 'getBlob'>,
     private readonly presence: Presence,
+    /** Whether the host counts in its environment's baseline (online, or offline within the grace). */
+    private readonly counts: (host: HostView) => boolean = (host) => presence.isOnline(host.id),
   ) {}
 
   /** The host as the drift engine sees it, with its current presence. */
@@ -38,6 +40,7 @@ export class HostSnapshots {
       id: host.id,
       environment: host.environment ?? undefined,
       online: this.presence.isOnline(host.id),
+      counted: this.counts(host),
       categories,
     };
   }

@@ -39,6 +39,8 @@ describe('GET /api/v1/drift', () => {
       openedAt: new Date(T0).toISOString(),
       count: 1,
       paths: ['config.env.LOG_LEVEL'],
+      hosts: ['prod-3'],
+      hostCount: 1,
     });
   });
 
@@ -100,11 +102,14 @@ describe('GET /api/v1/drift', () => {
     api.clock.now += 60_000;
     await changeHost(api.aggregator.store, 'prod-2', api.clock.now, { 'library.openssl': '3.0.16' });
     await api.aggregator.drift.settle();
-    const { body } = await api.get('/api/v1/drift?kind=emergency');
+    // One edit, one event: the outlier group prod-2's change caused, marked as an emergency (no
+    // separate event of kind emergency any more).
+    expect((await api.get('/api/v1/drift?kind=emergency')).body.events).toEqual([]);
+    const { body } = await api.get('/api/v1/drift?kind=outlier&hostId=prod-2');
     expect(body.events).toEqual([
       {
         id: expect.any(String),
-        kind: 'emergency',
+        kind: 'outlier',
         environment: 'production',
         hostId: 'prod-2',
         path: 'library.openssl',
@@ -114,7 +119,10 @@ describe('GET /api/v1/drift', () => {
         openedAt: new Date(api.clock.now).toISOString(),
         emergency: true,
         upstream: 'staging',
-        seq: 2,
+        hosts: ['prod-2'],
+        hostCount: 1,
+        count: 1,
+        paths: ['library.openssl'],
       },
     ]);
     const changes = await api.get(`/api/v1/hosts/prod-2/changes?since=${new Date(api.clock.now).toISOString()}`);

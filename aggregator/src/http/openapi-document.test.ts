@@ -140,7 +140,7 @@ describe('GET /api/v1/openapi.json', () => {
     const environments = doc.paths['/api/v1/environments'].get.responses['200'].content['application/json'].schema;
     expect(environments.type).toBe('array');
     const drift = doc.paths['/api/v1/drift'].get.responses['200'].content['application/json'].schema;
-    expect(drift.properties.events.items.properties.kind.enum).toEqual(['outlier', 'environment', 'emergency']);
+    expect(drift.properties.events.items.properties.kind.enum).toEqual(['outlier', 'environment', 'emergency', 'lost']);
   });
 
   it('needs a token', async () => {

@@ -145,7 +145,7 @@ export type NewException = Omit<ExceptionRecord, 'id' | 'expiredAt' | 'source'>;
 /** An exception of the exceptions file: its id is stable across reloads (given, or derived from it). */
 export type FileException = Omit<ExceptionRecord, 'expiredAt' | 'source'>;
 
-export const STORED_DRIFT_KINDS = ['outlier', 'environment', 'emergency'] as const;
+export const STORED_DRIFT_KINDS = ['outlier', 'environment', 'emergency', 'lost'] as const;
 export type StoredDriftKind = (typeof STORED_DRIFT_KINDS)[number];
 export const DRIFT_STATUSES = ['open', 'resolved'] as const;
 export type DriftStatus = (typeof DRIFT_STATUSES)[number];
@@ -168,16 +168,34 @@ export interface StoredDriftEvent {
   /** Kind `emergency`: the upstream environment that never had the value, and the report's seq. */
   upstream?: string;
   seq?: number;
+  /** The hosts the event is about (drift/events.ts `DriftEventRecord.hosts`), at most MAX_EVENT_HOSTS. */
+  hosts?: string[];
+  /** How many hosts in all, when more than `hosts` lists. */
+  hostCount?: number;
+  /** Caused by an emergency change (with `upstream`). */
+  emergency?: boolean;
+  /** Why it resolved (drift/events.ts `DriftResolution`). */
+  resolution?: string;
+  /** `resolution: justified`: the exception that covers it now. */
+  exception?: { id: string; reason: string };
 }
 
-export type NewDriftEvent = Omit<StoredDriftEvent, 'id' | 'status' | 'resolvedAt'>;
+export type NewDriftEvent = Omit<StoredDriftEvent, 'id' | 'status' | 'resolvedAt' | 'resolution' | 'exception'>;
 
 /** One drift pass's outcome, written in one transaction. */
 export interface DriftWrite {
   open: NewDriftEvent[];
-  resolve: { id: string; at: number }[];
-  /** Open events whose difference still holds with other values. */
-  update?: { id: string; expected?: FactValue; actual?: FactValue }[];
+  resolve: { id: string; at: number; resolution?: string; exception?: { id: string; reason: string } }[];
+  /** Open events whose difference still holds with other values or hosts: every listed field is written. */
+  update?: {
+    id: string;
+    expected?: FactValue;
+    actual?: FactValue;
+    hosts?: string[];
+    hostCount?: number;
+    emergency?: boolean;
+    upstream?: string;
+  }[];
 }
 
 export interface DriftEventQuery {

@@ -162,6 +162,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
   `,
+  // 6: drift events grouped by cause: the hosts an event is about, whether an emergency change
+  // caused it, why it resolved (and the exception that justified it); kind `lost` (a host past
+  // the presence grace). The kind CHECK constraint is rebuilt with the table.
+  `
+  CREATE TABLE drift_events_v6 (
+    id                INTEGER PRIMARY KEY,
+    key               TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('outlier', 'environment', 'emergency', 'lost')),
+    environment       TEXT NOT NULL,
+    other_environment TEXT,
+    host_id           TEXT,
+    path              TEXT NOT NULL,
+    expected          TEXT,
+    actual            TEXT,
+    status            TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+    opened_at         INTEGER NOT NULL,
+    resolved_at       INTEGER,
+    upstream          TEXT,
+    seq               INTEGER,
+    hosts             TEXT,
+    host_count        INTEGER,
+    emergency         INTEGER NOT NULL DEFAULT 0,
+    resolution        TEXT,
+    exception         TEXT
+  );
+  INSERT INTO drift_events_v6 (id, key, kind, environment, other_environment, host_id, path, expected, actual,
+      status, opened_at, resolved_at, upstream, seq, hosts, emergency)
+    SELECT id, key, kind, environment, other_environment, host_id, path, expected, actual, status, opened_at,
+      resolved_at, upstream, seq, CASE WHEN host_id IS NULL THEN NULL ELSE json_array(host_id) END,
+      kind = 'emergency'
+    FROM drift_events;
+  DROP TABLE drift_events;
+  ALTER TABLE drift_events_v6 RENAME TO drift_events;
+  CREATE UNIQUE INDEX drift_events_open_key ON drift_events (key) WHERE status = 'open';
+  CREATE INDEX drift_events_status_opened ON drift_events (status, opened_at);
+  CREATE INDEX drift_events_environment_opened ON drift_events (environment, opened_at);
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

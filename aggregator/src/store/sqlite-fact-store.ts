@@ -222,6 +222,11 @@ interface DriftEventRow {
   resolved_at: number | null;
   upstream: string | null;
   seq: number | null;
+  hosts: string | null;
+  host_count: number | null;
+  emergency: number;
+  resolution: string | null;
+  exception: string | null;
 }
 
 /** JSON of a fact value for a nullable column: SQL NULL means absent (JSON `null` is a value). */
@@ -276,6 +281,11 @@ function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
   if (row.actual !== null) event.actual = JSON.parse(row.actual) as FactValue;
   if (row.upstream !== null) event.upstream = row.upstream;
   if (row.seq !== null) event.seq = row.seq;
+  if (row.hosts !== null) event.hosts = JSON.parse(row.hosts) as string[];
+  if (row.host_count !== null) event.hostCount = row.host_count;
+  if (row.emergency) event.emergency = true;
+  if (row.resolution !== null) event.resolution = row.resolution;
+  if (row.exception !== null) event.exception = JSON.parse(row.exception) as { id: string; reason: string };
   return event;
 }
 
@@ -409,14 +419,17 @@ function prepareStatements(db: Database.Database) {
     markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
     insertDriftEvent: db.prepare(
       `INSERT INTO drift_events (key, kind, environment, other_environment, host_id, path, expected, actual, status,
-         opened_at, upstream, seq)
+         opened_at, upstream, seq, hosts, host_count, emergency)
        VALUES (@key, @kind, @environment, @otherEnvironment, @hostId, @path, @expected, @actual, 'open',
-         @openedAt, @upstream, @seq)`,
+         @openedAt, @upstream, @seq, @hosts, @hostCount, @emergency)`,
     ),
     resolveDriftEvent: db.prepare(
-      "UPDATE drift_events SET status = 'resolved', resolved_at = ? WHERE id = ? AND status = 'open'",
+      "UPDATE drift_events SET status = 'resolved', resolved_at = ?, resolution = ?, exception = ? WHERE id = ? AND status = 'open'",
     ),
-    updateDriftEvent: db.prepare("UPDATE drift_events SET expected = ?, actual = ? WHERE id = ? AND status = 'open'"),
+    updateDriftEvent: db.prepare(
+      `UPDATE drift_events SET expected = @expected, actual = @actual, hosts = @hosts, host_count = @hostCount,
+         emergency = @emergency, upstream = @upstream WHERE id = @id AND status = 'open'`,
+    ),
     getDriftEvent: db.prepare('SELECT * FROM drift_events WHERE id = ?'),
     insertToken: db.prepare(
       'INSERT INTO tokens (id, name, scope, token_hash, created_at) VALUES (@id, @name, @scope, @tokenHash, @at)',
@@ -1260,9 +1273,20 @@ export class SqliteFactStore implements FactStore {
     this.assertOpen();
     try {
       return this.db.transaction(() => {
-        for (const { id, at } of write.resolve) this.stmt.resolveDriftEvent.run(at, Number(id));
-        for (const { id, expected, actual } of write.update ?? []) {
-          this.stmt.updateDriftEvent.run(valueColumn(expected), valueColumn(actual), Number(id));
+        for (const { id, at, resolution, exception } of write.resolve) {
+          const why = exception === undefined ? null : JSON.stringify(exception);
+          this.stmt.resolveDriftEvent.run(at, resolution ?? null, why, Number(id));
+        }
+        for (const update of write.update ?? []) {
+          this.stmt.updateDriftEvent.run({
+            id: Number(update.id),
+            expected: valueColumn(update.expected),
+            actual: valueColumn(update.actual),
+            hosts: update.hosts === undefined ? null : JSON.stringify(update.hosts),
+            hostCount: update.hostCount ?? null,
+            emergency: update.emergency ? 1 : 0,
+            upstream: update.upstream ?? null,
+          });
         }
         return write.open.map((event: NewDriftEvent) => {
           const { lastInsertRowid } = this.stmt.insertDriftEvent.run({
@@ -1277,6 +1301,9 @@ export class SqliteFactStore implements FactStore {
             openedAt: event.openedAt,
             upstream: event.upstream ?? null,
             seq: event.seq ?? null,
+            hosts: event.hosts === undefined ? null : JSON.stringify(event.hosts),
+            hostCount: event.hostCount ?? null,
+            emergency: event.emergency ? 1 : 0,
           });
           return toDriftEvent(this.stmt.getDriftEvent.get(lastInsertRowid) as DriftEventRow);
         });
