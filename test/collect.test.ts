@@ -73,7 +73,19 @@ describe('envparity-agent collect', () => {
       expect(categories, category).toContain(category);
     }
     expect(document.collectors.map((c) => c.name).sort()).toEqual(
-      ['app', 'config', 'container', 'hardware', 'host', 'library', 'network', 'os', 'probe', 'runtime'].sort(),
+      [
+        'app',
+        'config',
+        'container',
+        'hardware',
+        'host',
+        'library',
+        'network',
+        'os',
+        'probe',
+        'process',
+        'runtime',
+      ].sort(),
     );
     for (const collector of document.collectors) expect(collector.durationMs).toBeGreaterThanOrEqual(0);
   });
