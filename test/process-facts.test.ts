@@ -3,7 +3,7 @@
  * process (a small node script with its own environment) and reports its env, argv and runtime
  * under `process.api.*`. The application is restarted with a changed env var — the agent is not —
  * and the aggregator holds the new value within 5 s. While the app is down, the count drops to 0
- * and the last facts are kept.
+ * and the last facts are kept, marked stale.
  */
 import { randomBytes } from 'node:crypto';
 import { factPath } from '@envparity/shared';
@@ -98,6 +98,11 @@ describe('application process facts (real agent, real aggregator, real app proce
     });
     const down = await facts();
     expect(down[p('env', 'LOG_LEVEL')]).toBe('info');
+    // The stale marker is volatile (never compared) but sent at once, not held back like pids.
+    await waitFor(async () => (await facts())[p('stale')] === true, {
+      timeoutMs: 3_000,
+      message: 'process.api.stale true while the app is down',
+    });
 
     app = startApp({ LOG_LEVEL: 'debug', FEATURE_CHECKOUT: 'on', DB_PASSWORD: CANARY });
     const restartedAt = Date.now();
@@ -109,6 +114,7 @@ describe('application process facts (real agent, real aggregator, real app proce
     expect(Date.now() - restartedAt).toBeLessThan(5_000);
     const after = await facts();
     expect(after[p('count')]).toBe(1);
+    expect(after[p('stale')]).toBeUndefined();
     expect(after[p('env', 'FEATURE_CHECKOUT')]).toBe('on');
     expect(agent.process.running).toBe(true);
     expect(agent.pid).toBe(agentPid);

@@ -86,6 +86,15 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): C
 
 export const processCollector: Collector = createProcessCollector();
 
+/**
+ * `process.<name>.stale` is volatile (never compared), but it says whether the other facts of the
+ * process are current: the daemon sends its changes at once instead of holding them back with
+ * the other volatile facts (uptime, pids), so a recovered process is not shown stale for minutes.
+ */
+export function isStaleMarker(path: string): boolean {
+  return /^process\.[A-Za-z0-9_-]+\.stale$/.test(path);
+}
+
 async function collectOne(
   spec: ProcessConfig,
   context: CollectorContext,

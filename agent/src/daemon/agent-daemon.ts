@@ -15,6 +15,7 @@ import {
 } from '@envparity/shared';
 import type { Logger } from 'pino';
 import { collectFacts } from '../collect.js';
+import { isStaleMarker } from '../collectors/process.js';
 import type { Collector } from '../collectors/types.js';
 import { AGENT_VERSION } from '../version.js';
 import { redactUrl } from './aggregator-url.js';
@@ -613,7 +614,9 @@ export class AgentDaemon {
       observedAt,
       ...(fullRequested ? { full } : {}),
       ...(sendMeta ? { meta } : {}),
-      ...(holdVolatile ? { holdBack: (path: string) => this.classify(path) === 'volatile' } : {}),
+      ...(holdVolatile
+        ? { holdBack: (path: string) => this.classify(path) === 'volatile' && !isStaleMarker(path) }
+        : {}),
     });
     if (outcome.status !== 'spooled') return outcome.status === 'unchanged' ? 'unchanged' : 'skipped';
     if (!holdVolatile) this.volatileSentAt = now;
