@@ -1,9 +1,11 @@
 /**
- * `envparity-agent verify` end to end (issue 6): the BUILT bins as real processes on 127.0.0.1. Three
- * production agents report a watched env var; verify runs as a separate process with its own state
- * dir (it enrolls once for the fleet key) and is judged against production's live baseline.
+ * `envparity-agent verify` end to end (issues 6 and 9): the BUILT bins as real processes on
+ * 127.0.0.1. Three production agents report a watched env var; verify runs as a separate process
+ * from a fresh CI state dir and is judged against production's live baseline. It never enrolls:
+ * the fleet key comes from `GET /api/v1/fleet-key` with a verify-scope token (or from the state dir
+ * of an agent running beside it), and `GET /api/v1/hosts` is the same before and after.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +21,45 @@ import {
 
 const WATCH = { envVars: ['FEATURE_*', 'APP_PASSWORD'] };
 
+interface HostsBody {
+  hosts: { id: string; environment: string | null }[];
+}
+
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 describe('verify against a live environment', () => {
   let aggregator: AggregatorHandle;
   let verifyConfig: string;
   let baseEnv: NodeJS.ProcessEnv;
+  let ciStateDir: string;
+  let verifyToken: string;
+  let readToken: string;
+  /** The fleet as `GET /api/v1/hosts` lists it: ids and environments, sorted. */
+  const fleet = async () =>
+    (await aggregator.json<HostsBody>('/api/v1/hosts')).hosts
+      .map((h) => `${h.id}@${h.environment ?? ''}`)
+      .sort()
+      .join(',');
+  let fleetBefore: string;
+  const createToken = async (scope: string) => {
+    const response = await aggregator.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `e2e ${scope}`, scope }),
+    });
+    expect(response.status, await response.clone().text()).toBe(201);
+    return ((await response.json()) as { token: string }).token;
+  };
 
   beforeAll(async () => {
-    aggregator = await startAggregator();
+    // staging is declared, not reported: verify never enrolls, so no staging host exists until one runs.
+    const aggregatorConfig = join(await makeTempDir('envparity-e2e-verify-aggregator-'), 'aggregator.yaml');
+    await writeFile(aggregatorConfig, 'environments: [staging, production]\n');
+    aggregator = await startAggregator({ args: ['--config', aggregatorConfig] });
     const agentEnv = { ...process.env, FEATURE_CHECKOUT: 'v2', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' };
     for (const hostId of ['prod-1', 'prod-2', 'prod-3']) {
       await startAgent({
@@ -51,13 +85,20 @@ describe('verify against a live environment', () => {
       verifyConfig,
       `environment: staging\nhostId: verifier\nwatch:\n  envVars: ["FEATURE_*", "APP_PASSWORD"]\n`,
     );
+    verifyToken = await createToken('verify');
+    readToken = await createToken('read');
+    ciStateDir = join(dir, 'state');
+    // A CI runner as the README sets one up: the enroll secret is exported (verify must ignore it),
+    // the API token has the verify scope, and the state dir is fresh.
     baseEnv = {
       ...process.env,
-      ENVPARITY_TOKEN: aggregator.adminToken,
+      ENVPARITY_TOKEN: verifyToken,
       ENVPARITY_ENROLL_SECRET: aggregator.enrollSecret,
-      ENVPARITY_STATE_DIR: join(dir, 'state'),
+      ENVPARITY_STATE_DIR: ciStateDir,
       NO_COLOR: '1',
     };
+    fleetBefore = await fleet();
+    expect(fleetBefore).toBe('prod-1@production,prod-2@production,prod-3@production');
   }, 90_000);
 
   afterAll(() => cleanupProcesses());
@@ -71,12 +112,33 @@ describe('verify against a live environment', () => {
       },
     );
 
+  it('from a fresh dir with the enroll secret but no token: exit 2 saying what to pass, nothing enrolled', async () => {
+    const result = await verify({ ENVPARITY_TOKEN: '', APP_PASSWORD: 'hunter2-canary' });
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/no fleet key: run beside an enrolled agent \(--state-dir DIR/);
+    expect(result.stderr).toContain('--token T or ENVPARITY_TOKEN with a token of scope verify');
+    expect(result.stdout).toBe('');
+    expect(await fleet()).toBe(fleetBefore);
+    expect(await exists(ciStateDir)).toBe(false);
+  });
+
+  it('a read token cannot fetch the fleet key: exit 2 naming the verify scope', async () => {
+    const result = await verify({ ENVPARITY_TOKEN: readToken, APP_PASSWORD: 'hunter2-canary' });
+    expect(result.code, result.stdout + result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/403 .*fleet-key.*scope verify/);
+    expect(await fleet()).toBe(fleetBefore);
+  });
+
   it('exits 0 on a host that matches, with secrets compared through their keyed hashes', async () => {
     const result = await verify({ FEATURE_CHECKOUT: 'v2', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' });
     expect(result.stderr).not.toContain('warning');
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^PASS: host verifier vs environment production: 0 drift/m);
     expect(result.stdout + result.stderr).not.toContain('hunter2-canary');
+    // The verify token fetched the fleet key; nothing was enrolled or written.
+    expect(await fleet()).toBe(fleetBefore);
+    expect(await exists(ciStateDir)).toBe(false);
   });
 
   it('exits 1 naming exactly the drifted paths, in every format', async () => {
@@ -107,12 +169,30 @@ describe('verify against a live environment', () => {
     const xml = await readFile(junitFile, 'utf8');
     expect(XMLValidator.validate(xml)).toBe(true);
     const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
-    const cases = parsed.testsuites.testsuite.testcase as { name: string; failure?: unknown }[];
-    expect(cases.length).toBeGreaterThan(100);
+    const suite = parsed.testsuites.testsuite;
+    const cases = [suite.testcase].flat() as { name: string; classname: string; failure?: unknown }[];
+    // One testcase per difference plus the summary, never one per fact.
+    expect(cases).toHaveLength(report.differences.length + 1);
+    expect(Number(suite.tests)).toBe(report.differences.length + 1);
+    expect(cases.map((c) => c.name)).toEqual([...report.differences.map((d) => d.path), 'summary']);
     expect(cases.filter((c) => c.failure).map((c) => c.name)).toEqual([
       'config.env.APP_PASSWORD',
       'config.env.FEATURE_CHECKOUT',
+      'summary',
     ]);
+    expect(xml).not.toContain('canary');
+
+    const perCategory = await verify(env, ['--format', 'junit', '--junit-per', 'category']);
+    expect(perCategory.code).toBe(1);
+    expect(XMLValidator.validate(perCategory.stdout)).toBe(true);
+    const categoryCases = [
+      new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(perCategory.stdout).testsuites.testsuite
+        .testcase,
+    ].flat() as { name: string; failure?: unknown }[];
+    expect(categoryCases.at(-1)?.name).toBe('summary');
+    expect(categoryCases.length).toBeLessThan(20);
+    expect(categoryCases.filter((c) => c.failure).map((c) => c.name)).toEqual(['config', 'summary']);
+    expect(await fleet()).toBe(fleetBefore);
   });
 
   it("an exception covering this host's environment and the target makes the difference justified", async () => {
@@ -168,6 +248,72 @@ describe('verify against a live environment', () => {
     const noToken = await verify({ ENVPARITY_TOKEN: '' });
     expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('token');
+    expect(await fleet()).toBe(fleetBefore);
+  });
+
+  it("beside a running agent: its state dir's fleet key and identity, no token needed for the key", async () => {
+    const agent = await startAgent({
+      aggregatorUrl: aggregator.url,
+      hostId: 'staging-1',
+      environment: 'staging',
+      config: { watch: WATCH },
+      env: { FEATURE_CHECKOUT: 'v1', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' },
+    });
+    const withDaemon = 'prod-1@production,prod-2@production,prod-3@production,staging-1@staging';
+    await waitFor(async () => (await fleet()) === withDaemon, { timeoutMs: 20_000, message: 'staging-1 listed' });
+    // A config without hostId or environment: the report names what the daemon runs as.
+    const plainConfig = join(await makeTempDir('envparity-e2e-verify-plain-'), 'agent.yaml');
+    await writeFile(plainConfig, `watch:\n  envVars: ["FEATURE_*", "APP_PASSWORD"]\n`);
+    const env = { ...baseEnv, FEATURE_CHECKOUT: 'v1', FEATURE_SEARCH: 'on', APP_PASSWORD: 'hunter2-canary' };
+    const args = ['--against', 'production', '--aggregator', aggregator.wsUrl, '--config', plainConfig];
+    const result = await runAgentCli(['verify', ...args, '--state-dir', agent.stateDir, '--format', 'json'], {
+      ...env,
+      ENVPARITY_TOKEN: readToken,
+    });
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as { host: unknown; differences: { path: string; status: string }[] };
+    expect(report.host).toEqual({ id: 'staging-1', environment: 'staging' });
+    // The secret hashes with the daemon's fleet key, so the same password is no difference.
+    expect(report.differences.filter((d) => d.status !== 'scale').map((d) => `${d.path}:${d.status}`)).toEqual([
+      'config.env.FEATURE_CHECKOUT:drift',
+    ]);
+
+    // --host-id / --environment override what the daemon recorded.
+    const named = await runAgentCli(
+      ['verify', ...args, '--state-dir', agent.stateDir, '--host-id', 'ci-check', '--format', 'json'],
+      { ...env, ENVPARITY_TOKEN: readToken },
+    );
+    expect((JSON.parse(named.stdout) as { host: unknown }).host).toEqual({ id: 'ci-check', environment: 'staging' });
+
+    // baseline beside the daemon needs no token at all and writes the fleet's hash of the secret.
+    const baseline = await runAgentCli(['baseline', '--config', plainConfig, '--state-dir', agent.stateDir], {
+      ...env,
+      ENVPARITY_TOKEN: '',
+    });
+    expect(baseline.code, baseline.stderr).toBe(0);
+    expect(baseline.stdout).toContain('hostId: staging-1');
+    expect(baseline.stdout).toContain('environment: staging');
+    const production = await aggregator.json<{ facts: Record<string, unknown> }>(
+      '/api/v1/environments/production/baseline',
+    );
+    const hash = production.facts['config.env.APP_PASSWORD'] as string;
+    expect(hash).toMatch(/^hmac-sha256:/);
+    expect(baseline.stdout).toContain(hash);
+    expect(baseline.stdout).not.toContain('hunter2-canary');
+
+    // baseline from the fresh CI dir without a token: the secret would need the fleet key.
+    const fresh = await runAgentCli(['baseline', '--config', plainConfig], { ...env, ENVPARITY_TOKEN: '' });
+    expect(fresh.code).toBe(2);
+    expect(fresh.stderr).toMatch(
+      /no fleet key \(this host has secrets to write as hashes: config\.env\.APP_PASSWORD\)/,
+    );
+    const fetched = await runAgentCli(['baseline', '--config', plainConfig, '--aggregator', aggregator.url], env);
+    expect(fetched.code, fetched.stderr).toBe(0);
+    expect(fetched.stdout).toContain(hash);
+
+    expect(await fleet()).toBe(withDaemon);
+    expect(await exists(ciStateDir)).toBe(false);
+    await agent.stop();
   });
 
   it('exits 2 when the aggregator is down', async () => {
