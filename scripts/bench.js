@@ -205,7 +205,7 @@ if (!skip.has('verify')) {
     ENVPARITY_STATE_DIR: stateDir,
   };
   const verifyArgs = ['verify', '--against', 'production', '--aggregator', aggregator.url, '--format', 'json'];
-  // One warm-up run enrolls this host (fleet key), as a deploy pipeline's first run would.
+  // One warm-up run (it fetches the fleet key with the token; verify never enrolls) warms the caches.
   const warm = await runCli(verifyArgs, env);
   if (warm.code === 2) throw new Error(`verify failed: ${warm.stderr}`);
   const verifyMs = [];
