@@ -6,11 +6,29 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProcessConfig } from '@envparity/shared';
-import { execCommand } from '../exec.js';
+import { type ExecResult, execCommand } from '../exec.js';
 import { DEFAULT_PROC_ROOT, readProcFile, readProcLink } from './process-proc.js';
-import { commandLineTable, type ResolveOptions, resolveProcesses } from './process-resolve.js';
+import { commandLineTable, type Exec, type ResolveOptions, resolveProcesses } from './process-resolve.js';
 
 export type ProcessSignatureOptions = Omit<ResolveOptions, 'exec'>;
+
+/**
+ * `systemctl show` answers reused by the poll for this long: it runs only for a unit whose cgroup
+ * is not under system.slice (stopped, or in another slice), and must not spawn every 2 s.
+ */
+export const SYSTEMCTL_CACHE_MS = 10_000;
+const systemctlAnswers = new Map<string, { at: number; result: Promise<ExecResult> }>();
+
+const cachedExec: Exec = (file, args, options) => {
+  const key = JSON.stringify([file, args]);
+  const now = Date.now();
+  const cached = systemctlAnswers.get(key);
+  if (cached && now - cached.at < SYSTEMCTL_CACHE_MS) return cached.result;
+  const result = execCommand(file, args, options);
+  systemctlAnswers.set(key, { at: now, result });
+  result.catch(() => systemctlAnswers.delete(key));
+  return result;
+};
 
 /** Hex sha256 over every entry's resolution and its representative's raw /proc entries. */
 export async function processSignature(
@@ -24,7 +42,7 @@ export async function processSignature(
     specs.map(async (spec) => {
       const resolved = await resolveProcesses(spec, {
         ...options,
-        exec: execCommand,
+        exec: cachedExec,
         ...(commandLines ? { commandLines } : {}),
       });
       const chunks: (string | Buffer)[] = [spec.name, resolved.pids.join(','), resolved.problem ?? ''];
