@@ -119,6 +119,23 @@ describe.skipIf(!BUILT)('envparity-aggregator serve', () => {
     expect(await nothing.exit).toBe(2);
   });
 
+  it('--version prints the package version and exits 0; log lines carry ISO timestamps', async () => {
+    const version = JSON.parse(
+      readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'),
+    ).version;
+    for (const flag of ['--version', '-V']) {
+      const r = run([flag]);
+      expect(await r.exit).toBe(0);
+      expect(r.stdout().trim()).toBe(version);
+    }
+    const r = run(['serve', '--port', '0', '--data', join(dir, 'data')]);
+    running.push(r);
+    const listening = await waitForLine(r, 'listening');
+    expect(listening.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    r.child.kill('SIGTERM');
+    expect(await r.exit).toBe(0);
+  });
+
   it('exits 1 when the port is taken', async () => {
     const first = run(['serve', '--port', '0', '--data', join(dir, 'a')]);
     running.push(first);

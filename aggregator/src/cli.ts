@@ -1,11 +1,13 @@
 /**
  * `envparity-aggregator`: flag parsing only; the work is in serve.ts. Exit codes: 0 after a clean
- * shutdown, 1 when the server cannot start or fails, 2 for usage and config errors.
+ * shutdown (and for `--version`, `--help`), 1 when the server cannot start or fails, 2 for usage and
+ * config errors.
  */
 import { ConfigError } from '@envparity/shared';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS } from './config.js';
 import { serveUntilSignal } from './serve.js';
+import { AGGREGATOR_PACKAGE_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -28,6 +30,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = EXIT_OK;
   const program = new Command('envparity-aggregator')
     .description('envparity aggregator: agent ingest, fact store and HTTP API')
+    .version(AGGREGATOR_PACKAGE_VERSION, '-V, --version', 'print the version and exit')
     .exitOverride()
     .showHelpAfterError();
   program

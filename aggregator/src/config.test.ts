@@ -51,6 +51,12 @@ rateLimit: { perSecond: 10, burst: 20 }
     expect(keyOf(() => parseAggregatorConfig('rateLimit: { perSecond: 1, burst: 2, extra: 3 }'))).toBe(
       'rateLimit.extra',
     );
+    expect(keyOf(() => parseAggregatorConfig('secretPolicy: [{ glob: "config..x", expect: differ }]'))).toBe(
+      'secretPolicy.0.glob',
+    );
+    expect(keyOf(() => parseAggregatorConfig('secretPolicy: [{ glob: "config.env.X", expect: same }]'))).toBe(
+      'secretPolicy.0.expect',
+    );
     expect(() => parseAggregatorConfig('prot: 1')).toThrow(/prot: unknown key/);
     expect(() => parseAggregatorConfig('- 1')).toThrow(/mapping/);
     expect(() => parseAggregatorConfig('a: [')).toThrow(/not valid YAML/);

@@ -46,12 +46,20 @@ export const durationSecondsSchema = z.union([
     }),
 ]);
 
-export const secretPolicySchema = z.strictObject({
-  /** Path glob of the secret facts this policy covers (e.g. `config.env.DB_PASSWORD`). */
-  glob: z.string().min(1),
-  /** `differ`: equal hashes across environments are the finding; `equal`: different hashes are. */
-  expect: z.enum(['differ', 'equal']),
-});
+export const secretPolicySchema = z
+  .strictObject({
+    /** Path glob of the secret facts this policy covers (e.g. `config.env.DB_PASSWORD`). */
+    glob: z.string().min(1),
+    /** `differ`: equal hashes across environments are the finding; `equal`: different hashes are. */
+    expect: z.enum(['differ', 'equal']),
+  })
+  .superRefine((rule, ctx) => {
+    try {
+      compilePathGlob(rule.glob);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['glob'], message: (error as Error).message });
+    }
+  });
 
 const classOverrideSchema = classRuleSchema.superRefine((rule, ctx) => {
   try {

@@ -1,5 +1,7 @@
 /**
- * Logs: pino JSON lines on stdout. Tokens, secrets and fact values are never passed to the logger;
+ * Logs: pino JSON lines on stdout, `time` as an ISO 8601 UTC timestamp (`2026-01-31T12:00:00.000Z`:
+ * readable, sortable, and the same form as every time in the API). Tokens, secrets and fact values
+ * are never passed to the logger;
  * the redaction list is a second line of defense against a future mistake, not the mechanism.
  */
 import pino, { type Logger } from 'pino';
@@ -27,7 +29,14 @@ export function createLogger(
   level: LogLevel = 'info',
   destination: pino.DestinationStream = pino.destination(1),
 ): Logger {
-  return pino({ level, redact: { paths: [...REDACTED_LOG_KEYS], censor: '[redacted]' } }, destination);
+  return pino(
+    {
+      level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: [...REDACTED_LOG_KEYS], censor: '[redacted]' },
+    },
+    destination,
+  );
 }
 
 /**

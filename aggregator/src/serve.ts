@@ -1,14 +1,16 @@
 /**
  * `envparity-aggregator serve`: config file + flags -> data dir, bootstrap secrets, SQLite store,
- * listening server; then runs until SIGINT/SIGTERM and shuts down cleanly (sockets closed with 1001,
- * buffered reports committed, database closed).
+ * exceptions file, listening server; then runs until SIGINT/SIGTERM and shuts down cleanly (sockets
+ * closed with 1001, buffered reports committed, database closed). SIGHUP reloads the exceptions file.
  */
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Aggregator, createAggregator } from './aggregator.js';
 import { ensureDataDir, resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { type AggregatorConfigFile, loadAggregatorConfig, resolveServeConfig, type ServeConfig } from './config.js';
 import { StartupError } from './errors.js';
+import { createExceptionsFileLoader } from './exceptions-file.js';
+import { createEnvironmentCatalog } from './http/environment-catalog.js';
 import { announcer, createLogger } from './logger.js';
 
 /** The database file inside the data dir. */
@@ -28,6 +30,10 @@ export interface RunningAggregator {
   url: string;
   port: number;
   logger: Logger;
+  /** The exceptions file, resolved (relative to the config file's dir), if configured. */
+  exceptionsFile: string | undefined;
+  /** Reloads the exceptions file (what SIGHUP does): false when it failed (previous set kept, error logged). */
+  reloadExceptions(): Promise<boolean>;
 }
 
 /** Resolves the config, prepares the data dir and secrets, and starts listening. */
@@ -60,12 +66,26 @@ export async function startAggregator({
     webhooks: config.webhooks,
     rateLimit: config.rateLimit,
     presenceTiming: config.presence,
+    environments: config.environments,
+    secretPolicy: config.secretPolicy,
     logger: log,
     announceLogger: announce,
   });
+  const exceptionsFile =
+    config.exceptionsFile === undefined
+      ? undefined
+      : resolve(configFile ? dirname(configFile) : '.', config.exceptionsFile);
+  const exceptions = createExceptionsFileLoader({
+    file: exceptionsFile,
+    store: aggregator.store,
+    drift: aggregator.drift,
+    known: createEnvironmentCatalog(aggregator.drift, config.environments),
+    logger: log,
+  });
   try {
+    await exceptions.load();
     const { url, port } = await aggregator.start();
-    return { aggregator, config, url, port, logger: log };
+    return { aggregator, config, url, port, logger: log, exceptionsFile, reloadExceptions: () => exceptions.reload() };
   } catch (error) {
     await aggregator.stop();
     throw error;
@@ -88,7 +108,13 @@ export function waitForShutdownSignal(): Promise<NodeJS.Signals> {
 /** Runs the aggregator until a shutdown signal; resolves with the exit code (0 after a clean stop). */
 export async function serveUntilSignal(options: ServeOptions = {}): Promise<number> {
   const running = await startAggregator(options);
+  const onHangup = () => {
+    running.logger.info({ file: running.exceptionsFile }, 'SIGHUP: reloading the exceptions file');
+    void running.reloadExceptions();
+  };
+  process.on('SIGHUP', onHangup);
   const signal = await waitForShutdownSignal();
+  process.off('SIGHUP', onHangup);
   running.logger.info({ signal }, 'shutting down');
   await running.aggregator.stop();
   running.logger.flush();

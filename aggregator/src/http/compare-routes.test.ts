@@ -165,3 +165,43 @@ describe('GET /api/v1/compare errors', () => {
     expect((await api.get('/api/v1/compare?from=staging&to=production', null)).status).toBe(401);
   });
 });
+
+describe('GET /api/v1/compare with the config secretPolicy', () => {
+  const hash = (c: string) => `hmac-sha256:${c.repeat(64)}`;
+  it('shows secret-policy findings and counts them like drift; different hashes under `differ` are no difference', async () => {
+    const policyApi = createTestApi({
+      promotion: ['staging', 'production'],
+      secretPolicy: [
+        { glob: 'config.env.DB_PASSWORD', expect: 'differ' },
+        { glob: 'config.env.API_KEY', expect: 'differ' },
+      ],
+    });
+    try {
+      const secrets = (db: string, api: string) => ({
+        'config.env.DB_PASSWORD': hash(db),
+        'config.env.API_KEY': hash(api),
+      });
+      await addHost(policyApi.aggregator.store, 'stg-1', 'staging', serverFacts('stg-1', secrets('a', 'b')));
+      await addHost(policyApi.aggregator.store, 'prod-1', 'production', serverFacts('prod-1', secrets('a', 'c')));
+      const { status, body } = await policyApi.get('/api/v1/compare?from=staging&to=production');
+      expect(status).toBe(200);
+      expect(body.differences).toEqual([
+        {
+          path: 'config.env.DB_PASSWORD',
+          category: 'config',
+          from: hash('a'),
+          to: hash('a'),
+          status: 'secret-policy',
+          secretPolicy: 'differ',
+        },
+      ]);
+      expect(body.parity).toBeLessThan(1);
+      expect(body.parity).toBeCloseTo((body.compared - 1) / body.compared);
+      // Without the policy the same fleet shows API_KEY as drift and DB_PASSWORD as equal.
+      const plain = await api.get('/api/v1/compare?from=staging&to=production');
+      expect(plain.body.differences.map((d: { status: string }) => d.status)).not.toContain('secret-policy');
+    } finally {
+      await policyApi.aggregator.stop();
+    }
+  });
+});

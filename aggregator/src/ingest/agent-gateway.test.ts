@@ -19,6 +19,7 @@ import { pack } from 'msgpackr';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Aggregator, createAggregator } from '../aggregator.js';
+import { HOST_RETIRED_CLOSE_CODE } from './close-reason.js';
 
 const ENROLL_SECRET = 'enroll-secret-for-tests';
 const ADMIN_TOKEN = 'admin-token-for-tests';
@@ -322,6 +323,56 @@ describe('enrollment and hello', () => {
     const fresh = await again.enroll('reenroll-live');
     expect((await live.closed).code).toBe(CLOSE_CODES.unauthorized);
     expect((await again.hello('reenroll-live', fresh)).lastSeq).toBe(0);
+  });
+
+  it('a retired host is cut off (4013), refused on reconnect with its old token and on re-enrollment', async () => {
+    const live = await connect();
+    const token = await live.enroll('retire-1');
+    await live.hello('retire-1', token);
+    expect((await live.report(1, { library: LIBRARY })).seq).toBe(1);
+    const res = await aggregator.app.request('/api/v1/hosts/retire-1', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    const cut = await live.closed;
+    expect(cut.code).toBe(HOST_RETIRED_CLOSE_CODE);
+    expect(cut.reason).toMatch(
+      /^host retired: retire-1 was removed on \d{4}-\d\d-\d\dT.*; enroll under a new host id$/,
+    );
+    await until(() => !aggregator.gateway.isOnline('retire-1'));
+
+    const back = await connect();
+    back.send({
+      type: 'hello',
+      v: 1,
+      token,
+      hostId: 'retire-1',
+      labels: {},
+      agentVersion: '0',
+      lastAckedSeq: 1,
+      fingerprints: {},
+    });
+    const refused = await back.closed;
+    expect(refused.code).toBe(HOST_RETIRED_CLOSE_CODE);
+    expect(refused.reason).toContain('host retired');
+
+    const reenroll = await connect();
+    reenroll.send({
+      type: 'enroll',
+      v: 1,
+      enrollSecret: ENROLL_SECRET,
+      hostId: 'retire-1',
+      environment: 'staging',
+      labels: {},
+      agentVersion: '0.1.0-test',
+    });
+    expect((await reenroll.closed).code).toBe(HOST_RETIRED_CLOSE_CODE);
+    expect(aggregator.store.getHost('retire-1')?.retiredAt).not.toBeNull();
+    expect(aggregator.store.listHosts().map((host) => host.id)).not.toContain('retire-1');
+    // A new host id for the same machine enrolls normally.
+    const fresh = await connect();
+    await fresh.hello('retire-2', await fresh.enroll('retire-2'));
   });
 
   it('replaces an older connection of the same host (4040)', async () => {
