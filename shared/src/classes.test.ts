@@ -27,6 +27,15 @@ describe('default class rules', () => {
     ['runtime.node.version', 'behavior'],
     ['app./srv/app.npm.express', 'behavior'],
     ['probe.schema_version', 'behavior'],
+    ['process.api.count', 'scale'],
+    ['process.api.limit.nproc', 'scale'],
+    ['process.api.pid', 'volatile'],
+    ['process.api.stale', 'volatile'],
+    ['process.api.env.LOG_LEVEL', 'behavior'],
+    ['process.api.env.pid', 'behavior'],
+    ['process.api.argv', 'behavior'],
+    ['process.api.limit.nofile', 'behavior'],
+    ['config.envFile["/etc/default/api"].LOG_LEVEL', 'behavior'],
   ] as const)('%s is %s', (path, expected) => {
     expect(classify(path)).toBe(expected);
   });
