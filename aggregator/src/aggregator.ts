@@ -186,9 +186,14 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     logger.info({ type: event.type, id, kind, environment, hostId, path }, 'drift event');
   });
   drift.start();
+  const hostPresence = {
+    isOnline: (hostId: string) => presence.isOnline(hostId),
+    presenceOf: (hostId: string) => drift.presenceOf(hostId),
+  };
   const { app, router } = createApiApp({
     store,
-    presence,
+    // Host listings show the drift engine's presence phase (online, offline within the grace, lost).
+    presence: hostPresence,
     metrics,
     authenticator: createApiAuthenticator({ store, adminToken: options.adminToken }),
     logger,

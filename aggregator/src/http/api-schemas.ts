@@ -5,6 +5,8 @@
  */
 import { CATEGORIES, classRuleSchema, DIFFERENCE_STATUSES, factValueSchema, isValidPath } from '@envparity/shared';
 import { z } from 'zod';
+import { DRIFT_RESOLUTIONS } from '../drift/events.js';
+import { HOST_PRESENCES } from '../drift/presence-tracker.js';
 import { API_TOKEN_SCOPES, DRIFT_STATUSES, STORED_DRIFT_KINDS } from '../store/fact-store.js';
 
 // --- building blocks ---------------------------------------------------------------------------
@@ -70,6 +72,14 @@ export const hostSummarySchema = z.object({
   online: z.boolean(),
   lastSeen: isoDateTime.nullable(),
   fingerprint: z.string().nullable(),
+  presence: z
+    .enum(HOST_PRESENCES)
+    .optional()
+    .meta({
+      description:
+        '`online`; `offline` (within `presence.graceSeconds`: still counted in the baseline with its last facts); ' +
+        '`lost` (past the grace: out of the baseline); `retired`.',
+    }),
 });
 
 export const hostsResponseSchema = z.object({ hosts: z.array(hostSummarySchema) });
@@ -215,7 +225,22 @@ export const driftEventSchema = z.object({
   paths: z
     .array(z.string())
     .optional()
-    .meta({ description: 'Kind `outlier`: the first (at most 10, sorted) paths of the host off the baseline.' }),
+    .meta({ description: 'Kind `outlier`: the first (at most 10, sorted) paths of the hosts off the baseline.' }),
+  hosts: z
+    .array(z.string())
+    .optional()
+    .meta({
+      description:
+        'The hosts the event is about (at most 100, sorted): an outlier group’s hosts, the `otherEnvironment` ' +
+        'hosts holding `actual` (pair), the lost host.',
+    }),
+  hostCount: z.number().int().optional().meta({ description: 'How many hosts in all.' }),
+  lastSeen: isoDateTime.optional().meta({ description: 'Kind `lost`: when the host was last heard from.' }),
+  resolution: z.enum(DRIFT_RESOLUTIONS).optional().meta({ description: 'Why a resolved event resolved.' }),
+  exception: exceptionRefSchema
+    .optional()
+    .meta({ description: '`resolution: justified`: the exception that covers the difference now.' }),
+  resolvedEvents: z.array(z.string()).optional(),
 });
 
 export const driftResponseSchema = z.object({ events: z.array(driftEventSchema), truncated: z.boolean() });

@@ -121,6 +121,8 @@ describe('GET /api/v1/hosts', () => {
       online: false,
       lastSeen: new Date(T0 + 1).toISOString(),
       fingerprint: expect.stringMatching(/^ep1:[0-9a-f]{64}$/),
+      // Not connected, within the presence grace: still counted in the baseline.
+      presence: 'offline',
     });
     expect(hosts[0]?.fingerprint).toBe(hosts[1]?.fingerprint);
     expect(hosts[2]?.fingerprint).not.toBe(hosts[1]?.fingerprint);

@@ -5,6 +5,7 @@
 import { canonicalValue, categoryOf, type FactValue } from '@envparity/shared';
 import { z } from 'zod';
 import type { Presence } from '../drift/host-snapshots.js';
+import type { HostPresence } from '../drift/presence-tracker.js';
 import { NotFoundError } from '../errors.js';
 import type { FactStore, HostView } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
@@ -60,7 +61,8 @@ export function hostFact(store: Pick<FactStore, 'getBlob'>, host: HostView, path
 
 export interface HostsRoutesDeps {
   store: FactStore;
-  presence: Presence;
+  /** `presenceOf` (the drift engine's presence phases) adds `presence` to each host. */
+  presence: Presence & { presenceOf?(hostId: string): HostPresence };
 }
 
 export function registerHostsRoutes(router: ApiRouter, { store, presence }: HostsRoutesDeps): void {
@@ -71,6 +73,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
     online: presence.isOnline(host.id),
     lastSeen: iso(host.lastSeen),
     fingerprint: host.fingerprint,
+    ...(presence.presenceOf ? { presence: presence.presenceOf(host.id) } : {}),
   });
   const hostOr404 = (id: string): HostView => {
     const host = store.getHost(id);

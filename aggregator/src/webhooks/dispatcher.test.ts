@@ -153,7 +153,9 @@ describe('createWebhookDispatcher', () => {
       id: request?.body.id,
       type: 'drift.opened',
       at: AT,
-      text: 'Drift opened in production: host p3 config.env.LOG_LEVEL is "debug", baseline "info"',
+      text:
+        'Drift opened in production: host p3 config.env.LOG_LEVEL is "debug", baseline "info". ' +
+        'To do: bring the host back to the baseline, or record an exception if intended.',
       data: opened.data,
     });
 
@@ -279,6 +281,26 @@ describe('createWebhookDispatcher', () => {
     const stats = dispatcher.stats();
     expect(stats.map((s) => s.delivered)).toEqual([2, 2, 4, 0]);
     expect(receiver.received).toHaveLength(8);
+  });
+
+  it('sends an emergency drift.opened to webhooks subscribed to emergency.change (one call per cause)', async () => {
+    const receiver = await startReceiver();
+    const { dispatcher } = makeDispatcher({
+      webhooks: [
+        { url: `${receiver.base}/emergency`, events: ['emergency.change'] },
+        { url: `${receiver.base}/drift`, events: ['drift.*'] },
+      ],
+    });
+    const hotfix: DriftEvent = {
+      ...opened,
+      data: { ...(opened.data as object), emergency: true, upstream: 'staging' },
+    } as DriftEvent;
+    dispatcher.dispatch(opened);
+    dispatcher.dispatch(hotfix);
+    await dispatcher.close(5000);
+    const at = (path: string) => receiver.received.filter((r) => r.url === path).map((r) => r.body.data.emergency);
+    expect(at('/emergency')).toEqual([true]);
+    expect(at('/drift')).toEqual([undefined, true]);
   });
 
   it('retries network errors and timeouts, then gives up after the last attempt', async () => {

@@ -94,9 +94,20 @@ type AttemptResult =
   | { outcome: 'retry'; status?: number; error?: string; retryAfterMs?: number }
   | { outcome: 'failed'; status: number };
 
-/** Whether a webhook subscribes to an event type: no `events` means all; globs use `*` and `?`. */
-export function webhookWantsEvent(webhook: Pick<WebhookConfig, 'events'>, type: string): boolean {
-  return webhook.events === undefined || webhook.events.some((glob) => matchName(glob, type));
+/**
+ * Whether a webhook subscribes to an event: no `events` means all; globs use `*` and `?`. An
+ * emergency change is the `drift.opened` event it caused (`emergency: true`), so a webhook
+ * subscribed to `emergency.change` (the type older versions sent on its own) receives those too.
+ */
+export function webhookWantsEvent(
+  webhook: Pick<WebhookConfig, 'events'>,
+  type: string,
+  event?: Pick<DriftEvent, 'data'>,
+): boolean {
+  if (webhook.events === undefined) return true;
+  if (webhook.events.some((glob) => matchName(glob, type))) return true;
+  const emergency = type === 'drift.opened' && (event?.data as { emergency?: boolean } | undefined)?.emergency === true;
+  return emergency && webhook.events.some((glob) => matchName(glob, 'emergency.change'));
 }
 
 /** `Retry-After` as milliseconds (delta-seconds or an HTTP date), or undefined when absent or unreadable. */
@@ -292,7 +303,7 @@ export function createWebhookDispatcher({
         logger.debug({ type: event.type }, 'webhook dispatcher closed: event not sent');
         return;
       }
-      const targets = queues.filter((queue) => webhookWantsEvent(queue.config, event.type));
+      const targets = queues.filter((queue) => webhookWantsEvent(queue.config, event.type, event));
       if (targets.length === 0) return;
       const id = randomUUID();
       const payload: WebhookPayload = {

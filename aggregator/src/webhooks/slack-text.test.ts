@@ -27,13 +27,13 @@ const resolved = (fields: Partial<DriftEventRecord>): DriftEvent => ({
 describe('formatWebhookText', () => {
   it('summarizes outlier drift', () => {
     expect(formatWebhookText(opened({ expected: 'info', actual: 'debug' }))).toBe(
-      'Drift opened in production: host p3 config.env.LOG_LEVEL is "debug", baseline "info"',
+      'Drift opened in production: host p3 config.env.LOG_LEVEL is "debug", baseline "info". To do: bring the host back to the baseline, or record an exception if intended.',
     );
     expect(formatWebhookText(opened({ expected: 'info' }))).toBe(
-      'Drift opened in production: host p3 lacks config.env.LOG_LEVEL, baseline "info"',
+      'Drift opened in production: host p3 lacks config.env.LOG_LEVEL, baseline "info". To do: bring the host back to the baseline, or record an exception if intended.',
     );
     expect(formatWebhookText(opened({ actual: 8 }))).toBe(
-      'Drift opened in production: host p3 config.env.LOG_LEVEL is 8, not in the baseline',
+      'Drift opened in production: host p3 config.env.LOG_LEVEL is 8, not in the baseline. To do: bring the host back to the baseline, or record an exception if intended.',
     );
     expect(formatWebhookText(resolved({ expected: 'info', actual: 'debug' }))).toBe(
       'Drift resolved in production: host p3 config.env.LOG_LEVEL no longer differs from the baseline (was "debug", baseline "info")',
@@ -48,7 +48,8 @@ describe('formatWebhookText', () => {
       hostId: undefined,
     };
     expect(formatWebhookText(opened({ ...pair, path: 'runtime.node', expected: '20.11.0', actual: '20.9.0' }))).toBe(
-      'Drift opened between staging and production: runtime.node is "20.11.0" in staging, "20.9.0" in production',
+      'Drift opened between staging and production: runtime.node is "20.11.0" in staging, "20.9.0" in production. ' +
+        'To do: promote the change, or record an exception if the difference is intended.',
     );
     expect(formatWebhookText(resolved({ ...pair, path: 'runtime.node', expected: '20.11.0' }))).toBe(
       'Drift resolved between staging and production: runtime.node no longer differs (was "20.11.0" in staging, absent in production)',
@@ -76,6 +77,66 @@ describe('formatWebhookText', () => {
     expect(
       formatWebhookText(opened({ kind: 'emergency', actual: 'b', upstream: 'staging', path: 'config.env.X' })),
     ).toBe('Emergency drift opened on p3 (production): config.env.X is "b", never seen in staging');
+  });
+
+  it('names the hosts of a group, the emergency and what to do, in one text per cause', () => {
+    const hosts = { hosts: ['p1', 'p2', 'p3'], hostCount: 3 };
+    expect(formatWebhookText(opened({ ...hosts, expected: 'info', actual: 'debug' }))).toBe(
+      'Drift opened in production: 3 hosts (p1, p2, p3) config.env.LOG_LEVEL is "debug", baseline "info". ' +
+        'To do: bring these hosts back to the baseline, or record an exception if intended.',
+    );
+    const pair = {
+      kind: 'environment' as const,
+      environment: 'staging',
+      otherEnvironment: 'production',
+      hostId: undefined,
+      path: 'config.env.X',
+      expected: 'a',
+      actual: 'b',
+    };
+    expect(formatWebhookText(opened({ ...pair, ...hosts, emergency: true, upstream: 'staging' }))).toBe(
+      'Emergency change in production: config.env.X is "b" on 3 hosts (p1, p2, p3), never seen in staging ("a" there). ' +
+        'To do: promote it through staging or roll it back.',
+    );
+    const many = { hosts: Array.from({ length: 10 }, (_, i) => `h${i}`), hostCount: 25 };
+    expect(formatWebhookText(opened({ ...many, expected: 'a', actual: 'b' }))).toContain(
+      '25 hosts (h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, +15 more)',
+    );
+  });
+
+  it('says an exception justified a difference, never that it no longer differs', () => {
+    const exception = { id: 'x1', reason: 'verbose logs in staging' };
+    const text = formatWebhookText(
+      resolved({
+        kind: 'environment',
+        environment: 'staging',
+        otherEnvironment: 'production',
+        hostId: undefined,
+        expected: 'debug',
+        actual: 'info',
+        resolution: 'justified',
+        exception,
+      }),
+    );
+    expect(text).toBe(
+      'Drift justified between staging and production: config.env.LOG_LEVEL is justified by exception x1 ' +
+        '(verbose logs in staging) ("debug" in staging, "info" in production)',
+    );
+    expect(text).not.toContain('no longer differs');
+    expect(formatWebhookText(resolved({ expected: 'info', actual: 'warn', resolution: 'justified', exception }))).toBe(
+      'Drift justified in production: host p3 config.env.LOG_LEVEL is justified by exception x1 (verbose logs in staging) ("warn", baseline "info")',
+    );
+  });
+
+  it('summarizes a lost host and its return', () => {
+    const lost = record({ kind: 'lost', hostId: 'p2', path: '', lastSeen: AT, resolvedEvents: ['7'] });
+    expect(formatWebhookText({ type: 'host.lost', at: AT, data: lost })).toBe(
+      `Host p2 lost in production: no contact since ${AT}, past the presence grace; it no longer counts in the baseline; ` +
+        '1 drift event closed with it. To do: check the host and its agent, or retire it (DELETE /api/v1/hosts/p2).',
+    );
+    expect(formatWebhookText(resolved({ kind: 'lost', hostId: 'p2', path: '', resolution: 'returned' }))).toBe(
+      'Host p2 (production) is back: it reports again and counts in the baseline',
+    );
   });
 
   it('summarizes expired exceptions', () => {

@@ -11,7 +11,7 @@ import type { DriftEvent, DriftEventRecord, EmergencyChangeData, ExceptionExpire
 /** Longest value (in characters of its JSON text) shown in full; longer ones end with `…`. */
 export const MAX_WEBHOOK_TEXT_VALUE_CHARS = 80;
 /** Longest text line; Slack accepts far more, but a notification should stay one glance. */
-export const MAX_WEBHOOK_TEXT_CHARS = 500;
+export const MAX_WEBHOOK_TEXT_CHARS = 1000;
 
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeSlackText(text: string): string {
@@ -34,21 +34,52 @@ export function formatTextValue(value: FactValue | undefined): string {
   return shorten(text.replace(/[\r\n\t]+/g, ' '), MAX_WEBHOOK_TEXT_VALUE_CHARS);
 }
 
+/** Host names listed in a text; more are counted. */
+export const MAX_WEBHOOK_TEXT_HOSTS = 10;
+
+/** `host p3`, or `3 hosts (p1, p2, p3)`; `+N more` past MAX_WEBHOOK_TEXT_HOSTS. */
+function hostsText(d: DriftEventRecord): string {
+  const hosts = d.hosts ?? (d.hostId !== undefined ? [d.hostId] : []);
+  const count = Math.max(d.hostCount ?? hosts.length, hosts.length);
+  if (count === 0) return 'no host';
+  if (count === 1) return `host ${hosts[0] ?? '?'}`;
+  const shown = hosts.slice(0, MAX_WEBHOOK_TEXT_HOSTS);
+  const more = count - shown.length;
+  return `${count} hosts (${shown.join(', ')}${more > 0 ? `, +${more} more` : ''})`;
+}
+
 function driftOpened(d: DriftEventRecord): string {
   switch (d.kind) {
     case 'outlier': {
-      const host = `host ${d.hostId ?? '?'}`;
+      const hosts = hostsText(d);
+      const plural = (d.hostCount ?? d.hosts?.length ?? 1) > 1;
+      if (d.emergency) {
+        return (
+          `Emergency change in ${d.environment}: ${d.path} is ${formatTextValue(d.actual)} on ${hosts}` +
+          `${d.upstream ? `, never seen in ${d.upstream}` : ''} (baseline ${formatTextValue(d.expected)}). ` +
+          `To do: promote it through ${d.upstream ?? 'the upstream environment'} or roll it back.`
+        );
+      }
+      const todo = ` To do: bring ${plural ? 'these hosts' : 'the host'} back to the baseline, or record an exception if intended.`;
       if (d.actual === undefined)
-        return `Drift opened in ${d.environment}: ${host} lacks ${d.path}, baseline ${formatTextValue(d.expected)}`;
+        return `Drift opened in ${d.environment}: ${hosts} lacks ${d.path}, baseline ${formatTextValue(d.expected)}.${todo}`;
       if (d.expected === undefined)
-        return `Drift opened in ${d.environment}: ${host} ${d.path} is ${formatTextValue(d.actual)}, not in the baseline`;
-      return `Drift opened in ${d.environment}: ${host} ${d.path} is ${formatTextValue(d.actual)}, baseline ${formatTextValue(d.expected)}`;
+        return `Drift opened in ${d.environment}: ${hosts} ${d.path} is ${formatTextValue(d.actual)}, not in the baseline.${todo}`;
+      return `Drift opened in ${d.environment}: ${hosts} ${d.path} is ${formatTextValue(d.actual)}, baseline ${formatTextValue(d.expected)}.${todo}`;
     }
     case 'environment': {
       const to = d.otherEnvironment ?? '?';
+      const on = d.hosts !== undefined && d.hosts.length > 0 ? ` on ${hostsText(d)}` : '';
+      if (d.emergency) {
+        return (
+          `Emergency change in ${to}: ${d.path} is ${formatTextValue(d.actual)}${on}, never seen in ` +
+          `${d.upstream ?? d.environment} (${formatTextValue(d.expected)} there). ` +
+          `To do: promote it through ${d.upstream ?? d.environment} or roll it back.`
+        );
+      }
       return (
         `Drift opened between ${d.environment} and ${to}: ${d.path} is ${formatTextValue(d.expected)} in ${d.environment}, ` +
-        `${formatTextValue(d.actual)} in ${to}`
+        `${formatTextValue(d.actual)} in ${to}${on}. To do: promote the change, or record an exception if the difference is intended.`
       );
     }
     case 'emergency':
@@ -61,15 +92,36 @@ function driftOpened(d: DriftEventRecord): string {
   }
 }
 
+function justifiedBy(d: DriftEventRecord): string {
+  const exception = d.exception;
+  return exception
+    ? `justified by exception ${exception.id} (${shorten(exception.reason, MAX_WEBHOOK_TEXT_VALUE_CHARS)})`
+    : 'justified by an exception';
+}
+
 function driftResolved(d: DriftEventRecord): string {
+  if (d.kind === 'lost')
+    return `Host ${d.hostId ?? '?'} (${d.environment}) is back: it reports again and counts in the baseline`;
   switch (d.kind) {
-    case 'outlier':
+    case 'outlier': {
+      const hosts = d.hosts !== undefined && d.hosts.length > 1 ? hostsText(d) : `host ${d.hostId ?? '?'}`;
+      if (d.resolution === 'justified')
+        return (
+          `Drift justified in ${d.environment}: ${hosts} ${d.path} is ${justifiedBy(d)} ` +
+          `(${formatTextValue(d.actual)}, baseline ${formatTextValue(d.expected)})`
+        );
       return (
-        `Drift resolved in ${d.environment}: host ${d.hostId ?? '?'} ${d.path} no longer differs from the baseline ` +
+        `Drift resolved in ${d.environment}: ${hosts} ${d.path} no longer differs from the baseline ` +
         `(was ${formatTextValue(d.actual)}, baseline ${formatTextValue(d.expected)})`
       );
+    }
     case 'environment': {
       const to = d.otherEnvironment ?? '?';
+      if (d.resolution === 'justified')
+        return (
+          `Drift justified between ${d.environment} and ${to}: ${d.path} is ${justifiedBy(d)} ` +
+          `(${formatTextValue(d.expected)} in ${d.environment}, ${formatTextValue(d.actual)} in ${to})`
+        );
       return (
         `Drift resolved between ${d.environment} and ${to}: ${d.path} no longer differs ` +
         `(was ${formatTextValue(d.expected)} in ${d.environment}, ${formatTextValue(d.actual)} in ${to})`
@@ -80,6 +132,18 @@ function driftResolved(d: DriftEventRecord): string {
     default:
       return `Drift resolved in ${d.environment}: ${d.path}`;
   }
+}
+
+function hostLost(d: DriftEventRecord): string {
+  const id = d.hostId ?? '?';
+  const since = d.lastSeen ? ` since ${d.lastSeen}` : '';
+  const closed = d.resolvedEvents?.length
+    ? `; ${d.resolvedEvents.length} drift event${d.resolvedEvents.length === 1 ? '' : 's'} closed with it`
+    : '';
+  return (
+    `Host ${id} lost in ${d.environment}: no contact${since}, past the presence grace; it no longer counts in ` +
+    `the baseline${closed}. To do: check the host and its agent, or retire it (DELETE /api/v1/hosts/${id}).`
+  );
 }
 
 function emergencyChange(d: EmergencyChangeData): string {
@@ -109,6 +173,8 @@ function unescapedText(event: DriftEvent): string {
       return driftOpened(event.data);
     case 'drift.resolved':
       return driftResolved(event.data);
+    case 'host.lost':
+      return hostLost(event.data);
     case 'emergency.change':
       return emergencyChange(event.data);
     case 'exception.expired':
