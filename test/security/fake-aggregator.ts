@@ -110,9 +110,15 @@ export class FakeAggregator {
 
 /** An agent config that runs only cheap collectors (the watched env var makes a `config` fact). */
 export function minimalAgentConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const { watch, disable, ...rest } = extra as { watch?: object; disable?: string[] };
+  const watchProjects = Array.isArray((watch as { projects?: unknown } | undefined)?.projects);
   return {
-    watch: { envVars: ['ENVPARITY_SECURITY_TEST'], ...((extra.watch as object | undefined) ?? {}) },
-    disable: ['hardware', 'runtime', 'library', 'app', 'network', 'container', 'probe', 'host', 'process', 'os'],
-    ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== 'watch')),
+    watch: { envVars: ['ENVPARITY_SECURITY_TEST'], ...(watch ?? {}) },
+    disable:
+      disable ??
+      ['hardware', 'runtime', 'library', 'app', 'network', 'container', 'probe', 'host', 'process', 'os'].filter(
+        (name) => !(watchProjects && name === 'app'),
+      ),
+    ...rest,
   };
 }
