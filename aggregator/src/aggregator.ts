@@ -174,6 +174,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       ? { retireAfterMs: options.presenceTiming.retireAfterSeconds * 1000 }
       : {}),
     ...(options.driftGroupWindowMs !== undefined ? { groupWindowMs: options.driftGroupWindowMs } : {}),
+    ...(options.secretPolicy && options.secretPolicy.length > 0 ? { secretPolicy: options.secretPolicy } : {}),
   });
   const webhooks =
     options.webhooks && options.webhooks.length > 0

@@ -29,6 +29,7 @@ import {
   type FactValue,
   factValuesEqual,
   matchPathGlob,
+  type SecretPolicyRule,
 } from '@envparity/shared';
 import type { Logger } from 'pino';
 import type { ExceptionRecord, FactStore, NewDriftEvent, StoredDriftEvent, StoreEvent } from '../store/fact-store.js';
@@ -135,6 +136,8 @@ export interface DriftEngineOptions {
   retireAfterMs?: number;
   /** How long a new event waits for the other hosts of its cause (DEFAULT_GROUP_WINDOW_MS). */
   groupWindowMs?: number;
+  /** Config `secretPolicy`: `secret-policy` findings between environments open pair events like drift. */
+  secretPolicy?: readonly SecretPolicyRule[];
   now?: () => number;
   logger?: Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
 }
@@ -244,6 +247,7 @@ export class DriftEngine {
   readonly #now: () => number;
   readonly #logger: DriftEngineOptions['logger'];
   readonly #groupWindowMs: number;
+  readonly #secretPolicy: readonly SecretPolicyRule[];
   /** Presence phases (online, offline within the grace, lost, retired). */
   readonly presence: PresenceTracker;
   /** Open events by key, mirrored from the store. */
@@ -284,6 +288,7 @@ export class DriftEngine {
     this.#exceptionCheckMs = options.exceptionCheckMs ?? DEFAULT_EXCEPTION_CHECK_MS;
     this.#now = options.now ?? Date.now;
     this.#groupWindowMs = options.groupWindowMs ?? DEFAULT_GROUP_WINDOW_MS;
+    this.#secretPolicy = options.secretPolicy ?? [];
     this.presence = new PresenceTracker({
       store: this.#store,
       presence: this.#presence,
@@ -1010,6 +1015,7 @@ export class DriftEngine {
         fromEnvironment: from,
         toEnvironment: to,
         now: at,
+        ...(this.#secretPolicy.length > 0 ? { secretPolicy: this.#secretPolicy } : {}),
       });
       for (const difference of comparison.differences) {
         const item: DriftItem = { kind: 'environment', environment: from, otherEnvironment: to, path: difference.path };
@@ -1019,7 +1025,7 @@ export class DriftEngine {
           continue;
         }
         if (difference.status === 'justified' && difference.exception) justified.set(key, difference.exception);
-        if (difference.status !== 'drift') continue;
+        if (difference.status !== 'drift' && difference.status !== 'secret-policy') continue;
         if (difference.from !== undefined) item.expected = difference.from;
         if (difference.to !== undefined) item.actual = difference.to;
         current.set(key, item);

@@ -189,6 +189,21 @@ describe('ties', () => {
   });
 });
 
+describe('secret policy', () => {
+  it('a secret the policy wants different but staging and production share opens a pair event', async () => {
+    const hash = `hmac-sha256:${'ab'.repeat(32)}`;
+    const { aggregator, events, store } = setup({
+      promotion: ['staging', 'production'],
+      secretPolicy: [{ glob: 'config.env.DB_PASSWORD', expect: 'differ' }],
+    });
+    await addHost(store, 'stg-1', 'staging', serverFacts('stg-1', { 'config.env.DB_PASSWORD': hash }));
+    await addHost(store, 'prod-1', 'production', serverFacts('prod-1', { 'config.env.DB_PASSWORD': hash }));
+    await aggregator.drift.settle();
+    expect(summary(events)).toEqual(['drift.opened environment config.env.DB_PASSWORD']);
+    expect(events[0]?.data).toMatchObject({ expected: hash, actual: hash, hosts: ['prod-1'] });
+  });
+});
+
 describe('one notification per cause', () => {
   async function hotfixFleet() {
     const ctx = setup({ promotion: ['staging', 'production'], driftGroupWindowMs: 10_000 });

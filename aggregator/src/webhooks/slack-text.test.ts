@@ -104,6 +104,23 @@ describe('formatWebhookText', () => {
     );
   });
 
+  it('says when a secret the policy wants different is shared', () => {
+    const hash = `hmac-sha256:${'ab'.repeat(32)}`;
+    const data = {
+      kind: 'environment' as const,
+      environment: 'staging',
+      otherEnvironment: 'production',
+      hostId: undefined,
+      path: 'config.env.DB_PASSWORD',
+      expected: hash,
+      actual: hash,
+    };
+    expect(formatWebhookText(opened(data))).toBe(
+      'Secret shared between staging and production: config.env.DB_PASSWORD has the same keyed hash in both, ' +
+        'the secret policy expects them to differ. To do: give each environment its own secret.',
+    );
+  });
+
   it('says an exception justified a difference, never that it no longer differs', () => {
     const exception = { id: 'x1', reason: 'verbose logs in staging' };
     const text = formatWebhookText(

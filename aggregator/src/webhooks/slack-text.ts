@@ -70,6 +70,13 @@ function driftOpened(d: DriftEventRecord): string {
     case 'environment': {
       const to = d.otherEnvironment ?? '?';
       const on = d.hosts !== undefined && d.hosts.length > 0 ? ` on ${hostsText(d)}` : '';
+      if (d.expected !== undefined && JSON.stringify(d.expected) === JSON.stringify(d.actual)) {
+        // Only the secret policy (`expect: differ`) makes equal values a finding.
+        return (
+          `Secret shared between ${d.environment} and ${to}: ${d.path} has the same keyed hash in both, ` +
+          'the secret policy expects them to differ. To do: give each environment its own secret.'
+        );
+      }
       if (d.emergency) {
         return (
           `Emergency change in ${to}: ${d.path} is ${formatTextValue(d.actual)}${on}, never seen in ` +
