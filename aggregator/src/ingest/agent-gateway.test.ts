@@ -391,11 +391,13 @@ describe('enrollment and hello', () => {
     const token = await agent.enroll('pipeline-1');
     await agent.hello('pipeline-1', token);
     const count = 150; // more than MAX_INFLIGHT_REPORTS: the socket is paused and resumed on the way
+    // Real times: an observedAt outside server time ± 1 day would be clamped (issue 10).
+    const base = Date.now();
     for (let seq = 1; seq <= count; seq++) {
       agent.send({
         type: 'report',
         seq,
-        observedAt: seq,
+        observedAt: base + seq,
         delta: { library: { set: { 'library.dpkg.counter': String(seq) }, unset: [] } },
       });
     }
@@ -406,7 +408,12 @@ describe('enrollment and hello', () => {
     // Report 1 is the host's initial state, not a change: reports 2..count are.
     const changes = await aggregator.store.listChanges('pipeline-1', { limit: 1000 });
     expect(changes).toHaveLength(count - 1);
-    expect(changes[count - 2]).toMatchObject({ seq: count, at: count, from: String(count - 1), to: String(count) });
+    expect(changes[count - 2]).toMatchObject({
+      seq: count,
+      at: base + count,
+      from: String(count - 1),
+      to: String(count),
+    });
   });
 
   it('asks for a resync when the report fingerprint does not match', async () => {
