@@ -3,6 +3,7 @@
  * shutdown (and for `--version`, `--help`), 1 when the server cannot start or fails, 2 for usage and
  * config errors.
  */
+import { resolve } from 'node:path';
 import { ConfigError } from '@envparity/shared';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS } from './config.js';
@@ -24,6 +25,17 @@ interface ServeFlags {
   port?: number;
   data?: string;
   logLevel?: (typeof LOG_LEVELS)[number];
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** `--tls-cert` and `--tls-key` come together; paths are resolved against the working dir. */
+function tlsFlag(flags: ServeFlags): { tls?: { cert: string; key: string } } {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return {};
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    throw new ConfigError('--tls-cert and --tls-key go together: give both, or neither', 'tls');
+  }
+  return { tls: { cert: resolve(flags.tlsCert), key: resolve(flags.tlsKey) } };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -41,10 +53,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--port <port>', 'port to listen on, 0 for any free port (default 7300)', parsePort)
     .option('--data <dir>', 'data dir: database and generated secrets (default ./envparity-data)')
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
+    .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS and WSS on the same port (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted)')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveUntilSignal({
         ...(flags.config ? { configFile: flags.config } : {}),
-        flags: { host: flags.host, port: flags.port, data: flags.data, logLevel: flags.logLevel },
+        flags: { host: flags.host, port: flags.port, data: flags.data, logLevel: flags.logLevel, ...tlsFlag(flags) },
       });
     });
 

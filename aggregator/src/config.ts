@@ -112,6 +112,8 @@ export const aggregatorConfigSchema = z.strictObject({
   exceptions: z.string().min(1).optional(),
   /** Per-glob expectation for secret facts across environments. */
   secretPolicy: z.array(secretPolicySchema).optional(),
+  /** HTTPS and WSS on the same port: PEM certificate (chain) and unencrypted PEM key; relative to the config file. */
+  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
 });
 export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -133,6 +135,8 @@ export interface ServeConfig {
   /** Exceptions file path as written in the config (resolved by the caller), if any. */
   exceptionsFile: string | undefined;
   secretPolicy: SecretPolicyRule[];
+  /** Certificate and key files as written (resolved by the caller, like `exceptionsFile`), when serving TLS. */
+  tls: { cert: string; key: string } | undefined;
 }
 export type SecretPolicyRule = z.infer<typeof secretPolicySchema>;
 
@@ -180,6 +184,7 @@ export function resolveServeConfig(
     },
     exceptionsFile: merged.exceptions,
     secretPolicy: merged.secretPolicy ?? [],
+    tls: merged.tls,
   };
 }
 

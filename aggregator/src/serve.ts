@@ -12,6 +12,7 @@ import { StartupError } from './errors.js';
 import { createExceptionsFileLoader } from './exceptions-file.js';
 import { createEnvironmentCatalog } from './http/environment-catalog.js';
 import { announcer, createLogger } from './logger.js';
+import { loadTlsCredentials, type TlsCredentials } from './tls.js';
 
 /** The database file inside the data dir. */
 export const DB_FILE = 'envparity.db';
@@ -52,6 +53,15 @@ export async function startAggregator({
   } catch (cause) {
     throw new StartupError(`cannot create the data dir ${config.data}: ${(cause as Error).message}`, { cause });
   }
+  // Checked before anything is created or listens: a bad certificate or key is exit 2 at once.
+  const tls = await loadServeTls(config, configFile);
+  if (tls) {
+    announce.info(
+      { subject: tls.subject, validTo: tls.validTo, fingerprint256: tls.fingerprint256 },
+      'TLS: serving HTTPS and WSS (agents may pin this fingerprint with --server-fingerprint)',
+    );
+    if (tls.expired) log.warn({ validTo: tls.validTo }, 'TLS: the certificate has expired: agents will refuse it');
+  }
   const secrets = await resolveBootstrapSecrets(config.data, { env, logger: announce });
   const aggregator = createAggregator({
     dbPath: join(config.data, DB_FILE),
@@ -68,6 +78,7 @@ export async function startAggregator({
     presenceTiming: config.presence,
     environments: config.environments,
     secretPolicy: config.secretPolicy,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     logger: log,
     announceLogger: announce,
   });
@@ -90,6 +101,13 @@ export async function startAggregator({
     await aggregator.stop();
     throw error;
   }
+}
+
+/** The TLS files of the config (relative to the config file's dir, flags to the working dir), loaded and checked. */
+async function loadServeTls(config: ServeConfig, configFile: string | undefined): Promise<TlsCredentials | undefined> {
+  if (!config.tls) return undefined;
+  const base = configFile ? dirname(configFile) : '.';
+  return loadTlsCredentials({ cert: resolve(base, config.tls.cert), key: resolve(base, config.tls.key) });
 }
 
 /** Resolves when SIGINT or SIGTERM arrives (and stops listening for them). */

@@ -14,6 +14,7 @@ import type { DriftEngine } from '../drift/drift-engine.js';
 import type { Presence } from '../drift/host-snapshots.js';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import type { FactStore } from '../store/fact-store.js';
+import { HSTS_HEADER_VALUE } from '../tls.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
 import { ApiRouter } from './api-router.js';
 import { registerAuditLogRoutes } from './audit-log-routes.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   environments?: readonly string[];
   /** Config `secretPolicy`, used by `/compare`. */
   secretPolicy?: readonly SecretPolicyRule[];
+  /** Served over TLS: every answer carries `Strict-Transport-Security`. */
+  hsts?: boolean;
   now?: () => number;
 }
 
@@ -68,6 +71,7 @@ export function createApiApp({
   agents,
   environments = [],
   secretPolicy = [],
+  hsts = false,
   now = Date.now,
 }: AppDeps): ApiApp {
   const app = new Hono<ApiEnv>();
@@ -82,6 +86,12 @@ export function createApiApp({
       'http request',
     );
   });
+  if (hsts) {
+    app.use('*', async (c, next) => {
+      await next();
+      c.header('Strict-Transport-Security', HSTS_HEADER_VALUE);
+    });
+  }
   const router = new ApiRouter(app);
   registerOpenRoutes(router, { metrics });
   app.use('/api/v1/*', requireScope(authenticator, 'read'));
