@@ -150,6 +150,12 @@ export const baselineResponseSchema = z.object({
   classes: z
     .array(classRuleSchema)
     .meta({ description: 'The aggregator’s class overrides, so `verify` classifies paths exactly as the API does.' }),
+  secretPolicy: z
+    .array(z.object({ glob: z.string(), expect: z.enum(['differ', 'equal']) }))
+    .optional()
+    .meta({
+      description: 'The config `secretPolicy`, so `verify --against` judges secrets exactly as `/compare` does.',
+    }),
 });
 
 export const outlierSchema = z.object({

@@ -197,6 +197,11 @@ describe('GET /api/v1/compare with the config secretPolicy', () => {
       ]);
       expect(body.parity).toBeLessThan(1);
       expect(body.parity).toBeCloseTo((body.compared - 1) / body.compared);
+      // The baseline publishes the policy, so verify --against judges secrets the same way.
+      expect((await policyApi.get('/api/v1/environments/production/baseline')).body.secretPolicy).toEqual([
+        { glob: 'config.env.DB_PASSWORD', expect: 'differ' },
+        { glob: 'config.env.API_KEY', expect: 'differ' },
+      ]);
       // Without the policy the same fleet shows API_KEY as drift and DB_PASSWORD as equal.
       const plain = await api.get('/api/v1/compare?from=staging&to=production');
       expect(plain.body.differences.map((d: { status: string }) => d.status)).not.toContain('secret-policy');

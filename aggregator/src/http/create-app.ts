@@ -96,7 +96,7 @@ export function createApiApp({
   registerOpenRoutes(router, { metrics });
   app.use('/api/v1/*', requireScope(authenticator, 'read'));
   const known = createEnvironmentCatalog(drift, environments);
-  registerEnvironmentsRoutes(router, { engine: drift, classes, known });
+  registerEnvironmentsRoutes(router, { engine: drift, classes, known, secretPolicy });
   registerCompareRoutes(router, { engine: drift, store, now, known, secretPolicy });
   registerHostsRoutes(router, { store, presence });
   registerHostRetirementRoutes(router, { store, agents, now });

@@ -3,7 +3,7 @@
  * of each compared path among its live hosts, ties reported, never broken) and its outliers. All
  * answered from the drift engine's per-environment cache.
  */
-import { type ClassRule, compareStrings } from '@envparity/shared';
+import { type ClassRule, compareStrings, type SecretPolicyRule } from '@envparity/shared';
 import { z } from 'zod';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import { downstreamOf, upstreamOf } from '../drift/environment-pairs.js';
@@ -54,7 +54,13 @@ export function registerEnvironmentsRoutes(
     engine,
     classes = [],
     known = engine,
-  }: { engine: DriftEngine; classes?: readonly ClassRule[]; known?: EnvironmentCatalog },
+    secretPolicy = [],
+  }: {
+    engine: DriftEngine;
+    classes?: readonly ClassRule[];
+    known?: EnvironmentCatalog;
+    secretPolicy?: readonly SecretPolicyRule[];
+  },
 ): void {
   router.add(
     {
@@ -117,6 +123,7 @@ export function registerEnvironmentsRoutes(
         ties: baseline.ties,
         support: baseline.support,
         classes: [...classes],
+        secretPolicy: secretPolicy.map(({ glob, expect }) => ({ glob, expect })),
       };
     },
   );
