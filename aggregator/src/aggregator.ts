@@ -86,6 +86,10 @@ export interface AggregatorOptions {
   helloTimeoutMs?: number;
   flushIntervalMs?: number;
   /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
+  /** Store: per-host quota of change rows (config `maxChangesPerHost`, default 100000). */
+  maxChangesPerHost?: number;
+  /** Store: `full` (default) fsyncs every commit before its acks; `normal` survives process crashes only. */
+  storeSynchronous?: 'full' | 'normal';
   listenBacklog?: number;
   logger?: Logger;
   /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
@@ -134,6 +138,8 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
     });
+      ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
+      ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
 
   let gateway: AgentGateway | undefined;
   const fleetKey = options.fleetKey ?? randomBytes(32).toString('base64url');

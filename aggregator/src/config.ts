@@ -114,6 +114,10 @@ export const aggregatorConfigSchema = z.strictObject({
   secretPolicy: z.array(secretPolicySchema).optional(),
   /** HTTPS and WSS on the same port: PEM certificate (chain) and unencrypted PEM key; relative to the config file. */
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+  /** Per-host quota of change rows; older changes are folded into the host's initial state. */
+  maxChangesPerHost: z.number().int().min(100).max(100_000_000).optional(),
+  /** `full`: an acknowledged report survives a power loss (fsync per commit); `normal`: a process crash only. */
+  storeSynchronous: z.enum(['full', 'normal']).optional(),
 });
 export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -137,6 +141,9 @@ export interface ServeConfig {
   secretPolicy: SecretPolicyRule[];
   /** Certificate and key files as written (resolved by the caller, like `exceptionsFile`), when serving TLS. */
   tls: { cert: string; key: string } | undefined;
+  /** Store options (store/sqlite-fact-store.ts defaults when unset). */
+  maxChangesPerHost: number | undefined;
+  storeSynchronous: 'full' | 'normal' | undefined;
 }
 export type SecretPolicyRule = z.infer<typeof secretPolicySchema>;
 
@@ -185,6 +192,8 @@ export function resolveServeConfig(
     exceptionsFile: merged.exceptions,
     secretPolicy: merged.secretPolicy ?? [],
     tls: merged.tls,
+    maxChangesPerHost: merged.maxChangesPerHost,
+    storeSynchronous: merged.storeSynchronous,
   };
 }
 

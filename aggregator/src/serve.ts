@@ -78,6 +78,8 @@ export async function startAggregator({
     presenceTiming: config.presence,
     environments: config.environments,
     secretPolicy: config.secretPolicy,
+    ...(config.maxChangesPerHost !== undefined ? { maxChangesPerHost: config.maxChangesPerHost } : {}),
+    ...(config.storeSynchronous !== undefined ? { storeSynchronous: config.storeSynchronous } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     logger: log,
     announceLogger: announce,

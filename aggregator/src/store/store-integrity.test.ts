@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAggregator } from '../aggregator.js';
+import { parseAggregatorConfig, resolveServeConfig } from '../config.js';
 import { hashToken } from '../token-hash.js';
 import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
 import {
@@ -70,6 +71,19 @@ describe('store checks at open', () => {
   it('writes with synchronous=FULL by default, NORMAL on request', () => {
     expect(open(':memory:').db.pragma('synchronous', { simple: true })).toBe(2);
     expect(open(':memory:', { synchronous: 'normal' }).db.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('config keys storeSynchronous and maxChangesPerHost reach the store', async () => {
+    const config = resolveServeConfig(parseAggregatorConfig('storeSynchronous: normal\nmaxChangesPerHost: 500\n'));
+    expect(config).toMatchObject({ storeSynchronous: 'normal', maxChangesPerHost: 500 });
+    expect(() => parseAggregatorConfig('storeSynchronous: off\n')).toThrow(/storeSynchronous/);
+    expect(() => parseAggregatorConfig('maxChangesPerHost: 10\n')).toThrow(/maxChangesPerHost/);
+    const aggregator = createAggregator({ storeSynchronous: 'normal' });
+    try {
+      expect((aggregator.store as SqliteFactStore).db.pragma('synchronous', { simple: true })).toBe(1);
+    } finally {
+      await aggregator.stop();
+    }
   });
 
   it('refuses a database that fails PRAGMA quick_check, naming the file and the problems', async () => {
