@@ -5,6 +5,7 @@ import {
   EnvparityError,
   formatIssues,
   helloMessageSchema,
+  MAX_TOKEN_LENGTH,
   PROTOCOL_VERSION,
   validateAgentConfig,
 } from '@envparity/shared';
@@ -122,6 +123,9 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     invalidCredentials = reason;
   });
   if (!credentials && !options.enrollSecret) throw new NotEnrolledError(stateDir, invalidCredentials);
+  if (options.enrollSecret && options.enrollSecret.length > MAX_TOKEN_LENGTH) {
+    throw new ConfigError(`enroll secret: at most ${MAX_TOKEN_LENGTH} characters`, 'enrollSecret');
+  }
   if (invalidCredentials) logger.warn({ reason: invalidCredentials }, 'agent token discarded: re-enrolling');
   // `verify` and `baseline` run beside this daemon report under the same host id and environment.
   await saveAgentIdentity(
@@ -165,7 +169,13 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     process.on('uncaughtException', onUncaught);
     process.on('unhandledRejection', onUncaught);
   }
-  await daemon.start();
+  try {
+    await daemon.start();
+  } catch (error) {
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+    throw error;
+  }
   return {
     hostId,
     stateDir,
