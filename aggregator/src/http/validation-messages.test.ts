@@ -36,7 +36,7 @@ describe('validation messages', () => {
       /^invalid body: `environments` must be a list, not the text "staging": /,
     );
     expect(exception({ ...valid, environments: ['staging', 'no spaces'] })).toMatch(
-      /^invalid body: `environments\[1\]` environment names are letters, digits, _ and -: /,
+      /^invalid body: `environments\[1\]`: environment names are letters, digits, _ and -: /,
     );
     expect(exception({ ...valid, expiresAt: 'next week' })).toBe(
       'invalid body: `expiresAt` must be an ISO 8601 time such as 2026-01-31T12:00:00Z, not the text "next week": ' +
@@ -80,6 +80,13 @@ describe('validation messages', () => {
       'invalid query: `list` needs at least 2 entries',
       'invalid query: `extra`, `more` are not known query parameters (known: n, u, list)',
     ]);
+    const own = z
+      .strictObject({ value: z.string().optional(), since: z.string().regex(/^\d/, 'expected an ISO 8601 time') })
+      .refine((q) => q.value === undefined, { path: ['value'], message: '`value` needs `fact` (the path to compare)' });
+    expect(message(own, { since: '1', value: 'x' }, {}, 'query')).toBe(
+      'invalid query: `value` needs `fact` (the path to compare)',
+    );
+    expect(message(own, { since: 'yesterday' }, {}, 'query')).toBe('invalid query: `since`: expected an ISO 8601 time');
     for (const text of texts)
       expect(text).not.toMatch(/Invalid input|Too (small|big)|Unrecognized|expected \w+, received/);
   });

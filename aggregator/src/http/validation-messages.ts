@@ -154,9 +154,12 @@ export function describeValidationError(
   }
   const top = issue.path.length > 0 ? String(issue.path[0]) : undefined;
   const hint = top === undefined ? undefined : hints[top];
-  const name = issue.path.length > 0 ? `\`${fieldName(issue.path)}\` ` : '';
+  const field = issue.path.length > 0 ? `\`${fieldName(issue.path)}\`` : '';
+  // The schema's own sentence ("`value` needs `fact`") already names the field, or follows a colon.
+  const own = !GENERIC_MESSAGE.test(issue.message) && text === issue.message;
+  const head = !field ? '' : own ? (text.includes(field) ? '' : `${field}: `) : `${field} `;
   return {
-    message: `invalid ${source}: ${name}${text}${hint && !text.includes(hint) ? `: ${hint}` : ''}`,
+    message: `invalid ${source}: ${head}${text}${hint && !text.includes(hint) ? `: ${hint}` : ''}`,
     field: top,
   };
 }
