@@ -311,12 +311,12 @@ export interface FactStore {
   sizeBytes(): number;
   /** `ok`, or the first problems the database's own consistency check found. */
   integrityCheck(): Promise<string>;
+  /** Admin actions and enrollments, append-only (store/audit-log.ts). */
+  readonly audit: AuditLog;
+  /** What the checks at open found (store/store-integrity.ts), when the backend makes them. */
+  readonly openReport?: StoreOpenReport;
   /** Commits everything buffered now. */
   flush(): Promise<void>;
   /** Flushes and closes; later writes fail with StoreError STORE_CLOSED. */
   close(): Promise<void>;
 }
-  /** Admin actions and enrollments, append-only (store/audit-log.ts). */
-  readonly audit: AuditLog;
-  /** What the checks at open found (store/store-integrity.ts), when the backend makes them. */
-  readonly openReport?: StoreOpenReport;

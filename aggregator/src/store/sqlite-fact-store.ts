@@ -460,6 +460,12 @@ export class SqliteFactStore implements FactStore {
   private readonly flushBudgetMs: number;
   private readonly touchFlushMs: number;
   private readonly onListenerError: (error: unknown) => void;
+  /** Admin actions and enrollments (append-only). */
+  readonly audit: SqliteAuditLog;
+  /** What the checks at open found (quick_check, host count against the last record). */
+  readonly openReport: StoreOpenReport;
+  private readonly compactor: HistoryCompactor;
+  private readonly hostCount: HostCountTracker | undefined;
 
   private readonly hosts = new Map<string, HostState>();
   private readonly blobs = new Map<string, BlobEntry>();
@@ -473,12 +479,6 @@ export class SqliteFactStore implements FactStore {
   private queue: PendingOp[] = [];
   private touches = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  /** Admin actions and enrollments (append-only). */
-  readonly audit: SqliteAuditLog;
-  /** What the checks at open found (quick_check, host count against the last record). */
-  readonly openReport: StoreOpenReport;
-  private readonly compactor: HistoryCompactor;
-  private readonly hostCount: HostCountTracker | undefined;
   private timerDue = Number.POSITIVE_INFINITY;
   private closed = false;
 
@@ -495,6 +495,10 @@ export class SqliteFactStore implements FactStore {
     touchFlushMs = DEFAULT_TOUCH_FLUSH_MS,
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
     onListenerError = () => {},
+    maxChangesPerHost = DEFAULT_MAX_CHANGES_PER_HOST,
+    synchronous = DEFAULT_STORE_SYNCHRONOUS,
+    quickCheckOnOpen = true,
+    hostCountFile,
   }: SqliteFactStoreOptions = {}) {
     this.path = path;
     this.classify = classify;
@@ -508,16 +512,14 @@ export class SqliteFactStore implements FactStore {
       // A new database file starts private (facts, token hashes); SQLite gives -wal/-shm the same mode.
       if (path !== ':memory:' && path !== '' && !existsSync(path)) closeSync(openSync(path, 'a', 0o600));
       this.db = new Database(path);
-    maxChangesPerHost = DEFAULT_MAX_CHANGES_PER_HOST,
-    synchronous = DEFAULT_STORE_SYNCHRONOUS,
-    quickCheckOnOpen = true,
-    hostCountFile,
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       this.db.pragma('foreign_keys = ON');
+      if (quickCheckOnOpen) assertQuickCheck(this.db, path);
       migrate(this.db);
     } catch (cause) {
+      (this as { db?: Database.Database }).db?.close();
       if (cause instanceof StoreError) throw cause;
       throw new StoreError('STORE_FAILED', `cannot open the database ${path}: ${(cause as Error).message}`, { cause });
     }
@@ -528,21 +530,6 @@ export class SqliteFactStore implements FactStore {
     );
     try {
       this.load();
-    } catch (cause) {
-      if (quickCheckOnOpen) assertQuickCheck(this.db, path);
-      this.db.close();
-      throw new StoreError('STORE_FAILED', `cannot load the database ${path}: ${(cause as Error).message}`, { cause });
-      (this as { db?: Database.Database }).db?.close();
-    }
-  }
-
-  /** Fills the cache from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
-  private load(): void {
-    for (const row of this.db.prepare('SELECT * FROM hosts').all() as HostRow[]) {
-      this.hosts.set(row.id, {
-        id: row.id,
-        environment: row.environment,
-        labels: JSON.parse(row.labels) as Record<string, string>,
       this.audit = new SqliteAuditLog(this.db);
       this.compactor = new HistoryCompactor({
         db: this.db,
@@ -563,12 +550,12 @@ export class SqliteFactStore implements FactStore {
         );
         this.hostCount.start();
       }
-        enrolledAt: row.enrolled_at,
-        lastSeq: row.last_seq,
-        lastSeen: row.last_seen,
-        agentVersion: row.agent_version,
-        fingerprint: row.fingerprint,
-        fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
+    } catch (cause) {
+      this.db.close();
+      throw new StoreError('STORE_FAILED', `cannot load the database ${path}: ${(cause as Error).message}`, { cause });
+    }
+  }
+
   /** A host's current categories with their facts (for history compaction). */
   private currentCategories(hostId: string): Map<string, Readonly<FactMap>> | undefined {
     const host = this.hosts.get(hostId);
@@ -585,6 +572,19 @@ export class SqliteFactStore implements FactStore {
     return this.compactor.runPending();
   }
 
+  /** Fills the cache from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
+  private load(): void {
+    for (const row of this.db.prepare('SELECT * FROM hosts').all() as HostRow[]) {
+      this.hosts.set(row.id, {
+        id: row.id,
+        environment: row.environment,
+        labels: JSON.parse(row.labels) as Record<string, string>,
+        enrolledAt: row.enrolled_at,
+        lastSeq: row.last_seq,
+        lastSeen: row.last_seen,
+        agentVersion: row.agent_version,
+        fingerprint: row.fingerprint,
+        fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
         categories: new Map(),
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
         tokenHash: row.token_hash,
@@ -700,6 +700,14 @@ export class SqliteFactStore implements FactStore {
       if (existing) this.stmt.reenrollHost.run(params);
       else this.stmt.insertHost.run(params);
       if (input.environment !== null) this.stmt.insertEnvironment.run(input.environment, input.at);
+      // In the enrollment's own savepoint: an enrollment is never stored without its audit entry.
+      this.audit.appendSync({
+        at: input.at,
+        actor: ENROLL_SECRET_ACTOR,
+        action: existing ? 'host.reenrolled' : 'host.enrolled',
+        source: input.source ?? null,
+        details: { hostId: input.hostId, environment: input.environment, agentVersion: input.agentVersion },
+      });
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
         cause,
@@ -713,14 +721,6 @@ export class SqliteFactStore implements FactStore {
       enrolledAt: input.at,
       lastSeq: 0,
       lastSeen: input.at,
-      // In the enrollment's own savepoint: an enrollment is never stored without its audit entry.
-      this.audit.appendSync({
-        at: input.at,
-        actor: ENROLL_SECRET_ACTOR,
-        action: existing ? 'host.reenrolled' : 'host.enrolled',
-        source: input.source ?? null,
-        details: { hostId: input.hostId, environment: input.environment, agentVersion: input.agentVersion },
-      });
       agentVersion: null,
       fingerprint: null,
       fingerprints: {},
@@ -883,6 +883,8 @@ export class SqliteFactStore implements FactStore {
       const result = outcomes[index];
       if (!result) return;
       if (result.ok) {
+        if (op.kind === 'report')
+          this.compactor.noteChanges(op.input.hostId, (result.outcome.result as IngestResult).changes);
         (op.resolve as (value: IngestResult | EnrollResult) => void)(result.outcome.result);
         if (result.outcome.event) events.push(result.outcome.event);
       } else {
@@ -896,8 +898,6 @@ export class SqliteFactStore implements FactStore {
         );
       }
     });
-        if (op.kind === 'report')
-          this.compactor.noteChanges(op.input.hostId, (result.outcome.result as IngestResult).changes);
     for (const event of events) this.emit(event);
   }
 
@@ -1387,10 +1387,19 @@ export class SqliteFactStore implements FactStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.flushNow(Number.POSITIVE_INFINITY);
+    this.compactor.runPending();
+    this.compactor.stop();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).
+    try {
+      writeStoreMeta(this.db, CLEAN_SHUTDOWN_KEY, { hosts: this.hosts.size, at: Date.now(), clean: true });
+    } catch (error) {
+      this.onListenerError(error);
+    }
     this.db.close();
+    this.hostCount?.stop(true);
   }
 }
 
@@ -1398,12 +1407,3 @@ interface ApplyOutcome {
   result: IngestResult | EnrollResult;
   event?: StoreEvent;
 }
-    this.compactor.runPending();
-    this.compactor.stop();
-    // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).
-    try {
-      writeStoreMeta(this.db, CLEAN_SHUTDOWN_KEY, { hosts: this.hosts.size, at: Date.now(), clean: true });
-    } catch (error) {
-      this.onListenerError(error);
-    }
-    this.hostCount?.stop(true);
