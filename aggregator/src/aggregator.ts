@@ -85,11 +85,11 @@ export interface AggregatorOptions {
   /** How long a new socket may take to authenticate (hello) before it is closed. */
   helloTimeoutMs?: number;
   flushIntervalMs?: number;
-  /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
   /** Store: per-host quota of change rows (config `maxChangesPerHost`, default 100000). */
   maxChangesPerHost?: number;
   /** Store: `full` (default) fsyncs every commit before its acks; `normal` survives process crashes only. */
   storeSynchronous?: 'full' | 'normal';
+  /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
   listenBacklog?: number;
   logger?: Logger;
   /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
@@ -135,11 +135,11 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       path: options.dbPath ?? ':memory:',
       classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
+      ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
+      ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
     });
-      ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
-      ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
 
   let gateway: AgentGateway | undefined;
   const fleetKey = options.fleetKey ?? randomBytes(32).toString('base64url');
@@ -147,16 +147,16 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     connectedAgents: () => gateway?.connectedCount() ?? 0,
     hosts: () => store.listHosts().length,
     storeBytes: () => store.sizeBytes(),
+    storeHostsMissing: () => store.openReport?.missingHosts ?? 0,
   });
+  logStoreOpenReport(logger, store.openReport);
   gateway = new AgentGateway({
     store,
     metrics,
     logger,
     enrollSecret: options.enrollSecret,
     fleetKey,
-    storeHostsMissing: () => store.openReport?.missingHosts ?? 0,
     heartbeatSeconds,
-  logStoreOpenReport(logger, store.openReport);
     rateLimit: options.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
     maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
     ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
