@@ -282,6 +282,8 @@ describe('one notification per cause', () => {
     expect(since(later)).toEqual([]);
     const [group] = await store.listDriftEvents({ status: 'open', kind: 'outlier' });
     expect(group?.hosts).toEqual(['prod-1', 'prod-2', 'prod-3']);
+    // Listed for any of its hosts, not only the first.
+    expect((await store.listDriftEvents({ hostId: 'prod-3', status: 'open' })).map((e) => e.id)).toEqual([group?.id]);
     // The hosts go back one by one: one resolution, when the last one is back.
     for (const id of ['prod-1', 'prod-2', 'prod-3']) {
       clock.now += 1000;

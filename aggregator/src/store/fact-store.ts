@@ -202,6 +202,7 @@ export interface DriftEventQuery {
   status?: DriftStatus;
   environment?: string;
   kind?: StoredDriftKind;
+  /** The event is about this host (`hostId`, or among an outlier group's `hosts`). */
   hostId?: string;
   /** Newest first (by openedAt); at most this many. */
   limit?: number;

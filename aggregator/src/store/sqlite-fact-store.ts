@@ -1259,8 +1259,11 @@ export class SqliteFactStore implements FactStore {
       params.push(query.kind);
     }
     if (query.hostId !== undefined) {
-      where.push('host_id = ?');
-      params.push(query.hostId);
+      // Outlier groups name their hosts in `hosts` (host_id is the first of them when opened).
+      where.push(
+        "(host_id = ? OR (kind = 'outlier' AND EXISTS (SELECT 1 FROM json_each(drift_events.hosts) WHERE value = ?)))",
+      );
+      params.push(query.hostId, query.hostId);
     }
     const sql =
       `SELECT * FROM drift_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC` +
