@@ -62,6 +62,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--host-id <id>', 'host id (default: derived from the machine id)')
     .option('--state-dir <dir>', 'state dir for token, fleet key and spool')
     .option('--interval <seconds>', 'seconds between full passes')
+    .option('--ca <file>', 'PEM CA to trust for wss:// instead of the system CAs (only certificates it signed)')
+    .option(
+      '--server-fingerprint <sha256>',
+      "pin the aggregator certificate's SHA-256 fingerprint (hex, colons optional)",
+    )
+    .option('--allow-insecure', 'allow plain ws:// or http:// to a non-loopback aggregator (clear text)')
     .addOption(
       new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices([
         'trace',
@@ -74,14 +80,17 @@ function buildProgram(setExit: (code: number) => void): Command {
       ]),
     )
     .action(async (options: RunFlags) => {
-      const [{ runAgentCommand }, { NotEnrolledError }] = await Promise.all([
+      const [{ runAgentCommand }, { NotEnrolledError }, { InsecureTransportError }] = await Promise.all([
         import('./run-command.js'),
         import('./daemon/start-agent.js'),
+        import('./daemon/tls-options.js'),
       ]);
       try {
         await runAgentCommand(options);
       } catch (error) {
-        if (error instanceof NotEnrolledError) throw new CliExit(EXIT.error, error.message);
+        if (error instanceof NotEnrolledError || error instanceof InsecureTransportError) {
+          throw new CliExit(EXIT.error, error.message);
+        }
         throw error;
       }
       setExit(EXIT.ok);
@@ -115,6 +124,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on <categories>', 'only these categories (comma-separated) can fail the run')
     .option('--category <categories>', 'compare only these categories (comma-separated)')
     .option('--out <file>', 'write the report to a file instead of stdout')
+    .option('--ca <file>', 'PEM CA to trust for https:// instead of the system CAs')
+    .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
+    .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')
     .addHelpText(
       'after',
       `
@@ -138,6 +150,9 @@ exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENR
     .option('--host-id <id>', "host id written to the file (default: the config's, else the agent's in the state dir)")
     .option('--environment <name>', "environment written to the file (default: the config's, else the agent's)")
     .option('--out <file>', 'output file (default: stdout)')
+    .option('--ca <file>', 'PEM CA to trust for https:// instead of the system CAs')
+    .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
+    .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')
     .action(async (options: BaselineFlags & { config?: string }) => {
       const { runBaseline } = await import('./verify/verify-command.js');
       const config = await loadAgentConfig(options.config);

@@ -17,6 +17,12 @@ export interface RunFlags {
   stateDir?: string;
   interval?: string;
   logLevel?: string;
+  /** `tls.ca`: only certificates signed by this CA are accepted. */
+  ca?: string;
+  /** `tls.serverFingerprint`: the aggregator certificate's SHA-256. */
+  serverFingerprint?: string;
+  /** `allowInsecure`: plain ws:// to a non-loopback aggregator. */
+  allowInsecure?: boolean;
 }
 
 /** Parses `k=v` label flags; the value may hold `=`. */
@@ -38,6 +44,14 @@ export function applyRunFlags(config: AgentConfig, flags: RunFlags): AgentConfig
   if (flags.stateDir !== undefined) merged.stateDir = flags.stateDir;
   if (flags.aggregator !== undefined) merged.aggregator = flags.aggregator;
   if (flags.logLevel !== undefined) merged.logLevel = flags.logLevel;
+  if (flags.ca !== undefined || flags.serverFingerprint !== undefined) {
+    merged.tls = {
+      ...config.tls,
+      ...(flags.ca !== undefined ? { ca: flags.ca } : {}),
+      ...(flags.serverFingerprint !== undefined ? { serverFingerprint: flags.serverFingerprint } : {}),
+    };
+  }
+  if (flags.allowInsecure) merged.allowInsecure = true;
   if (flags.interval !== undefined)
     merged.interval = flags.interval.trim() === '' ? Number.NaN : Number(flags.interval);
   return validateAgentConfig(merged, 'flags');

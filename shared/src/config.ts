@@ -15,6 +15,8 @@ export const DEFAULT_MAX_WATCHED_FILE_BYTES = 10 * 1024 * 1024;
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 const nonEmpty = z.string().min(1, 'must not be empty');
+/** A SHA-256 certificate fingerprint as users paste it: 32 hex bytes, with or without colons. */
+export const SHA256_FINGERPRINT = /^(?:[0-9A-Fa-f]{64}|(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2})$/;
 const labelKey = z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'label keys are letters, digits and _ . - /');
 
 export const probeSchema = z.strictObject({
@@ -116,6 +118,20 @@ export const agentConfigSchema = z.strictObject({
     .regex(/^(wss?|https?):\/\/[^\s]+$/, 'expected a ws://, wss://, http:// or https:// URL')
     .optional(),
   interval: z.number().int().min(1).max(86_400).default(DEFAULT_INTERVAL_SECONDS),
+  /** TLS to the aggregator (wss:// and https://): pin a CA and/or the server certificate's SHA-256. */
+  tls: z
+    .strictObject({
+      /** PEM file of the CA(s) to trust instead of the system's: only certificates they signed are accepted. */
+      ca: nonEmpty.optional(),
+      /** SHA-256 fingerprint of the aggregator's certificate: hex, colons optional, any case. */
+      serverFingerprint: z
+        .string()
+        .regex(SHA256_FINGERPRINT, 'expected a SHA-256 fingerprint: 64 hex digits, colons optional')
+        .optional(),
+    })
+    .optional(),
+  /** Allow plain ws:// and http:// to a non-loopback aggregator (tokens and facts in clear text). */
+  allowInsecure: z.boolean().default(false),
   stateDir: nonEmpty.optional(),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   watch: watchSchema.default(() => watchSchema.parse({})),

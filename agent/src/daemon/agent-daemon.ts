@@ -34,6 +34,7 @@ import {
   type RateLimiterOptions,
 } from './rate-limiter.js';
 import { describeReport, type ReportMeta } from './reporter.js';
+import { type ClientTlsOptions, describeTlsFailure } from './tls-options.js';
 import { type TriggerOptions, watchTargetsFor } from './triggers.js';
 import { type ChangeWatcher, createChangeWatcher } from './watcher.js';
 
@@ -69,6 +70,8 @@ export interface AgentDaemonOptions {
   classify?: Classifier;
   /** `collect` and `resync` from the aggregator are honoured at most this often (default 10 s); more are coalesced. */
   aggregatorRequestIntervalMs?: number;
+  /** Pinned CA and/or server certificate fingerprint for wss:// (tls-options.ts). */
+  tls?: ClientTlsOptions;
 }
 
 type Phase = 'idle' | 'connecting' | 'enrolling' | 'hello' | 'ready';
@@ -103,6 +106,8 @@ export class AgentDaemon {
   private lastSendAt = 0;
   private reenroll = false;
   private lastTransportError: string | undefined;
+  /** The last transport error was a TLS check (untrusted CA, fingerprint mismatch...): logged as such. */
+  private lastTlsFailure: string | undefined;
   private reconnects = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -268,12 +273,14 @@ export class AgentDaemon {
     if (this.stopping) return;
     this.reconnectTimer = undefined;
     this.lastTransportError = undefined;
+    this.lastTlsFailure = undefined;
     this.phase = 'connecting';
     this.welcomedAt = undefined;
     const connection: Connection = new Connection(
       {
         url: this.options.url,
         ...(this.options.pingIntervalMs !== undefined ? { pingIntervalMs: this.options.pingIntervalMs } : {}),
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
       },
       {
         open: () => this.onOpen(connection),
@@ -289,7 +296,10 @@ export class AgentDaemon {
         close: (code, reason) => this.onClose(connection, code, reason),
         error: (error) => {
           // Refused, TLS, HTTP answer to the upgrade, dead peer: the close that follows is logged with it.
-          if (connection === this.connection) this.lastTransportError = error.message;
+          if (connection === this.connection) {
+            this.lastTransportError = error.message;
+            this.lastTlsFailure = describeTlsFailure(error);
+          }
           this.logger.debug({ err: error.message }, 'aggregator connection error');
         },
       },
@@ -506,7 +516,12 @@ export class AgentDaemon {
         this.logger.info(fields, 'the aggregator closed the connection');
         return;
       case 1006:
-        if (wasReady) this.logger.warn(fields, 'connection to the aggregator lost');
+        if (this.lastTlsFailure) {
+          this.logger.error(
+            { ...fields, err: this.lastTlsFailure },
+            'TLS check of the aggregator failed: connection refused by the agent; will retry with backoff',
+          );
+        } else if (wasReady) this.logger.warn(fields, 'connection to the aggregator lost');
         else this.logger.warn(fields, 'cannot reach the aggregator');
         return;
       default:

@@ -13,6 +13,7 @@ import {
   type ServerMessage,
 } from '@envparity/shared';
 import WebSocket from 'ws';
+import type { ClientTlsOptions } from './tls-options.js';
 
 export const DEFAULT_PING_INTERVAL_MS = 30_000;
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -30,6 +31,8 @@ export interface ConnectionOptions {
   url: string;
   pingIntervalMs?: number;
   handshakeTimeoutMs?: number;
+  /** Pinned CA and/or server fingerprint for wss:// (tls-options.ts). */
+  tls?: ClientTlsOptions;
 }
 
 export class Connection {
@@ -45,10 +48,17 @@ export class Connection {
       url,
       pingIntervalMs = DEFAULT_PING_INTERVAL_MS,
       handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS,
+      tls = {},
     }: ConnectionOptions,
     private readonly handlers: ConnectionHandlers,
   ) {
-    this.socket = new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: handshakeTimeoutMs });
+    // ws hands these to tls.connect as they are (its typing of checkServerIdentity is not Node's).
+    const tlsOptions = tls as WebSocket.ClientOptions;
+    this.socket = new WebSocket(url, {
+      maxPayload: MAX_FRAME_BYTES,
+      handshakeTimeout: handshakeTimeoutMs,
+      ...tlsOptions,
+    });
     let resolveClosed: () => void = () => undefined;
     this.closed = new Promise((resolve) => {
       resolveClosed = resolve;

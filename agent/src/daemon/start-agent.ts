@@ -23,6 +23,7 @@ import { createAgentLogger, type LogLevel } from './logger.js';
 import { Outbox } from './outbox.js';
 import { DEFAULT_LOG_LINES_PER_MINUTE, rateLimitLogs } from './rate-limiter.js';
 import { saveAgentIdentity } from './state-store.js';
+import { assertSecureTransport, loadClientTlsOptions } from './tls-options.js';
 
 export interface StartAgentOptions {
   /** Aggregator URL: ws://, wss://, http:// (-> ws) or https:// (-> wss); default `config.aggregator`. */
@@ -109,6 +110,9 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     );
   }
   const url = agentChannelUrl(aggregator);
+  // Before anything touches the network or the state dir: plain ws:// off this host, a bad CA file.
+  assertSecureTransport(url, config.allowInsecure);
+  const tls = await loadClientTlsOptions(url, config.tls);
   const stateDir = options.stateDir ?? config.stateDir ?? defaultStateDir();
   const hostId = options.hostId ?? config.hostId ?? (await defaultHostId());
   checkIdentity(config, hostId);
@@ -162,6 +166,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       'aggregatorRequestIntervalMs',
     ] as const),
     ...(options.packageDatabases ? { triggers: { packageDatabases: options.packageDatabases } } : {}),
+    tls,
   });
   // No uncaught exception ends the daemon: it is logged, the connection is dropped and retried.
   const onUncaught = (error: unknown) => daemon.onUncaught(error);

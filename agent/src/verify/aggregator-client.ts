@@ -1,8 +1,20 @@
 /**
  * The few read-only HTTP calls `verify` and `baseline` make to the aggregator: GET with a bearer
  * token, a timeout, and errors that say what to do (never the response body of a secret route).
+ *
+ * Made with node:http / node:https rather than the global fetch: Node 20's fetch takes no CA and no
+ * `checkServerIdentity` without undici's dispatcher (not a dependency), and `--ca` and
+ * `--server-fingerprint` must hold for these calls exactly as for the daemon's WebSocket.
  */
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
+import {
+  assertSecureTransport,
+  type ClientTlsOptions,
+  describeTlsFailure,
+  InsecureTransportError,
+} from '../daemon/tls-options.js';
 import { VerifyError } from './verify-error.js';
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -28,10 +40,57 @@ export function apiBaseUrl(input: string): string {
   return `${protocol}//${url.host}${prefix}`;
 }
 
+/** How to reach the aggregator: pinned CA / fingerprint (`--ca`, `--server-fingerprint`), `--allow-insecure`. */
+export interface AggregatorTransport {
+  tls?: ClientTlsOptions;
+  /** Plain http:// to a non-loopback aggregator is refused (the token would travel in clear) unless set. */
+  allowInsecure?: boolean;
+}
+
 export interface GetJsonOptions {
   /** Extra words for a status, e.g. what a 403 means on this route. */
   explain?: Partial<Record<number, string>>;
   timeoutMs?: number;
+  transport?: AggregatorTransport;
+}
+
+interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One GET, no connection reuse (a pooled TLS session would skip the certificate checks on resumption). */
+function httpGet(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  tls: ClientTlsOptions,
+): Promise<HttpAnswer> {
+  const target = new URL(url);
+  const secure = target.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const onAnswer = (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    };
+    const options = { method: 'GET', headers, agent: false as const };
+    const req = secure
+      ? httpsRequest(target, { ...options, ...tls }, onAnswer)
+      : httpRequest(target, options, onAnswer);
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', reject);
+    req.on('close', () => clearTimeout(timer));
+    req.end();
+  });
 }
 
 /** GET `base + path` with the token; the parsed body, or a VerifyError naming the status and why. */
@@ -40,21 +99,30 @@ export async function getJson<T>(
   path: string,
   token: string,
   schema: z.ZodType<T>,
-  { explain = {}, timeoutMs = DEFAULT_HTTP_TIMEOUT_MS }: GetJsonOptions = {},
+  { explain = {}, timeoutMs = DEFAULT_HTTP_TIMEOUT_MS, transport = {} }: GetJsonOptions = {},
 ): Promise<T> {
-  let response: Response;
   try {
-    response = await fetch(`${base}${path}`, {
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    assertSecureTransport(base, transport.allowInsecure ?? false);
+  } catch (error) {
+    if (error instanceof InsecureTransportError) throw new VerifyError(error.message, { cause: error });
+    throw error;
+  }
+  let response: HttpAnswer;
+  try {
+    response = await httpGet(
+      `${base}${path}`,
+      { authorization: `Bearer ${token}`, accept: 'application/json' },
+      timeoutMs,
+      transport.tls ?? {},
+    );
   } catch (cause) {
-    const inner = (cause as Error & { cause?: { code?: string; message?: string } }).cause;
-    const reason = inner?.code ?? inner?.message ?? (cause as Error).message;
+    const tls = describeTlsFailure(cause);
+    if (tls) throw new VerifyError(`TLS check of the aggregator at ${base} failed: ${tls}`, { cause });
+    const reason = (cause as NodeJS.ErrnoException).code ?? (cause as Error).message;
     throw new VerifyError(`aggregator unreachable at ${base}: ${reason}`, { cause });
   }
-  const body = await response.text();
-  if (!response.ok) {
+  const body = response.body;
+  if (response.status < 200 || response.status > 299) {
     let detail = body.slice(0, 200);
     try {
       detail = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? detail;

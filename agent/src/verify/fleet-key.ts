@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { readFleetKey } from '../state-dir.js';
-import { apiBaseUrl, getJson } from './aggregator-client.js';
+import { type AggregatorTransport, apiBaseUrl, getJson } from './aggregator-client.js';
 import { VerifyError } from './verify-error.js';
 
 /** The aggregator route that hands out the fleet key; it registers nothing. */
@@ -40,9 +40,14 @@ export async function readStateDirFleetKey(stateDir: string): Promise<string | u
 }
 
 /** `GET /api/v1/fleet-key` with the token; a 401/403/404 says what is wrong. */
-export async function fetchFleetKey(aggregator: string, token: string): Promise<string> {
+export async function fetchFleetKey(
+  aggregator: string,
+  token: string,
+  transport: AggregatorTransport = {},
+): Promise<string> {
   const base = apiBaseUrl(aggregator);
   const { fleetKey } = await getJson(base, FLEET_KEY_ROUTE, token, fleetKeyResponseSchema, {
+    transport,
     explain: {
       401: 'the API token is unknown or revoked; pass a valid --token or ENVPARITY_TOKEN',
       403: 'the API token may not read the fleet key: use a token of scope verify (or admin)',
@@ -56,6 +61,8 @@ export interface FleetKeySources {
   stateDir: string;
   aggregator?: string | undefined;
   token?: string | undefined;
+  /** CA / fingerprint pins and `allowInsecure` for the aggregator call. */
+  transport?: AggregatorTransport;
 }
 
 export interface ResolvedFleetKey {
@@ -68,9 +75,10 @@ export async function resolveFleetKey({
   stateDir,
   aggregator,
   token,
+  transport = {},
 }: FleetKeySources): Promise<ResolvedFleetKey | undefined> {
   const local = await readStateDirFleetKey(stateDir);
   if (local) return { key: local, source: 'state-dir' };
-  if (token && aggregator) return { key: await fetchFleetKey(aggregator, token), source: 'aggregator' };
+  if (token && aggregator) return { key: await fetchFleetKey(aggregator, token, transport), source: 'aggregator' };
   return undefined;
 }

@@ -18,9 +18,10 @@ import {
 } from '@envparity/shared';
 import { z } from 'zod';
 import { collectFacts } from '../collect.js';
+import { loadClientTlsOptions } from '../daemon/tls-options.js';
 import { SECRET_HASH_PREFIX } from '../secrets.js';
 import { defaultStateDir } from '../state-dir.js';
-import { apiBaseUrl, getJson } from './aggregator-client.js';
+import { type AggregatorTransport, apiBaseUrl, getJson } from './aggregator-client.js';
 import { type VerifyResult, verifyAgainstBaseline, verifyAgainstExpectations } from './evaluate.js';
 import { ExpectationError, type ExpectationFile, formatExpectationFile, parseExpectationFile } from './expectation.js';
 import { fetchFleetKey, NoFleetKeyError, readStateDirFleetKey, resolveFleetKey } from './fleet-key.js';
@@ -31,7 +32,27 @@ import { VerifyError } from './verify-error.js';
 export { apiBaseUrl, DEFAULT_HTTP_TIMEOUT_MS } from './aggregator-client.js';
 export { VerifyError } from './verify-error.js';
 
-export interface VerifyFlags extends IdentityFlags {
+/** `--ca`, `--server-fingerprint`, `--allow-insecure`: over the config's `tls` and `allowInsecure`. */
+export interface TransportFlags {
+  ca?: string;
+  serverFingerprint?: string;
+  allowInsecure?: boolean;
+}
+
+/** The transport for the aggregator's HTTP calls: the CA file read, the pin normalized (ConfigError when bad). */
+export async function resolveTransport(
+  aggregator: string,
+  config: AgentConfig,
+  flags: TransportFlags,
+): Promise<AggregatorTransport> {
+  const tls = await loadClientTlsOptions(apiBaseUrl(aggregator), {
+    ca: flags.ca ?? config.tls?.ca,
+    serverFingerprint: flags.serverFingerprint ?? config.tls?.serverFingerprint,
+  });
+  return { tls, allowInsecure: flags.allowInsecure === true || config.allowInsecure };
+}
+
+export interface VerifyFlags extends IdentityFlags, TransportFlags {
   against?: string;
   aggregator?: string;
   token?: string;
@@ -160,14 +181,16 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
       );
     }
     const base = apiBaseUrl(aggregator);
+    const transport = await resolveTransport(aggregator, config, flags);
     const environment = encodeURIComponent(flags.against);
     // The baseline, the exceptions and this host's facts are independent: fetch while collecting.
     const [baseline, exceptions, facts] = await Promise.all([
       getJson(base, `/api/v1/environments/${environment}/baseline`, token, baselineResponseSchema, {
         explain: { ...READ_EXPLAIN, 404: `no environment ${JSON.stringify(flags.against)} on this aggregator` },
+        transport,
       }),
-      getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema, { explain: READ_EXPLAIN }),
-      (stateKey ? Promise.resolve(stateKey) : fetchFleetKey(aggregator, token)).then((hashKey) =>
+      getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema, { explain: READ_EXPLAIN, transport }),
+      (stateKey ? Promise.resolve(stateKey) : fetchFleetKey(aggregator, token, transport)).then((hashKey) =>
         collectFacts({ config: collectConfig, stateDir, hashKey, hostId }),
       ),
     ]);
@@ -181,7 +204,11 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   } else {
     const source = flags.expect as string;
     const file = await readExpectationFile(source);
-    let hashKey = stateKey ?? (token && aggregator ? await fetchFleetKey(aggregator, token) : undefined);
+    let hashKey =
+      stateKey ??
+      (token && aggregator
+        ? await fetchFleetKey(aggregator, token, await resolveTransport(aggregator, config, flags))
+        : undefined);
     if (!hashKey) {
       // Without the fleet key a secret cannot be compared; a file that lists none does not need it.
       const hashed = secretHashPaths(file);
@@ -208,7 +235,7 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   return result.passed ? 0 : 1;
 }
 
-export interface BaselineFlags extends IdentityFlags {
+export interface BaselineFlags extends IdentityFlags, TransportFlags {
   stateDir?: string;
   out?: string;
   aggregator?: string;
@@ -226,7 +253,13 @@ export async function runBaseline(config: AgentConfig, flags: BaselineFlags, io:
   const stateDir = flags.stateDir ?? config.stateDir ?? defaultStateDir(env);
   const identity = await resolveIdentity(config, flags, stateDir);
   const token = flags.token || env.ENVPARITY_TOKEN || undefined;
-  const fleetKey = await resolveFleetKey({ stateDir, aggregator: flags.aggregator ?? config.aggregator, token });
+  const aggregator = flags.aggregator ?? config.aggregator;
+  const fleetKey = await resolveFleetKey({
+    stateDir,
+    aggregator,
+    token,
+    ...(aggregator && token ? { transport: await resolveTransport(aggregator, config, flags) } : {}),
+  });
   const document = await collectFacts({
     config: identity.config,
     stateDir,
