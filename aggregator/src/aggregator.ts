@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type ClassRule, createClassifier, MAX_FRAME_BYTES, type SecretPolicyRule } from '@envparity/shared';
 import { createAdaptorServer } from '@hono/node-server';
@@ -91,6 +92,8 @@ export interface AggregatorOptions {
   storeSynchronous?: 'full' | 'normal';
   /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
   listenBacklog?: number;
+  /** PEM certificate (chain) and key: HTTPS and WSS on the same port (see tls.ts loadTlsCredentials). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
   logger?: Logger;
   /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
   announceLogger?: Logger;
@@ -117,8 +120,8 @@ export interface Aggregator {
   stop(): Promise<void>;
 }
 
-function formatUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function formatUrl(host: string, port: number, secure = false): string {
+  return `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export function createAggregator(options: AggregatorOptions = {}): Aggregator {
@@ -210,6 +213,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     agents,
     environments: options.environments ?? options.promotion ?? [],
     secretPolicy: options.secretPolicy ?? [],
+    hsts: options.tls !== undefined,
     now,
   });
 
@@ -218,7 +222,13 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
-    const listening = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+    const tls = options.tls;
+    const listening = createAdaptorServer({
+      fetch: app.fetch,
+      hostname: host,
+      // One port either way: the agent channel's upgrade arrives on the same (TLS) server.
+      ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}),
+    }) as Server;
     server = listening;
     agents.attach(listening);
     await new Promise<void>((resolve, reject) => {
@@ -235,7 +245,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       listening.listen({ port, host, backlog: options.listenBacklog ?? DEFAULT_LISTEN_BACKLOG });
     });
     const actualPort = (listening.address() as AddressInfo).port;
-    const url = formatUrl(host, actualPort);
+    const url = formatUrl(host, actualPort, tls !== undefined);
     announce.info({ url, port: actualPort, agentUrl: `${url.replace(/^http/, 'ws')}/api/v1/agent` }, 'listening');
     return { url, port: actualPort };
   }
