@@ -29,14 +29,16 @@ export function registerDriftRoutes(
       method: 'get',
       path: '/api/v1/drift',
       operationId: 'listDriftEvents',
-      summary: 'Drift events (outlier, environment, emergency), newest first',
+      summary: 'Drift events (outlier, environment, lost), newest first',
       description:
-        '`outlier`: a host off its environment’s baseline (one event per host: `path`, `expected` and `actual` ' +
-        'are its first path off the baseline when the event opened; open events also carry `count`, the paths ' +
-        'off the baseline now, and `paths`, the first 10 of them). `environment`: a difference ' +
+        '`outlier`: hosts off their environment’s baseline, one event per cause (`path`, `expected` and `actual`: ' +
+        'the hosts’ first path off the baseline with its values; `hosts` lists them; open events also carry ' +
+        '`count`, the paths off the baseline now, and `paths`, the first 10 of them). `environment`: a difference ' +
         'between two environments (`environment` is the upstream/`from` side, `expected` its value, `actual` ' +
-        'the other’s). `emergency`: a change that reached an environment before its upstream ever had the value ' +
-        '(`expected` the previous value, `actual` the new one). Justified differences never open events.',
+        'the other’s, `hosts` the other side’s hosts holding it). `emergency: true` marks an event caused by a ' +
+        'change that reached an environment before its upstream ever had the value. `lost`: a host offline past ' +
+        'the presence grace. `emergency` (kind): events of older versions. Resolved events say why ' +
+        '(`resolution`). Justified differences and tied paths never open events.',
       tag: 'drift',
       auth: 'read',
       query: driftQuery,
