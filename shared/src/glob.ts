@@ -123,6 +123,9 @@ interface ShiftAndMasks {
   readonly words: number;
   readonly byUnit: Map<number, Uint32Array>;
   readonly any: Uint32Array;
+  /** The chunk's longest run without `?` and its offset: a quick `indexOf` skips text it cannot match. */
+  readonly anchor: string;
+  readonly anchorOffset: number;
 }
 
 function shiftAndMasks(pattern: Int32Array): ShiftAndMasks {
@@ -142,7 +145,16 @@ function shiftAndMasks(pattern: Int32Array): ShiftAndMasks {
     }
     setBit(mask, i);
   }
-  return { words, byUnit, any };
+  let anchorOffset = 0;
+  let anchorLength = 0;
+  for (let start = 0; start < pattern.length; ) {
+    let end = start;
+    while (end < pattern.length && pattern[end] !== ANY) end++;
+    if (end - start > anchorLength) [anchorOffset, anchorLength] = [start, end - start];
+    start = end + 1;
+  }
+  const anchor = String.fromCharCode(...pattern.subarray(anchorOffset, anchorOffset + anchorLength));
+  return { words, byUnit, any, anchor, anchorOffset };
 }
 
 /**
@@ -184,7 +196,14 @@ function indexOfChunk(chunk: Chunk, text: string, from: number, to: number): num
     const at = text.indexOf(chunk.literal, from);
     return at >= 0 && at + length <= to ? at : -1;
   }
-  return shiftAndSearch(chunk.masks as ShiftAndMasks, length, text, from, to);
+  const masks = chunk.masks as ShiftAndMasks;
+  // Any occurrence at p >= from has the anchor at p + anchorOffset, so none starts before this.
+  if (masks.anchor.length > 0) {
+    const anchorAt = text.indexOf(masks.anchor, from + masks.anchorOffset);
+    if (anchorAt < 0) return -1;
+    from = anchorAt - masks.anchorOffset;
+  }
+  return shiftAndSearch(masks, length, text, from, to);
 }
 
 /**
