@@ -50,7 +50,7 @@ const QUIET_MS = Number(process.env.ENVPARITY_SCENARIO_QUIET_MS ?? 3000);
 /** The drift engine holds a new event this long for the other hosts of its cause (DEFAULT_GROUP_WINDOW_MS). */
 const GROUP_WINDOW_MS = 10_000;
 /** The exception of scenario (7) expires this long after it is created. */
-const EXCEPTION_SECONDS = 4;
+const EXCEPTION_SECONDS = 7;
 const WEBHOOK_SECRET = 'scenario-webhook-secret';
 const WATCHED_ENV = /^(LOG_LEVEL|FEATURE_.*|DB_.*)$/;
 
@@ -247,10 +247,10 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
   const openIds = async () => (await drift('open')).map((e) => e.id).sort();
 
   /**
-   * Waits until as many webhooks as expected arrived since `from`, then QUIET_MS more, and asserts
-   * they are exactly `expected` (`"<type> <data.path>"`, any order).
+   * Waits until as many webhooks as expected arrived since `from`, then QUIET_MS more (or until
+   * `quietUntil`), and asserts they are exactly `expected` (`"<type> <data.path>"`, any order).
    */
-  async function expectWebhooks(from: number, expected: string[], what: string) {
+  async function expectWebhooks(from: number, expected: string[], what: string, quietUntil?: number) {
     const line = (d: { body: { type: string; data: Record<string, unknown> } }) =>
       `${d.body.type} ${String(d.body.data.path ?? '')}`;
     await waitFor(() => receiver.deliveries.length - from >= expected.length, {
@@ -260,7 +260,7 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     }).catch((error: Error) => {
       throw new Error(`${error.message}; got ${JSON.stringify(webhookSummary(from))}`);
     });
-    await sleep(QUIET_MS);
+    await sleep(quietUntil === undefined ? QUIET_MS : Math.max(0, quietUntil - Date.now()));
     const got = receiver.since(from);
     expect(got.map(line).sort(), `webhooks for ${what}: ${JSON.stringify(webhookSummary(from), null, 1)}`).toEqual(
       [...expected].sort(),
@@ -520,7 +520,13 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
       exception: { id: exception.id, reason },
     });
     // The pair event resolves, and the notification says why (not "no longer differs").
-    const [resolved] = await expectWebhooks(mark, [`drift.resolved ${SCHEMA}`], 'the exception');
+    // Nothing else until just before the expiry.
+    const [resolved] = await expectWebhooks(
+      mark,
+      [`drift.resolved ${SCHEMA}`],
+      'the exception',
+      Date.parse(expiresAt) - 300,
+    );
     expect(resolved?.body.data).toMatchObject({
       kind: 'environment',
       resolution: 'justified',
@@ -535,7 +541,9 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     await sleep(Math.max(0, Date.parse(expiresAt) - Date.now()) + 100);
     expect(byPath(await compare())[SCHEMA]).toMatchObject({ status: 'drift', from: 42, to: 41 });
     await expectWebhooks(mark + 1, [`exception.expired ${SCHEMA}`, `drift.opened ${SCHEMA}`], 'the expiry');
-    expect((await drift('open')).filter((e) => e.kind === 'environment' && e.path === SCHEMA)).toHaveLength(1);
+    const reopened = (await drift('open')).filter((e) => e.kind === 'environment' && e.path === SCHEMA);
+    expect(reopened).toHaveLength(1);
+    expect(reopened[0]?.id).not.toBe(resolved?.body.data.id);
     const listed = await aggregator.json<{ exceptions: { id: string; expired?: boolean }[] }>('/api/v1/exceptions');
     expect(listed.exceptions.find((e) => e.id === exception.id)).toMatchObject({ expired: true });
   });
@@ -705,6 +713,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
         ],
         { env },
       );
+      // No agent token: nothing was enrolled from this dir.
+      expect(await readdir(stateDir).catch(() => [] as string[])).not.toContain('agent-token');
       return result;
     };
 
@@ -742,6 +752,9 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     // Anything the restarts made the engine see would open once the grouping window has passed.
     await sleep(Math.max(0, rolling.endedAt + GROUP_WINDOW_MS + 2500 - Date.now()));
     await expectWebhooks(rolling.mark, [], 'the rolling restart and verify');
+    // The whole run: 6 planted + 1 justified + expiry and reopening (2) + 2 causes opened + 2 fixed.
+    expect(receiver.deliveries).toHaveLength(13);
+    expect(receiver.deliveries.every((d) => d.signatureOk)).toBe(true);
     expect(await drift()).toEqual(rolling.events);
     expect(statuses(await compare())).toEqual(rolling.statuses);
   });
