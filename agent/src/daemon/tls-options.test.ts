@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { ConfigError } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -184,6 +185,38 @@ describe('with a throwaway CA', () => {
     // The chain is still verified: a pin alone does not make an untrusted CA trusted.
     const pinOnly = await connect(await loadClientTlsOptions('wss://x/', { serverFingerprint: ca.serverFingerprint }));
     expect(describeTlsFailure(pinOnly)).toMatch(/not signed by a trusted CA/);
+  });
+
+  it('a pin mismatch ends the handshake before anything is sent (no upgrade request, no header)', async () => {
+    const received: Buffer[] = [];
+    const raw = createTlsServer({ cert: readFileSync(ca.serverCert), key: readFileSync(ca.serverKey) }, (socket) => {
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const rawPort = (raw.address() as AddressInfo).port;
+    try {
+      const tls = await loadClientTlsOptions('wss://x/', { ca: ca.caCert, serverFingerprint: 'ab'.repeat(32) });
+      const outcome = await new Promise<Error | 'open'>((resolve) => {
+        let failure: Error | undefined;
+        new Connection(
+          { url: `wss://127.0.0.1:${rawPort}/api/v1/agent`, tls },
+          {
+            open: () => resolve('open'),
+            message: () => undefined,
+            error: (error) => {
+              failure ??= error;
+            },
+            close: () => resolve(failure ?? new Error('closed')),
+          },
+        );
+      });
+      expect(outcome).toBeInstanceOf(FingerprintMismatchError);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(Buffer.concat(received).length).toBe(0);
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   it('verify HTTP calls honour --ca and --server-fingerprint and refuse plain http:// off this host', async () => {
