@@ -257,6 +257,8 @@ export class DriftEngine {
   readonly #emergencies = new EmergencyLedger();
   /** Hosts the store retired (DELETE /hosts/:id) since the last pass: they left without being fixed. */
   #retired = new Set<string>();
+  /** Presence transitions of a pass that failed, applied by the next one. */
+  readonly #failedTransitions: PresenceTransition[] = [];
   #dirty = new Set<string>();
   #candidates: EmergencyCandidate[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -580,7 +582,8 @@ export class DriftEngine {
     const now = this.#now();
     const expired = this.#findExpired(now);
     for (const record of expired) for (const environment of record.environments) this.#dirty.add(environment);
-    const transitions = this.presence.refresh(now);
+    // Transitions of a failed pass are applied again (the tracker has moved on already).
+    const transitions = [...this.#failedTransitions.splice(0), ...this.presence.refresh(now)];
     for (const { environment } of transitions) {
       this.states.invalidate(environment);
       if (environment !== null) this.#dirty.add(environment);
@@ -606,6 +609,7 @@ export class DriftEngine {
       // Nothing was published: the same work is retried later (expiries are found again).
       for (const environment of dirty) this.#dirty.add(environment);
       for (const hostId of retired) this.#retired.add(hostId);
+      this.#failedTransitions.unshift(...transitions);
       this.#candidates.unshift(...candidates);
       this.#schedule(RETRY_AFTER_FAILURE_MS);
       throw error;
@@ -777,14 +781,19 @@ export class DriftEngine {
           (event.otherEnvironment === undefined || record.environments.includes(event.otherEnvironment)) &&
           matchPathGlob(record.path, event.path),
       );
+    const opening: string[] = [];
     for (const [key, event] of this.#held) {
       if (!endWindow && event.openedAt + this.#groupWindowMs > now && !byExpiry(event)) continue;
       toOpen.push(event);
-      this.#held.delete(key);
+      opening.push(key);
     }
 
     const resolved = [...resolutions.values()];
     const updates = [...updated.values()].filter((event) => !resolutions.has(event.key));
+    // Held events leave the window only once written (a failed write keeps them held, same openedAt).
+    const release = () => {
+      for (const key of opening) this.#held.delete(key);
+    };
     const opened =
       toOpen.length === 0 && resolved.length === 0 && updates.length === 0
         ? []
@@ -806,6 +815,7 @@ export class DriftEngine {
               ...(upstream !== undefined ? { upstream } : {}),
             })),
           });
+    release();
     for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
     for (const [environment, memo] of memos) {
       if (memo) this.#memo.set(environment, memo);

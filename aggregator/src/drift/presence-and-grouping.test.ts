@@ -126,6 +126,27 @@ describe('presence', () => {
     expect(resolved).toMatchObject({ id: outlier?.id, resolution: 'host-lost' });
   });
 
+  it('a pass whose write fails keeps its presence transitions and held events for the retry', async () => {
+    const { aggregator, clock, events, online, offline, since, store } = setup();
+    await seedFleet(store);
+    online(...FLEET);
+    await aggregator.drift.settle();
+    const mark = events.length;
+    offline('prod-2');
+    clock.now += (GRACE_S + 1) * 1000;
+    const write = store.writeDriftEvents.bind(store);
+    let calls = 0;
+    store.writeDriftEvents = async (input) => {
+      calls++;
+      if (calls === 1) throw new Error('disk full');
+      return write(input);
+    };
+    await aggregator.drift.settle();
+    expect(calls).toBe(2);
+    expect(summary(since(mark))).toEqual(['host.lost lost prod-2']);
+    expect(await store.listDriftEvents({ kind: 'lost', status: 'open' })).toHaveLength(1);
+  });
+
   it('retires a host past retireAfter: out of the lists and the environment, history kept, nothing announced', async () => {
     const { aggregator, clock, presence, events, online, offline, since, store } = setup();
     await seedFleet(store);
