@@ -646,8 +646,112 @@ export class DriftEngine {
     const { left, leftReason } = await this.#applyPresence(now, transitions, retired, toOpen, resolve);
     for (const environment of leftReason.keys()) dirty.add(environment);
 
-    // Emergency changes: one history query per distinct (upstream, path, value) of the pass. They
-    // open no event of their own: they mark the event they cause (below) through the ledger.
+    // Emergency changes open no event of their own: they mark the event they cause (below).
+    await this.#recordEmergencies(candidates, rules, at);
+
+    // Outlier groups of the dirty environments.
+    const withFacts = this.states.environmentsWithHosts().filter((env) => this.states.get(env).hosts.length > 0);
+    const hasFacts = new Set(withFacts);
+    /** New memos, committed once the pass is written (a failed pass leaves the old ones). */
+    const memos = new Map<string, EnvironmentMemo | undefined>();
+    /** Drift of resolved outlier events (from the previous memo), for the published records. */
+    const resolvedDrift = new Map<string, HostDrift | undefined>();
+    /** Environments whose hosts' category maps changed (pair event hosts are recomputed there). */
+    const changedEnvs = new Set<string>();
+    await this.#evaluateOutliers({
+      now,
+      at,
+      rules,
+      dirty,
+      hasFacts,
+      left,
+      leftReason,
+      memos,
+      resolvedDrift,
+      changedEnvs,
+      updated,
+      resolve,
+    });
+
+    // Environment pairs: one event per path, holding the `to` side's hosts of the value.
+    await this.#evaluatePairs({ now, at, rules, dirty, withFacts, changedEnvs, leftReason, updated, resolve });
+
+    // Emergency events of older versions (one per host and change) are replaced by the flag on the event they caused.
+    for (const event of this.#open.values()) if (event.kind === 'emergency') resolve(event, 'superseded');
+
+    // Held events whose window passed open now (the same difference, with every host it reached since).
+    // An exception's expiry is the cause of what it stops justifying: that opens at once.
+    const byExpiry = (event: NewDriftEvent) =>
+      expired.some(
+        (record) =>
+          record.environments.includes(event.environment) &&
+          (event.otherEnvironment === undefined || record.environments.includes(event.otherEnvironment)) &&
+          matchPathGlob(record.path, event.path),
+      );
+    const opening: string[] = [];
+    for (const [key, event] of this.#held) {
+      if (!endWindow && event.openedAt + this.#groupWindowMs > now && !byExpiry(event)) continue;
+      toOpen.push(event);
+      opening.push(key);
+    }
+
+    const resolved = [...resolutions.values()];
+    const updates = [...updated.values()].filter((event) => !resolutions.has(event.key));
+    // Held events leave the window only once written (a failed write keeps them held, same openedAt).
+    const release = () => {
+      for (const key of opening) this.#held.delete(key);
+    };
+    const opened =
+      toOpen.length === 0 && resolved.length === 0 && updates.length === 0
+        ? []
+        : await this.#store.writeDriftEvents({
+            open: toOpen,
+            resolve: resolved.map(({ event, resolution, exception }) => ({
+              id: event.id,
+              at: now,
+              resolution,
+              ...(exception ? { exception } : {}),
+            })),
+            update: updates.map(({ id, expected, actual, hosts, hostCount, emergency, upstream }) => ({
+              id,
+              ...(expected !== undefined ? { expected } : {}),
+              ...(actual !== undefined ? { actual } : {}),
+              ...(hosts !== undefined ? { hosts } : {}),
+              ...(hostCount !== undefined ? { hostCount } : {}),
+              ...(emergency ? { emergency } : {}),
+              ...(upstream !== undefined ? { upstream } : {}),
+            })),
+          });
+    release();
+    for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
+    for (const [environment, memo] of memos) {
+      if (memo) this.#memo.set(environment, memo);
+      else this.#memo.delete(environment);
+    }
+    this.#emergencies.prune(
+      dirty,
+      (entry) =>
+        stateHasValue(this.states.get(entry.environment), entry.path, entry.value) &&
+        !stateHasValue(this.states.get(entry.upstream), entry.path, entry.value),
+    );
+    this.#publish({ at, expired, updates, resolved, opened, resolvedDrift });
+    this.#logger?.debug(
+      {
+        environments: [...dirty],
+        opened: opened.length,
+        resolved: resolved.length,
+        updated: updates.length,
+        held: this.#held.size,
+      },
+      'drift evaluated',
+    );
+  }
+
+  /**
+   * Emergency changes of the pass: flagged in the history and recorded in the ledger, from which
+   * the event they cause takes its mark. One history query per distinct (upstream, path, value).
+   */
+  async #recordEmergencies(candidates: readonly EmergencyCandidate[], rules: ExceptionRule[], at: Date): Promise<void> {
     const upstreamHad = new Map<string, Promise<boolean>>();
     const hadValue = (upstream: string, path: string, value: FactValue): Promise<boolean> => {
       const key = `${upstream}\u0000${path}\u0000${canonicalValue(value)}`;
@@ -670,16 +774,25 @@ export class DriftEngine {
       await this.#store.markEmergencyChange(candidate.hostId, candidate.seq, candidate.path);
       this.#emergencies.record(candidate);
     }
+  }
 
-    // Outlier groups of the dirty environments.
-    const withFacts = this.states.environmentsWithHosts().filter((env) => this.states.get(env).hosts.length > 0);
-    const hasFacts = new Set(withFacts);
-    /** New memos, committed once the pass is written (a failed pass leaves the old ones). */
-    const memos = new Map<string, EnvironmentMemo | undefined>();
-    /** Drift of resolved outlier events (from the previous memo), for the published records. */
-    const resolvedDrift = new Map<string, HostDrift | undefined>();
-    /** Environments whose hosts' category maps changed (pair event hosts are recomputed there). */
-    const changedEnvs = new Set<string>();
+  /** Outlier groups of the dirty environments: regrouped, then resolved, updated or held. */
+  async #evaluateOutliers(pass: {
+    now: number;
+    at: Date;
+    rules: ExceptionRule[];
+    dirty: ReadonlySet<string>;
+    hasFacts: ReadonlySet<string>;
+    left: ReadonlySet<string>;
+    leftReason: ReadonlyMap<string, DriftResolution>;
+    memos: Map<string, EnvironmentMemo | undefined>;
+    resolvedDrift: Map<string, HostDrift | undefined>;
+    changedEnvs: Set<string>;
+    updated: Map<string, StoredDriftEvent>;
+    resolve: (event: StoredDriftEvent, resolution: DriftResolution, exception?: { id: string; reason: string }) => void;
+  }): Promise<void> {
+    const { now, at, rules, dirty, hasFacts, left, leftReason, memos, resolvedDrift, changedEnvs, updated, resolve } =
+      pass;
     const groupsOf = this.#outlierGroupsOf(dirty);
     for (const environment of dirty) {
       await yieldToEventLoop();
@@ -765,79 +878,6 @@ export class DriftEngine {
         });
       }
     }
-
-    // Environment pairs: one event per path, holding the `to` side's hosts of the value.
-    await this.#evaluatePairs({ now, at, rules, dirty, withFacts, changedEnvs, leftReason, updated, resolve });
-
-    // Emergency events of older versions (one per host and change) are replaced by the flag on the event they caused.
-    for (const event of this.#open.values()) if (event.kind === 'emergency') resolve(event, 'superseded');
-
-    // Held events whose window passed open now (the same difference, with every host it reached since).
-    // An exception's expiry is the cause of what it stops justifying: that opens at once.
-    const byExpiry = (event: NewDriftEvent) =>
-      expired.some(
-        (record) =>
-          record.environments.includes(event.environment) &&
-          (event.otherEnvironment === undefined || record.environments.includes(event.otherEnvironment)) &&
-          matchPathGlob(record.path, event.path),
-      );
-    const opening: string[] = [];
-    for (const [key, event] of this.#held) {
-      if (!endWindow && event.openedAt + this.#groupWindowMs > now && !byExpiry(event)) continue;
-      toOpen.push(event);
-      opening.push(key);
-    }
-
-    const resolved = [...resolutions.values()];
-    const updates = [...updated.values()].filter((event) => !resolutions.has(event.key));
-    // Held events leave the window only once written (a failed write keeps them held, same openedAt).
-    const release = () => {
-      for (const key of opening) this.#held.delete(key);
-    };
-    const opened =
-      toOpen.length === 0 && resolved.length === 0 && updates.length === 0
-        ? []
-        : await this.#store.writeDriftEvents({
-            open: toOpen,
-            resolve: resolved.map(({ event, resolution, exception }) => ({
-              id: event.id,
-              at: now,
-              resolution,
-              ...(exception ? { exception } : {}),
-            })),
-            update: updates.map(({ id, expected, actual, hosts, hostCount, emergency, upstream }) => ({
-              id,
-              ...(expected !== undefined ? { expected } : {}),
-              ...(actual !== undefined ? { actual } : {}),
-              ...(hosts !== undefined ? { hosts } : {}),
-              ...(hostCount !== undefined ? { hostCount } : {}),
-              ...(emergency ? { emergency } : {}),
-              ...(upstream !== undefined ? { upstream } : {}),
-            })),
-          });
-    release();
-    for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
-    for (const [environment, memo] of memos) {
-      if (memo) this.#memo.set(environment, memo);
-      else this.#memo.delete(environment);
-    }
-    this.#emergencies.prune(
-      dirty,
-      (entry) =>
-        stateHasValue(this.states.get(entry.environment), entry.path, entry.value) &&
-        !stateHasValue(this.states.get(entry.upstream), entry.path, entry.value),
-    );
-    this.#publish({ at, expired, updates, resolved, opened, resolvedDrift });
-    this.#logger?.debug(
-      {
-        environments: [...dirty],
-        opened: opened.length,
-        resolved: resolved.length,
-        updated: updates.length,
-        held: this.#held.size,
-      },
-      'drift evaluated',
-    );
   }
 
   /**
@@ -990,7 +1030,7 @@ export class DriftEngine {
     for (const hostId of group.removed) {
       const snapshot = snapshots.get(hostId);
       const diff = snapshot && findDifference(state.index, snapshot, group.path);
-      if (!diff || diff.class !== 'behavior') continue;
+      if (diff?.class !== 'behavior') continue;
       const rule = judge.exceptionFor(group.path);
       if (rule) return { id: rule.id, reason: rule.reason };
     }
