@@ -3,20 +3,22 @@
  * staging-1, prod-1, prod-2, prod-3 — each a private mount + PID namespace (test/helpers/
  * namespace-host.ts) with its own REAL application process (`scenario-api.js`, a small node
  * script) whose environment the agent reads from /proc (`watch.processes`), never from its own.
- * Environments change by restarting the application, never the agent.
+ * Environments change by restarting the application, never the agent. Webhooks go to a local
+ * receiver (test/helpers/webhook-receiver.ts) and are counted exactly, phase by phase.
  *
  * Planted at enrollment (the hosts' first reports, so none of them is an emergency change):
- *   (1) partial update — left-pad 1.3.0 is in staging and on prod-1 only (project lockfile);
- *   (3) scale difference — the `db` probe's `orders.rows` (scale by the default rules);
- *   (4) differing secret with a `differ` policy — DB_PASSWORD differs between staging and production;
- *   (5) legacy schema version — the `schema_version` probe: production is one migration behind;
- *   (6) an outlier — prod-3 runs with LOG_LEVEL=warn where prod-1 and prod-2 run info;
- *   staging runs LOG_LEVEL=debug (the difference the expiring exception covers).
- * Live, in order: (4b) staging using the production secret (`secret-policy`), then back;
- * (7) an exception on LOG_LEVEL that expires; (2) an emergency hotfix env var on all three
- * production hosts, then the fix reaching staging; a rolling agent restart; `verify --against
- * production` from fresh CI state dirs with a `verify`-scope token.
- * Every phase asserts each expected finding, nothing beyond them, and the exact webhook count.
+ *   (1) partial update: left-pad 1.3.0 is in staging and on prod-1 only (project lockfile);
+ *   (3) scale difference: the `db` probe's `orders.rows` (scale by the default rules);
+ *   (4) differing secret with a `differ` policy: DB_PASSWORD differs between the environments;
+ *   (5) legacy schema version: the `schema_version` probe, production one migration behind;
+ *   (6) an outlier: prod-3 runs LOG_LEVEL=warn where prod-1 and prod-2 run info (staging: debug).
+ * Then, live:
+ *   (7) an exception on the legacy schema that expires a few seconds later;
+ *   (2) an emergency hotfix env var on all three production hosts — while staging is redeployed
+ *       with the production secret (4: status `secret-policy`) — then the staging deploy that
+ *       brings the hotfix and its own secret;
+ *   a rolling agent restart, and `verify --against production` from fresh CI state dirs with a
+ *   `verify`-scope token, after which no event, no webhook and no new host may appear.
  */
 
 import { existsSync } from 'node:fs';
@@ -45,10 +47,15 @@ import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-re
 
 const support = pidNamespaceSupport();
 
-/** Long enough for a drift pass (2 s apart at most by default) plus a grouping window to have published. */
+/**
+ * After the expected webhooks arrived, how long to keep listening for unexpected ones: more than a
+ * drift pass gap (2 s), so an extra event first seen in the same or the next pass shows up.
+ */
 const QUIET_MS = Number(process.env.ENVPARITY_SCENARIO_QUIET_MS ?? 3000);
 /** The drift engine holds a new event this long for the other hosts of its cause (DEFAULT_GROUP_WINDOW_MS). */
 const GROUP_WINDOW_MS = 10_000;
+/** How long each agent stays down in the rolling restart. */
+const AGENT_DOWN_MS = 1500;
 /** The exception of scenario (7) expires this long after it is created. */
 const EXCEPTION_SECONDS = 7;
 const WEBHOOK_SECRET = 'scenario-webhook-secret';
@@ -76,7 +83,6 @@ interface DriftRecord {
   otherEnvironment?: string;
   hostId?: string;
   hosts?: string[];
-  hostIds?: string[];
   path: string;
   expected?: unknown;
   actual?: unknown;
@@ -201,14 +207,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
   // --- small API helpers ------------------------------------------------------------------------
   const compare = () => aggregator.json<Comparison>('/api/v1/compare?from=staging&to=production');
   const byPath = (c: Comparison) => Object.fromEntries(c.differences.map((d) => [d.path, d]));
-  /** path -> status of every difference that is a finding or is reported (justified, scale, secret-policy). */
-  const statuses = (c: Comparison) =>
-    sortedRecord(
-      c.differences
-        // With a `differ` policy, differing hashes are not a finding: tolerated only as a non-finding row.
-        .filter((d) => !(d.path === DB_PASSWORD && !['drift', 'secret-policy'].includes(d.status)))
-        .map((d) => [d.path, d.status] as [string, string]),
-    );
+  /** path -> status of every difference compare reports, sorted by path. */
+  const statuses = (c: Comparison) => sortedRecord(c.differences.map((d) => [d.path, d.status] as [string, string]));
   const drift = async (status?: 'open' | 'resolved') =>
     (await aggregator.json<{ events: DriftRecord[] }>(`/api/v1/drift${status ? `?status=${status}` : ''}`)).events;
   const outliers = async () =>
@@ -220,11 +220,9 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
   const hostFacts = async (id: string) =>
     (await aggregator.json<{ facts: Record<string, unknown> }>(`/api/v1/hosts/${id}`)).facts;
   const hostRows = async () => (await aggregator.json<{ hosts: ApiHostRow[] }>('/api/v1/hosts')).hosts;
-  /** Hosts an event is about: `hostId`, or the grouped list. */
-  const eventHosts = (e: { hostId?: string; hosts?: unknown; hostIds?: unknown }): string[] => {
-    const list = (e.hostIds ?? e.hosts) as unknown;
-    if (Array.isArray(list))
-      return list.map((h) => (typeof h === 'string' ? h : String((h as { id?: string }).id))).sort();
+  /** Hosts an event is about: its `hosts` (grouped events), else its `hostId`. */
+  const eventHosts = (e: { hostId?: string; hosts?: unknown }): string[] => {
+    if (Array.isArray(e.hosts)) return e.hosts.map(String).sort();
     return e.hostId ? [e.hostId] : [];
   };
   const webhookSummary = (from: number) =>
@@ -313,7 +311,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     appScript = join(base, 'scenario-api.js');
     await writeFile(appScript, APP_SCRIPT);
 
-    // Other engineers' apt-get must not show as drift: every host reads one frozen dpkg database.
+    // Package installs by other processes on this shared machine must not show up as drift: every
+    // host reads one frozen copy of the dpkg database.
     const binds: { source: string; target: string }[] = [];
     if (existsSync('/var/lib/dpkg/status')) {
       const frozen = join(base, 'dpkg');
@@ -649,6 +648,7 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     for (const id of START_ORDER) {
       const agent = agents.get(id) as NamespacedAgent;
       await agent.stop();
+      const stoppedAt = Date.now();
       // While it is down the host stays in its environment (offline, within the grace period).
       await waitFor(async () => (await hostRows()).find((h) => h.id === id)?.online === false, {
         timeoutMs: 5000,
@@ -660,6 +660,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
       expect((await outliers()).map((o) => `${o.hostId} ${o.path}`).sort()).toEqual(
         [`prod-1 ${LEFT_PAD()}`, `prod-1 ${LOCK_SHA()}`, `prod-3 ${LOG_LEVEL}`].sort(),
       );
+      // Down long enough for the engine to run a pass without it (250 ms after a presence change).
+      await sleep(Math.max(0, stoppedAt + AGENT_DOWN_MS - Date.now()));
       agents.set(id, await agent.restart());
       await waitFor(async () => (await hostRows()).find((h) => h.id === id)?.online === true, {
         timeoutMs: 10_000,
@@ -730,20 +732,26 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     expect(report2.host.id).toBe('ci-prod-2');
     expect(report2.differences.filter((d) => d.status === 'drift')).toEqual([]);
 
-    // Staging against production: exactly the pair drift compare shows.
+    // Staging against production: exactly the differences compare shows, judged the same way
+    // (drift, scale; the `differ` secret policy makes the differing DB_PASSWORD hashes no difference).
     const onStaging = await verifyOn('staging-1');
     expect(onStaging.code, onStaging.stderr).toBe(1);
-    const reportStaging = JSON.parse(onStaging.stdout) as { differences: { path: string; status: string }[] };
-    const compareDrift = (await compare()).differences.filter((d) => d.status === 'drift').map((d) => d.path);
-    expect(
-      reportStaging.differences
-        .filter((d) => d.status === 'drift')
-        .map((d) => d.path)
-        .sort(),
-    ).toEqual(compareDrift.sort());
+    const reportStaging = JSON.parse(onStaging.stdout) as {
+      passed: boolean;
+      differences: { path: string; status: string }[];
+    };
+    expect(reportStaging.passed).toBe(false);
+    expect(sortedRecord(reportStaging.differences.map((d) => [d.path, d.status] as [string, string]))).toEqual(
+      statuses(await compare()),
+    );
     expect(onStaging.stdout + onProd2.stdout).not.toContain('canary');
 
-    const hostsAfter = (await hostRows()).map(({ id, environment, fingerprint }) => ({ id, environment, fingerprint }));
+    const hostsAfter = (await hostRows()).map(({ id, environment, online, fingerprint }) => ({
+      id,
+      environment,
+      online,
+      fingerprint,
+    }));
     expect(hostsAfter).toEqual(hostsBefore);
     expect(hostsAfter.map((h) => h.id).sort()).toEqual(['prod-1', 'prod-2', 'prod-3', 'staging-1']);
   });
