@@ -125,6 +125,8 @@ export const CLOSE_CODES = {
   unauthorized: 4010,
   enrollRefused: 4011,
   hostMismatch: 4012,
+  /** The host was retired (`DELETE /api/v1/hosts/:id`): stop reconnecting, a retry cannot succeed. */
+  hostRetired: 4013,
   outOfOrder: 4020,
   rateLimited: 4029,
   replaced: 4040,

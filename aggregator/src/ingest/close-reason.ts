@@ -10,7 +10,7 @@ import type { RejectReason } from '../metrics/aggregator-metrics.js';
  * cannot enroll again. Distinct from 4010 so an agent can tell "stop, you were removed" from "bad
  * token"; the reason starts with {@link HOST_RETIRED_REASON}.
  */
-export const HOST_RETIRED_CLOSE_CODE = 4013;
+export const HOST_RETIRED_CLOSE_CODE = CLOSE_CODES.hostRetired;
 export const HOST_RETIRED_REASON = 'host retired';
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */
@@ -26,7 +26,7 @@ export const REJECT_REASON_BY_CODE: Readonly<Record<number, RejectReason>> = {
   [CLOSE_CODES.unexpectedMessage]: 'unexpected_message',
   [CLOSE_CODES.unauthorized]: 'unauthorized',
   // Counted with the other refused tokens.
-  [HOST_RETIRED_CLOSE_CODE]: 'unauthorized',
+  [CLOSE_CODES.hostRetired]: 'unauthorized',
   [CLOSE_CODES.enrollRefused]: 'enroll_refused',
   [CLOSE_CODES.hostMismatch]: 'host_mismatch',
   [CLOSE_CODES.outOfOrder]: 'out_of_order',
