@@ -21,8 +21,8 @@ describe('enforceFactBounds', () => {
     const app: Record<string, string> = {};
     for (let i = 0; i < 30; i++) app[`app.p${i}`] = '1';
     const os = { 'os.a': 'x', 'os.b': 'y' };
-    const facts = { ...app, ...os };
-    const parts = [app, { ...os }];
+    const facts: Record<string, string> = { ...app, ...os };
+    const parts: Record<string, string>[] = [app, { ...os }];
     const errors = enforceFactBounds(facts, parts, { maxPaths: 10 });
     const marker = factPath('app', '#refused');
     expect(facts).toEqual({ ...os, [marker]: '30 paths: over the per-host cap of 10 paths, category not sent' });
