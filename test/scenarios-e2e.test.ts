@@ -672,9 +672,10 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
   });
 
   it('verify --against production from fresh CI state dirs (verify-scope token) registers nothing', async () => {
-    const hostsBefore = (await hostRows()).map(({ id, environment, fingerprint }) => ({
+    const hostsBefore = (await hostRows()).map(({ id, environment, online, fingerprint }) => ({
       id,
       environment,
+      online,
       fingerprint,
     }));
     const created = await aggregator.api('/api/v1/tokens', {
@@ -720,8 +721,19 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
       return result;
     };
 
-    // A conforming production host: parity, secrets hashed exactly like the fleet's agents.
     const onProd2 = await verifyOn('prod-2');
+    const onStaging = await verifyOn('staging-1');
+    // Neither run registered anything (asserted first: it is what the phase is about).
+    const hostsAfter = (await hostRows()).map(({ id, environment, online, fingerprint }) => ({
+      id,
+      environment,
+      online,
+      fingerprint,
+    }));
+    expect(hostsAfter).toEqual(hostsBefore);
+    expect(hostsAfter.map((h) => h.id).sort()).toEqual(['prod-1', 'prod-2', 'prod-3', 'staging-1']);
+
+    // A conforming production host: parity, secrets hashed exactly like the fleet's agents.
     expect(onProd2.code, onProd2.stderr + onProd2.stdout).toBe(0);
     const report2 = JSON.parse(onProd2.stdout) as {
       passed: boolean;
@@ -732,28 +744,21 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     expect(report2.host.id).toBe('ci-prod-2');
     expect(report2.differences.filter((d) => d.status === 'drift')).toEqual([]);
 
-    // Staging against production: exactly the differences compare shows, judged the same way
-    // (drift, scale; the `differ` secret policy makes the differing DB_PASSWORD hashes no difference).
-    const onStaging = await verifyOn('staging-1');
     expect(onStaging.code, onStaging.stderr).toBe(1);
-    const reportStaging = JSON.parse(onStaging.stdout) as {
-      passed: boolean;
-      differences: { path: string; status: string }[];
-    };
-    expect(reportStaging.passed).toBe(false);
-    expect(sortedRecord(reportStaging.differences.map((d) => [d.path, d.status] as [string, string]))).toEqual(
+    expect(onStaging.stdout + onProd2.stdout).not.toContain('canary');
+    stagingVerify = onStaging.stdout;
+  });
+
+  let stagingVerify = '';
+
+  it('verify from staging judges exactly like compare (secret policy included)', async () => {
+    // Drift and scale as compare has them; the `differ` secret policy makes the differing
+    // DB_PASSWORD hashes no difference at all.
+    const report = JSON.parse(stagingVerify) as { passed: boolean; differences: { path: string; status: string }[] };
+    expect(report.passed).toBe(false);
+    expect(sortedRecord(report.differences.map((d) => [d.path, d.status] as [string, string]))).toEqual(
       statuses(await compare()),
     );
-    expect(onStaging.stdout + onProd2.stdout).not.toContain('canary');
-
-    const hostsAfter = (await hostRows()).map(({ id, environment, online, fingerprint }) => ({
-      id,
-      environment,
-      online,
-      fingerprint,
-    }));
-    expect(hostsAfter).toEqual(hostsBefore);
-    expect(hostsAfter.map((h) => h.id).sort()).toEqual(['prod-1', 'prod-2', 'prod-3', 'staging-1']);
   });
 
   it('after the rolling restart and verify: no drift event opened or resolved, no webhook', async () => {
