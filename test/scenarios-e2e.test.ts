@@ -690,7 +690,7 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
     });
     expect(fleetKey.status).toBe(200);
 
-    const verifyOn = async (hostId: string) => {
+    const verifyOn = async (hostId: string, environment: string) => {
       const stateDir = await makeTempDir(`envparity-scenarios-ci-${hostId}-`);
       // A CI runner exports the enroll secret too (as the README does): verify must still not enroll.
       const env = { ...cleanEnv(), ENVPARITY_ENROLL_SECRET: aggregator.enrollSecret };
@@ -711,6 +711,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
           agentConfigs.get(hostId) as string,
           '--host-id',
           `ci-${hostId}`,
+          '--environment',
+          environment,
           '--format',
           'json',
         ],
@@ -721,8 +723,8 @@ describe.skipIf(!support.ok)('the seed scenario suite (1 staging + 3 production 
       return result;
     };
 
-    const onProd2 = await verifyOn('prod-2');
-    const onStaging = await verifyOn('staging-1');
+    const onProd2 = await verifyOn('prod-2', 'production');
+    const onStaging = await verifyOn('staging-1', 'staging');
     // Neither run registered anything (asserted first: it is what the phase is about).
     const hostsAfter = (await hostRows()).map(({ id, environment, online, fingerprint }) => ({
       id,

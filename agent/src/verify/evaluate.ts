@@ -11,10 +11,12 @@ import {
   type ExceptionRule,
   type FactMap,
   type FactValue,
+  type SecretPolicyRule,
 } from '@envparity/shared';
 import { describeMatcher, type ExpectationFile, matches } from './expectation.js';
 
-export const CHECK_STATUSES = ['pass', 'drift', 'justified', 'scale'] as const;
+/** `secret-policy`: a secret that the aggregator's `secretPolicy` says must differ (or be equal) does not. */
+export const CHECK_STATUSES = ['pass', 'drift', 'justified', 'scale', 'secret-policy'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export interface Check {
@@ -38,7 +40,15 @@ export interface VerifyResult {
   /** Categories that may fail the run; empty = all. */
   failOn: string[];
   passed: boolean;
-  summary: { checked: number; pass: number; drift: number; justified: number; scale: number; ignored: number };
+  summary: {
+    checked: number;
+    pass: number;
+    drift: number;
+    justified: number;
+    scale: number;
+    secretPolicy: number;
+    ignored: number;
+  };
   checks: Check[];
 }
 
@@ -50,7 +60,7 @@ export interface JudgeOptions {
 /** Whether a check fails the run under the given options. */
 export function isFailing(check: Check, { strict = false, failOn = [] }: JudgeOptions): boolean {
   if (failOn.length > 0 && !failOn.includes(check.category)) return false;
-  return check.status === 'drift' || (strict && check.status === 'scale');
+  return check.status === 'drift' || check.status === 'secret-policy' || (strict && check.status === 'scale');
 }
 
 function summarize(
@@ -61,8 +71,8 @@ function summarize(
   ignored: number,
   options: JudgeOptions,
 ): VerifyResult {
-  const summary = { checked: checks.length, pass: 0, drift: 0, justified: 0, scale: 0, ignored };
-  for (const check of checks) summary[check.status]++;
+  const summary = { checked: checks.length, pass: 0, drift: 0, justified: 0, scale: 0, secretPolicy: 0, ignored };
+  for (const check of checks) summary[check.status === 'secret-policy' ? 'secretPolicy' : check.status]++;
   return {
     target,
     host,
@@ -78,6 +88,8 @@ function summarize(
 export interface AgainstOptions extends JudgeOptions {
   classify?: Classifier;
   exceptions?: readonly ExceptionRule[];
+  /** The aggregator's `secretPolicy` (published with the baseline), so secrets are judged as `/compare` does. */
+  secretPolicy?: readonly SecretPolicyRule[];
   categories?: readonly string[];
   now?: Date;
 }
@@ -98,6 +110,11 @@ export function verifyAgainstBaseline(
     ...(host.environment ? { toEnvironment: host.environment } : {}),
     ...(options.categories ? { categories: options.categories } : {}),
     ...(options.now ? { now: options.now } : {}),
+    // The policy is about environment pairs: it applies only when this host's environment is
+    // known and is not the target (inside one environment hosts share their secrets).
+    ...(options.secretPolicy && host.environment && host.environment !== environment
+      ? { secretPolicy: options.secretPolicy }
+      : {}),
   });
   const differing = new Map(comparison.differences.map((d) => [d.path, d]));
   const checks: Check[] = [];

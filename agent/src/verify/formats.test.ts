@@ -38,7 +38,15 @@ describe('verifyAgainstBaseline', () => {
       ['os.distro.id', 'pass'],
     ]);
     expect(result.passed).toBe(false);
-    expect(result.summary).toEqual({ checked: 5, pass: 1, drift: 2, justified: 1, scale: 1, ignored: 0 });
+    expect(result.summary).toEqual({
+      checked: 5,
+      pass: 1,
+      drift: 2,
+      justified: 1,
+      scale: 1,
+      secretPolicy: 0,
+      ignored: 0,
+    });
     expect(result.parity).toBeCloseTo(2 / 4);
   });
 
@@ -186,5 +194,62 @@ facts:
     expect(result.summary.ignored).toBe(1);
     expect(result.checks[0]?.expected).toBe('one of "info", "warn"');
     expect(result.parity).toBeCloseTo(2 / 4);
+  });
+});
+
+describe('verifyAgainstBaseline with the aggregator secretPolicy', () => {
+  const prodHash = 'hmac-sha256:aaaa';
+  const stagingHash = 'hmac-sha256:bbbb';
+  const policy = [{ glob: 'config.env.DB_PASSWORD', expect: 'differ' as const }];
+  const judge = (staging: string) =>
+    verifyAgainstBaseline(
+      { id: 'stage-1', environment: 'staging' },
+      { 'os.distro.id': 'debian', 'config.env.DB_PASSWORD': staging },
+      'production',
+      { 'os.distro.id': 'debian', 'config.env.DB_PASSWORD': prodHash },
+      { secretPolicy: policy },
+    );
+
+  it('a secret that differs as the policy expects is no difference', () => {
+    const result = judge(stagingHash);
+    expect(result.passed).toBe(true);
+    expect(result.checks.find((c) => c.path === 'config.env.DB_PASSWORD')?.status).toBe('pass');
+  });
+
+  it('staging holding the production secret fails the run with status secret-policy', () => {
+    const result = judge(prodHash);
+    expect(result.passed).toBe(false);
+    expect(result.checks.find((c) => c.path === 'config.env.DB_PASSWORD')?.status).toBe('secret-policy');
+    expect(result.summary.secretPolicy).toBe(1);
+    expect(formatText(result)).toContain('SECRET-POLICY config.env.DB_PASSWORD');
+    expect(formatText(result)).toMatch(/1 secret-policy/);
+  });
+
+  it('without the policy, differing secrets are drift as before', () => {
+    const result = verifyAgainstBaseline(
+      { id: 'stage-1', environment: 'staging' },
+      { 'config.env.DB_PASSWORD': stagingHash },
+      'production',
+      { 'config.env.DB_PASSWORD': prodHash },
+    );
+    expect(result.checks[0]?.status).toBe('drift');
+  });
+});
+
+describe('the secretPolicy needs to know which environment this host is in', () => {
+  it('is not applied when the host environment is unknown or the target itself', () => {
+    const facts = { 'config.env.DB_PASSWORD': 'hmac-sha256:aaaa' };
+    const policy = { secretPolicy: [{ glob: 'config.env.DB_PASSWORD', expect: 'differ' as const }] };
+    for (const environment of [undefined, 'production']) {
+      const result = verifyAgainstBaseline(
+        { id: 'prod-9', ...(environment ? { environment } : {}) },
+        facts,
+        'production',
+        facts,
+        policy,
+      );
+      expect(result.passed).toBe(true);
+      expect(result.checks[0]?.status).toBe('pass');
+    }
   });
 });

@@ -29,7 +29,7 @@ function targetName(result: VerifyResult): string {
 /** One line: the verdict, the counts and the parity score. */
 export function summaryLine(result: VerifyResult): string {
   const s = result.summary;
-  return `${result.passed ? 'PASS' : 'FAIL'}: host ${result.host.id} vs ${targetName(result)}: ${s.drift} drift, ${s.justified} justified, ${s.scale} scale, ${s.pass} equal of ${s.checked} checked — parity ${percent(result.parity)}`;
+  return `${result.passed ? 'PASS' : 'FAIL'}: host ${result.host.id} vs ${targetName(result)}: ${s.drift} drift, ${s.secretPolicy ? `${s.secretPolicy} secret-policy, ` : ''}${s.justified} justified, ${s.scale} scale, ${s.pass} equal of ${s.checked} checked — parity ${percent(result.parity)}`;
 }
 
 const ANSI = {
@@ -62,9 +62,11 @@ export function formatText(result: VerifyResult, { color = false } = {}): string
           ? failing
             ? paint('red', 'DRIFT')
             : paint('yellow', 'drift')
-          : check.status === 'justified'
-            ? paint('cyan', 'JUSTIFIED')
-            : paint('yellow', 'SCALE');
+          : check.status === 'secret-policy'
+            ? paint('red', 'SECRET-POLICY')
+            : check.status === 'justified'
+              ? paint('cyan', 'JUSTIFIED')
+              : paint('yellow', 'SCALE');
       lines.push(`  ${tag} ${check.path}`);
       lines.push(`      expected ${show(check.expected)}`);
       lines.push(`      actual   ${show(check.actual)}`);
@@ -212,7 +214,7 @@ export function formatMarkdown(result: VerifyResult): string {
   const lines = [
     `### envparity: ${result.passed ? '✅ parity' : '❌ drift'} — \`${mdCell(result.host.id)}\` vs ${mdCell(targetName(result))}`,
     '',
-    `Parity **${percent(result.parity)}** · ${s.drift} drift · ${s.justified} justified · ${s.scale} scale · ${s.pass} equal of ${s.checked} checked`,
+    `Parity **${percent(result.parity)}** · ${s.drift} drift · ${s.secretPolicy ? `${s.secretPolicy} secret-policy · ` : ''}${s.justified} justified · ${s.scale} scale · ${s.pass} equal of ${s.checked} checked`,
   ];
   const rows = result.checks.filter((check) => check.status !== 'pass');
   if (rows.length > 0) {

@@ -80,6 +80,8 @@ const baselineResponseSchema = z.object({
   fingerprint: z.string().optional(),
   /** Class overrides of the aggregator, so this host is classified exactly as there. */
   classes: z.array(classRuleSchema).optional(),
+  /** The aggregator's `secretPolicy`, so secrets are judged exactly as `/compare` judges them. */
+  secretPolicy: z.array(z.object({ glob: z.string(), expect: z.enum(['differ', 'equal']) })).optional(),
 });
 const exceptionsResponseSchema = z.object({ exceptions: z.array(exceptionRuleSchema.passthrough()) });
 
@@ -199,6 +201,7 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
       ...judge,
       classify: createClassifier(classes),
       exceptions: exceptions.exceptions,
+      ...(baseline.secretPolicy ? { secretPolicy: baseline.secretPolicy } : {}),
       ...(categories ? { categories } : {}),
     });
   } else {
