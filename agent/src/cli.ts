@@ -80,15 +80,20 @@ function buildProgram(setExit: (code: number) => void): Command {
       ]),
     )
     .action(async (options: RunFlags) => {
-      const [{ runAgentCommand }, { NotEnrolledError }, { InsecureTransportError }] = await Promise.all([
-        import('./run-command.js'),
-        import('./daemon/start-agent.js'),
-        import('./daemon/tls-options.js'),
-      ]);
+      const [{ runAgentCommand }, { NotEnrolledError, HostRetiredError }, { InsecureTransportError }] =
+        await Promise.all([
+          import('./run-command.js'),
+          import('./daemon/start-agent.js'),
+          import('./daemon/tls-options.js'),
+        ]);
       try {
         await runAgentCommand(options);
       } catch (error) {
-        if (error instanceof NotEnrolledError || error instanceof InsecureTransportError) {
+        if (
+          error instanceof NotEnrolledError ||
+          error instanceof InsecureTransportError ||
+          error instanceof HostRetiredError
+        ) {
           throw new CliExit(EXIT.error, error.message);
         }
         throw error;

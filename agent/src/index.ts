@@ -3,6 +3,7 @@ export { BUILTIN_COLLECTORS, type Collector, type CollectorContext } from './col
 export {
   type AgentStatus,
   agentChannelUrl,
+  HostRetiredError,
   NotEnrolledError,
   type RunningAgent,
   type StartAgentOptions,

@@ -86,7 +86,8 @@ export async function runAgentCommand(
   const enrollSecret = flags.enrollSecret || env.ENVPARITY_ENROLL_SECRET || undefined;
   const stopped = untilStopped();
   const agent = await startAgent({ config, logger, ...(enrollSecret ? { enrollSecret } : {}) });
-  const signal = await stopped;
-  logger.info({ signal }, 'stop requested');
+  const outcome = await Promise.race([stopped, agent.terminated]);
+  if (typeof outcome === 'string') logger.info({ signal: outcome }, 'stop requested');
   await agent.stop();
+  if (typeof outcome !== 'string') throw outcome;
 }

@@ -135,6 +135,11 @@ export class AgentDaemon {
 
   private stopping = false;
   private stopped: Promise<void> | undefined;
+  private resolveRetired: (reason: string) => void = () => {};
+  /** Settles with the aggregator's reason once it retired this host (close 4013): no reconnect follows. */
+  readonly retired = new Promise<string>((resolve) => {
+    this.resolveRetired = resolve;
+  });
   private readonly collectRequests: Coalescer<Set<string> | 'all'>;
   private readonly resyncRequests: Coalescer<true>;
 
@@ -459,6 +464,11 @@ export class AgentDaemon {
     if (wasReady && isReportRejection(code, reason) && this.outbox.spooled > 0) this.quarantineRejected(code, reason);
     if (code === CLOSE_CODES.unauthorized && this.credentials && this.options.enrollSecret) this.reenroll = true;
     if (this.stopping) return;
+    if (code === CLOSE_CODES.hostRetired) {
+      // A retired host is refused on every reconnect and re-enrollment: retrying is pointless.
+      this.resolveRetired(reason);
+      return;
+    }
     const delay = this.backoff.next();
     this.reconnects++;
     this.logger.info({ delayMs: delay, attempt: this.backoff.attempt }, 'reconnecting');
@@ -510,6 +520,12 @@ export class AgentDaemon {
         return;
       case CLOSE_CODES.rateLimited:
         this.logger.warn(fields, 'rate limited by the aggregator (4029); backing off');
+        return;
+      case CLOSE_CODES.hostRetired:
+        this.logger.error(
+          { ...fields, hostId: this.options.hostId },
+          'host retired by the aggregator (4013): not reconnecting; enroll under a new host id to report again',
+        );
         return;
       case CLOSE_CODES.normal:
       case CLOSE_CODES.goingAway:

@@ -22,7 +22,13 @@ export { mergeReports } from './merge-reports.js';
 export { Outbox } from './outbox.js';
 export { applyReport, buildReport, categoryFingerprints, type ReportBody } from './reporter.js';
 export { DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_REPORTS, Spool } from './spool.js';
-export { NotEnrolledError, type RunningAgent, type StartAgentOptions, startAgent } from './start-agent.js';
+export {
+  HostRetiredError,
+  NotEnrolledError,
+  type RunningAgent,
+  type StartAgentOptions,
+  startAgent,
+} from './start-agent.js';
 export { DAEMON_STATE_FILES } from './state-store.js';
 export { DEFAULT_PACKAGE_DATABASES, LOCKFILE_NAMES } from './triggers.js';
 export { DEFAULT_DEBOUNCE_MS } from './watcher.js';

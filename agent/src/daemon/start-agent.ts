@@ -83,6 +83,22 @@ export interface RunningAgent {
   /** Collects now (all collectors, or those named like `categories`) and reports what changed. */
   collectNow(categories?: readonly string[]): Promise<void>;
   status(): AgentStatus;
+  /** Settles with the reason when the agent cannot go on (the host was retired); never rejects. */
+  readonly terminated: Promise<HostRetiredError>;
+}
+
+/**
+ * The aggregator retired this host (close 4013, `DELETE /api/v1/hosts/:id`): no retry can
+ * succeed, so the daemon stops instead of reconnecting forever (a service manager would
+ * otherwise restart-loop it). The message carries the aggregator's reason.
+ */
+export class HostRetiredError extends EnvparityError {
+  constructor(hostId: string, reason: string) {
+    super(
+      'HOST_RETIRED',
+      `the aggregator retired host ${hostId}${reason ? ` (${reason})` : ''}: this agent stops; enroll under a new host id (--host-id) with a fresh state dir to report again`,
+    );
+  }
 }
 
 /** Neither a token in the state dir nor an enroll secret: the agent cannot ever connect. */
@@ -192,6 +208,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     },
     collectNow: (categories) => daemon.collectNow(categories),
     status: () => daemon.status(),
+    terminated: daemon.retired.then((reason) => new HostRetiredError(hostId, reason)),
   };
 }
 
