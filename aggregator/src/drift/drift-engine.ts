@@ -32,7 +32,14 @@ import {
   type SecretPolicyRule,
 } from '@envparity/shared';
 import type { Logger } from 'pino';
-import type { ExceptionRecord, FactStore, NewDriftEvent, StoredDriftEvent, StoreEvent } from '../store/fact-store.js';
+import {
+  type ExceptionRecord,
+  type FactStore,
+  type NewDriftEvent,
+  PRESENCE_RETIRED_BY,
+  type StoredDriftEvent,
+  type StoreEvent,
+} from '../store/fact-store.js';
 import type { CategoryBlob, HostSnapshot } from './baseline.js';
 import { type EmergencyCandidate, emergencyCandidates } from './emergency.js';
 import { EmergencyLedger } from './emergency-ledger.js';
@@ -915,7 +922,7 @@ export class DriftEngine {
       }
       if (transition.to === 'retired') {
         if (transition.from !== 'lost') leave(hostId, environment, 'retired');
-        await this.#store.retireHost(hostId, now, 'presence.retireAfter');
+        await this.#store.retireHost(hostId, now, PRESENCE_RETIRED_BY);
       }
     }
     for (const hostId of retired) {

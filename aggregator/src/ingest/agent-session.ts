@@ -24,7 +24,7 @@ import WebSocket from 'ws';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import { REJECTED_FRAME_TYPE } from '../metrics/aggregator-metrics.js';
 import { addressOfRemote } from '../store/audit-log.js';
-import type { FactStore } from '../store/fact-store.js';
+import { type FactStore, PRESENCE_RETIRED_BY } from '../store/fact-store.js';
 import { findReportPathProblem } from '../store/report-paths.js';
 import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
 import { categoriesNeeded } from './categories-needed.js';
@@ -214,12 +214,7 @@ export class AgentSession {
       this.close('enrollRefused', 'enroll refused');
       return;
     }
-    const retired = this.ctx.store.getHost(message.hostId)?.retiredAt;
-    if (retired !== undefined && retired !== null) {
-      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'enroll refused: the host is retired');
-      this.closeRetired(message.hostId, retired);
-      return;
-    }
+    if (!(await this.comeBackOrRefuse(message.hostId, 'enroll'))) return;
     const token = generateToken();
     const { reenrolled } = await this.ctx.store.enrollHost({
       hostId: message.hostId,
@@ -258,12 +253,7 @@ export class AgentSession {
       this.close('hostMismatch', 'host mismatch: the token belongs to another host id');
       return;
     }
-    const retired = store.getHost(owner)?.retiredAt;
-    if (retired !== undefined && retired !== null) {
-      this.log.warn({ hostId: owner, remote: this.remote }, 'hello refused: the host is retired');
-      this.closeRetired(owner, retired);
-      return;
-    }
+    if (!(await this.comeBackOrRefuse(owner, 'hello'))) return;
     await store.updateHostInfo(owner, {
       environment: message.environment ?? null,
       labels: message.labels,
@@ -351,6 +341,22 @@ export class AgentSession {
   /** Closes with a named code from CLOSE_CODES, counting the reason in metrics. */
   close(name: CloseCodeName, reason: string): void {
     this.closeWith(CLOSE_CODES[name], reason);
+  }
+
+  /**
+   * A retired host: one retired by `presence.retireAfter` (switched off for a long time) comes
+   * back; one an admin retired (`DELETE /api/v1/hosts/:id`) is refused with 4013. True: go on.
+   */
+  private async comeBackOrRefuse(hostId: string, step: 'enroll' | 'hello'): Promise<boolean> {
+    const host = this.ctx.store.getHost(hostId);
+    if (!host || host.retiredAt === null) return true;
+    if (host.retiredBy === PRESENCE_RETIRED_BY && (await this.ctx.store.unretireHost(hostId))) {
+      this.log.info({ hostId, remote: this.remote }, 'a host retired for lack of contact is back');
+      return !this.closing;
+    }
+    this.log.warn({ hostId, remote: this.remote }, `${step} refused: the host is retired`);
+    this.closeRetired(hostId, host.retiredAt);
+    return false;
   }
 
   /** Closes with 4013: the host was retired, so neither its token nor its id is accepted any more. */

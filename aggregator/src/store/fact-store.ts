@@ -14,6 +14,9 @@ import type { AuditLog } from './audit-log.js';
 import type { StoreOpenReport } from './store-integrity.js';
 
 /** One host as the store holds it. Read-only view: the store owns and replaces these objects. */
+/** `retiredBy` of hosts the drift engine retired after `presence.retireAfter` without contact. */
+export const PRESENCE_RETIRED_BY = 'presence.retireAfter';
+
 export interface HostView {
   readonly id: string;
   readonly environment: string | null;
@@ -260,6 +263,12 @@ export interface FactStore {
    * `host-updated` with `retired: true`. False when the host is unknown or already retired.
    */
   retireHost(hostId: string, at: number, by?: string): Promise<boolean>;
+  /**
+   * Brings back a host retired by `presence.retireAfter` (`retiredBy` is PRESENCE_RETIRED_BY) when
+   * it reconnects: a machine switched off for a week is not a machine removed. Emits
+   * `host-updated`. False when the host is unknown, not retired, or retired by an admin.
+   */
+  unretireHost(hostId: string): Promise<boolean>;
 
   /** Any host, retired ones included. */
   getHost(hostId: string): HostView | undefined;

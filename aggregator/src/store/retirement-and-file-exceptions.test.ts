@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fullReport, serverFacts, T0 } from '../drift/test-fleet.js';
 import { hashToken } from '../token-hash.js';
-import type { FileException, StoreEvent } from './fact-store.js';
+import { type FileException, PRESENCE_RETIRED_BY, type StoreEvent } from './fact-store.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
 
@@ -44,6 +44,28 @@ const fileException = (id: string, overrides: Partial<FileException> = {}): File
 });
 
 describe('host retirement', () => {
+  it('brings back a host retired for lack of contact, never one an admin retired', async () => {
+    const path = tempDb();
+    const store = open(path);
+    await host(store, 'idle', 'production');
+    await host(store, 'removed', 'production');
+    await store.retireHost('idle', T0 + 5, PRESENCE_RETIRED_BY);
+    await store.retireHost('removed', T0 + 5, 'ops');
+    const events: StoreEvent[] = [];
+    store.subscribe((event) => events.push(event));
+    expect(await store.unretireHost('removed')).toBe(false);
+    expect(await store.unretireHost('idle')).toBe(true);
+    expect(await store.unretireHost('idle')).toBe(false);
+    expect(store.listHosts().map((h) => h.id)).toEqual(['idle']);
+    expect(events).toEqual([
+      { type: 'host-updated', hostId: 'idle', environment: 'production', previousEnvironment: null },
+    ]);
+    await store.close();
+    const reopened = open(path);
+    expect(reopened.getHost('idle')?.retiredAt).toBeNull();
+    expect(reopened.getHost('removed')?.retiredBy).toBe('ops');
+  });
+
   it('takes the host out of listHosts, keeps its facts and history, and survives a restart', async () => {
     const path = tempDb();
     const store = open(path);

@@ -58,6 +58,7 @@ import type {
   StoreEvent,
   StoreListener,
 } from './fact-store.js';
+import { PRESENCE_RETIRED_BY } from './fact-store.js';
 import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
 import { migrate } from './migrations.js';
 import { findReportPathProblem } from './report-paths.js';
@@ -377,6 +378,7 @@ function prepareStatements(db: Database.Database) {
     updateHostFingerprints: db.prepare('UPDATE hosts SET fingerprint = ?, fingerprints = ? WHERE id = ?'),
     touchHost: db.prepare('UPDATE hosts SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?'),
     retireHost: db.prepare('UPDATE hosts SET retired_at = ?, retired_by = ? WHERE id = ? AND retired_at IS NULL'),
+    unretireHost: db.prepare('UPDATE hosts SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_by = ?'),
     insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)'),
     // A blob an initial state points at stays stored (history), even when no host holds it any more.
     deleteBlob: db.prepare(
@@ -1140,6 +1142,20 @@ export class SqliteFactStore implements FactStore {
       previousEnvironment: host.environment,
       retired: true,
     });
+    return true;
+  }
+
+  async unretireHost(hostId: string): Promise<boolean> {
+    this.assertOpen();
+    const host = this.hosts.get(hostId);
+    if (!host || host.retiredAt === null || host.retiredBy !== PRESENCE_RETIRED_BY) return false;
+    try {
+      this.stmt.unretireHost.run(hostId, PRESENCE_RETIRED_BY);
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot bring back host ${hostId}: ${(cause as Error).message}`, { cause });
+    }
+    this.hosts.set(hostId, { ...cloneHost(host), retiredAt: null, retiredBy: null });
+    this.emit({ type: 'host-updated', hostId, environment: host.environment, previousEnvironment: null });
     return true;
   }
 
