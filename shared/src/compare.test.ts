@@ -205,3 +205,14 @@ describe('compareFacts with a secret policy', () => {
     expect(createSecretPolicyMatcher(secretPolicy)('config.env.SESSION_KEY')?.expect).toBe('equal');
   });
 });
+
+describe('which exceptions apply inside one environment', () => {
+  it('a pair exception justifies differences between the pair, not outliers inside one of them', () => {
+    const pair = { id: 'p', path: 'config.env.LOG_LEVEL', environments: ['staging', 'production'], reason: 'r' };
+    const single = { id: 's', path: 'config.env.LOG_LEVEL', environments: ['production'], reason: 'r' };
+    expect(createExceptionMatcher([pair], 'staging', 'production')('config.env.LOG_LEVEL')?.id).toBe('p');
+    expect(createExceptionMatcher([pair], 'production', 'production')('config.env.LOG_LEVEL')).toBeUndefined();
+    expect(createExceptionMatcher([single], 'production', 'production')('config.env.LOG_LEVEL')?.id).toBe('s');
+    expect(createExceptionMatcher([single], 'staging', 'production')('config.env.LOG_LEVEL')).toBeUndefined();
+  });
+});

@@ -108,6 +108,11 @@ export function createExceptionMatcher(
     .filter((rule) => isExceptionActive(rule, now))
     .filter((rule) => {
       if (fromEnvironment === undefined || toEnvironment === undefined) return false;
+      // One environment justifies differences inside it (outliers); a pair, differences between
+      // the two. A staging/production exception says nothing about one production host that drifted.
+      if (fromEnvironment === toEnvironment) {
+        return rule.environments.length === 1 && rule.environments[0] === fromEnvironment;
+      }
       return rule.environments.includes(fromEnvironment) && rule.environments.includes(toEnvironment);
     })
     .map((rule) => ({ rule, glob: compilePathGlob(rule.path) }));
