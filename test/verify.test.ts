@@ -323,3 +323,85 @@ describe('verify against a live environment', () => {
     expect(result.stderr).toMatch(/aggregator unreachable/);
   });
 });
+
+describe('verify applies the aggregator secretPolicy like /compare', () => {
+  let aggregator: AggregatorHandle;
+  let verifyConfig: string;
+  let token: string;
+
+  beforeAll(async () => {
+    const dir = await makeTempDir('envparity-e2e-verify-policy-');
+    const aggregatorConfig = join(dir, 'aggregator.yaml');
+    await writeFile(
+      aggregatorConfig,
+      'environments: [staging, production]\nsecretPolicy:\n  - { glob: "config.env.DB_PASSWORD", expect: differ }\n',
+    );
+    aggregator = await startAggregator({ args: ['--config', aggregatorConfig] });
+    await startAgent({
+      aggregatorUrl: aggregator.url,
+      hostId: 'prod-db-1',
+      environment: 'production',
+      config: { watch: { envVars: ['DB_PASSWORD'] } },
+      env: { ...process.env, DB_PASSWORD: 'production-only-secret' },
+    });
+    await waitFor(
+      async () => {
+        const body = await aggregator.json<{ hosts: { fingerprint: string | null }[] }>(
+          '/api/v1/hosts?environment=production',
+        );
+        return body.hosts.length === 1 && body.hosts[0]?.fingerprint != null;
+      },
+      { timeoutMs: 30_000, message: 'the production host with facts' },
+    );
+    verifyConfig = join(dir, 'agent.yaml');
+    await writeFile(verifyConfig, 'environment: staging\nhostId: stage-db-1\nwatch:\n  envVars: [DB_PASSWORD]\n');
+    const response = await aggregator.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'e2e policy', scope: 'verify' }),
+    });
+    expect(response.status).toBe(201);
+    token = ((await response.json()) as { token: string }).token;
+  }, 90_000);
+
+  afterAll(() => cleanupProcesses());
+
+  const verify = (password: string) =>
+    runAgentCli(
+      [
+        'verify',
+        '--against',
+        'production',
+        '--aggregator',
+        aggregator.url,
+        '--config',
+        verifyConfig,
+        '--format',
+        'json',
+      ],
+      {
+        ...process.env,
+        DB_PASSWORD: password,
+        ENVPARITY_TOKEN: token,
+        ENVPARITY_STATE_DIR: join(verifyConfig, '..', `state-${password}`),
+        NO_COLOR: '1',
+      },
+    );
+
+  it('a staging secret that differs from production, as the policy wants: exit 0, no drift', async () => {
+    const result = await verify('staging-own-secret');
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { summary: { drift: number; secretPolicy: number } };
+    expect(report.summary.drift).toBe(0);
+    expect(report.summary.secretPolicy).toBe(0);
+  });
+
+  it('staging holding the production secret: exit 1 with status secret-policy', async () => {
+    const result = await verify('production-only-secret');
+    expect(result.code, result.stderr).toBe(1);
+    const report = JSON.parse(result.stdout) as { differences: { path: string; status: string }[] };
+    const db = report.differences.find((d) => d.path === 'config.env.DB_PASSWORD');
+    expect(db?.status).toBe('secret-policy');
+    expect(report.differences.filter((d) => d.status === 'drift')).toEqual([]);
+  });
+});

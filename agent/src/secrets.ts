@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { matchAnyName } from '@envparity/shared';
+import { matchAnyName, SECRET_HASH_PREFIX } from '@envparity/shared';
 
-/** Prefix of every hashed secret, so a reader knows the value is a keyed hash and not the secret. */
-export const SECRET_HASH_PREFIX = 'hmac-sha256:';
+/** Prefix of every hashed secret (shared, so the aggregator's compare recognizes the same hashes). */
+export { SECRET_HASH_PREFIX };
 
 /**
  * Replaces secret values by a keyed hash (HMAC-SHA256 with the fleet key), so that two hosts holding
