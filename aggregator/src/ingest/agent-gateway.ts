@@ -12,6 +12,7 @@ import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import type { FactStore } from '../store/fact-store.js';
 import { hashToken } from '../token-hash.js';
 import { AgentSession, CLOSE_GRACE_MS, DEFAULT_HELLO_TIMEOUT_MS, type SessionContext } from './agent-session.js';
+import { EnrollmentGuard, type EnrollmentGuardOptions } from './enrollment-guard.js';
 
 /** The WebSocket path agents connect to. */
 export const AGENT_PATH = '/api/v1/agent';
@@ -28,6 +29,8 @@ export interface AgentGatewayOptions {
   rateLimit: { perSecond: number; burst: number };
   maxFrameBytes?: number;
   helloTimeoutMs?: number;
+  /** Enrollment lockout and storm limit (DEFAULT_ENROLL_* in enrollment-guard.ts). */
+  enrollment?: EnrollmentGuardOptions;
   now?: () => number;
 }
 
@@ -66,6 +69,7 @@ export class AgentGateway {
       rateLimit: options.rateLimit,
       helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
       now: options.now ?? Date.now,
+      enrollmentGuard: new EnrollmentGuard({ ...options.enrollment, now: options.now ?? Date.now }),
       bind: (session) => this.bind(session),
       unbind: (session) => this.unbind(session),
       reenrolled: (hostId, session) => this.evictRevoked(hostId, session),

@@ -34,6 +34,7 @@ import {
   REJECT_REASON_BY_CODE,
   truncateCloseReason,
 } from './close-reason.js';
+import type { EnrollmentGuard } from './enrollment-guard.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** After sending a close frame, how long the peer has to answer before the socket is destroyed. */
@@ -60,6 +61,8 @@ export interface SessionContext {
   readonly helloTimeoutMs: number;
   /** Agent clocks this far from the server's are clamped and flagged `meta.clockSkewMs` (default 1 day). */
   readonly maxClockSkewMs?: number;
+  /** Per-address lockout of wrong secrets and the fleet-wide enrollment rate (enrollment-guard.ts). */
+  readonly enrollmentGuard?: EnrollmentGuard;
   now(): number;
   /** Makes `session` the live connection of its host (closing an older one with 4040). */
   bind(session: AgentSession): void;
@@ -208,10 +211,26 @@ export class AgentSession {
       );
       return;
     }
+    const guard = this.ctx.enrollmentGuard;
+    const address = addressOfRemote(this.remote) ?? this.remote;
+    const locked = guard?.checkAddress(address);
+    if (locked && !locked.ok) {
+      this.close(
+        'rateLimited',
+        `retry after ${locked.retryAfterSeconds} s: too many failed enrollments from this address`,
+      );
+      return;
+    }
     const secretHash = this.ctx.enrollSecretHash;
     if (secretHash === undefined || !tokenMatches(message.enrollSecret, secretHash)) {
-      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'enroll refused: wrong enroll secret');
+      const lockedOut = guard?.recordFailure(address) ?? false;
+      this.log.warn({ hostId: message.hostId, remote: this.remote, lockedOut }, 'enroll refused: wrong enroll secret');
       this.close('enrollRefused', 'enroll refused');
+      return;
+    }
+    const admitted = guard?.admit();
+    if (admitted && !admitted.ok) {
+      this.close('rateLimited', `retry after ${admitted.retryAfterSeconds} s: enrollment storm, fleet-wide limit`);
       return;
     }
     if (!(await this.comeBackOrRefuse(message.hostId, 'enroll'))) return;
