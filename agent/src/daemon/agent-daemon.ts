@@ -469,7 +469,9 @@ export class AgentDaemon {
       this.resolveRetired(reason);
       return;
     }
-    const delay = this.backoff.next();
+    // A close reason `retry after N s` (enrollment lockout or storm) is honoured: never sooner.
+    const retryAfter = /^retry after (\d{1,6}) s/.exec(reason);
+    const delay = Math.max(this.backoff.next(), retryAfter ? Number(retryAfter[1]) * 1000 : 0);
     this.reconnects++;
     this.logger.info({ delayMs: delay, attempt: this.backoff.attempt }, 'reconnecting');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
