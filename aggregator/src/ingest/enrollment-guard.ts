@@ -11,9 +11,13 @@ export const DEFAULT_ENROLL_MAX_FAILURES = 10;
 export const DEFAULT_ENROLL_FAILURE_WINDOW_MS = 60_000;
 /** ...and how long the address is then refused. */
 export const DEFAULT_ENROLL_LOCKOUT_MS = 5 * 60_000;
-/** Fleet-wide enrollments per second, and the burst allowed above it. */
-export const DEFAULT_ENROLL_PER_SECOND = 20;
-export const DEFAULT_ENROLL_BURST = 100;
+/**
+ * Fleet-wide enrollments per second, and the burst allowed above it: high enough that a real
+ * fleet's first start (10,000 agents in about 20 s) goes through, low enough that a flood is paced
+ * and every refused agent is told when to come back.
+ */
+export const DEFAULT_ENROLL_PER_SECOND = 500;
+export const DEFAULT_ENROLL_BURST = 2000;
 /** Addresses tracked at most (oldest forgotten first), so spoofed-looking floods cannot grow memory. */
 export const DEFAULT_ENROLL_MAX_TRACKED = 10_000;
 
