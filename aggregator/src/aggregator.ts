@@ -15,9 +15,11 @@ import pino, { type Logger } from 'pino';
 import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_HOST,
+  DEFAULT_HTTP_LIMITS,
   DEFAULT_PORT,
   DEFAULT_RATE_BURST,
   DEFAULT_RATE_PER_SECOND,
+  type HttpLimits,
   type WebhookConfig,
 } from './config.js';
 import { DriftEngine, type PresenceSource } from './drift/drift-engine.js';
@@ -26,6 +28,7 @@ import { StartupError } from './errors.js';
 import type { ApiEnv } from './http/api-auth.js';
 import { createApiAuthenticator } from './http/api-auth.js';
 import type { ApiRouter } from './http/api-router.js';
+import { limitConnectionsPerAddress } from './http/connection-guard.js';
 import { createApiApp } from './http/create-app.js';
 import { AgentGateway } from './ingest/agent-gateway.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
@@ -94,6 +97,8 @@ export interface AggregatorOptions {
   listenBacklog?: number;
   /** PEM certificate (chain) and key: HTTPS and WSS on the same port (see tls.ts loadTlsCredentials). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Body size, header/request timeouts and the per-address socket cap (DEFAULT_HTTP_LIMITS). */
+  http?: Partial<HttpLimits>;
   logger?: Logger;
   /** Logger for lines that are printed whatever the level (the `listening` line). Defaults to `logger`. */
   announceLogger?: Logger;
@@ -127,6 +132,7 @@ function formatUrl(host: string, port: number, secure = false): string {
 export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   const logger = options.logger ?? pino({ level: 'silent' });
   const announce = options.announceLogger ?? logger;
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.http };
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
@@ -214,6 +220,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     environments: options.environments ?? options.promotion ?? [],
     secretPolicy: options.secretPolicy ?? [],
     hsts: options.tls !== undefined,
+    maxBodyBytes: httpLimits.maxBodyBytes,
     now,
   });
 
@@ -223,12 +230,29 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
     const tls = options.tls;
+    // Node checks header and request timeouts on this interval (default 30 s): keep it below them.
+    const connectionsCheckingInterval = Math.max(250, Math.min(1000, httpLimits.headersTimeoutMs / 2));
     const listening = createAdaptorServer({
       fetch: app.fetch,
       hostname: host,
       // One port either way: the agent channel's upgrade arrives on the same (TLS) server.
-      ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } } : {}),
+      ...(tls
+        ? {
+            createServer: createHttpsServer,
+            serverOptions: { cert: tls.cert, key: tls.key, connectionsCheckingInterval },
+          }
+        : { serverOptions: { connectionsCheckingInterval } }),
     }) as Server;
+    listening.headersTimeout = httpLimits.headersTimeoutMs;
+    listening.requestTimeout = httpLimits.requestTimeoutMs;
+    limitConnectionsPerAddress(listening, {
+      maxPerAddress: httpLimits.maxConnectionsPerAddress,
+      onRefused: (address) =>
+        logger.warn(
+          { remote: address, max: httpLimits.maxConnectionsPerAddress },
+          'connection refused: per-address cap',
+        ),
+    });
     server = listening;
     agents.attach(listening);
     await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,8 @@ import {
   validateConfigDocument,
 } from '@envparity/shared';
 import { z } from 'zod';
+import { DEFAULT_MAX_BODY_BYTES } from './http/body-limits.js';
+import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-guard.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7300;
@@ -27,6 +29,23 @@ export const DEFAULT_RATE_BURST = 200;
 export const DEFAULT_PRESENCE_GRACE_SECONDS = 900;
 /** An offline host is retired from lists after this long; its history is kept. */
 export const DEFAULT_PRESENCE_RETIRE_AFTER_SECONDS = 7 * 24 * 3600;
+
+/** HTTP limits as the server applies them. */
+export interface HttpLimits {
+  maxBodyBytes: number;
+  /** A client must have sent its whole request head within this time (slow headers hold sockets). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Concurrent sockets per remote address; loopback is exempt (the fleet simulator, local agents). */
+  maxConnectionsPerAddress: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+};
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -114,6 +133,20 @@ export const aggregatorConfigSchema = z.strictObject({
   secretPolicy: z.array(secretPolicySchema).optional(),
   /** HTTPS and WSS on the same port: PEM certificate (chain) and unencrypted PEM key; relative to the config file. */
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+  /** HTTP limits: request body size, header/request timeouts, concurrent sockets per address. */
+  http: z
+    .strictObject({
+      maxBodyBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(1024 * 1024 * 1024)
+        .optional(),
+      headersTimeout: durationSecondsSchema.optional(),
+      requestTimeout: durationSecondsSchema.optional(),
+      maxConnectionsPerAddress: z.number().int().min(1).max(1_000_000).optional(),
+    })
+    .optional(),
   /** Per-host quota of change rows; older changes are folded into the host's initial state. */
   maxChangesPerHost: z.number().int().min(100).max(100_000_000).optional(),
   /** `full`: an acknowledged report survives a power loss (fsync per commit); `normal`: a process crash only. */
@@ -141,6 +174,7 @@ export interface ServeConfig {
   secretPolicy: SecretPolicyRule[];
   /** Certificate and key files as written (resolved by the caller, like `exceptionsFile`), when serving TLS. */
   tls: { cert: string; key: string } | undefined;
+  http: HttpLimits;
   /** Store options (store/sqlite-fact-store.ts defaults when unset). */
   maxChangesPerHost: number | undefined;
   storeSynchronous: 'full' | 'normal' | undefined;
@@ -192,6 +226,12 @@ export function resolveServeConfig(
     exceptionsFile: merged.exceptions,
     secretPolicy: merged.secretPolicy ?? [],
     tls: merged.tls,
+    http: {
+      maxBodyBytes: merged.http?.maxBodyBytes ?? DEFAULT_HTTP_LIMITS.maxBodyBytes,
+      headersTimeoutMs: (merged.http?.headersTimeout ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs / 1000) * 1000,
+      requestTimeoutMs: (merged.http?.requestTimeout ?? DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000) * 1000,
+      maxConnectionsPerAddress: merged.http?.maxConnectionsPerAddress ?? DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress,
+    },
     maxChangesPerHost: merged.maxChangesPerHost,
     storeSynchronous: merged.storeSynchronous,
   };

@@ -81,6 +81,7 @@ export async function startAggregator({
     ...(config.maxChangesPerHost !== undefined ? { maxChangesPerHost: config.maxChangesPerHost } : {}),
     ...(config.storeSynchronous !== undefined ? { storeSynchronous: config.storeSynchronous } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    http: config.http,
     logger: log,
     announceLogger: announce,
   });

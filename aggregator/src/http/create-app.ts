@@ -18,6 +18,7 @@ import { HSTS_HEADER_VALUE } from '../tls.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
 import { ApiRouter } from './api-router.js';
 import { registerAuditLogRoutes } from './audit-log-routes.js';
+import { requestBodyGuard } from './body-limits.js';
 import { registerCompareRoutes } from './compare-routes.js';
 import { registerDriftRoutes } from './drift-routes.js';
 import { createEnvironmentCatalog } from './environment-catalog.js';
@@ -28,6 +29,7 @@ import { registerFactsRoutes } from './facts-routes.js';
 import { registerFleetKeyRoutes } from './fleet-key-routes.js';
 import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
+import { securityHeaders } from './security-headers.js';
 import { registerOpenApiRoute, registerOpenRoutes } from './system-routes.js';
 import { registerTokensRoutes } from './tokens-routes.js';
 
@@ -50,6 +52,8 @@ export interface AppDeps {
   secretPolicy?: readonly SecretPolicyRule[];
   /** Served over TLS: every answer carries `Strict-Transport-Security`. */
   hsts?: boolean;
+  /** Largest request body accepted (413 beyond); default DEFAULT_MAX_BODY_BYTES (1 MB). */
+  maxBodyBytes?: number;
   now?: () => number;
 }
 
@@ -72,6 +76,7 @@ export function createApiApp({
   environments = [],
   secretPolicy = [],
   hsts = false,
+  maxBodyBytes,
   now = Date.now,
 }: AppDeps): ApiApp {
   const app = new Hono<ApiEnv>();
@@ -86,6 +91,8 @@ export function createApiApp({
       'http request',
     );
   });
+  app.use('*', securityHeaders());
+  app.use('*', requestBodyGuard(maxBodyBytes));
   if (hsts) {
     app.use('*', async (c, next) => {
       await next();
