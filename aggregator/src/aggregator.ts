@@ -65,6 +65,8 @@ export interface AggregatorOptions {
   classes?: readonly ClassRule[];
   /** Promotion order of environments, upstream first (for the drift engine). */
   promotion?: readonly string[];
+  /** Config `comparePairs`: pairs the drift engine compares besides the promotion neighbours. */
+  comparePairs?: readonly (readonly [string, string])[];
   /** Environments declared ahead of any host (config `promotion` then `environments:`): listed, nameable. */
   environments?: readonly string[];
   /** Config `secretPolicy`: secret paths whose hashes should differ (or be equal) across environments. */
@@ -178,6 +180,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     presence,
     classify,
     promotion: options.promotion ?? [],
+    comparePairs: options.comparePairs ?? [],
     now,
     logger,
     ...(options.driftDebounceMs !== undefined ? { debounceMs: options.driftDebounceMs } : {}),

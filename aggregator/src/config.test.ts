@@ -62,6 +62,20 @@ rateLimit: { perSecond: 10, burst: 20 }
     expect(() => parseAggregatorConfig('a: [')).toThrow(/not valid YAML/);
   });
 
+  it('validates comparePairs: environment names, no self-pairs, no duplicates in either order', () => {
+    expect(parseAggregatorConfig('comparePairs: [[pr-1, staging], [pr-2, staging]]')).toEqual({
+      comparePairs: [
+        ['pr-1', 'staging'],
+        ['pr-2', 'staging'],
+      ],
+    });
+    expect(resolveServeConfig()).toMatchObject({ comparePairs: [] });
+    expect(keyOf(() => parseAggregatorConfig('comparePairs: [[staging, staging]]'))).toBe('comparePairs');
+    expect(keyOf(() => parseAggregatorConfig('comparePairs: [[a, b], [b, a]]'))).toBe('comparePairs');
+    expect(keyOf(() => parseAggregatorConfig('comparePairs: [[a]]'))).toMatch(/^comparePairs\.0/);
+    expect(keyOf(() => parseAggregatorConfig('comparePairs: [["bad name!", b]]'))).toBe('comparePairs.0.0');
+  });
+
   it('lets flags override the file, and fills defaults', () => {
     const config = resolveServeConfig(
       { port: 7400, host: '0.0.0.0', heartbeatSeconds: 5 },

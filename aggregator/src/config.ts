@@ -106,6 +106,18 @@ export const aggregatorConfigSchema = z.strictObject({
     .array(environmentName)
     .refine((names) => new Set(names).size === names.length, 'environment names must be unique')
     .optional(),
+  /**
+   * Environment pairs compared by the drift engine besides the promotion neighbours (e.g. a
+   * preview environment with staging). Nothing else is: never all N² pairs.
+   */
+  comparePairs: z
+    .array(z.tuple([environmentName, environmentName]))
+    .refine((pairs) => pairs.every(([a, b]) => a !== b), 'a pair must name two different environments')
+    .refine(
+      (pairs) => new Set(pairs.map(([a, b]) => (a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`))).size === pairs.length,
+      'pairs must be unique (in either order)',
+    )
+    .optional(),
   /** Class overrides, tried before the default rules (first match wins). */
   classes: z.array(classOverrideSchema).optional(),
   webhooks: z.array(webhookConfigSchema).optional(),
@@ -163,6 +175,8 @@ export interface ServeConfig {
   logLevel: LogLevel;
   heartbeatSeconds: number;
   promotion: string[];
+  /** Pairs compared besides the promotion neighbours (config `comparePairs`). */
+  comparePairs: [string, string][];
   classes: z.infer<typeof classRuleSchema>[];
   webhooks: WebhookConfig[];
   rateLimit: { perSecond: number; burst: number };
@@ -215,6 +229,7 @@ export function resolveServeConfig(
     logLevel: merged.logLevel ?? DEFAULT_LOG_LEVEL,
     heartbeatSeconds: merged.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS,
     promotion: merged.promotion ?? [],
+    comparePairs: merged.comparePairs ?? [],
     classes: merged.classes ?? [],
     webhooks: merged.webhooks ?? [],
     rateLimit: merged.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },

@@ -73,6 +73,7 @@ export async function startAggregator({
     heartbeatSeconds: config.heartbeatSeconds,
     classes: config.classes,
     promotion: config.promotion,
+    comparePairs: config.comparePairs,
     webhooks: config.webhooks,
     rateLimit: config.rateLimit,
     presenceTiming: config.presence,

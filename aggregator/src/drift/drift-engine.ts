@@ -134,6 +134,8 @@ export interface DriftEngineOptions {
   classify?: Classifier;
   /** Upstream first; adjacent pairs are compared and define emergency changes. */
   promotion?: readonly string[];
+  /** Config `comparePairs`: pairs compared besides the promotion neighbours (nothing else is, never all N²). */
+  comparePairs?: readonly (readonly [string, string])[];
   events?: DriftEvents;
   debounceMs?: number;
   exceptionCheckMs?: number;
@@ -246,6 +248,8 @@ export class DriftEngine {
   readonly events: DriftEvents;
   readonly states: EnvironmentStates;
   readonly promotion: readonly string[];
+  /** Pairs compared besides the promotion neighbours (config `comparePairs`). */
+  readonly comparePairs: readonly (readonly [string, string])[];
   readonly classify: Classifier;
   readonly #store: FactStore;
   readonly #presence: PresenceSource;
@@ -287,6 +291,7 @@ export class DriftEngine {
     this.#presence = options.presence;
     this.classify = options.classify ?? createClassifier();
     this.promotion = options.promotion ?? [];
+    this.comparePairs = options.comparePairs ?? [];
     this.#logger = options.logger;
     this.events =
       options.events ??
@@ -657,7 +662,16 @@ export class DriftEngine {
     await this.#recordEmergencies(candidates, rules, at);
 
     // Outlier groups of the dirty environments.
-    const withFacts = this.states.environmentsWithHosts().filter((env) => this.states.get(env).hosts.length > 0);
+    // Computing a state may build its baseline (every state, after a membership change): time-sliced.
+    const withFacts: string[] = [];
+    let sliceStart = performance.now();
+    for (const env of this.states.environmentsWithHosts()) {
+      if (this.states.get(env).hosts.length > 0) withFacts.push(env);
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
     const hasFacts = new Set(withFacts);
     /** New memos, committed once the pass is written (a failed pass leaves the old ones). */
     const memos = new Map<string, EnvironmentMemo | undefined>();
@@ -1060,7 +1074,13 @@ export class DriftEngine {
     /** Tied on a side: undecided, so such a path neither opens nor resolves an event. */
     const undecided = new Set<string>();
     const justified = new Map<string, { id: string; reason: string }>();
-    for (const { from, to } of environmentPairs(withFacts, this.promotion)) {
+    let sliceStart = performance.now();
+    const slice = async () => {
+      if (performance.now() - sliceStart <= SLICE_MS) return;
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    };
+    for (const { from, to } of environmentPairs(withFacts, this.promotion, this.comparePairs)) {
       if (!dirty.has(from) && !dirty.has(to)) continue;
       await yieldToEventLoop();
       const fromState = this.states.get(from);
@@ -1089,6 +1109,7 @@ export class DriftEngine {
       }
     }
     for (const [key, item] of current) {
+      await slice();
       const to = item.otherEnvironment as string;
       const event = this.#open.get(key);
       const held = this.#held.get(key);
@@ -1120,7 +1141,9 @@ export class DriftEngine {
     }
     const inScope = (event: StoredDriftEvent | NewDriftEvent) =>
       dirty.has(event.environment) || (event.otherEnvironment !== undefined && dirty.has(event.otherEnvironment));
-    for (const event of this.#open.values()) {
+    // Only the pair events of the changed scope (a snapshot: the map may change while yielding).
+    for (const event of [...this.#open.values()]) {
+      await slice();
       if (event.kind !== 'environment' || !inScope(event) || current.has(event.key) || undecided.has(event.key))
         continue;
       const why = leftReason.get(event.environment) ?? leftReason.get(event.otherEnvironment ?? '');
@@ -1129,7 +1152,8 @@ export class DriftEngine {
       else if (exception) resolve(event, 'justified', exception);
       else resolve(event, 'fixed');
     }
-    for (const [key, event] of this.#held) {
+    for (const [key, event] of [...this.#held]) {
+      await slice();
       if (event.kind === 'environment' && inScope(event) && !current.has(key) && !undecided.has(key)) {
         this.#held.delete(key);
       }

@@ -10,11 +10,27 @@ describe('environmentPairs', () => {
     expect(environmentPairs(['dev', 'production'], ['dev', 'staging', 'production'])).toEqual([]);
   });
 
-  it('pairs every two environments, by name, without a promotion order', () => {
-    expect(environmentPairs(['c', 'a', 'b'], [])).toEqual([
-      { from: 'a', to: 'b' },
-      { from: 'a', to: 'c' },
-      { from: 'b', to: 'c' },
+  // Every-two pairing is gone: N environments without a promotion made N² pair comparisons
+  // (1.5 M events for 150 preview environments). Only neighbours and configured pairs are compared.
+  it('pairs nothing without a promotion order or configured pairs', () => {
+    expect(environmentPairs(['c', 'a', 'b'], [])).toEqual([]);
+  });
+
+  it('adds configured pairs whose both sides exist, once, after the promotion neighbours', () => {
+    expect(
+      environmentPairs(
+        ['dev', 'staging', 'pr-1', 'pr-2'],
+        ['dev', 'staging'],
+        [
+          ['pr-1', 'staging'],
+          ['staging', 'pr-1'],
+          ['staging', 'dev'],
+          ['pr-2', 'gone'],
+        ],
+      ),
+    ).toEqual([
+      { from: 'dev', to: 'staging' },
+      { from: 'pr-1', to: 'staging' },
     ]);
   });
 

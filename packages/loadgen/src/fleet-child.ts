@@ -23,8 +23,9 @@ function main() {
     const stats = await fleet.stop();
     process.send?.({ type: 'final', stats } satisfies FleetChildMessage, () => process.exit(0));
   };
-  process.on('message', (message: { type?: string }) => {
+  process.on('message', (message: { type?: string; count?: number }) => {
     if (message?.type === 'stop') void stop();
+    if (message?.type === 'change' && !stopping) fleet.change(Number(message.count) || 0);
   });
   process.on('SIGTERM', () => void stop());
   // The parent went away: do not linger with thousands of sockets open.

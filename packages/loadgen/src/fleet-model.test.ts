@@ -19,6 +19,14 @@ const HOSTS = 300;
 describe('fleet model documents', () => {
   const model = createFleetModel({ seed: 7 });
 
+  it('puts each host in an environment of its own with environmentPerHost', () => {
+    const perHost = createFleetModel({ seed: 7, environmentPerHost: 'pr-' });
+    const names = Array.from({ length: 50 }, (_, i) => perHost.host(i).environment);
+    expect(new Set(names).size).toBe(50);
+    expect(names[3]).toBe('pr-3');
+    expect(perHost.host(3).hostId.startsWith('pr-3-')).toBe(true);
+  });
+
   it('uses only paths that parse, under the shared categories', () => {
     const paths = new Map<string, string>();
     for (let i = 0; i < HOSTS; i++) {

@@ -42,6 +42,11 @@ export const DEFAULT_AGENT_VERSION = '0.1.0-loadgen';
 export interface FleetModelOptions {
   seed?: number;
   environments?: readonly WeightedName[];
+  /**
+   * Each host in an environment of its own, `${prefix}${index}` (e.g. per-PR preview
+   * environments), instead of `environments`. Their facts follow the first environment's profile.
+   */
+  environmentPerHost?: string;
   roles?: readonly WeightedName[];
   variants?: number;
   hotfixShare?: number;
@@ -262,6 +267,7 @@ export function createFleetModel({
   variants = DEFAULT_VARIANTS,
   hotfixShare = DEFAULT_HOTFIX_SHARE,
   agentVersion = DEFAULT_AGENT_VERSION,
+  environmentPerHost,
 }: FleetModelOptions = {}): FleetModel {
   if (environments.length === 0 || roles.length === 0) throw new Error('a fleet needs environments and roles');
   const envNames = environments.map((e) => e.name);
@@ -283,7 +289,8 @@ export function createFleetModel({
 
   function host(index: number): SimHost {
     const random = randomFor(seed, 'host', index);
-    const environment = pickWeighted(random, envNames, envWeights);
+    const picked = pickWeighted(random, envNames, envWeights);
+    const environment = environmentPerHost === undefined ? picked : `${environmentPerHost}${index}`;
     const role = pickWeighted(random, roleNames, roleWeights);
     const variant = pickWeighted(random, variantList, variantWeights);
     const hotfix = random() < hotfixShare ? randomInt(random, 0, HOTFIX_KINDS - 1) : -1;
@@ -295,7 +302,7 @@ export function createFleetModel({
       index,
       hostId,
       environment,
-      environmentRank: envNames.indexOf(environment),
+      environmentRank: environmentPerHost === undefined ? envNames.indexOf(environment) : 0,
       role,
       variant,
       hotfix,

@@ -29,6 +29,8 @@ export interface FleetProcess {
   /** The latest stats the child sent. */
   latest(): FleetStats | undefined;
   onStats(listener: (stats: FleetStats) => void): void;
+  /** Asks the child for `Fleet.change(count)` (one changed report from up to `count` agents). */
+  change(count: number): void;
   /** Asks the child to close its sockets and exit; SIGKILL after `timeoutMs`. */
   stop(timeoutMs?: number): Promise<FleetStats | undefined>;
   /** Resolves with the exit code when the child exits. */
@@ -59,6 +61,9 @@ export function forkFleet(
     pid: child.pid ?? -1,
     latest: () => latest,
     onStats: (listener) => listeners.push(listener),
+    change(count) {
+      if (child.exitCode === null && child.connected) child.send({ type: 'change', count });
+    },
     async stop(timeoutMs = 15_000) {
       if (child.exitCode === null && child.connected) child.send({ type: 'stop' });
       const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

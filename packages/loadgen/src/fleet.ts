@@ -103,6 +103,11 @@ export interface FleetStats {
 
 export interface Fleet {
   stats(): FleetStats;
+  /**
+   * Makes up to `count` welcomed agents with no report in flight send one changed report now
+   * (as their interval would, but at once: "one more report after settling"). Returns how many did.
+   */
+  change(count: number): number;
   /** Closes every socket (1000) and stops all timers; resolves with the final stats. */
   stop(timeoutMs?: number): Promise<FleetStats>;
 }
@@ -516,5 +521,16 @@ export function startFleet(options: FleetOptions): Fleet {
     return final;
   };
 
-  return { stats, stop };
+  const change = (wanted: number): number => {
+    let sent = 0;
+    for (const agent of agents) {
+      if (sent >= wanted) break;
+      if (agent.state !== State.ready || agent.pendingSeq !== 0 || !agent.initialAcked) continue;
+      sendDelta(agent);
+      sent++;
+    }
+    return sent;
+  };
+
+  return { stats, stop, change };
 }
