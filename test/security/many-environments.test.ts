@@ -84,8 +84,8 @@ function startPerHostFleet(aggregator: AggregatorHandle, agents: number): FleetP
       intervalSeconds: 30,
       // Hosts arrive over a few seconds, like a fleet (a simultaneous 1,000-handshake storm on 2
       // cores is an ingest question, not this one: the drift engine's passes are).
-      rampSeconds: agents / 80,
-      maxConnecting: 20,
+      rampSeconds: agents / 50,
+      maxConnecting: 10,
       model: { environmentPerHost: PREFIX },
     },
     { statsIntervalMs: 250 },
