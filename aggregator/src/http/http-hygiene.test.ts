@@ -39,7 +39,7 @@ describe('HTTP hygiene', () => {
     expect(wrong.status).toBe(415);
     expect(wrong.headers.get('x-content-type-options')).toBe('nosniff');
     expect(wrong.headers.get('cache-control')).toBe('no-store');
-    const { error } = await wrong.json();
+    const { error } = (await wrong.json()) as { error: { code: string; message: string } };
     expect(error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
     expect(error.message).toContain('application/json');
     const missing = await app.request('/api/v1/exceptions', { method: 'POST', headers: auth, body: exceptionBody });
@@ -69,7 +69,7 @@ describe('HTTP hygiene', () => {
     expect(res.status).toBe(413);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-    const { error } = await res.json();
+    const { error } = (await res.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(error.message).toContain('at most 2048 bytes');
     // A streamed body without content-length is counted as it arrives.
