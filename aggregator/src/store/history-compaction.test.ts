@@ -154,6 +154,21 @@ describe('per-host history quota', () => {
     expect(compactedRuns).toBeGreaterThan(20);
   });
 
+  it('a host emptied and refilled records the refill as a change, not as a second initial state', async () => {
+    // The CI counterexample (seed 199176143): every fact unset, then one set again.
+    const store = open({ maxChangesPerHost: 1 });
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(0.5, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
+      receivedAt: T0,
+    });
+    await play(store, [{ unset: ['os.release', 'os.uptime'] }, { set: { 'os.release': 0 } }, { reenroll: true }]);
+    store.compactHistory();
+    expect(store.getHostFacts('web-1')).toEqual({ 'os.release': 0 });
+    expect(replayHostHistory(store.db, 'web-1')).toEqual({ 'os.release': 0 });
+  });
+
   it('compacts on its own after the commit that crossed the quota, down to 90% of it', async () => {
     const store = open({ maxChangesPerHost: 50 });
     await enroll(store, 'web-1');

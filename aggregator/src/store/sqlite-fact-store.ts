@@ -134,6 +134,8 @@ interface HostState {
   fingerprint: string | null;
   fingerprints: Record<string, string>;
   categories: Map<string, string>;
+  /** The host has an initial state: later reports are changes, even after every category was emptied. */
+  hasInitialState: boolean;
   meta: unknown;
   tokenHash: string | null;
   retiredAt: number | null;
@@ -588,12 +590,17 @@ export class SqliteFactStore implements FactStore {
         fingerprint: row.fingerprint,
         fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
         categories: new Map(),
+        hasInitialState: false,
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
         tokenHash: row.token_hash,
         retiredAt: row.retired_at,
         retiredBy: row.retired_by,
       });
       if (row.token_hash) this.hostByToken.set(row.token_hash, row.id);
+    }
+    for (const row of this.db.prepare('SELECT DISTINCT host_id FROM initial_states').all() as { host_id: string }[]) {
+      const host = this.hosts.get(row.host_id);
+      if (host) host.hasInitialState = true;
     }
     for (const row of this.db.prepare('SELECT name FROM environments').all() as { name: string }[]) {
       this.environments.add(row.name);
@@ -727,6 +734,7 @@ export class SqliteFactStore implements FactStore {
       fingerprint: null,
       fingerprints: {},
       categories: new Map(),
+      hasInitialState: false,
       meta: undefined,
       tokenHash: null,
       retiredAt: null,
@@ -914,7 +922,8 @@ export class SqliteFactStore implements FactStore {
     const problem = findReportPathProblem(report);
     if (problem) throw new StoreError('STORE_FAILED', `report ${report.seq} rejected: ${problem}`);
 
-    const initial = host.categories.size === 0;
+    // Only the first report with facts is the initial state; a host emptied and refilled records changes.
+    const initial = !host.hasInitialState;
     const categories = new Map(host.categories);
     const newBlobs = new Map<string, Readonly<FactMap>>();
     const refDelta = new Map<string, number>();
@@ -986,6 +995,7 @@ export class SqliteFactStore implements FactStore {
 
     // State, only now that every write succeeded.
     host.categories = categories;
+    if (initial && categories.size > 0) host.hasInitialState = true;
     host.lastSeq = report.seq;
     host.lastSeen = lastSeen;
     host.meta = meta;
