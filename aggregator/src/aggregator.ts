@@ -31,6 +31,8 @@ import type { ApiRouter } from './http/api-router.js';
 import { limitConnectionsPerAddress } from './http/connection-guard.js';
 import { createApiApp } from './http/create-app.js';
 import { AgentGateway } from './ingest/agent-gateway.js';
+import type { EnrollmentGuardOptions } from './ingest/enrollment-guard.js';
+import type { EnrollmentPolicy } from './ingest/enrollment-policy.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
@@ -87,6 +89,12 @@ export interface AggregatorOptions {
   /** Who is online; the agent gateway by default (tests pass a stand-in). */
   presence?: PresenceSource;
   rateLimit?: { perSecond: number; burst: number };
+  /** Approval mode and the pending / environment caps (config `enrollment:`; open mode by default). */
+  enrollmentPolicy?: EnrollmentPolicy;
+  /** Wrong-secret lockout and the fleet-wide enrollment rate (config `enrollment:`; DEFAULT_ENROLL_*). */
+  enrollmentLimits?: EnrollmentGuardOptions;
+  /** Agent clocks this far from the server's are clamped and flagged (config `clockSkew`, default 1 day). */
+  maxClockSkewMs?: number;
   maxFrameBytes?: number;
   /** How long a new socket may take to authenticate (hello) before it is closed. */
   helloTimeoutMs?: number;
@@ -170,6 +178,9 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     heartbeatSeconds,
     rateLimit: options.rateLimit ?? { perSecond: DEFAULT_RATE_PER_SECOND, burst: DEFAULT_RATE_BURST },
     maxFrameBytes: options.maxFrameBytes ?? MAX_FRAME_BYTES,
+    ...(options.enrollmentPolicy ? { enrollmentPolicy: options.enrollmentPolicy } : {}),
+    ...(options.enrollmentLimits ? { enrollment: options.enrollmentLimits } : {}),
+    ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
     ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -27,6 +27,7 @@ interface ServeFlags {
   logLevel?: (typeof LOG_LEVELS)[number];
   tlsCert?: string;
   tlsKey?: string;
+  insecureDev?: boolean;
 }
 
 /** `--tls-cert` and `--tls-key` come together; paths are resolved against the working dir. */
@@ -55,10 +56,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
     .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS and WSS on the same port (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted)')
+    .option('--insecure-dev', 'throwaway local setup: accept an enroll secret shorter than 16 characters')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveUntilSignal({
         ...(flags.config ? { configFile: flags.config } : {}),
-        flags: { host: flags.host, port: flags.port, data: flags.data, logLevel: flags.logLevel, ...tlsFlag(flags) },
+        flags: {
+          host: flags.host,
+          port: flags.port,
+          data: flags.data,
+          logLevel: flags.logLevel,
+          ...(flags.insecureDev ? { insecureDev: true } : {}),
+          ...tlsFlag(flags),
+        },
       });
     });
 

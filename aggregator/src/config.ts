@@ -7,12 +7,21 @@ import {
   ConfigError,
   classRuleSchema,
   compilePathGlob,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   parseConfigText,
   validateConfigDocument,
 } from '@envparity/shared';
 import { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES } from './http/body-limits.js';
 import { DEFAULT_MAX_CONNECTIONS_PER_ADDRESS } from './http/connection-guard.js';
+import {
+  DEFAULT_ENROLL_BURST,
+  DEFAULT_ENROLL_FAILURE_WINDOW_MS,
+  DEFAULT_ENROLL_LOCKOUT_MS,
+  DEFAULT_ENROLL_MAX_FAILURES,
+  DEFAULT_ENROLL_PER_SECOND,
+} from './ingest/enrollment-guard.js';
+import { DEFAULT_ENROLLMENT_POLICY, ENROLLMENT_MODES, type EnrollmentPolicy } from './ingest/enrollment-policy.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 7300;
@@ -163,6 +172,30 @@ export const aggregatorConfigSchema = z.strictObject({
   maxChangesPerHost: z.number().int().min(100).max(100_000_000).optional(),
   /** `full`: an acknowledged report survives a power loss (fsync per commit); `normal`: a process crash only. */
   storeSynchronous: z.enum(['full', 'normal']).optional(),
+  /** Who may join: approval mode, caps, and the rate limits on wrong secrets and enrollment storms. */
+  enrollment: z
+    .strictObject({
+      /** `open` (default): the enroll secret is enough; `approve`: new hosts wait for an admin. */
+      mode: z.enum(ENROLLMENT_MODES as [string, ...string[]]).optional(),
+      maxPending: z.number().int().min(1).max(1_000_000).optional(),
+      maxEnvironments: z.number().int().min(1).max(1_000_000).optional(),
+      /** How long an agent waiting for approval waits between hellos (default 30s). */
+      pendingRetry: durationSecondsSchema.optional(),
+      /** Wrong secrets from one address within `failureWindow` before it is locked out for `lockout`. */
+      maxFailures: z.number().int().min(1).max(1_000_000).optional(),
+      failureWindow: durationSecondsSchema.optional(),
+      lockout: durationSecondsSchema.optional(),
+      /** Fleet-wide enrollments per second, and the burst above it. */
+      perSecond: z.number().positive().max(1_000_000).optional(),
+      burst: z.number().int().min(1).max(10_000_000).optional(),
+    })
+    .optional(),
+  /** Agent clocks further than this from the server's are clamped and flagged `clockSkewMs` (default 1d). */
+  clockSkew: durationSecondsSchema.optional(),
+  /** How long a new drift event waits for the other hosts of its cause before it is sent (default 10s). */
+  driftGroupWindow: durationSecondsSchema.optional(),
+  /** A throwaway local setup: allows an enroll secret shorter than 16 characters. Never in production. */
+  insecureDev: z.boolean().optional(),
 });
 export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -192,6 +225,20 @@ export interface ServeConfig {
   /** Store options (store/sqlite-fact-store.ts defaults when unset). */
   maxChangesPerHost: number | undefined;
   storeSynchronous: 'full' | 'normal' | undefined;
+  enrollment: EnrollmentPolicy & EnrollmentRateLimits;
+  maxClockSkewMs: number;
+  /** Config `driftGroupWindow` in ms, undefined for the drift engine's default. */
+  driftGroupWindowMs: number | undefined;
+  insecureDev: boolean;
+}
+
+/** The enrollment guard's limits (ingest/enrollment-guard.ts), as the config sets them. */
+export interface EnrollmentRateLimits {
+  maxFailures: number;
+  failureWindowMs: number;
+  lockoutMs: number;
+  perSecond: number;
+  burst: number;
 }
 export type SecretPolicyRule = z.infer<typeof secretPolicySchema>;
 
@@ -249,7 +296,28 @@ export function resolveServeConfig(
     },
     maxChangesPerHost: merged.maxChangesPerHost,
     storeSynchronous: merged.storeSynchronous,
+    enrollment: {
+      mode: (merged.enrollment?.mode as EnrollmentPolicy['mode'] | undefined) ?? DEFAULT_ENROLLMENT_POLICY.mode,
+      maxPending: merged.enrollment?.maxPending ?? DEFAULT_ENROLLMENT_POLICY.maxPending,
+      maxEnvironments: merged.enrollment?.maxEnvironments ?? DEFAULT_ENROLLMENT_POLICY.maxEnvironments,
+      pendingRetrySeconds: Math.max(
+        1,
+        Math.round(merged.enrollment?.pendingRetry ?? DEFAULT_ENROLLMENT_POLICY.pendingRetrySeconds),
+      ),
+      maxFailures: merged.enrollment?.maxFailures ?? DEFAULT_ENROLL_MAX_FAILURES,
+      failureWindowMs: secondsToMs(merged.enrollment?.failureWindow) ?? DEFAULT_ENROLL_FAILURE_WINDOW_MS,
+      lockoutMs: secondsToMs(merged.enrollment?.lockout) ?? DEFAULT_ENROLL_LOCKOUT_MS,
+      perSecond: merged.enrollment?.perSecond ?? DEFAULT_ENROLL_PER_SECOND,
+      burst: merged.enrollment?.burst ?? DEFAULT_ENROLL_BURST,
+    },
+    maxClockSkewMs: secondsToMs(merged.clockSkew) ?? DEFAULT_MAX_CLOCK_SKEW_MS,
+    driftGroupWindowMs: secondsToMs(merged.driftGroupWindow),
+    insecureDev: merged.insecureDev ?? false,
   };
+}
+
+function secondsToMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -4,6 +4,7 @@
  * closed with 1001, buffered reports committed, database closed). SIGHUP reloads the exceptions file.
  */
 import { dirname, join, resolve } from 'node:path';
+import { ConfigError } from '@envparity/shared';
 import type { Logger } from 'pino';
 import { type Aggregator, createAggregator } from './aggregator.js';
 import { ensureDataDir, resolveBootstrapSecrets } from './bootstrap-secrets.js';
@@ -11,6 +12,7 @@ import { type AggregatorConfigFile, loadAggregatorConfig, resolveServeConfig, ty
 import { StartupError } from './errors.js';
 import { createExceptionsFileLoader } from './exceptions-file.js';
 import { createEnvironmentCatalog } from './http/environment-catalog.js';
+import { enrollSecretProblem } from './ingest/enrollment-policy.js';
 import { announcer, createLogger } from './logger.js';
 import { loadTlsCredentials, type TlsCredentials } from './tls.js';
 
@@ -63,6 +65,12 @@ export async function startAggregator({
     if (tls.expired) log.warn({ validTo: tls.validTo }, 'TLS: the certificate has expired: agents will refuse it');
   }
   const secrets = await resolveBootstrapSecrets(config.data, { env, logger: announce });
+  // Refused before anything listens: a guessable enroll secret lets anyone join the fleet.
+  const weakSecret = enrollSecretProblem(secrets.enrollSecret.value, config.insecureDev);
+  if (weakSecret) throw new ConfigError(weakSecret, 'enrollSecret');
+  if (config.insecureDev) {
+    log.warn({}, 'insecure dev mode: weak enroll secrets are accepted; never run a real fleet like this');
+  }
   const aggregator = createAggregator({
     dbPath: join(config.data, DB_FILE),
     host: config.host,
@@ -76,6 +84,21 @@ export async function startAggregator({
     comparePairs: config.comparePairs,
     webhooks: config.webhooks,
     rateLimit: config.rateLimit,
+    enrollmentPolicy: {
+      mode: config.enrollment.mode,
+      maxPending: config.enrollment.maxPending,
+      maxEnvironments: config.enrollment.maxEnvironments,
+      pendingRetrySeconds: config.enrollment.pendingRetrySeconds,
+    },
+    enrollmentLimits: {
+      maxFailures: config.enrollment.maxFailures,
+      failureWindowMs: config.enrollment.failureWindowMs,
+      lockoutMs: config.enrollment.lockoutMs,
+      perSecond: config.enrollment.perSecond,
+      burst: config.enrollment.burst,
+    },
+    maxClockSkewMs: config.maxClockSkewMs,
+    ...(config.driftGroupWindowMs !== undefined ? { driftGroupWindowMs: config.driftGroupWindowMs } : {}),
     presenceTiming: config.presence,
     environments: config.environments,
     secretPolicy: config.secretPolicy,

@@ -127,6 +127,13 @@ export const CLOSE_CODES = {
   hostMismatch: 4012,
   /** The host was retired (`DELETE /api/v1/hosts/:id`): stop reconnecting, a retry cannot succeed. */
   hostRetired: 4013,
+  /**
+   * Approval mode (`enrollment.mode: approve`): the host is enrolled but an admin has not approved it
+   * yet (`POST /api/v1/hosts/:id/approve`). The reason says `retry after N s`.
+   */
+  pendingApproval: 4014,
+  /** An admin rotated the host's token: reconnect now, the next `welcome` carries the new token. */
+  tokenRotation: 4015,
   outOfOrder: 4020,
   rateLimited: 4029,
   replaced: 4040,
@@ -297,13 +304,20 @@ export const heartbeatMessageSchema = z.object({ type: z.literal('heartbeat') })
 
 // --- aggregator -> agent -------------------------------------------------------------------
 
-export const enrolledMessageSchema = z.object({
-  type: z.literal('enrolled'),
-  hostId,
-  token,
-  /** Key for HMAC-SHA256 of secret values, shared by the whole fleet so equal secrets compare equal. */
-  fleetKey: token,
-});
+export const enrolledMessageSchema = z
+  .object({
+    type: z.literal('enrolled'),
+    hostId,
+    token,
+    /**
+     * Key for HMAC-SHA256 of secret values, shared by the whole fleet so equal secrets compare equal.
+     * Absent while the host awaits approval: the first `welcome` after approval carries it.
+     */
+    fleetKey: token.optional(),
+    /** Approval mode: the token is held until an admin approves the host; `hello` gets 4014 until then. */
+    pending: z.literal(true).optional(),
+  })
+  .refine((m) => m.pending === true || m.fleetKey !== undefined, 'an `enrolled` carries `fleetKey` unless `pending`');
 
 export const welcomeMessageSchema = z.object({
   type: z.literal('welcome'),
@@ -313,6 +327,10 @@ export const welcomeMessageSchema = z.object({
   need: categoryList,
   /** Heartbeat interval the aggregator expects, in seconds (the agent clamps it to 5 s .. 1 h). */
   heartbeatSeconds: z.number().positive().finite().optional(),
+  /** A new agent token (an admin rotated it): the agent saves it and uses it from its next hello. */
+  token: token.optional(),
+  /** The fleet key: first delivered here after an approval, and whenever the agent's copy may be stale. */
+  fleetKey: token.optional(),
 });
 
 export const ackMessageSchema = z.object({ type: z.literal('ack'), seq });

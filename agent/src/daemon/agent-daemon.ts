@@ -97,6 +97,11 @@ export class AgentDaemon {
   private readonly collected: CollectedFacts;
   private readonly classify: Classifier;
   private credentials: Credentials | undefined;
+  /**
+   * Approval mode: the token of an enrollment an admin has not approved yet. Hello uses it (and is
+   * told 4014 until the approval); the first welcome brings the fleet key, and only then is it saved.
+   */
+  private pendingToken: string | undefined;
 
   private connection: Connection | undefined;
   private phase: Phase = 'idle';
@@ -315,6 +320,10 @@ export class AgentDaemon {
   private onOpen(connection: Connection): void {
     if (connection !== this.connection) return;
     this.logger.debug({}, 'connected');
+    if (this.pendingToken !== undefined && !this.reenroll) {
+      this.sendHello(connection, { token: this.pendingToken, fleetKey: '' });
+      return;
+    }
     if (!this.credentials || this.reenroll) {
       if (!this.options.enrollSecret) {
         this.logger.error(
@@ -360,8 +369,10 @@ export class AgentDaemon {
     if (connection !== this.connection) return;
     switch (message.type) {
       case 'enrolled':
+        if (message.pending || message.fleetKey === undefined) return this.onEnrolledPending(connection, message.token);
         return this.onEnrolled(connection, message.token, message.fleetKey, message.hostId);
       case 'welcome':
+        await this.adoptWelcomeCredentials(message.token, message.fleetKey);
         return this.onWelcome(message.lastSeq, message.need, message.heartbeatSeconds);
       case 'ack':
         return this.onAck(message.seq);
@@ -404,6 +415,55 @@ export class AgentDaemon {
     this.sendHello(connection, this.credentials);
     if (keyChanged) {
       // Secrets are hashed with the fleet key: everything collected before is stale.
+      this.collected.clear();
+      void this.schedulePass('all');
+    }
+  }
+
+  /** Approval mode: hold the token (not saved: a restart asks again) and say hello; 4014 follows until approved. */
+  private onEnrolledPending(connection: Connection, token: string): void {
+    if (this.phase !== 'enrolling') {
+      this.logger.warn({}, 'unexpected enrolled message: ignored');
+      return;
+    }
+    this.pendingToken = token;
+    this.reenroll = false;
+    this.logger.warn(
+      { hostId: this.options.hostId },
+      'enrolled, awaiting approval by an admin (POST /api/v1/hosts/:id/approve); no facts are sent until then',
+    );
+    if (connection !== this.connection) return;
+    this.sendHello(connection, { token, fleetKey: '' });
+  }
+
+  /**
+   * A welcome may carry credentials: the fleet key (first after an approval, or a changed one) and a
+   * rotated token. They are saved before anything else happens on this connection; a change of
+   * fleet key makes every collected secret hash stale.
+   */
+  private async adoptWelcomeCredentials(token: string | undefined, fleetKey: string | undefined): Promise<void> {
+    if (this.phase !== 'hello') return;
+    // The hello used the pending token when there is one (a re-enrollment that waited for approval).
+    const approved = this.pendingToken !== undefined;
+    const current = approved ? { token: this.pendingToken as string, fleetKey: '' } : this.credentials;
+    if (!current) return;
+    const next = { token: token ?? current.token, fleetKey: fleetKey || current.fleetKey };
+    if (!approved && next.token === current.token && next.fleetKey === current.fleetKey) return;
+    if (!next.fleetKey) return; // never save a token without its fleet key
+    try {
+      await saveCredentials(this.options.stateDir, next);
+    } catch (error) {
+      // Still usable for this connection; the aggregator accepts the previous token until the new one is used.
+      this.logger.error({ err: errorMessage(error) }, 'cannot save the new credentials in the state dir');
+    }
+    const keyChanged = this.credentials?.fleetKey !== next.fleetKey;
+    this.credentials = next;
+    this.pendingToken = undefined;
+    // Like after `enrolled`: a new host (or a re-enrolled one) starts from full reports.
+    if (approved) await this.outbox.markUnsynced();
+    if (approved) this.logger.info({ hostId: this.options.hostId }, 'approved by an admin: token and fleet key saved');
+    if (token !== undefined) this.logger.info({ hostId: this.options.hostId }, 'agent token rotated: new token saved');
+    if (keyChanged || approved) {
       this.collected.clear();
       void this.schedulePass('all');
     }
@@ -453,6 +513,8 @@ export class AgentDaemon {
     this.phase = 'idle';
     clearInterval(this.heartbeatTimer);
     this.resolveDrain();
+    // An admin rotated the token: say hello again at once, whatever the backoff.
+    if (code === CLOSE_CODES.tokenRotation) this.backoff.reset();
     const stable =
       this.welcomedAt !== undefined &&
       Date.now() - this.welcomedAt >= (this.options.stableMs ?? DEFAULT_STABLE_CONNECTION_MS) &&
@@ -463,6 +525,8 @@ export class AgentDaemon {
     this.logClose(code, reason, wasReady);
     if (wasReady && isReportRejection(code, reason) && this.outbox.spooled > 0) this.quarantineRejected(code, reason);
     if (code === CLOSE_CODES.unauthorized && this.credentials && this.options.enrollSecret) this.reenroll = true;
+    // A pending enrollment that was rejected (its token is unknown now): enroll again.
+    if (code === CLOSE_CODES.unauthorized && this.pendingToken !== undefined) this.pendingToken = undefined;
     if (this.stopping) return;
     if (code === CLOSE_CODES.hostRetired) {
       // A retired host is refused on every reconnect and re-enrollment: retrying is pointless.
@@ -501,7 +565,18 @@ export class AgentDaemon {
     const fields = { code, reason: reason || undefined, err: this.lastTransportError };
     switch (code) {
       case CLOSE_CODES.enrollRefused:
-        this.logger.error(fields, 'enrollment refused: the enroll secret is wrong (4011); will retry');
+        this.logger.error(
+          fields,
+          /^enroll refused: ./.test(reason)
+            ? 'enrollment refused by the aggregator (4011); will retry'
+            : 'enrollment refused: the enroll secret is wrong (4011); will retry',
+        );
+        return;
+      case CLOSE_CODES.pendingApproval:
+        this.logger.warn(fields, 'awaiting approval by an admin (4014); asking again later');
+        return;
+      case CLOSE_CODES.tokenRotation:
+        this.logger.info(fields, 'token rotation asked by the aggregator (4015): reconnecting now');
         return;
       case CLOSE_CODES.unauthorized:
         this.logger.error(

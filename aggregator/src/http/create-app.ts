@@ -27,6 +27,7 @@ import { createErrorHandler, notFoundHandler } from './error-handler.js';
 import { registerExceptionsRoutes } from './exceptions-routes.js';
 import { registerFactsRoutes } from './facts-routes.js';
 import { registerFleetKeyRoutes } from './fleet-key-routes.js';
+import { type AdmissionDisconnector, registerHostAdmissionRoutes } from './host-admission-routes.js';
 import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
 import { securityHeaders } from './security-headers.js';
@@ -45,7 +46,7 @@ export interface AppDeps {
   /** The fleet key agents get at enrollment, served to `verify` tokens by `GET /api/v1/fleet-key`. */
   fleetKey: string;
   /** Closes a retired host's live agent socket (the gateway). */
-  agents?: RetiredHostDisconnector;
+  agents?: RetiredHostDisconnector & AdmissionDisconnector;
   /** Environments the config declares ahead of any host (`promotion`, then `environments:`). */
   environments?: readonly string[];
   /** Config `secretPolicy`, used by `/compare`. */
@@ -107,6 +108,7 @@ export function createApiApp({
   registerCompareRoutes(router, { engine: drift, store, now, known, secretPolicy });
   registerHostsRoutes(router, { store, presence });
   registerHostRetirementRoutes(router, { store, agents, now });
+  registerHostAdmissionRoutes(router, { store, agents, now });
   registerDriftRoutes(router, { engine: drift, store });
   registerFactsRoutes(router, { engine: drift, store, known });
   registerExceptionsRoutes(router, { engine: drift, store, now, known });

@@ -200,7 +200,13 @@ describe('enrollment and hello', () => {
     const token = await agent.enroll('enroll-1');
     expect(agent.received[0]).toMatchObject({ type: 'enrolled', hostId: 'enroll-1', fleetKey: 'fleet-key-for-tests' });
     const welcome = await agent.hello('enroll-1', token);
-    expect(welcome).toEqual({ type: 'welcome', lastSeq: 0, need: [], heartbeatSeconds: 30 });
+    expect(welcome).toEqual({
+      type: 'welcome',
+      lastSeq: 0,
+      need: [],
+      heartbeatSeconds: 30,
+      fleetKey: 'fleet-key-for-tests',
+    });
     expect(aggregator.gateway.isOnline('enroll-1')).toBe(true);
 
     const ack = await agent.report(1, { library: LIBRARY }, { library: fingerprintMap(LIBRARY) });

@@ -13,6 +13,7 @@ import type { FactStore } from '../store/fact-store.js';
 import { hashToken } from '../token-hash.js';
 import { AgentSession, CLOSE_GRACE_MS, DEFAULT_HELLO_TIMEOUT_MS, type SessionContext } from './agent-session.js';
 import { EnrollmentGuard, type EnrollmentGuardOptions } from './enrollment-guard.js';
+import type { EnrollmentPolicy } from './enrollment-policy.js';
 
 /** The WebSocket path agents connect to. */
 export const AGENT_PATH = '/api/v1/agent';
@@ -31,6 +32,10 @@ export interface AgentGatewayOptions {
   helloTimeoutMs?: number;
   /** Enrollment lockout and storm limit (DEFAULT_ENROLL_* in enrollment-guard.ts). */
   enrollment?: EnrollmentGuardOptions;
+  /** Approval mode and the pending / environment caps (open mode, DEFAULT_* caps when absent). */
+  enrollmentPolicy?: EnrollmentPolicy;
+  /** Agent clocks this far from the server's are clamped and flagged (default 1 day). */
+  maxClockSkewMs?: number;
   now?: () => number;
 }
 
@@ -70,6 +75,8 @@ export class AgentGateway {
       helloTimeoutMs: options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS,
       now: options.now ?? Date.now,
       enrollmentGuard: new EnrollmentGuard({ ...options.enrollment, now: options.now ?? Date.now }),
+      ...(options.enrollmentPolicy ? { enrollmentPolicy: options.enrollmentPolicy } : {}),
+      ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
       bind: (session) => this.bind(session),
       unbind: (session) => this.unbind(session),
       reenrolled: (hostId, session) => this.evictRevoked(hostId, session),
@@ -134,6 +141,22 @@ export class AgentGateway {
     for (const session of this.sessions) {
       if (session.hostId === hostId) session.closeRetired(hostId, at);
     }
+  }
+
+  /**
+   * An admin rotated the host's token: its live socket is closed with 4015 so the agent says hello
+   * again at once and gets the new token. False when the host is not connected.
+   */
+  disconnectForRotation(hostId: string): boolean {
+    const live = this.byHost.get(hostId);
+    if (!live) return false;
+    live.close('tokenRotation', 'token rotation: reconnect, the next welcome carries the new token');
+    return true;
+  }
+
+  /** An approved re-enrollment revoked the host's old token: a socket still using it must go. */
+  disconnectRevoked(hostId: string): void {
+    this.byHost.get(hostId)?.close('unauthorized', 'unauthorized: token revoked, the host re-enrolled');
   }
 
   private evictRevoked(hostId: string, by: AgentSession): void {

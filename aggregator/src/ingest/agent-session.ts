@@ -23,7 +23,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import { REJECTED_FRAME_TYPE } from '../metrics/aggregator-metrics.js';
-import { addressOfRemote } from '../store/audit-log.js';
+import { addressOfRemote, ENROLL_SECRET_ACTOR } from '../store/audit-log.js';
 import { type FactStore, PRESENCE_RETIRED_BY } from '../store/fact-store.js';
 import { findReportPathProblem } from '../store/report-paths.js';
 import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
@@ -35,6 +35,12 @@ import {
   truncateCloseReason,
 } from './close-reason.js';
 import type { EnrollmentGuard } from './enrollment-guard.js';
+import {
+  DEFAULT_ENROLLMENT_POLICY,
+  type EnrollmentPolicy,
+  environmentCapProblem,
+  PENDING_FULL_RETRY_SECONDS,
+} from './enrollment-policy.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** After sending a close frame, how long the peer has to answer before the socket is destroyed. */
@@ -63,6 +69,8 @@ export interface SessionContext {
   readonly maxClockSkewMs?: number;
   /** Per-address lockout of wrong secrets and the fleet-wide enrollment rate (enrollment-guard.ts). */
   readonly enrollmentGuard?: EnrollmentGuard;
+  /** Approval mode and the pending / environment caps (enrollment-policy.ts); open mode by default. */
+  readonly enrollmentPolicy?: EnrollmentPolicy;
   now(): number;
   /** Makes `session` the live connection of its host (closing an older one with 4040). */
   bind(session: AgentSession): void;
@@ -234,6 +242,9 @@ export class AgentSession {
       return;
     }
     if (!(await this.comeBackOrRefuse(message.hostId, 'enroll'))) return;
+    const policy = this.ctx.enrollmentPolicy ?? DEFAULT_ENROLLMENT_POLICY;
+    if (this.refuseNewEnvironment(message.environment, policy)) return;
+    if (policy.mode === 'approve') return this.holdForApproval(message, at, policy);
     const token = generateToken();
     const { reenrolled } = await this.ctx.store.enrollHost({
       hostId: message.hostId,
@@ -249,10 +260,63 @@ export class AgentSession {
       'agent enrolled',
     );
     if (reenrolled) this.ctx.reenrolled(message.hostId, this);
+    await this.ctx.store.admission.finishRotation(message.hostId);
     if (this.closing) return;
     this.state = 'enrolled';
     this.hostId = message.hostId;
     this.send({ type: 'enrolled', hostId: message.hostId, token, fleetKey: this.ctx.fleetKey });
+  }
+
+  /**
+   * Approval mode: the agent gets a token that authenticates only once an admin approves the host;
+   * until then its hello is answered with 4014. A known host re-enrolling waits too, and keeps its
+   * current token meanwhile (the enroll secret alone can neither join nor take over a host).
+   */
+  private async holdForApproval(message: EnrollMessage, at: number, policy: EnrollmentPolicy): Promise<void> {
+    const { admission } = this.ctx.store;
+    if (admission.getPending(message.hostId) === undefined && admission.pendingCount() >= policy.maxPending) {
+      this.log.warn({ hostId: message.hostId, remote: this.remote }, 'enroll refused: too many hosts await approval');
+      this.close(
+        'rateLimited',
+        `retry after ${PENDING_FULL_RETRY_SECONDS} s: ${policy.maxPending} hosts await approval (enrollment.maxPending)`,
+      );
+      return;
+    }
+    const token = generateToken();
+    const source = addressOfRemote(this.remote);
+    await admission.putPending({
+      hostId: message.hostId,
+      tokenHash: hashToken(token),
+      environment: message.environment ?? null,
+      labels: message.labels,
+      agentVersion: message.agentVersion,
+      requestedAt: at,
+      source,
+    });
+    await this.ctx.store.audit.append({
+      at,
+      actor: ENROLL_SECRET_ACTOR,
+      action: 'host.approval-requested',
+      source,
+      details: { hostId: message.hostId, environment: message.environment ?? null, agentVersion: message.agentVersion },
+    });
+    this.log.info(
+      { hostId: message.hostId, environment: message.environment, remote: this.remote },
+      'agent enrolled: awaiting approval',
+    );
+    if (this.closing) return;
+    this.state = 'enrolled';
+    this.hostId = message.hostId;
+    this.send({ type: 'enrolled', hostId: message.hostId, token, pending: true });
+  }
+
+  /** Closes with 4011 when `environment` would be one environment too many; true when it did. */
+  private refuseNewEnvironment(environment: string | undefined, policy: EnrollmentPolicy): boolean {
+    const problem = environmentCapProblem(environment, this.ctx.store.listEnvironments(), policy.maxEnvironments);
+    if (!problem) return false;
+    this.log.warn({ environment, remote: this.remote }, 'refused: environment limit reached');
+    this.close('enrollRefused', `enroll refused: ${problem}`);
+    return true;
   }
 
   private async onHello(message: HelloMessage, at: number): Promise<void> {
@@ -261,8 +325,18 @@ export class AgentSession {
       return;
     }
     const { store } = this.ctx;
-    const owner = store.findHostByTokenHash(hashToken(message.token));
+    const tokenHash = hashToken(message.token);
+    const owner = store.findHostByTokenHash(tokenHash) ?? store.admission.hostOfPreviousToken(tokenHash);
     if (owner === undefined) {
+      const pending = store.admission.findPendingByTokenHash(tokenHash);
+      if (pending && pending.hostId === message.hostId) {
+        this.log.info({ hostId: message.hostId, remote: this.remote }, 'hello: the host awaits approval');
+        this.close(
+          'pendingApproval',
+          `retry after ${(this.ctx.enrollmentPolicy ?? DEFAULT_ENROLLMENT_POLICY).pendingRetrySeconds} s: awaiting approval (POST /api/v1/hosts/${message.hostId}/approve)`,
+        );
+        return;
+      }
       this.log.warn({ hostId: message.hostId, remote: this.remote }, 'hello refused: unknown or revoked token');
       this.close('unauthorized', 'unauthorized: unknown or revoked token');
       return;
@@ -272,12 +346,18 @@ export class AgentSession {
       this.close('hostMismatch', 'host mismatch: the token belongs to another host id');
       return;
     }
+    const current = store.getHost(owner);
+    if (current && message.environment !== undefined && message.environment !== current.environment) {
+      if (this.refuseNewEnvironment(message.environment, this.ctx.enrollmentPolicy ?? DEFAULT_ENROLLMENT_POLICY))
+        return;
+    }
     if (!(await this.comeBackOrRefuse(owner, 'hello'))) return;
     await store.updateHostInfo(owner, {
       environment: message.environment ?? null,
       labels: message.labels,
       agentVersion: message.agentVersion,
     });
+    const rotatedToken = await this.rotateTokenAtHello(owner, tokenHash);
     if (this.closing) return;
     clearTimeout(this.helloTimer);
     this.hostId = owner;
@@ -298,7 +378,37 @@ export class AgentSession {
       },
       'agent connected',
     );
-    this.send({ type: 'welcome', lastSeq: host?.lastSeq ?? 0, need, heartbeatSeconds: this.ctx.heartbeatSeconds });
+    this.send({
+      type: 'welcome',
+      lastSeq: host?.lastSeq ?? 0,
+      need,
+      heartbeatSeconds: this.ctx.heartbeatSeconds,
+      // Always: an agent approved after a pending enrollment has none yet, and a stale one is replaced.
+      fleetKey: this.ctx.fleetKey,
+      ...(rotatedToken ? { token: rotatedToken } : {}),
+    });
+  }
+
+  /**
+   * A token rotation an admin asked for: a hello with the current token (or, when the agent did not
+   * keep the last new one, with the previous token) gets a new token in `welcome`; a hello with
+   * the new token ends the rotation, and the previous token stops authenticating.
+   */
+  private async rotateTokenAtHello(hostId: string, tokenHash: string): Promise<string | undefined> {
+    const { store } = this.ctx;
+    const rotation = store.admission.rotationOf(hostId);
+    if (!rotation) return undefined;
+    const usedPrevious = rotation.previousTokenHash === tokenHash;
+    if (rotation.previousTokenHash !== null && !usedPrevious) {
+      await store.admission.finishRotation(hostId);
+      this.log.info({ hostId, remote: this.remote }, 'agent token rotated: the previous token is revoked');
+      return undefined;
+    }
+    const token = generateToken();
+    await store.replaceHostToken(hostId, hashToken(token));
+    if (!usedPrevious) await store.admission.markRotationIssued(hostId, tokenHash);
+    this.log.info({ hostId, remote: this.remote }, 'agent token rotation: new token sent in welcome');
+    return token;
   }
 
   private async onReport(report: ReportMessage, receivedAt: number, receivedMono: number): Promise<void> {

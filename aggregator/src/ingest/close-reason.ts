@@ -31,6 +31,7 @@ export const REJECT_REASON_BY_CODE: Readonly<Record<number, RejectReason>> = {
   [CLOSE_CODES.hostMismatch]: 'host_mismatch',
   [CLOSE_CODES.outOfOrder]: 'out_of_order',
   [CLOSE_CODES.rateLimited]: 'rate_limited',
+  [CLOSE_CODES.pendingApproval]: 'pending_approval',
   [CLOSE_CODES.replaced]: 'replaced',
   [CLOSE_CODES.internalError]: 'internal_error',
 };

@@ -26,6 +26,7 @@ export const REJECT_REASONS = [
   'host_mismatch',
   'out_of_order',
   'rate_limited',
+  'pending_approval',
   'replaced',
   'internal_error',
   'heartbeat_timeout',

@@ -19,7 +19,10 @@ export const AUDIT_ACTIONS = [
   'host.enrolled',
   'host.reenrolled',
   'host.retired',
+  'host.approval-requested',
   'host.approved',
+  'host.rejected',
+  'host.token-rotated',
   'audit.recorded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

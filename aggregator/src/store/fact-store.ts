@@ -11,6 +11,7 @@
  */
 import type { FactMap, FactValue, ReportMessage } from '@envparity/shared';
 import type { AuditLog } from './audit-log.js';
+import type { HostAdmission } from './host-admission.js';
 import type { StoreOpenReport } from './store-integrity.js';
 
 /** One host as the store holds it. Read-only view: the store owns and replaces these objects. */
@@ -251,6 +252,8 @@ export interface FactStore {
   enrollHost(input: EnrollInput): Promise<EnrollResult>;
   /** The host id a token (by sha256) belongs to, if the token is current. */
   findHostByTokenHash(tokenHash: string): string | undefined;
+  /** Makes `tokenHash` the host's only current token (a rotation); the old one stops authenticating here. */
+  replaceHostToken(hostId: string, tokenHash: string): Promise<void>;
   /** Environment, labels and agent version as the agent declared them in `hello`. */
   updateHostInfo(hostId: string, info: HostInfo): Promise<void>;
   /** Applies a report (idempotent by host and seq); resolves after the commit. */
@@ -323,6 +326,8 @@ export interface FactStore {
   integrityCheck(): Promise<string>;
   /** Admin actions and enrollments, append-only (store/audit-log.ts). */
   readonly audit: AuditLog;
+  /** Hosts awaiting approval and agent token rotations (store/host-admission.ts). */
+  readonly admission: HostAdmission;
   /** What the checks at open found (store/store-integrity.ts), when the backend makes them. */
   readonly openReport?: StoreOpenReport;
   /** Commits everything buffered now. */

@@ -199,6 +199,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX drift_events_status_opened ON drift_events (status, opened_at);
   CREATE INDEX drift_events_environment_opened ON drift_events (environment, opened_at);
   `,
+  // 7: enrollment control (store/host-admission.ts). Hosts that enrolled in approval mode wait in
+  // `pending_enrollments` (token hash only) until an admin approves them; an admin's token rotation
+  // waits in `token_rotations` for the host's next hello, which keeps the previous token valid until
+  // the agent has used the new one.
+  `
+  CREATE TABLE pending_enrollments (
+    host_id       TEXT PRIMARY KEY,
+    token_hash    TEXT NOT NULL UNIQUE,
+    environment   TEXT,
+    labels        TEXT NOT NULL DEFAULT '{}',
+    agent_version TEXT,
+    requested_at  INTEGER NOT NULL,
+    source        TEXT
+  );
+  CREATE TABLE token_rotations (
+    host_id             TEXT PRIMARY KEY,
+    requested_at        INTEGER NOT NULL,
+    requested_by        TEXT,
+    previous_token_hash TEXT
+  );
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

@@ -60,6 +60,7 @@ import type {
 } from './fact-store.js';
 import { PRESENCE_RETIRED_BY } from './fact-store.js';
 import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
+import { SqliteHostAdmission } from './host-admission.js';
 import { migrate } from './migrations.js';
 import { findReportPathProblem } from './report-paths.js';
 import {
@@ -378,6 +379,7 @@ function prepareStatements(db: Database.Database) {
     ),
     updateHostSeq: db.prepare('UPDATE hosts SET last_seq = ?, last_seen = ?, meta = ? WHERE id = ?'),
     updateHostFingerprints: db.prepare('UPDATE hosts SET fingerprint = ?, fingerprints = ? WHERE id = ?'),
+    replaceHostToken: db.prepare('UPDATE hosts SET token_hash = ? WHERE id = ?'),
     touchHost: db.prepare('UPDATE hosts SET last_seen = MAX(COALESCE(last_seen, 0), ?) WHERE id = ?'),
     retireHost: db.prepare('UPDATE hosts SET retired_at = ?, retired_by = ? WHERE id = ? AND retired_at IS NULL'),
     unretireHost: db.prepare('UPDATE hosts SET retired_at = NULL, retired_by = NULL WHERE id = ? AND retired_by = ?'),
@@ -466,6 +468,7 @@ export class SqliteFactStore implements FactStore {
   private readonly onListenerError: (error: unknown) => void;
   /** Admin actions and enrollments (append-only). */
   readonly audit: SqliteAuditLog;
+  readonly admission: SqliteHostAdmission;
   /** What the checks at open found (quick_check, host count against the last record). */
   readonly openReport: StoreOpenReport;
   private readonly compactor: HistoryCompactor;
@@ -535,6 +538,7 @@ export class SqliteFactStore implements FactStore {
     try {
       this.load();
       this.audit = new SqliteAuditLog(this.db);
+      this.admission = new SqliteHostAdmission(this.db);
       this.compactor = new HistoryCompactor({
         db: this.db,
         maxChangesPerHost,
@@ -763,6 +767,24 @@ export class SqliteFactStore implements FactStore {
         at: input.at,
       },
     };
+  }
+
+  async replaceHostToken(hostId: string, tokenHash: string): Promise<void> {
+    this.assertOpen();
+    const host = this.hosts.get(hostId);
+    if (!host) throw new StoreError('UNKNOWN_HOST', `host ${hostId} is not enrolled`);
+    try {
+      this.stmt.replaceHostToken.run(tokenHash, hostId);
+    } catch (cause) {
+      throw new StoreError('STORE_FAILED', `cannot replace the token of ${hostId}: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+    if (host.tokenHash !== null && this.hostByToken.get(host.tokenHash) === hostId) {
+      this.hostByToken.delete(host.tokenHash);
+    }
+    this.hostByToken.set(tokenHash, hostId);
+    this.hosts.set(hostId, { ...cloneHost(host), tokenHash });
   }
 
   findHostByTokenHash(tokenHash: string): string | undefined {
