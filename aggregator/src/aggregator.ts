@@ -101,6 +101,8 @@ export interface AggregatorOptions {
   flushIntervalMs?: number;
   /** Store: per-host quota of change rows (config `maxChangesPerHost`, default 100000). */
   maxChangesPerHost?: number;
+  /** Store: paths one host may hold (config `maxPathsPerHost`, default 200000). */
+  maxPathsPerHost?: number;
   /** Store: `full` (default) fsyncs every commit before its acks; `normal` survives process crashes only. */
   storeSynchronous?: 'full' | 'normal';
   /** Listen backlog (default DEFAULT_LISTEN_BACKLOG). */
@@ -155,6 +157,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
+      ...(options.maxPathsPerHost !== undefined ? { maxHostPaths: options.maxPathsPerHost } : {}),
       ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),

@@ -170,6 +170,8 @@ export const aggregatorConfigSchema = z.strictObject({
     .optional(),
   /** Per-host quota of change rows; older changes are folded into the host's initial state. */
   maxChangesPerHost: z.number().int().min(100).max(100_000_000).optional(),
+  /** Paths one host may hold over all categories (default 200000); a report past it is refused with 4002. */
+  maxPathsPerHost: z.number().int().min(1).max(10_000_000).optional(),
   /** `full`: an acknowledged report survives a power loss (fsync per commit); `normal`: a process crash only. */
   storeSynchronous: z.enum(['full', 'normal']).optional(),
   /** Who may join: approval mode, caps, and the rate limits on wrong secrets and enrollment storms. */
@@ -224,6 +226,7 @@ export interface ServeConfig {
   http: HttpLimits;
   /** Store options (store/sqlite-fact-store.ts defaults when unset). */
   maxChangesPerHost: number | undefined;
+  maxPathsPerHost: number | undefined;
   storeSynchronous: 'full' | 'normal' | undefined;
   enrollment: EnrollmentPolicy & EnrollmentRateLimits;
   maxClockSkewMs: number;
@@ -295,6 +298,7 @@ export function resolveServeConfig(
       maxConnectionsPerAddress: merged.http?.maxConnectionsPerAddress ?? DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress,
     },
     maxChangesPerHost: merged.maxChangesPerHost,
+    maxPathsPerHost: merged.maxPathsPerHost,
     storeSynchronous: merged.storeSynchronous,
     enrollment: {
       mode: (merged.enrollment?.mode as EnrollmentPolicy['mode'] | undefined) ?? DEFAULT_ENROLLMENT_POLICY.mode,

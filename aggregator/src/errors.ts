@@ -7,7 +7,7 @@ import { EnvparityError } from '@envparity/shared';
 /** A failure of the fact store (SQLite); agents whose report failed are closed with 1011 and replay. */
 export class StoreError extends EnvparityError {
   constructor(
-    code: 'STORE_FAILED' | 'STORE_CLOSED' | 'SCHEMA_TOO_NEW' | 'UNKNOWN_HOST' | 'STORE_CORRUPT',
+    code: 'STORE_FAILED' | 'STORE_CLOSED' | 'SCHEMA_TOO_NEW' | 'UNKNOWN_HOST' | 'STORE_CORRUPT' | 'REPORT_REJECTED',
     message: string,
     options?: { cause?: unknown },
   ) {

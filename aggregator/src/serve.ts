@@ -103,6 +103,7 @@ export async function startAggregator({
     environments: config.environments,
     secretPolicy: config.secretPolicy,
     ...(config.maxChangesPerHost !== undefined ? { maxChangesPerHost: config.maxChangesPerHost } : {}),
+    ...(config.maxPathsPerHost !== undefined ? { maxPathsPerHost: config.maxPathsPerHost } : {}),
     ...(config.storeSynchronous !== undefined ? { storeSynchronous: config.storeSynchronous } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
     http: config.http,

@@ -448,7 +448,14 @@ export class AgentSession {
           });
         }
       })
-      .catch((error: unknown) => this.fail(error));
+      .catch((error: unknown) => {
+        // A report the store refuses as invalid (past the per-host path cap): 4002, so the agent
+        // quarantines it and starts over with a full report instead of replaying it forever.
+        if ((error as { code?: unknown })?.code === 'REPORT_REJECTED') {
+          this.log.warn({ hostId, seq: report.seq, reason: (error as Error).message }, 'report rejected');
+          this.close('schemaViolation', (error as Error).message);
+        } else this.fail(error);
+      });
   }
 
   private async onHeartbeat(at: number): Promise<void> {

@@ -265,6 +265,57 @@ describe('SqliteFactStore', () => {
     expect(store.getHostFacts('web-1')).toEqual({ ...OS, ...LIBRARY });
   });
 
+  it('refuses a report that would take a host past its path cap across deltas, keeping what it had (also after reopen)', async () => {
+    const path = tempDb();
+    const capped = () => {
+      const store = openSqliteFactStore({ path, flushIntervalMs: 1, maxHostPaths: 6 });
+      stores.push(store);
+      return store;
+    };
+    const store = capped();
+    await enroll(store, 'web-1');
+    await store.ingestReport({ hostId: 'web-1', report: report(1, T0, { full: { os: OS } }), receivedAt: T0 });
+    // Each delta is small; together they would make 3 + 2 + 2 = 7 paths.
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(2, T0, { delta: { library: { set: LIBRARY, unset: [] } } }),
+      receivedAt: T0,
+    });
+    const over = store.ingestReport({
+      hostId: 'web-1',
+      report: report(3, T0, {
+        delta: { runtime: { set: { 'runtime.node': '20', 'runtime.python': '3' }, unset: [] } },
+      }),
+      receivedAt: T0,
+    });
+    await expect(over).rejects.toMatchObject({
+      code: 'REPORT_REJECTED',
+      message: 'report 3 rejected: the host would hold 7 paths, over the 6-path limit per host',
+    });
+    expect(store.getHostFacts('web-1')).toEqual({ ...OS, ...LIBRARY });
+    expect(store.getHost('web-1')?.lastSeq).toBe(2);
+    // Shrinking and replacing within the cap still works; the count survives a reopen.
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(4, T0, {
+        delta: { os: { set: {}, unset: ['os.uptime'] }, runtime: { set: { 'runtime.node': '20' }, unset: [] } },
+      }),
+      receivedAt: T0,
+    });
+    await store.close();
+    const reopened = capped();
+    await expect(
+      reopened.ingestReport({
+        hostId: 'web-1',
+        report: report(5, T0, {
+          delta: { runtime: { set: { 'runtime.python': '3', 'runtime.ruby': '3.3' }, unset: [] } },
+        }),
+        receivedAt: T0,
+      }),
+    ).rejects.toMatchObject({ code: 'REPORT_REJECTED' });
+    expect(Object.keys(reopened.getHostFacts('web-1') ?? {})).toHaveLength(5);
+  });
+
   it('splits a burst over several transactions when the time budget is spent, keeping order', async () => {
     const store = openSqliteFactStore({ flushIntervalMs: 1, flushBudgetMs: 0 });
     stores.push(store);

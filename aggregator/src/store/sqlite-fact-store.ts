@@ -25,6 +25,7 @@ import {
   type FactMap,
   type FactValue,
   fingerprintMap,
+  MAX_HOST_PATHS,
 } from '@envparity/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
@@ -107,6 +108,8 @@ export interface SqliteFactStoreOptions {
   onListenerError?: (error: unknown) => void;
   /** Per-host quota of change rows; older changes are folded into the initial state (history-compaction.ts). */
   maxChangesPerHost?: number;
+  /** Paths one host may hold over all its categories (default MAX_HOST_PATHS); a report past it is refused. */
+  maxHostPaths?: number;
   /**
    * `full` (default): every commit is fsynced before the agents it acknowledges get their `ack`, so an
    * acknowledged report survives a power loss. `normal`: WAL commits are not fsynced (a process crash
@@ -123,6 +126,10 @@ export interface SqliteFactStoreOptions {
 export type StoreSynchronous = 'full' | 'normal';
 export const DEFAULT_STORE_SYNCHRONOUS: StoreSynchronous = 'full';
 
+function pathsIn(facts: Readonly<FactMap> | undefined): number {
+  return facts === undefined ? 0 : Object.keys(facts).length;
+}
+
 /** The cache's mutable form of a HostView. */
 interface HostState {
   id: string;
@@ -137,6 +144,8 @@ interface HostState {
   categories: Map<string, string>;
   /** The host has an initial state: later reports are changes, even after every category was emptied. */
   hasInitialState: boolean;
+  /** Paths over all categories: a report that would take the host past `maxHostPaths` is refused. */
+  pathCount: number;
   meta: unknown;
   tokenHash: string | null;
   retiredAt: number | null;
@@ -461,6 +470,7 @@ export class SqliteFactStore implements FactStore {
   readonly path: string;
   private readonly classify: Classifier;
   private readonly recordVolatileChanges: boolean;
+  private readonly maxHostPaths: number;
   private readonly flushIntervalMs: number;
   private readonly flushMaxReports: number;
   private readonly flushBudgetMs: number;
@@ -503,6 +513,7 @@ export class SqliteFactStore implements FactStore {
     busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
     onListenerError = () => {},
     maxChangesPerHost = DEFAULT_MAX_CHANGES_PER_HOST,
+    maxHostPaths = MAX_HOST_PATHS,
     synchronous = DEFAULT_STORE_SYNCHRONOUS,
     quickCheckOnOpen = true,
     hostCountFile,
@@ -510,6 +521,7 @@ export class SqliteFactStore implements FactStore {
     this.path = path;
     this.classify = classify;
     this.recordVolatileChanges = recordVolatileChanges;
+    this.maxHostPaths = maxHostPaths;
     this.flushIntervalMs = flushIntervalMs;
     this.flushMaxReports = flushMaxReports;
     this.flushBudgetMs = flushBudgetMs;
@@ -595,6 +607,7 @@ export class SqliteFactStore implements FactStore {
         fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
         categories: new Map(),
         hasInitialState: false,
+        pathCount: 0,
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
         tokenHash: row.token_hash,
         retiredAt: row.retired_at,
@@ -631,6 +644,9 @@ export class SqliteFactStore implements FactStore {
       // Unheld blobs are deleted (unless an initial state points at them) and not loaded.
       if (count === undefined) orphans.push(row.hash);
       else this.blobs.set(row.hash, { facts: canonicalCopy(JSON.parse(row.data) as FactMap), refs: count });
+    }
+    for (const host of this.hosts.values()) {
+      for (const hash of host.categories.values()) host.pathCount += pathsIn(this.blobs.get(hash)?.facts);
     }
     this.db.transaction(() => {
       for (const hash of orphans) this.stmt.deleteBlob.run({ hash });
@@ -739,6 +755,7 @@ export class SqliteFactStore implements FactStore {
       fingerprints: {},
       categories: new Map(),
       hasInitialState: false,
+      pathCount: 0,
       meta: undefined,
       tokenHash: null,
       retiredAt: null,
@@ -951,6 +968,7 @@ export class SqliteFactStore implements FactStore {
     const refDelta = new Map<string, number>();
     const changes: FactChange[] = [];
     const touched: string[] = [];
+    let pathCount = host.pathCount;
     const names = new Set([...Object.keys(report.full ?? {}), ...Object.keys(report.delta ?? {})]);
     for (const category of [...names].sort(compareStrings)) {
       const beforeHash = categories.get(category);
@@ -962,6 +980,7 @@ export class SqliteFactStore implements FactStore {
       const afterHash = fingerprintMap(after);
       if (afterHash === (beforeHash ?? EMPTY_CATEGORY_HASH)) continue;
       touched.push(category);
+      pathCount += pathsIn(after) - pathsIn(before);
       // The first report is the host's initial state (recorded per category below), not a change.
       if (!initial) {
         for (const difference of diffFacts(before, after, { classify: this.classify })) {
@@ -981,6 +1000,13 @@ export class SqliteFactStore implements FactStore {
         if (!newBlobs.has(afterHash) && batch.blob(afterHash) === undefined)
           newBlobs.set(afterHash, canonicalCopy(after));
       }
+    }
+    if (pathCount > this.maxHostPaths && pathCount > host.pathCount) {
+      // Checked before any write: the report is refused whole, the host keeps what it had.
+      throw new StoreError(
+        'REPORT_REJECTED',
+        `report ${report.seq} rejected: the host would hold ${pathCount} paths, over the ${this.maxHostPaths}-path limit per host`,
+      );
     }
     const resync: string[] = [];
     for (const [category, fingerprint] of Object.entries(report.fingerprints ?? {})) {
@@ -1017,6 +1043,7 @@ export class SqliteFactStore implements FactStore {
 
     // State, only now that every write succeeded.
     host.categories = categories;
+    host.pathCount = pathCount;
     if (initial && categories.size > 0) host.hasInitialState = true;
     host.lastSeq = report.seq;
     host.lastSeen = lastSeen;
