@@ -70,4 +70,26 @@ describe('watched files behind symlinks', () => {
     );
     expect(facts[factPath('config', 'file', link, '#format')]).toBe('raw');
   });
+
+  it('does not read a watch.envFiles entry that is a symlink (the env file rule is the same)', async () => {
+    const dir = await makeTempDir('envparity-security-symlink-');
+    // A credentials file in KEY=VALUE form: read as an env file, every line would become a fact.
+    const credentials = USERS.map((user, i) => `${user.toUpperCase()}=$6$salt${i}$${'h'.repeat(20)}`).join('\n');
+    await writeFile(join(dir, 'credentials'), credentials, { mode: 0o600 });
+    const link = join(dir, 'app.env');
+    await symlink(join(dir, 'credentials'), link);
+    const { facts, stdout } = await collect(minimalAgentConfig({ watch: { envFiles: [link] } }), dir);
+    for (const user of USERS) expect(stdout).not.toContain(user.toUpperCase());
+    expect(stdout).not.toContain('$6$');
+    const ofFile = Object.keys(facts).filter((path) => path.startsWith(factPath('config', 'envFile', link)));
+    expect(ofFile).toEqual([factPath('config', 'envFile', link, '#error')]);
+    expect(facts[factPath('config', 'envFile', link, '#error')]).toBe(
+      'symlink not followed (watch.followSymlinks is false)',
+    );
+    // Opted in, the file is read through the link.
+    const followed = await collect(minimalAgentConfig({ watch: { envFiles: [link], followSymlinks: true } }), dir);
+    expect(
+      Object.keys(followed.facts).filter((path) => path.startsWith(factPath('config', 'envFile', link))),
+    ).toHaveLength(USERS.length);
+  });
 });

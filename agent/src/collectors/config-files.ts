@@ -25,8 +25,7 @@
  * Reading stops at `watch.maxFileBytes` (default 10 MB): a larger file is not read, `#error` says so.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { DEFAULT_MAX_WATCHED_FILE_BYTES, type FactMap, factPath } from '@envparity/shared';
 import { parse as parseDotenv } from 'dotenv';
@@ -35,6 +34,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import type { SecretHasher } from '../secrets.js';
 import { flattenInto, sha256Hex } from './config-flatten.js';
+import { openRegularFile, readUpTo } from './safe-open.js';
 
 export const CONFIG_FILE_FORMATS = ['json', 'yaml', 'ini', 'env', 'toml'] as const;
 export type ConfigFileFormat = (typeof CONFIG_FILE_FORMATS)[number];
@@ -94,22 +94,6 @@ function sniffJson(text: string): unknown {
   }
 }
 
-/** Reads at most `limit + 1` bytes of an open file (so a file that grew past the limit is noticed). */
-async function readUpTo(handle: FileHandle, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const chunkSize = 64 * 1024;
-  for (;;) {
-    const buffer = Buffer.allocUnsafe(Math.min(chunkSize, limit + 1 - total));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-    if (bytesRead === 0) break;
-    chunks.push(buffer.subarray(0, bytesRead));
-    total += bytesRead;
-    if (total > limit) break;
-  }
-  return Buffer.concat(chunks, total);
-}
-
 /** Hashes an open file, at most `limit + 1` bytes; undefined when it is over the limit. */
 async function hashUpTo(handle: FileHandle, limit: number): Promise<{ digest: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -149,42 +133,13 @@ export async function collectConfigFile(
 ): Promise<FactMap> {
   const facts: FactMap = {};
   const at = (...segments: string[]) => factPath('config', 'file', filePath, ...segments);
-  let realPath = filePath;
-  let handle: FileHandle | undefined;
-  let size: number;
-  try {
-    const link = await lstat(filePath);
-    if (link.isSymbolicLink()) {
-      if (!followSymlinks) {
-        facts[at('#error')] = 'symlink not followed (watch.followSymlinks is false)';
-        return facts;
-      }
-      realPath = await realpath(filePath);
-    }
-    // O_NOFOLLOW: a symlink swapped in after the check fails (ELOOP); O_NONBLOCK: a FIFO does not block.
-    handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    const info = await handle.stat();
-    if (info.isDirectory()) {
-      facts[at('#error')] = 'EISDIR';
-      return facts;
-    }
-    // A FIFO would block the read forever and a device (/dev/zero) never ends: regular files only.
-    if (!info.isFile()) {
-      facts[at('#error')] = 'not a regular file';
-      return facts;
-    }
-    size = info.size;
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    handle = undefined;
-    const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') facts[at('#missing')] = true;
-    else if (code === 'ELOOP') facts[at('#error')] = 'symlink not followed (ELOOP)';
-    else facts[at('#error')] = code;
+  const opened = await openRegularFile(filePath, followSymlinks);
+  if (!opened.ok) {
+    if (opened.missing) facts[at('#missing')] = true;
+    else facts[at('#error')] = opened.error;
     return facts;
-  } finally {
-    if (Object.keys(facts).length > 0) await handle?.close().catch(() => undefined);
   }
+  const { handle, size, realPath } = opened;
   // A file named like a secret (db_password, secrets.yaml), by its own or its real name, has every value hashed.
   const secretFile = secrets.isSecretName(basename(filePath)) || secrets.isSecretName(basename(realPath));
   const recordRaw = (digest: string) => {

@@ -34,7 +34,10 @@ export function createConfigCollector({
     async collect({ config, secrets, reportError }) {
       const parts = await Promise.all([
         collectEnvFacts(env, config.watch.envVars, secrets),
-        collectEnvFileFacts(config.watch.envFiles, secrets, reportError),
+        collectEnvFileFacts(config.watch.envFiles, secrets, reportError, {
+          followSymlinks: config.watch.followSymlinks,
+          maxFileBytes: config.watch.maxFileBytes,
+        }),
         collectConfigFiles(config.watch.files, {
           secrets,
           followSymlinks: config.watch.followSymlinks,

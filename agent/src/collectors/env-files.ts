@@ -8,14 +8,23 @@
  * (`#` and `;` comment lines, single or double quotes, backslash escapes and line continuations,
  * no inline comments). A plain path is read as systemd syntax under /etc/default/ and
  * /etc/sysconfig/, else as dotenv; `{path, format}` chooses.
+ *
+ * Read like a watched file (safe-open.ts): a symlink only with `watch.followSymlinks: true`,
+ * O_NOFOLLOW, regular files only, at most `watch.maxFileBytes`; otherwise `#error` says why.
  */
-import { readFile } from 'node:fs/promises';
 import type { EnvFileConfig, FactMap } from '@envparity/shared';
-import { factPath } from '@envparity/shared';
+import { DEFAULT_MAX_WATCHED_FILE_BYTES, factPath } from '@envparity/shared';
 import { parse as parseDotenv } from 'dotenv';
 import type { SecretHasher } from '../secrets.js';
 import { envVarFacts } from './config-env.js';
-import { errorCode } from './process-proc.js';
+import { openRegularFile, readUpTo } from './safe-open.js';
+
+export interface EnvFileReadOptions {
+  /** `watch.followSymlinks` (default false). */
+  followSymlinks?: boolean;
+  /** `watch.maxFileBytes` (default 10 MB). */
+  maxFileBytes?: number;
+}
 
 export type EnvFileFormat = 'dotenv' | 'systemd';
 
@@ -83,22 +92,53 @@ export async function collectEnvFileFacts(
   entries: readonly EnvFileConfig[],
   secrets: SecretHasher,
   reportError?: (message: string) => void,
+  { followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES }: EnvFileReadOptions = {},
 ): Promise<FactMap> {
   const parts = await Promise.all(
     entries.map(async (entry): Promise<FactMap> => {
       const { path, format } = envFileEntry(entry);
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (error) {
-        const code = errorCode(error);
-        if (code === 'ENOENT' || code === 'ENOTDIR') return { [factPath('config', 'envFile', path, '#missing')]: true };
-        reportError?.(`env file ${path}: ${code}`);
-        return { [factPath('config', 'envFile', path, '#error')]: code };
-      }
+      const text = await readEnvFile(path, followSymlinks, maxFileBytes, reportError);
+      if (typeof text !== 'string') return text;
       const vars = format === 'systemd' ? parseSystemdEnvironmentFile(text) : parseDotenv(text);
       return envVarFacts(vars, undefined, secrets, ['config', 'envFile', path]);
     }),
   );
   return Object.assign({}, ...parts) as FactMap;
+}
+
+/** The file's text, or the marker facts saying why it was not read. */
+async function readEnvFile(
+  path: string,
+  followSymlinks: boolean,
+  maxFileBytes: number,
+  reportError: ((message: string) => void) | undefined,
+): Promise<string | FactMap> {
+  const marker = (name: string, value: string | boolean): FactMap => ({
+    [factPath('config', 'envFile', path, name)]: value,
+  });
+  const opened = await openRegularFile(path, followSymlinks);
+  if (!opened.ok) {
+    if (opened.missing) return marker('#missing', true);
+    reportError?.(`env file ${path}: ${opened.error}`);
+    return marker('#error', opened.error);
+  }
+  try {
+    if (opened.size > maxFileBytes) {
+      return marker(
+        '#error',
+        `too large: ${opened.size} bytes, over the watch.maxFileBytes cap of ${maxFileBytes} (not read)`,
+      );
+    }
+    const bytes = await readUpTo(opened.handle, maxFileBytes);
+    if (bytes.length > maxFileBytes) {
+      return marker('#error', `too large: over the watch.maxFileBytes cap of ${maxFileBytes} (not read)`);
+    }
+    return bytes.toString('utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
+    reportError?.(`env file ${path}: ${code}`);
+    return marker('#error', code);
+  } finally {
+    await opened.handle.close().catch(() => undefined);
+  }
 }
