@@ -8,7 +8,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AGGREGATOR_BIN, cleanupProcesses, makeTempDir, spawnManaged, startAggregator } from './helpers/index.js';
+import {
+  AGGREGATOR_BIN,
+  cleanupProcesses,
+  makeTempDir,
+  spawnManaged,
+  startAggregator,
+  TEST_ENROLL_SECRET,
+} from './helpers/index.js';
 
 afterAll(() => cleanupProcesses());
 
@@ -140,7 +147,14 @@ describe('exceptions file', () => {
     const broken = spawnManaged(
       process.execPath,
       [AGGREGATOR_BIN, 'serve', '--config', configFile, '--port', '0', '--data', aggregator.dataDir],
-      { env: { ...process.env, ENVPARITY_ENROLL_SECRET: 's', ENVPARITY_ADMIN_TOKEN: 't' }, name: 'broken' },
+      {
+        env: {
+          ...process.env,
+          ENVPARITY_ENROLL_SECRET: TEST_ENROLL_SECRET,
+          ENVPARITY_ADMIN_TOKEN: 'exceptions-admin-token-0123456789',
+        },
+        name: 'broken',
+      },
     );
     expect((await broken.exited).code).toBe(2);
     expect(broken.logs.join('\n')).toContain(
