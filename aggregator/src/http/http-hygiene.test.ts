@@ -22,6 +22,9 @@ describe('HTTP hygiene', () => {
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
       expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      );
     }
     const metrics = await app.request('/metrics');
     expect(metrics.headers.get('cache-control')).toBe('no-store');

@@ -4,6 +4,13 @@
  */
 import type { MiddlewareHandler } from 'hono';
 
+/**
+ * The policy of answers that are data, not pages (JSON, Prometheus text): nothing in them may run,
+ * load or be framed even if a browser is tricked into rendering one. The dashboard (HTML) sets its
+ * own, stricter-than-default policy for its pages; a handler that set one keeps it.
+ */
+export const DATA_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
 /** Headers on every answer; `Cache-Control: no-store` on the API and metrics (they hold live state). */
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
@@ -11,6 +18,8 @@ export function securityHeaders(): MiddlewareHandler {
     c.header('X-Content-Type-Options', 'nosniff');
     c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Frame-Options', 'DENY');
+    if (!c.res.headers.has('Content-Security-Policy'))
+      c.header('Content-Security-Policy', DATA_CONTENT_SECURITY_POLICY);
     if (c.req.path.startsWith('/api/') || c.req.path === '/metrics') c.header('Cache-Control', 'no-store');
   };
 }
