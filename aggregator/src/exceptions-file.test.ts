@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@envparity/shared';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { T0 } from './drift/test-fleet.js';
+import { T0 } from '../testing/drift-fleet.js';
 import { createExceptionsFileLoader, fileExceptionId, parseExceptionsFile } from './exceptions-file.js';
 import { createEnvironmentCatalog } from './http/environment-catalog.js';
 import { openSqliteFactStore, type SqliteFactStore } from './store/sqlite-fact-store.js';

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { containerCollector } from './container.js';
 import {
   cgroupDirectories,
@@ -17,7 +18,6 @@ import {
   tightestMemoryLimit,
 } from './container-cgroup.js';
 import { type ContainerSignals, decideContainer } from './container-detect.js';
-import { createTestContext } from './test-context.js';
 
 const context = createTestContext();
 

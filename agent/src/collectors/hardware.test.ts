@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { hardwareCollector } from './hardware.js';
 import { countCpuList, parseCpuInfo, parseMemInfo, storageType, vmFromDmi } from './hardware-parse.js';
-import { createTestContext } from './test-context.js';
 
 const context = createTestContext();
 

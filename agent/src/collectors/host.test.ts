@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { hostCollector } from './host.js';
 import { canonicalNameFromHosts, externalAddresses, isUsableMac } from './host-identity.js';
-import { createTestContext } from './test-context.js';
 
 const context = createTestContext();
 

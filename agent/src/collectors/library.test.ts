@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { factPath, parsePath } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { libraryCollector } from './library.js';
 import { parseRpmQuery, RPM_QUERY_FORMAT } from './library-rpm.js';
 import {
@@ -12,7 +13,6 @@ import {
   parseMuslLoaderOutput,
   parseOpensslVersion,
 } from './library-system.js';
-import { createTestContext } from './test-context.js';
 
 // dpkg-query's own format language, not JavaScript template strings.
 // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query --showformat

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { osCollector } from './os.js';
 import {
   canonicalTimeZone,
@@ -9,7 +10,6 @@ import {
   parseOsRelease,
   zoneFromLocaltimeLink,
 } from './os-release.js';
-import { createTestContext } from './test-context.js';
 
 const context = createTestContext();
 

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createTestContext } from '../../testing/collector-context.js';
 import { runtimeCollector } from './runtime.js';
 import { PathIndex, pathDirectories } from './runtime-path.js';
 import { clearProbeCache } from './runtime-probe.js';
@@ -26,7 +27,6 @@ import {
   parseShebangInterpreter,
   VERSION_PATTERNS,
 } from './runtime-versions.js';
-import { createTestContext } from './test-context.js';
 
 const context = createTestContext();
 

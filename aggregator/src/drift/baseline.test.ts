@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotOf, testClassifier } from '../../testing/drift-hosts.js';
 import { computeBaseline } from './baseline.js';
 import { findOutliers } from './outliers.js';
-import { snapshotOf, testClassifier } from './test-hosts.js';
 
 const common = { 'os.distro.id': 'debian', 'library.dpkg.openssl': '3.0.13', 'hardware.cpu.cores': 8 };
 

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addHost, changeHost, FakePresence, PROMOTION, seedFleet, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { type Aggregator, type AggregatorOptions, createAggregator } from '../aggregator.js';
 import type { DriftEvent } from './events.js';
-import { addHost, changeHost, FakePresence, PROMOTION, seedFleet, serverFacts, T0 } from './test-fleet.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

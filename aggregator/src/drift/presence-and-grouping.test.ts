@@ -3,9 +3,9 @@
  * emergency marking, justified resolutions), on the drift engine with a fake clock and presence.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { addHost, changeHost, FakePresence, PROMOTION, seedFleet, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { type AggregatorOptions, createAggregator } from '../aggregator.js';
 import type { DriftEvent } from './events.js';
-import { addHost, changeHost, FakePresence, PROMOTION, seedFleet, serverFacts, T0 } from './test-fleet.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

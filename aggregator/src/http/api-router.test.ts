@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 import { hashToken } from '../token-hash.js';
-import { createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 const READ = 'read-token';

@@ -1,11 +1,11 @@
 import { decodeServerMessage, encodeMessage, type ServerMessage } from '@envparity/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { PROMOTION, seedFleet } from '../../testing/drift-fleet.js';
+import { ADMIN_TOKEN, createTestApi, type TestApi } from '../../testing/test-api.js';
 import { createAggregator } from '../aggregator.js';
-import { PROMOTION, seedFleet } from '../drift/test-fleet.js';
 import type { SqliteFactStore } from '../store/sqlite-fact-store.js';
 import { hashToken } from '../token-hash.js';
-import { ADMIN_TOKEN, createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 const READ = 'read-token';

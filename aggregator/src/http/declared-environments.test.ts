@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addHost, serverFacts, T0 } from '../drift/test-fleet.js';
-import { createTestApi, type TestApi } from './test-api.js';
+import { addHost, serverFacts, T0 } from '../../testing/drift-fleet.js';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 
 const apis: TestApi[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addHost, PROMOTION, seedFleet, serverFacts } from '../drift/test-fleet.js';
-import { createTestApi, type TestApi } from './test-api.js';
+import { addHost, PROMOTION, seedFleet, serverFacts } from '../../testing/drift-fleet.js';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 
 let api: TestApi;
 beforeEach(async () => {

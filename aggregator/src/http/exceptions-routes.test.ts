@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROMOTION, seedFleet } from '../drift/test-fleet.js';
+import { PROMOTION, seedFleet } from '../../testing/drift-fleet.js';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 import { hashToken } from '../token-hash.js';
-import { createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 const READ = 'read-token';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addHost, PROMOTION, seedFleet, serverFacts, T0 } from '../drift/test-fleet.js';
+import { addHost, PROMOTION, seedFleet, serverFacts, T0 } from '../../testing/drift-fleet.js';
+import { ADMIN_TOKEN, createTestApi, type TestApi } from '../../testing/test-api.js';
 import { hashToken } from '../token-hash.js';
-import { ADMIN_TOKEN, createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 const READ = 'read-token';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApi } from './test-api.js';
+import { ADMIN_TOKEN, createTestApi } from '../../testing/test-api.js';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const exceptionBody = JSON.stringify({

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 import { AGGREGATOR_PACKAGE_VERSION } from '../version.js';
 import { openApiPath } from './openapi-document.js';
-import { createTestApi, type TestApi } from './test-api.js';
 
 let api: TestApi;
 beforeEach(() => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApi, type TestApi } from './test-api.js';
+import { createTestApi, type TestApi } from '../../testing/test-api.js';
 
 let api: TestApi;
 beforeEach(() => {

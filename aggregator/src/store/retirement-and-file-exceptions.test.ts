@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fullReport, serverFacts, T0 } from '../drift/test-fleet.js';
+import { fullReport, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { hashToken } from '../token-hash.js';
 import { type FileException, PRESENCE_RETIRED_BY, type StoreEvent } from './fact-store.js';
 import { MIGRATIONS, migrate } from './migrations.js';

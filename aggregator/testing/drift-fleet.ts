@@ -10,9 +10,9 @@ import {
   groupByCategory,
   type ReportMessage,
 } from '@envparity/shared';
-import type { FactStore } from '../store/fact-store.js';
-import { hashToken } from '../token-hash.js';
-import type { PresenceSource } from './drift-engine.js';
+import type { PresenceSource } from '../src/drift/drift-engine.js';
+import type { FactStore } from '../src/store/fact-store.js';
+import { hashToken } from '../src/token-hash.js';
 
 export const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 

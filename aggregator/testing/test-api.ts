@@ -4,10 +4,10 @@
  * registry (errors against the error schema). A route whose answer drifts from its OpenAPI
  * description fails the tests that call it.
  */
-import { type Aggregator, type AggregatorOptions, createAggregator } from '../aggregator.js';
-import { FakePresence, T0 } from '../drift/test-fleet.js';
-import type { AnyRouteSpec } from './api-router.js';
-import { errorBodySchema } from './api-schemas.js';
+import { type Aggregator, type AggregatorOptions, createAggregator } from '../src/aggregator.js';
+import type { AnyRouteSpec } from '../src/http/api-router.js';
+import { errorBodySchema } from '../src/http/api-schemas.js';
+import { FakePresence, T0 } from './drift-fleet.js';
 
 export const ADMIN_TOKEN = 'admin-token';
 

@@ -1,7 +1,7 @@
 import { validateAgentConfig } from '@envparity/shared';
-import { execCommand } from '../exec.js';
-import { createSecretHasher } from '../secrets.js';
-import type { CollectorContext } from './types.js';
+import type { CollectorContext } from '../src/collectors/types.js';
+import { execCommand } from '../src/exec.js';
+import { createSecretHasher } from '../src/secrets.js';
 
 /** A collector context for tests: default config, a fixed hash key, the real async exec. */
 export function createTestContext(): CollectorContext {

@@ -1,5 +1,5 @@
 import { categoryOf, createClassifier, type FactMap, fingerprintMap, groupByCategory } from '@envparity/shared';
-import type { CategoryBlob, HostSnapshot } from './baseline.js';
+import type { CategoryBlob, HostSnapshot } from '../src/drift/baseline.js';
 
 /** Builds a HostSnapshot from a flat fact map (tests and tools). Equal categories share a hash. */
 export function snapshotOf(id: string, environment: string | undefined, facts: FactMap, online = true): HostSnapshot {
