@@ -29,6 +29,7 @@ import {
 } from '@envparity/shared';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
+import { type NewApiToken, SqliteApiTokenRepository } from './api-token-repository.js';
 import { ENROLL_SECRET_ACTOR, SqliteAuditLog } from './audit-log.js';
 import {
   behaviorEncoding,
@@ -37,9 +38,9 @@ import {
   composeFingerprints,
   type HostFingerprints,
 } from './compose-fingerprints.js';
+import { SqliteDriftEventRepository } from './drift-event-repository.js';
 import type {
   ApiTokenRecord,
-  ApiTokenScope,
   ChangeQuery,
   DriftEventQuery,
   DriftWrite,
@@ -53,7 +54,6 @@ import type {
   HostView,
   IngestInput,
   IngestResult,
-  NewDriftEvent,
   NewException,
   StoredDriftEvent,
   StoreEvent,
@@ -74,6 +74,7 @@ import {
   type StoreOpenReport,
   writeStoreMeta,
 } from './store-integrity.js';
+import { valueColumn } from './value-columns.js';
 
 /** Longest time a report waits in the buffer before its transaction commits. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 50;
@@ -220,33 +221,6 @@ interface ExceptionRow {
   source: string;
 }
 
-interface DriftEventRow {
-  id: number;
-  key: string;
-  kind: StoredDriftEvent['kind'];
-  environment: string;
-  other_environment: string | null;
-  host_id: string | null;
-  path: string;
-  expected: string | null;
-  actual: string | null;
-  status: StoredDriftEvent['status'];
-  opened_at: number;
-  resolved_at: number | null;
-  upstream: string | null;
-  seq: number | null;
-  hosts: string | null;
-  host_count: number | null;
-  emergency: number;
-  resolution: string | null;
-  exception: string | null;
-}
-
-/** JSON of a fact value for a nullable column: SQL NULL means absent (JSON `null` is a value). */
-function valueColumn(value: FactValue | undefined): string | null {
-  return value === undefined ? null : JSON.stringify(value);
-}
-
 /** What makes two versions of an exception the same rule (ids and times aside). */
 function exceptionContent(record: FileException | ExceptionRecord) {
   return [
@@ -277,39 +251,6 @@ function toException(row: ExceptionRow): ExceptionRecord {
   return record;
 }
 
-function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
-  const event: StoredDriftEvent = {
-    id: String(row.id),
-    key: row.key,
-    kind: row.kind,
-    environment: row.environment,
-    path: row.path,
-    status: row.status,
-    openedAt: row.opened_at,
-    resolvedAt: row.resolved_at,
-  };
-  if (row.other_environment !== null) event.otherEnvironment = row.other_environment;
-  if (row.host_id !== null) event.hostId = row.host_id;
-  if (row.expected !== null) event.expected = JSON.parse(row.expected) as FactValue;
-  if (row.actual !== null) event.actual = JSON.parse(row.actual) as FactValue;
-  if (row.upstream !== null) event.upstream = row.upstream;
-  if (row.seq !== null) event.seq = row.seq;
-  if (row.hosts !== null) event.hosts = JSON.parse(row.hosts) as string[];
-  if (row.host_count !== null) event.hostCount = row.host_count;
-  if (row.emergency) event.emergency = true;
-  if (row.resolution !== null) event.resolution = row.resolution;
-  if (row.exception !== null) event.exception = JSON.parse(row.exception) as { id: string; reason: string };
-  return event;
-}
-
-interface TokenRow {
-  id: string;
-  name: string;
-  scope: ApiTokenScope;
-  created_at: number;
-  revoked_at: number | null;
-}
-
 /** A frozen copy of a fact map with its keys in canonical order (also the stored JSON's order). */
 function canonicalCopy(facts: FactMap): Readonly<FactMap> {
   const copy: FactMap = {};
@@ -331,10 +272,6 @@ function cloneHost(host: HostState): HostState {
 
 function bump(counts: Map<string, number>, key: string, by: number): void {
   counts.set(key, (counts.get(key) ?? 0) + by);
-}
-
-function toToken(row: TokenRow): ApiTokenRecord {
-  return { id: row.id, name: row.name, scope: row.scope, createdAt: row.created_at, revokedAt: row.revoked_at };
 }
 
 /**
@@ -432,28 +369,6 @@ function prepareStatements(db: Database.Database) {
          source = excluded.source`,
     ),
     markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
-    insertDriftEvent: db.prepare(
-      `INSERT INTO drift_events (key, kind, environment, other_environment, host_id, path, expected, actual, status,
-         opened_at, upstream, seq, hosts, host_count, emergency)
-       VALUES (@key, @kind, @environment, @otherEnvironment, @hostId, @path, @expected, @actual, 'open',
-         @openedAt, @upstream, @seq, @hosts, @hostCount, @emergency)`,
-    ),
-    resolveDriftEvent: db.prepare(
-      "UPDATE drift_events SET status = 'resolved', resolved_at = ?, resolution = ?, exception = ? WHERE id = ? AND status = 'open'",
-    ),
-    updateDriftEvent: db.prepare(
-      `UPDATE drift_events SET expected = @expected, actual = @actual, hosts = @hosts, host_count = @hostCount,
-         emergency = @emergency, upstream = @upstream WHERE id = @id AND status = 'open'`,
-    ),
-    getDriftEvent: db.prepare('SELECT * FROM drift_events WHERE id = ?'),
-    insertToken: db.prepare(
-      'INSERT INTO tokens (id, name, scope, token_hash, created_at) VALUES (@id, @name, @scope, @tokenHash, @at)',
-    ),
-    findToken: db.prepare(
-      'SELECT id, name, scope, created_at, revoked_at FROM tokens WHERE token_hash = ? AND revoked_at IS NULL',
-    ),
-    listTokens: db.prepare('SELECT id, name, scope, created_at, revoked_at FROM tokens ORDER BY created_at, id'),
-    revokeToken: db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
   };
 }
 
@@ -479,6 +394,8 @@ export class SqliteFactStore implements FactStore {
   /** Admin actions and enrollments (append-only). */
   readonly audit: SqliteAuditLog;
   readonly admission: SqliteHostAdmission;
+  private readonly driftEvents: SqliteDriftEventRepository;
+  private readonly apiTokens: SqliteApiTokenRepository;
   /** What the checks at open found (quick_check, host count against the last record). */
   readonly openReport: StoreOpenReport;
   private readonly compactor: HistoryCompactor;
@@ -551,6 +468,8 @@ export class SqliteFactStore implements FactStore {
       this.load();
       this.audit = new SqliteAuditLog(this.db);
       this.admission = new SqliteHostAdmission(this.db);
+      this.driftEvents = new SqliteDriftEventRepository(this.db);
+      this.apiTokens = new SqliteApiTokenRepository(this.db);
       this.compactor = new HistoryCompactor({
         db: this.db,
         maxChangesPerHost,
@@ -1315,110 +1234,38 @@ export class SqliteFactStore implements FactStore {
     if (record && record.expiredAt === null) this.exceptions.set(id, { ...record, expiredAt: at });
   }
 
-  // --- drift events ----------------------------------------------------------------------------
+  // --- drift events (drift-event-repository.ts) ------------------------------------------------
 
   async listDriftEvents(query: DriftEventQuery = {}): Promise<StoredDriftEvent[]> {
     this.assertOpen();
-    const where: string[] = [];
-    const params: (string | number)[] = [];
-    if (query.status !== undefined) {
-      where.push('status = ?');
-      params.push(query.status);
-    }
-    if (query.environment !== undefined) {
-      where.push('(environment = ? OR other_environment = ?)');
-      params.push(query.environment, query.environment);
-    }
-    if (query.kind !== undefined) {
-      where.push('kind = ?');
-      params.push(query.kind);
-    }
-    if (query.hostId !== undefined) {
-      // Outlier groups name their hosts in `hosts` (host_id is the first of them when opened).
-      where.push(
-        "(host_id = ? OR (kind = 'outlier' AND EXISTS (SELECT 1 FROM json_each(drift_events.hosts) WHERE value = ?)))",
-      );
-      params.push(query.hostId, query.hostId);
-    }
-    const sql =
-      `SELECT * FROM drift_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC` +
-      (query.limit === undefined ? '' : ' LIMIT ?');
-    if (query.limit !== undefined) params.push(query.limit);
-    return (this.db.prepare(sql).all(...params) as DriftEventRow[]).map(toDriftEvent);
+    return this.driftEvents.list(query);
   }
 
   async writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]> {
     this.assertOpen();
-    try {
-      return this.db.transaction(() => {
-        for (const { id, at, resolution, exception } of write.resolve) {
-          const why = exception === undefined ? null : JSON.stringify(exception);
-          this.stmt.resolveDriftEvent.run(at, resolution ?? null, why, Number(id));
-        }
-        for (const update of write.update ?? []) {
-          this.stmt.updateDriftEvent.run({
-            id: Number(update.id),
-            expected: valueColumn(update.expected),
-            actual: valueColumn(update.actual),
-            hosts: update.hosts === undefined ? null : JSON.stringify(update.hosts),
-            hostCount: update.hostCount ?? null,
-            emergency: update.emergency ? 1 : 0,
-            upstream: update.upstream ?? null,
-          });
-        }
-        return write.open.map((event: NewDriftEvent) => {
-          const { lastInsertRowid } = this.stmt.insertDriftEvent.run({
-            key: event.key,
-            kind: event.kind,
-            environment: event.environment,
-            otherEnvironment: event.otherEnvironment ?? null,
-            hostId: event.hostId ?? null,
-            path: event.path,
-            expected: valueColumn(event.expected),
-            actual: valueColumn(event.actual),
-            openedAt: event.openedAt,
-            upstream: event.upstream ?? null,
-            seq: event.seq ?? null,
-            hosts: event.hosts === undefined ? null : JSON.stringify(event.hosts),
-            hostCount: event.hostCount ?? null,
-            emergency: event.emergency ? 1 : 0,
-          });
-          return toDriftEvent(this.stmt.getDriftEvent.get(lastInsertRowid) as DriftEventRow);
-        });
-      })();
-    } catch (cause) {
-      throw new StoreError('STORE_FAILED', `cannot write drift events: ${(cause as Error).message}`, { cause });
-    }
+    return this.driftEvents.write(write);
   }
 
-  // --- API tokens ------------------------------------------------------------------------------
+  // --- API tokens (api-token-repository.ts) ----------------------------------------------------
 
-  async createApiToken(input: {
-    name: string;
-    scope: ApiTokenScope;
-    tokenHash: string;
-    at: number;
-  }): Promise<ApiTokenRecord> {
+  async createApiToken(input: NewApiToken): Promise<ApiTokenRecord> {
     this.assertOpen();
-    const id = randomUUID();
-    this.stmt.insertToken.run({ id, name: input.name, scope: input.scope, tokenHash: input.tokenHash, at: input.at });
-    return { id, name: input.name, scope: input.scope, createdAt: input.at, revokedAt: null };
+    return this.apiTokens.create(input);
   }
 
   async findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined> {
     this.assertOpen();
-    const row = this.stmt.findToken.get(tokenHash) as TokenRow | undefined;
-    return row ? toToken(row) : undefined;
+    return this.apiTokens.find(tokenHash);
   }
 
   async listApiTokens(): Promise<ApiTokenRecord[]> {
     this.assertOpen();
-    return (this.stmt.listTokens.all() as TokenRow[]).map(toToken);
+    return this.apiTokens.list();
   }
 
   async revokeApiToken(id: string, at: number): Promise<boolean> {
     this.assertOpen();
-    return this.stmt.revokeToken.run(at, id).changes > 0;
+    return this.apiTokens.revoke(id, at);
   }
 
   // --- events and housekeeping -----------------------------------------------------------------
