@@ -13,7 +13,6 @@
  *   category's blob, not hundreds of per-path "added" changes;
  * - history after that is a list of per-path changes stamped with the agent's observation time.
  */
-import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import {
   applyDelta,
@@ -39,6 +38,7 @@ import {
   type HostFingerprints,
 } from './compose-fingerprints.js';
 import { SqliteDriftEventRepository } from './drift-event-repository.js';
+import { SqliteExceptionRepository } from './exception-repository.js';
 import type {
   ApiTokenRecord,
   ChangeQuery,
@@ -207,50 +207,6 @@ interface ChangeRow {
   emergency: number;
 }
 
-interface ExceptionRow {
-  id: string;
-  path: string;
-  environments: string;
-  reason: string;
-  impact: string | null;
-  owner: string | null;
-  expires_at: number | null;
-  created_at: number;
-  created_by: string | null;
-  expired_at: number | null;
-  source: string;
-}
-
-/** What makes two versions of an exception the same rule (ids and times aside). */
-function exceptionContent(record: FileException | ExceptionRecord) {
-  return [
-    record.path,
-    [...record.environments].sort(compareStrings),
-    record.reason,
-    record.impact ?? null,
-    record.owner ?? null,
-    record.expiresAt,
-    record.createdBy ?? null,
-  ];
-}
-
-function toException(row: ExceptionRow): ExceptionRecord {
-  const record: ExceptionRecord = {
-    id: row.id,
-    path: row.path,
-    environments: JSON.parse(row.environments) as string[],
-    reason: row.reason,
-    expiresAt: row.expires_at,
-    createdAt: row.created_at,
-    expiredAt: row.expired_at,
-  };
-  if (row.impact !== null) record.impact = row.impact;
-  if (row.owner !== null) record.owner = row.owner;
-  if (row.created_by !== null) record.createdBy = row.created_by;
-  if (row.source !== 'api') record.source = row.source;
-  return record;
-}
-
 /** A frozen copy of a fact map with its keys in canonical order (also the stored JSON's order). */
 function canonicalCopy(facts: FactMap): Readonly<FactMap> {
   const copy: FactMap = {};
@@ -355,20 +311,6 @@ function prepareStatements(db: Database.Database) {
     ),
     markEmergency: db.prepare('UPDATE changes SET emergency = 1 WHERE host_id = ? AND seq = ? AND path = ?'),
     insertEnvironment: db.prepare('INSERT OR IGNORE INTO environments (name, first_seen) VALUES (?, ?)'),
-    insertException: db.prepare(
-      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by)
-       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy)`,
-    ),
-    deleteException: db.prepare('DELETE FROM exceptions WHERE id = ?'),
-    upsertFileException: db.prepare(
-      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by, expired_at, source)
-       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy, @expiredAt, @source)
-       ON CONFLICT (id) DO UPDATE SET path = excluded.path, environments = excluded.environments,
-         reason = excluded.reason, impact = excluded.impact, owner = excluded.owner, expires_at = excluded.expires_at,
-         created_at = excluded.created_at, created_by = excluded.created_by, expired_at = excluded.expired_at,
-         source = excluded.source`,
-    ),
-    markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
   };
 }
 
@@ -395,6 +337,7 @@ export class SqliteFactStore implements FactStore {
   readonly audit: SqliteAuditLog;
   readonly admission: SqliteHostAdmission;
   private readonly driftEvents: SqliteDriftEventRepository;
+  private readonly exceptions: SqliteExceptionRepository;
   private readonly apiTokens: SqliteApiTokenRepository;
   /** What the checks at open found (quick_check, host count against the last record). */
   readonly openReport: StoreOpenReport;
@@ -408,7 +351,6 @@ export class SqliteFactStore implements FactStore {
   private readonly encodings = new Map<string, BlobEncoding>();
   private readonly listeners = new Set<StoreListener>();
   private readonly environments = new Set<string>();
-  private readonly exceptions = new Map<string, ExceptionRecord>();
 
   private queue: PendingOp[] = [];
   private touches = new Map<string, number>();
@@ -469,6 +411,7 @@ export class SqliteFactStore implements FactStore {
       this.audit = new SqliteAuditLog(this.db);
       this.admission = new SqliteHostAdmission(this.db);
       this.driftEvents = new SqliteDriftEventRepository(this.db);
+      this.exceptions = new SqliteExceptionRepository(this.db);
       this.apiTokens = new SqliteApiTokenRepository(this.db);
       this.compactor = new HistoryCompactor({
         db: this.db,
@@ -540,9 +483,6 @@ export class SqliteFactStore implements FactStore {
     }
     for (const row of this.db.prepare('SELECT name FROM environments').all() as { name: string }[]) {
       this.environments.add(row.name);
-    }
-    for (const row of this.db.prepare('SELECT * FROM exceptions ORDER BY created_at, id').all() as ExceptionRow[]) {
-      this.exceptions.set(row.id, toException(row));
     }
     const refs = new Map<string, number>();
     const rows = this.db.prepare('SELECT host_id, category, blob_hash FROM host_categories').all() as {
@@ -1137,101 +1077,30 @@ export class SqliteFactStore implements FactStore {
     return true;
   }
 
-  // --- exceptions ------------------------------------------------------------------------------
+  // --- exceptions (exception-repository.ts) ----------------------------------------------------
 
   listExceptions(): ExceptionRecord[] {
-    return [...this.exceptions.values()];
+    return this.exceptions.list();
   }
 
   async createException(input: NewException): Promise<ExceptionRecord> {
     this.assertOpen();
-    const record: ExceptionRecord = {
-      ...input,
-      environments: [...input.environments],
-      id: randomUUID(),
-      expiredAt: null,
-    };
-    this.stmt.insertException.run({
-      id: record.id,
-      path: record.path,
-      environments: JSON.stringify(record.environments),
-      reason: record.reason,
-      impact: record.impact ?? null,
-      owner: record.owner ?? null,
-      expiresAt: record.expiresAt,
-      createdAt: record.createdAt,
-      createdBy: record.createdBy ?? null,
-    });
-    this.exceptions.set(record.id, record);
-    return record;
+    return this.exceptions.create(input);
   }
 
   async deleteException(id: string): Promise<boolean> {
     this.assertOpen();
-    const deleted = this.stmt.deleteException.run(id).changes > 0;
-    this.exceptions.delete(id);
-    return deleted;
+    return this.exceptions.delete(id);
   }
 
   async replaceFileExceptions(source: string, exceptions: readonly FileException[]): Promise<string[]> {
     this.assertOpen();
-    const affected = new Set<string>();
-    const next = new Map<string, ExceptionRecord>();
-    for (const input of exceptions) {
-      const existing = this.exceptions.get(input.id);
-      if (existing && existing.source === undefined) {
-        throw new StoreError('STORE_FAILED', `exception id ${input.id} is already used by an API-created exception`);
-      }
-      const same =
-        existing !== undefined &&
-        existing.source === source &&
-        JSON.stringify(exceptionContent(existing)) === JSON.stringify(exceptionContent(input));
-      const record: ExceptionRecord = {
-        ...input,
-        environments: [...input.environments],
-        createdAt: same ? existing.createdAt : input.createdAt,
-        expiredAt: same ? existing.expiredAt : null,
-        source,
-      };
-      if (!same) for (const name of [...record.environments, ...(existing?.environments ?? [])]) affected.add(name);
-      next.set(record.id, record);
-    }
-    const removed = [...this.exceptions.values()].filter(
-      (record) => record.source !== undefined && !next.has(record.id),
-    );
-    for (const record of removed) for (const name of record.environments) affected.add(name);
-    try {
-      this.db.transaction(() => {
-        for (const record of removed) this.stmt.deleteException.run(record.id);
-        for (const record of next.values()) {
-          this.stmt.upsertFileException.run({
-            id: record.id,
-            path: record.path,
-            environments: JSON.stringify(record.environments),
-            reason: record.reason,
-            impact: record.impact ?? null,
-            owner: record.owner ?? null,
-            expiresAt: record.expiresAt,
-            createdAt: record.createdAt,
-            createdBy: record.createdBy ?? null,
-            expiredAt: record.expiredAt,
-            source,
-          });
-        }
-      })();
-    } catch (cause) {
-      throw new StoreError('STORE_FAILED', `cannot store the file exceptions: ${(cause as Error).message}`, { cause });
-    }
-    for (const record of removed) this.exceptions.delete(record.id);
-    for (const record of next.values()) this.exceptions.set(record.id, record);
-    return [...affected].sort(compareStrings);
+    return this.exceptions.replaceFileExceptions(source, exceptions);
   }
 
   async markExceptionExpired(id: string, at: number): Promise<void> {
     this.assertOpen();
-    this.stmt.markExceptionExpired.run(at, id);
-    const record = this.exceptions.get(id);
-    if (record && record.expiredAt === null) this.exceptions.set(id, { ...record, expiredAt: at });
+    this.exceptions.markExpired(id, at);
   }
 
   // --- drift events (drift-event-repository.ts) ------------------------------------------------
