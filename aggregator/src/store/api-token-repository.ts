@@ -38,7 +38,18 @@ function prepare(db: Database.Database) {
   };
 }
 
-export class SqliteApiTokenRepository {
+/** API tokens of one backend; the conformance suite (repositories.conformance.test.ts) holds any implementation to it. */
+export interface ApiTokenRepository {
+  create(input: NewApiToken): ApiTokenRecord;
+  /** The token with this hash, if it is not revoked. */
+  find(tokenHash: string): ApiTokenRecord | undefined;
+  /** Every token, revoked ones included, by creation. */
+  list(): ApiTokenRecord[];
+  /** False when unknown or already revoked. */
+  revoke(id: string, at: number): boolean;
+}
+
+export class SqliteApiTokenRepository implements ApiTokenRepository {
   private readonly stmt: ReturnType<typeof prepare>;
 
   constructor(db: Database.Database) {

@@ -75,7 +75,15 @@ function prepare(db: Database.Database) {
   };
 }
 
-export class SqliteDriftEventRepository {
+/** Drift events of one backend; held to repositories.conformance.test.ts. */
+export interface DriftEventRepository {
+  /** Newest first (openedAt, then id). */
+  list(query?: DriftEventQuery): StoredDriftEvent[];
+  /** Resolves, updates and opens in one transaction; returns the opened events as stored. */
+  write(write: DriftWrite): StoredDriftEvent[];
+}
+
+export class SqliteDriftEventRepository implements DriftEventRepository {
   private readonly stmt: ReturnType<typeof prepare>;
 
   constructor(private readonly db: Database.Database) {

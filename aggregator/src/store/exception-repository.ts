@@ -73,7 +73,19 @@ function prepare(db: Database.Database) {
   };
 }
 
-export class SqliteExceptionRepository {
+/** Exceptions of one backend; held to repositories.conformance.test.ts. */
+export interface ExceptionRepository {
+  /** Every exception, expired ones included, by creation. */
+  list(): ExceptionRecord[];
+  create(input: NewException): ExceptionRecord;
+  /** False when no exception has this id. */
+  delete(id: string): boolean;
+  replaceFileExceptions(source: string, exceptions: readonly FileException[]): string[];
+  /** Records that the expiry was noticed (once). */
+  markExpired(id: string, at: number): void;
+}
+
+export class SqliteExceptionRepository implements ExceptionRepository {
   private readonly records = new Map<string, ExceptionRecord>();
   private readonly stmt: ReturnType<typeof prepare>;
 
