@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../metrics/registry.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/aggregator-metrics.js';
 import { AGGREGATOR_PACKAGE_VERSION } from '../version.js';
 import type { ApiRouter } from './api-router.js';
 import { errorBodySchema } from './api-schemas.js';
@@ -38,7 +38,7 @@ export function registerOpenRoutes(router: ApiRouter, { metrics }: { metrics: Ag
       response: z.string(),
       contentType: PROMETHEUS_CONTENT_TYPE,
     },
-    ({ c }) => c.body(metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
+    async ({ c }) => c.body(await metrics.render(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE }),
   );
   // The agent channel is a WebSocket (handled on the server's `upgrade` event); plain GETs land here.
   router.add(

@@ -143,9 +143,9 @@ async function connect(options?: WebSocket.ClientOptions): Promise<TestAgent> {
   return agent;
 }
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -626,7 +626,10 @@ describe('shutdown', () => {
       const token = await agent.enroll('shutdown-1');
       await agent.hello('shutdown-1', token);
       agent.send({ type: 'report', seq: 1, observedAt: 1, full: { library: LIBRARY } });
-      await until(() => local.metrics.messages.get({ type: 'report' }) === 1);
+      await until(
+        async () =>
+          (await local.metrics.messages.get()).values.find((sample) => sample.labels.type === 'report')?.value === 1,
+      );
       const stopping = local.stop();
       expect((await agent.closed).code).toBe(CLOSE_CODES.goingAway);
       await stopping;

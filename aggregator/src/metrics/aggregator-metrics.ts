@@ -4,7 +4,10 @@
  * agents send.
  */
 import { AGENT_MESSAGE_TYPES } from '@envparity/shared';
-import { Counter, Gauge, Histogram, Registry } from './registry.js';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Content type of `GET /metrics` (the Prometheus text format, as prom-client renders it). */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** `type` label of frames that were not handled as a message: undecodable or over the rate limit. */
 export const REJECTED_FRAME_TYPE = 'rejected';
@@ -51,48 +54,74 @@ export interface AggregatorMetrics {
   readonly bytes: Counter<'type'>;
   readonly rejected: Counter<'reason'>;
   readonly ingestLatency: Histogram;
-  render(): string;
+  /** The text exposition of every metric, the process defaults and event-loop lag included. */
+  render(): Promise<string>;
+}
+
+/** A gauge read at scrape time from `read`. */
+function liveGauge(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 export function createAggregatorMetrics(sources: AggregatorMetricsSources): AggregatorMetrics {
+  // Its own registry (not prom-client's global one): several aggregators in one process (tests) stay apart.
   const registry = new Registry();
-  registry.register(
-    new Gauge('envparity_agents_connected', 'Agents with a live, authenticated WebSocket.', sources.connectedAgents),
+  collectDefaultMetrics({ register: registry });
+  liveGauge(
+    registry,
+    'envparity_agents_connected',
+    'Agents with a live, authenticated WebSocket.',
+    sources.connectedAgents,
   );
-  const messages = registry.register(
-    new Counter<'type'>('envparity_ingest_messages_total', 'Frames received from agents, by protocol message type.'),
+  const messages = new Counter<'type'>({
+    name: 'envparity_ingest_messages_total',
+    help: 'Frames received from agents, by protocol message type.',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const bytes = new Counter<'type'>({
+    name: 'envparity_ingest_bytes_total',
+    help: 'Bytes of frames received from agents (payload on the wire), by message type.',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const rejected = new Counter<'reason'>({
+    name: 'envparity_ingest_rejected_total',
+    help: 'Agent sockets closed by the aggregator, by reason.',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const ingestLatency = new Histogram({
+    name: 'envparity_ingest_latency_seconds',
+    help: 'Time from receiving a report to committing it (when the ack is sent).',
+    buckets: [...INGEST_LATENCY_BUCKETS],
+    registers: [registry],
+  });
+  liveGauge(
+    registry,
+    'envparity_store_bytes',
+    'Size of the store on disk: database plus write-ahead log.',
+    sources.storeBytes,
   );
-  const bytes = registry.register(
-    new Counter<'type'>(
-      'envparity_ingest_bytes_total',
-      'Bytes of frames received from agents (payload on the wire), by message type.',
-    ),
+  liveGauge(registry, 'envparity_hosts', 'Hosts known to the aggregator (enrolled).', sources.hosts);
+  liveGauge(
+    registry,
+    'envparity_store_hosts_missing',
+    'Hosts the store recorded before (its last run or clean shutdown) that were missing when it opened: lost data.',
+    sources.storeHostsMissing ?? (() => 0),
   );
-  const rejected = registry.register(
-    new Counter<'reason'>('envparity_ingest_rejected_total', 'Agent sockets closed by the aggregator, by reason.'),
-  );
-  const ingestLatency = registry.register(
-    new Histogram(
-      'envparity_ingest_latency_seconds',
-      'Time from receiving a report to committing it (when the ack is sent).',
-      INGEST_LATENCY_BUCKETS,
-    ),
-  );
-  registry.register(
-    new Gauge('envparity_store_bytes', 'Size of the store on disk: database plus write-ahead log.', sources.storeBytes),
-  );
-  registry.register(new Gauge('envparity_hosts', 'Hosts known to the aggregator (enrolled).', sources.hosts));
-  registry.register(
-    new Gauge(
-      'envparity_store_hosts_missing',
-      'Hosts the store recorded before (its last run or clean shutdown) that were missing when it opened: lost data.',
-      sources.storeHostsMissing ?? (() => 0),
-    ),
-  );
+  // Every label value from 0, so a rate() has a series before the first event.
   for (const type of [...AGENT_MESSAGE_TYPES, REJECTED_FRAME_TYPE]) {
-    messages.init({ type });
-    bytes.init({ type });
+    messages.inc({ type }, 0);
+    bytes.inc({ type }, 0);
   }
-  for (const reason of REJECT_REASONS) rejected.init({ reason });
-  return { registry, messages, bytes, rejected, ingestLatency, render: () => registry.render() };
+  for (const reason of REJECT_REASONS) rejected.inc({ reason }, 0);
+  return { registry, messages, bytes, rejected, ingestLatency, render: () => registry.metrics() };
 }

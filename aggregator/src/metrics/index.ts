@@ -1,2 +1,1 @@
 export * from './aggregator-metrics.js';
-export * from './registry.js';

@@ -207,14 +207,14 @@ describe('store checks at open', () => {
       const error = lines.find((line) => line.level === 50);
       expect(error).toMatchObject({ hostsAtOpen: 0, expectedHosts: 6, missingHosts: 6, recordedBy: 'sidecar' });
       expect(String(error?.msg)).toContain('store opened with 0 hosts, 6 fewer than the 6 it recorded before');
-      expect(aggregator.metrics.render()).toMatch(/^envparity_store_hosts_missing 6$/m);
+      expect(await aggregator.metrics.render()).toMatch(/^envparity_store_hosts_missing 6$/m);
     } finally {
       await aggregator.stop();
     }
     // Once reopened cleanly the gauge is 0 again (the loss was reported when it was found).
     const again = createAggregator({ dbPath: path });
     try {
-      expect(again.metrics.render()).toMatch(/^envparity_store_hosts_missing 0$/m);
+      expect(await again.metrics.render()).toMatch(/^envparity_store_hosts_missing 0$/m);
     } finally {
       await again.stop();
     }
