@@ -33,6 +33,7 @@ import { createApiApp } from './http/create-app.js';
 import { AgentGateway } from './ingest/agent-gateway.js';
 import type { EnrollmentGuardOptions } from './ingest/enrollment-guard.js';
 import type { EnrollmentPolicy } from './ingest/enrollment-policy.js';
+import { warmUpIngest } from './ingest/warm-up.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
@@ -246,6 +247,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
+    warmUpIngest(classify);
     const tls = options.tls;
     // Node checks header and request timeouts on this interval (default 30 s): keep it below them.
     const connectionsCheckingInterval = Math.max(250, Math.min(1000, httpLimits.headersTimeoutMs / 2));

@@ -425,6 +425,8 @@ export class AgentSession {
         // A far-future or ancient observedAt is clamped into server time ± the skew, and flagged on the host.
         report: boundReportTime(report, receivedAt, this.ctx.maxClockSkewMs, this.ctx.store.getHost(hostId)?.meta),
         receivedAt,
+        // acceptReportFrame() checked every path of this frame.
+        pathsChecked: true,
       })
       .finally(() => {
         if (this.inflight-- === MAX_INFLIGHT_REPORTS) this.ws.resume();

@@ -78,6 +78,11 @@ export interface IngestInput {
   report: ReportMessage;
   /** When the frame arrived (ms since epoch): becomes the host's last-seen time. */
   receivedAt: number;
+  /**
+   * The caller already ran `findReportPathProblem` on this report (the agent session does, in frame
+   * order): the store skips its own second check, which costs as much as applying the report.
+   */
+  pathsChecked?: boolean;
 }
 
 export interface IngestResult {
