@@ -160,7 +160,8 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
       environments: ['dev'],
       reason: 'lab',
       expiresAt: T0 + 100,
-      createdAt: T0,
+      // Later than the API one: the list is by creation (ties go by id, random for API ones).
+      createdAt: T0 + 1,
     };
     expect(repos.exceptions.replaceFileExceptions('file:/etc/x.yaml', [fileRule])).toEqual(['dev']);
     repos.exceptions.markExpired('f1', T0 + 200);
