@@ -20,6 +20,7 @@ import type { Collector } from '../collectors/types.js';
 import { AGENT_VERSION } from '../version.js';
 import { redactUrl } from './aggregator-url.js';
 import { type Backoff, type BackoffOptions, createBackoff } from './backoff.js';
+import { describeClose } from './close-log.js';
 import { CollectedFacts } from './collected-facts.js';
 import { Connection, clampHeartbeatSeconds, isReportRejection } from './connection.js';
 import { type Credentials, saveCredentials } from './credentials.js';
@@ -562,65 +563,16 @@ export class AgentDaemon {
 
   private logClose(code: number, reason: string, wasReady: boolean): void {
     if (this.stopping) return;
-    const fields = { code, reason: reason || undefined, err: this.lastTransportError };
-    switch (code) {
-      case CLOSE_CODES.enrollRefused:
-        this.logger.error(
-          fields,
-          /^enroll refused: ./.test(reason)
-            ? 'enrollment refused by the aggregator (4011); will retry'
-            : 'enrollment refused: the enroll secret is wrong (4011); will retry',
-        );
-        return;
-      case CLOSE_CODES.pendingApproval:
-        this.logger.warn(fields, 'awaiting approval by an admin (4014); asking again later');
-        return;
-      case CLOSE_CODES.tokenRotation:
-        this.logger.info(fields, 'token rotation asked by the aggregator (4015): reconnecting now');
-        return;
-      case CLOSE_CODES.unauthorized:
-        this.logger.error(
-          fields,
-          this.options.enrollSecret
-            ? 'agent token rejected (4010): unknown or revoked; re-enrolling with the enroll secret'
-            : 'agent token rejected (4010): unknown or revoked; pass --enroll-secret or set ENVPARITY_ENROLL_SECRET to re-enroll; will retry',
-        );
-        return;
-      case CLOSE_CODES.hostMismatch:
-        this.logger.error(
-          { ...fields, hostId: this.options.hostId },
-          'host mismatch (4012): the agent token in the state dir belongs to another host id; will retry',
-        );
-        return;
-      case CLOSE_CODES.replaced:
-        this.logger.warn(fields, 'replaced (4040): another connection of this host id took over; backing off');
-        return;
-      case CLOSE_CODES.rateLimited:
-        this.logger.warn(fields, 'rate limited by the aggregator (4029); backing off');
-        return;
-      case CLOSE_CODES.hostRetired:
-        this.logger.error(
-          { ...fields, hostId: this.options.hostId },
-          'host retired by the aggregator (4013): not reconnecting; enroll under a new host id to report again',
-        );
-        return;
-      case CLOSE_CODES.normal:
-      case CLOSE_CODES.goingAway:
-        this.logger.info(fields, 'the aggregator closed the connection');
-        return;
-      case 1006:
-        if (this.lastTlsFailure) {
-          this.logger.error(
-            { ...fields, err: this.lastTlsFailure },
-            'TLS check of the aggregator failed: connection refused by the agent; will retry with backoff',
-          );
-        } else if (wasReady) this.logger.warn(fields, 'connection to the aggregator lost');
-        else this.logger.warn(fields, 'cannot reach the aggregator');
-        return;
-      default:
-        if (code >= 4000 && code < 4100) this.logger.error(fields, 'the aggregator rejected a message');
-        else this.logger.warn(fields, 'connection closed');
-    }
+    const { level, fields, message } = describeClose({
+      code,
+      reason,
+      wasReady,
+      hostId: this.options.hostId,
+      hasEnrollSecret: Boolean(this.options.enrollSecret),
+      lastTransportError: this.lastTransportError,
+      lastTlsFailure: this.lastTlsFailure,
+    });
+    this.logger[level](fields, message);
   }
 
   private startHeartbeat(seconds: number): void {
