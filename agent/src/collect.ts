@@ -1,4 +1,4 @@
-import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument } from '@envparity/shared';
+import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument, type FactMap } from '@envparity/shared';
 import { BUILTIN_COLLECTORS, type Collector } from './collectors/index.js';
 import { defaultHostId } from './host-id.js';
 import { runCollectors } from './run-collectors.js';
@@ -17,13 +17,18 @@ export interface CollectFactsOptions {
 }
 
 /** One full collection pass: every collector in parallel, returned as a fact document. */
-export async function collectFacts({
+export async function collectFacts(options: CollectFactsOptions): Promise<FactDocument> {
+  return (await collectPass(options)).document;
+}
+
+/** A collection pass as the daemon needs it: the document, and each successful collector's own facts. */
+export async function collectPass({
   config,
   stateDir = config.stateDir ?? defaultStateDir(),
   hashKey,
   collectors = BUILTIN_COLLECTORS,
   hostId,
-}: CollectFactsOptions): Promise<FactDocument> {
+}: CollectFactsOptions): Promise<{ document: FactDocument; byCollector: Map<string, FactMap> }> {
   const key = hashKey ?? (await loadHashKey(stateDir)).key;
   const secrets = createSecretHasher(key, config.secrets);
   const collectedAt = new Date().toISOString();
@@ -43,5 +48,5 @@ export async function collectFacts({
     errors: result.errors,
   };
   if (config.environment) document.environment = config.environment;
-  return document;
+  return { document, byCollector: result.byCollector };
 }

@@ -5,7 +5,10 @@ import { execCommand } from './exec.js';
 import type { SecretHasher } from './secrets.js';
 
 export interface CollectionResult {
+  /** Every collector's facts merged (what a fact document holds). */
   facts: FactMap;
+  /** The facts of each collector that succeeded, by name (a failed or timed-out one is absent). */
+  byCollector: Map<string, FactMap>;
   collectors: CollectorReport[];
   errors: { collector: string; message: string }[];
   durationMs: number;
@@ -45,6 +48,7 @@ export async function runCollectors(
     ),
   );
   const facts: FactMap = {};
+  const byCollector = new Map<string, FactMap>();
   const reports: CollectorReport[] = [];
   settled.forEach((outcome, index) => {
     const collector = enabled[index] as Collector;
@@ -52,6 +56,7 @@ export async function runCollectors(
       const { result, durationMs } = outcome.value;
       let count = 0;
       const invalid: string[] = [];
+      const own: FactMap = {};
       for (const [path, value] of Object.entries(result)) {
         let category: string;
         try {
@@ -65,8 +70,10 @@ export async function runCollectors(
           continue;
         }
         facts[path] = value;
+        own[path] = value;
         count++;
       }
+      byCollector.set(collector.name, own);
       const report: CollectorReport = { name: collector.name, durationMs: round(durationMs), facts: count };
       if (invalid.length > 0) {
         report.error = `dropped ${invalid.length} fact(s) with an invalid path, e.g. ${JSON.stringify(invalid[0])}`;
@@ -87,7 +94,7 @@ export async function runCollectors(
       errors.push({ collector: collector.name, message });
     }
   });
-  return { facts, collectors: reports, errors, durationMs: round(performance.now() - started) };
+  return { facts, byCollector, collectors: reports, errors, durationMs: round(performance.now() - started) };
 }
 
 function round(ms: number): number {

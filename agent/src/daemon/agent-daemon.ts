@@ -14,7 +14,7 @@ import {
   type ServerMessage,
 } from '@envparity/shared';
 import type { Logger } from 'pino';
-import { collectFacts } from '../collect.js';
+import { collectPass } from '../collect.js';
 import { isStaleMarker } from '../collectors/process.js';
 import type { Collector } from '../collectors/types.js';
 import { AGENT_VERSION } from '../version.js';
@@ -746,27 +746,17 @@ export class AgentDaemon {
     if (selected.length === 0) selected = all;
     const complete = selected.length === all.length;
     if (complete) this.scheduleIntervalPass();
-    const captured = new Map<string, FactMap>();
-    const wrapped: Collector[] = selected.map((collector) => ({
-      name: collector.name,
-      ...(collector.timeoutMs !== undefined ? { timeoutMs: collector.timeoutMs } : {}),
-      async collect(context) {
-        const facts = await collector.collect(context);
-        if (!context.signal.aborted) captured.set(collector.name, facts);
-        return facts;
-      },
-    }));
-    const document = await collectFacts({
+    const { document, byCollector } = await collectPass({
       config: this.config,
       stateDir: this.options.stateDir,
       hashKey: credentials.fleetKey,
       hostId: this.options.hostId,
-      collectors: wrapped,
+      collectors: selected,
     });
     const observedAt = Date.now();
     if (this.stopping) return;
     // Values over 64 KB are sent hashed, and a host past 200k paths has its largest categories refused.
-    document.errors.push(...enforceFactBounds(document.facts, captured.values()));
+    document.errors.push(...enforceFactBounds(document.facts, byCollector.values()));
     if (this.credentials?.fleetKey !== credentials.fleetKey) {
       // Re-enrolled with another fleet key during the pass: its secret hashes are stale.
       void this.schedulePass('all');
@@ -775,12 +765,11 @@ export class AgentDaemon {
     const succeeded = new Map<string, FactMap>();
     const failed: string[] = [];
     for (const report of document.collectors) {
-      const facts = captured.get(report.name);
-      if (facts && !report.timedOut) {
-        const kept: FactMap = {};
-        for (const path of Object.keys(facts))
-          if (Object.hasOwn(document.facts, path)) kept[path] = document.facts[path]!;
-        succeeded.set(report.name, kept);
+      const facts = byCollector.get(report.name);
+      if (facts) {
+        // The bounds may have refused paths of the collector (past the per-host path cap).
+        for (const path of Object.keys(facts)) if (!Object.hasOwn(document.facts, path)) delete facts[path];
+        succeeded.set(report.name, facts);
       } else {
         failed.push(report.name);
         this.logger.warn({ collector: report.name, timedOut: report.timedOut ?? false }, 'collector failed');
