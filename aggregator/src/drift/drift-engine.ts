@@ -557,7 +557,7 @@ export class DriftEngine {
     for (const environment of leftReason.keys()) dirty.add(environment);
 
     // Emergency changes open no event of their own: they mark the event they cause (below).
-    await this.#recordEmergencies(candidates, rules, at);
+    const emergencyChanges = await this.#recordEmergencies(candidates, rules, at);
 
     // Outlier groups of the dirty environments.
     // Computing a state may build its baseline (every state, after a membership change): time-sliced.
@@ -620,11 +620,18 @@ export class DriftEngine {
     const release = () => {
       for (const key of opening) this.#held.delete(key);
     };
+    const expiredExceptions = expired.map((record) => ({ id: record.id, at: now }));
     const opened =
-      toOpen.length === 0 && resolved.length === 0 && updates.length === 0
+      toOpen.length === 0 &&
+      resolved.length === 0 &&
+      updates.length === 0 &&
+      emergencyChanges.length === 0 &&
+      expiredExceptions.length === 0
         ? []
         : await this.#store.writeDriftEvents({
             open: toOpen,
+            emergencyChanges,
+            expiredExceptions,
             resolve: resolved.map(({ event, resolution, exception }) => ({
               id: event.id,
               at: now,
@@ -642,7 +649,6 @@ export class DriftEngine {
             })),
           });
     release();
-    for (const record of expired) await this.#store.markExceptionExpired(record.id, now);
     for (const [environment, memo] of memos) {
       if (memo) this.#memo.set(environment, memo);
       else this.#memo.delete(environment);
@@ -670,7 +676,12 @@ export class DriftEngine {
    * Emergency changes of the pass: flagged in the history and recorded in the ledger, from which
    * the event they cause takes its mark. One history query per distinct (upstream, path, value).
    */
-  async #recordEmergencies(candidates: readonly EmergencyCandidate[], rules: ExceptionRule[], at: Date): Promise<void> {
+  async #recordEmergencies(
+    candidates: readonly EmergencyCandidate[],
+    rules: ExceptionRule[],
+    at: Date,
+  ): Promise<{ hostId: string; seq: number; path: string }[]> {
+    const flagged: { hostId: string; seq: number; path: string }[] = [];
     const upstreamHad = new Map<string, Promise<boolean>>();
     const hadValue = (upstream: string, path: string, value: FactValue): Promise<boolean> => {
       const key = `${upstream}\u0000${path}\u0000${canonicalValue(value)}`;
@@ -690,9 +701,11 @@ export class DriftEngine {
       const justified = createExceptionMatcher(rules, candidate.upstream, candidate.environment, at)(candidate.path);
       if (justified) continue;
       if (await hadValue(candidate.upstream, candidate.path, candidate.value)) continue;
-      await this.#store.markEmergencyChange(candidate.hostId, candidate.seq, candidate.path);
+      // Flagged in the history by the pass's own write, with its events.
+      flagged.push({ hostId: candidate.hostId, seq: candidate.seq, path: candidate.path });
       this.#emergencies.record(candidate);
     }
+    return flagged;
   }
 
   /** Outlier groups of the dirty environments: regrouped, then resolved, updated or held. */

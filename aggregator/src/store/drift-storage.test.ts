@@ -64,6 +64,48 @@ describe('drift storage', () => {
     expect(changes).toEqual([expect.objectContaining({ path: 'library.openssl', emergency: true })]);
   });
 
+  it('writes a pass whole: emergency flags, noticed expiries and events commit together or not at all', async () => {
+    const store = open();
+    await host(store, 'a', 'staging', { 'library.openssl': '3.0.12' });
+    await store.ingestReport({
+      hostId: 'a',
+      report: {
+        type: 'report',
+        seq: 2,
+        observedAt: T0 + 1,
+        delta: { library: { set: { 'library.openssl': '3.0.13' }, unset: [] } },
+      },
+      receivedAt: T0 + 1,
+    });
+    const exception = await store.createException({
+      path: 'library.*',
+      environments: ['staging'],
+      reason: 'r',
+      expiresAt: T0,
+      createdAt: T0,
+    });
+    const event = {
+      key: 'k',
+      kind: 'outlier' as const,
+      environment: 'staging',
+      hostId: 'a',
+      path: 'library.openssl',
+      openedAt: T0,
+    };
+    await store.writeDriftEvents({ open: [event], resolve: [] });
+    const pass = {
+      emergencyChanges: [{ hostId: 'a', seq: 2, path: 'library.openssl' }],
+      expiredExceptions: [{ id: exception.id, at: T0 + 5 }],
+    };
+    // The same key opened twice fails the write: nothing of the pass is kept, in the database or in memory.
+    await expect(store.writeDriftEvents({ ...pass, open: [event], resolve: [] })).rejects.toThrow();
+    expect((await store.listChanges('a', { since: T0 + 1, limit: 10 }))[0]?.emergency).toBeUndefined();
+    expect(store.listExceptions()[0]?.expiredAt).toBeNull();
+    await store.writeDriftEvents({ ...pass, open: [], resolve: [] });
+    expect((await store.listChanges('a', { since: T0 + 1, limit: 10 }))[0]?.emergency).toBe(true);
+    expect(store.listExceptions()[0]?.expiredAt).toBe(T0 + 5);
+  });
+
   it('stores exceptions and drift events, and keeps them across a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'envparity-store-'));
     dirs.push(dir);

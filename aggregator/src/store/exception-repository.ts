@@ -184,8 +184,18 @@ export class SqliteExceptionRepository implements ExceptionRepository {
   }
 
   markExpired(id: string, at: number): void {
+    this.stageExpired(id, at)();
+  }
+
+  /**
+   * The SQL half of `markExpired`, for a caller's transaction; returns the memory half, to run once
+   * that transaction committed (a rolled-back one must leave the record as it was).
+   */
+  stageExpired(id: string, at: number): () => void {
     this.stmt.markExceptionExpired.run(at, id);
-    const record = this.records.get(id);
-    if (record && record.expiredAt === null) this.records.set(id, { ...record, expiredAt: at });
+    return () => {
+      const record = this.records.get(id);
+      if (record && record.expiredAt === null) this.records.set(id, { ...record, expiredAt: at });
+    };
   }
 }

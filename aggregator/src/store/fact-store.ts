@@ -194,6 +194,10 @@ export type NewDriftEvent = Omit<StoredDriftEvent, 'id' | 'status' | 'resolvedAt
 /** One drift pass's outcome, written in one transaction. */
 export interface DriftWrite {
   open: NewDriftEvent[];
+  /** Recorded changes the pass found to be emergency changes (flagged in the history). */
+  emergencyChanges?: { hostId: string; seq: number; path: string }[];
+  /** Exceptions whose expiry the pass noticed (`exception.expired` is published once). */
+  expiredExceptions?: { id: string; at: number }[];
   resolve: { id: string; at: number; resolution?: string; exception?: { id: string; reason: string } }[];
   /** Open events whose difference still holds with other values or hosts: every listed field is written. */
   update?: {
@@ -320,7 +324,10 @@ export interface FactStore {
 
   /** Drift events, newest first. */
   listDriftEvents(query?: DriftEventQuery): Promise<StoredDriftEvent[]>;
-  /** Opens, resolves and updates drift events in one transaction; resolves with the opened events. */
+  /**
+   * One drift pass in one transaction: opens, resolves and updates events, flags emergency changes
+   * and records noticed expiries; resolves with the opened events.
+   */
   writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]>;
 
   /** Called after every commit that changed something; returns the unsubscribe function. */

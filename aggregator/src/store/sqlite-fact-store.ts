@@ -1129,7 +1129,22 @@ export class SqliteFactStore implements FactStore {
 
   async writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]> {
     this.assertOpen();
-    return this.driftEvents.write(write);
+    const afterCommit: (() => void)[] = [];
+    let opened: StoredDriftEvent[];
+    try {
+      opened = this.db.transaction(() => {
+        for (const change of write.emergencyChanges ?? []) {
+          this.stmt.markEmergency.run(change.hostId, change.seq, change.path);
+        }
+        for (const { id, at } of write.expiredExceptions ?? []) afterCommit.push(this.exceptions.stageExpired(id, at));
+        return this.driftEvents.write(write);
+      })();
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause;
+      throw new StoreError('STORE_FAILED', `cannot write the drift pass: ${(cause as Error).message}`, { cause });
+    }
+    for (const apply of afterCommit) apply();
+    return opened;
   }
 
   // --- API tokens (api-token-repository.ts) ----------------------------------------------------
