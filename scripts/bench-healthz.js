@@ -90,11 +90,23 @@ const url = await new Promise((resolve, reject) => {
 const phases = new Map();
 // The first polls open the connection and warm up both processes: not part of any phase.
 let phase = 'warmup';
+// Spawning the fleet blocks this process for a moment: no poll is in flight meanwhile, or it would
+// time this process's own pause instead of the aggregator.
+let paused = false;
+let idle = Promise.resolve();
 const WARMUP_POLLS = 10;
 let polls = 0;
 let polling = true;
 const poller = (async () => {
   while (polling) {
+    if (paused) {
+      await sleep(5);
+      continue;
+    }
+    let done;
+    idle = new Promise((resolve) => {
+      done = resolve;
+    });
     const started = performance.now();
     let ok = true;
     try {
@@ -109,6 +121,7 @@ const poller = (async () => {
     const entry = phases.get(phase);
     entry.latencies.push(took);
     if (!ok) entry.failures++;
+    done();
     if (++polls === WARMUP_POLLS) phase = 'baseline';
     await sleep(Math.max(0, 50 - took));
   }
@@ -118,7 +131,8 @@ let fleet;
 try {
   log(`baseline: idle aggregator for ${baselineSeconds} s (load average ${loadavg()[0].toFixed(2)})`);
   await sleep(baselineSeconds * 1000);
-  phase = 'storm-first-2s';
+  paused = true;
+  await idle;
   setTimeout(() => {
     if (phase === 'storm-first-2s') phase = 'storm';
   }, 2000);
@@ -136,6 +150,8 @@ try {
     },
     { statsIntervalMs: 250 },
   );
+  phase = 'storm-first-2s';
+  paused = false;
   const deadline = Date.now() + 120_000;
   while ((fleet.latest()?.fullAcked ?? 0) < environments) {
     if (Date.now() > deadline) throw new Error('the initial reports were not all acknowledged within 120 s');
