@@ -34,7 +34,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import type { SecretHasher } from '../secrets.js';
 import { flattenInto, sha256Hex } from './config-flatten.js';
-import { openRegularFile, readUpTo } from './safe-open.js';
+import { errorCode, openRegularFile, readUpTo, tooLarge } from './safe-open.js';
 
 export const CONFIG_FILE_FORMATS = ['json', 'yaml', 'ini', 'env', 'toml'] as const;
 export type ConfigFileFormat = (typeof CONFIG_FILE_FORMATS)[number];
@@ -107,15 +107,6 @@ async function hashUpTo(handle: FileHandle, limit: number): Promise<{ digest: st
     if (total > limit) break;
   }
   return { digest: hash.digest('hex'), bytes: total };
-}
-
-function tooLarge(bytes: number, limit: number): string {
-  return `too large: ${bytes} bytes, over the watch.maxFileBytes cap of ${limit} (not read)`;
-}
-
-function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return typeof code === 'string' ? code : 'EIO';
 }
 
 export interface ConfigFileOptions {

@@ -17,7 +17,7 @@ import { DEFAULT_MAX_WATCHED_FILE_BYTES, factPath } from '@envparity/shared';
 import { parse as parseDotenv } from 'dotenv';
 import type { SecretHasher } from '../secrets.js';
 import { envVarFacts } from './config-env.js';
-import { openRegularFile, readUpTo } from './safe-open.js';
+import { errorCode, openRegularFile, readUpTo, tooLarge } from './safe-open.js';
 
 export interface EnvFileReadOptions {
   /** `watch.followSymlinks` (default false). */
@@ -124,18 +124,15 @@ async function readEnvFile(
   }
   try {
     if (opened.size > maxFileBytes) {
-      return marker(
-        '#error',
-        `too large: ${opened.size} bytes, over the watch.maxFileBytes cap of ${maxFileBytes} (not read)`,
-      );
+      return marker('#error', tooLarge(opened.size, maxFileBytes));
     }
     const bytes = await readUpTo(opened.handle, maxFileBytes);
     if (bytes.length > maxFileBytes) {
-      return marker('#error', `too large: over the watch.maxFileBytes cap of ${maxFileBytes} (not read)`);
+      return marker('#error', tooLarge(undefined, maxFileBytes));
     }
     return bytes.toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
+    const code = errorCode(error);
     reportError?.(`env file ${path}: ${code}`);
     return marker('#error', code);
   } finally {

@@ -12,9 +12,15 @@ export type SafeOpenResult =
   | { ok: false; missing: true }
   | { ok: false; missing: false; error: string };
 
-function errorCode(error: unknown): string {
+/** The errno code of a failed file operation, `EIO` when it has none (never a message: it may quote content). */
+export function errorCode(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? code : 'EIO';
+}
+
+/** The `#error` text of a file over `watch.maxFileBytes` (`bytes` when known). */
+export function tooLarge(bytes: number | undefined, limit: number): string {
+  return `too large: ${bytes === undefined ? '' : `${bytes} bytes, `}over the watch.maxFileBytes cap of ${limit} (not read)`;
 }
 
 /** Opens `filePath` for reading, or says why not (`missing`, or an `error` fit for a `#error` fact). */
