@@ -101,6 +101,17 @@ interface Resolution {
   exception?: { id: string; reason: string };
 }
 
+/** What one pass has to look at. */
+interface PassWork {
+  now: number;
+  dirty: Set<string>;
+  candidates: readonly EmergencyCandidate[];
+  expired: readonly ExceptionRecord[];
+  transitions: readonly PresenceTransition[];
+  retired: ReadonlySet<string>;
+  endWindow: boolean;
+}
+
 /** What the last pass saw of a host of an environment (only hosts the baseline was computed from). */
 interface HostEntry {
   categories: ReadonlyMap<string, CategoryBlob>;
@@ -159,6 +170,8 @@ export class DriftEngine {
   readonly #secretPolicy: readonly SecretPolicyRule[];
   /** Presence phases (online, offline within the grace, lost, retired). */
   readonly presence: PresenceTracker;
+  /** The states the running pass reads (each environment computed once per pass: EnvironmentStates.pinned). */
+  #passState: (environment: string) => EnvironmentState = (environment) => this.states.get(environment);
   /** Open events by key, mirrored from the store. */
   readonly #open = new Map<string, StoredDriftEvent>();
   /** New events held for the grouping window, by key (`openedAt`: when first seen). */
@@ -407,13 +420,13 @@ export class DriftEngine {
     switch (event.type) {
       case 'host-enrolled':
         this.#changesSincePass++;
-        this.states.invalidateMembership();
+        this.states.invalidateMembership(event.environment, event.previousEnvironment);
         this.#markDirty(event.environment, event.previousEnvironment);
         return;
       case 'host-updated':
         if ((event as { retired?: boolean }).retired) this.#retired.add(event.hostId);
         if (event.environment === event.previousEnvironment) return;
-        this.states.invalidateMembership();
+        this.states.invalidateMembership(event.environment, event.previousEnvironment);
         this.#markDirty(event.environment, event.previousEnvironment);
         return;
       case 'facts-changed':
@@ -528,15 +541,16 @@ export class DriftEngine {
     }
   }
 
-  async #evaluate(pass: {
-    now: number;
-    dirty: Set<string>;
-    candidates: readonly EmergencyCandidate[];
-    expired: readonly ExceptionRecord[];
-    transitions: readonly PresenceTransition[];
-    retired: ReadonlySet<string>;
-    endWindow: boolean;
-  }): Promise<void> {
+  async #evaluate(pass: PassWork): Promise<void> {
+    this.#passState = this.states.pinned();
+    try {
+      await this.#evaluatePass(pass);
+    } finally {
+      this.#passState = (environment) => this.states.get(environment);
+    }
+  }
+
+  async #evaluatePass(pass: PassWork): Promise<void> {
     const { now, dirty, candidates, expired, transitions, retired, endWindow } = pass;
     const at = new Date(now);
     const rules = this.exceptionRules();
@@ -564,7 +578,7 @@ export class DriftEngine {
     const withFacts: string[] = [];
     let sliceStart = performance.now();
     for (const env of this.states.environmentsWithHosts()) {
-      if (this.states.get(env).hosts.length > 0) withFacts.push(env);
+      if (this.#passState(env).hosts.length > 0) withFacts.push(env);
       if (performance.now() - sliceStart > SLICE_MS) {
         await yieldToEventLoop();
         sliceStart = performance.now();
@@ -656,8 +670,8 @@ export class DriftEngine {
     this.#emergencies.prune(
       dirty,
       (entry) =>
-        stateHasValue(this.states.get(entry.environment), entry.path, entry.value) &&
-        !stateHasValue(this.states.get(entry.upstream), entry.path, entry.value),
+        stateHasValue(this.#passState(entry.environment), entry.path, entry.value) &&
+        !stateHasValue(this.#passState(entry.upstream), entry.path, entry.value),
     );
     this.#publish({ at, expired, updates, resolved, opened, resolvedDrift });
     this.#logger?.debug(
@@ -687,7 +701,7 @@ export class DriftEngine {
       const key = `${upstream}\u0000${path}\u0000${canonicalValue(value)}`;
       let answer = upstreamHad.get(key);
       if (!answer) {
-        answer = stateHasValue(this.states.get(upstream), path, value)
+        answer = stateHasValue(this.#passState(upstream), path, value)
           ? Promise.resolve(true)
           : this.#store.environmentHadValue(upstream, path, value);
         upstreamHad.set(key, answer);
@@ -744,7 +758,7 @@ export class DriftEngine {
         memos.set(environment, undefined);
         continue;
       }
-      const state = this.states.get(environment);
+      const state = this.#passState(environment);
       const judge = new DriftJudge(environment, rules, at);
       // Everything is looked at again when the baseline or the exceptions changed; else only changed hosts.
       const full = previous === undefined || previous.version !== state.version || previous.judgeKey !== judge.key;
@@ -994,8 +1008,8 @@ export class DriftEngine {
     for (const { from, to } of environmentPairs(withFacts, this.promotion, this.comparePairs)) {
       if (!dirty.has(from) && !dirty.has(to)) continue;
       await yieldToEventLoop();
-      const fromState = this.states.get(from);
-      const toState = this.states.get(to);
+      const fromState = this.#passState(from);
+      const toState = this.#passState(to);
       const tied = new Set([...fromState.baseline.ties, ...toState.baseline.ties].map((tie) => tie.path));
       const comparison = compareFacts(fromState.baseline.facts, toState.baseline.facts, {
         classify: this.classify,
@@ -1027,7 +1041,7 @@ export class DriftEngine {
       const base = event ?? held;
       const fresh = base === undefined || changedEnvs.has(to) || changedEnvs.has(item.environment);
       const { hosts, hostCount } = fresh
-        ? hostList(hostsWithValue(this.states.get(to), item.path, item.actual), MAX_EVENT_HOSTS)
+        ? hostList(hostsWithValue(this.#passState(to), item.path, item.actual), MAX_EVENT_HOSTS)
         : { hosts: base.hosts ?? [], hostCount: base.hostCount };
       const emergency = this.#emergencies.find(to, item.path, item.actual);
       const next: NewDriftEvent = {

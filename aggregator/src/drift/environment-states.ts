@@ -68,10 +68,32 @@ export class EnvironmentStates {
     if (environment !== null && environment !== undefined) this.#states.delete(environment);
   }
 
-  /** Hosts joined or left environments: membership is rebuilt and every state recomputed. */
-  invalidateMembership(): void {
+  /**
+   * Hosts joined or left these environments: membership is rebuilt (one walk of the host list) and
+   * only their states are recomputed. An enrollment storm then costs the environments it reaches,
+   * not every environment's baseline at every pass.
+   */
+  invalidateMembership(...environments: (string | null | undefined)[]): void {
     this.#members = undefined;
-    this.#states.clear();
+    for (const environment of environments) this.invalidate(environment);
+  }
+
+  /**
+   * A view for one drift pass: each environment's state is computed at most once and then kept for
+   * the rest of the pass, whatever changes meanwhile (changes during a pass mark it dirty again, so
+   * the next pass sees them). Without it a time-sliced pass recomputed a baseline every time a
+   * report landed while it yielded, up to once per step of the pass.
+   */
+  pinned(): (environment: string) => EnvironmentState {
+    const seen = new Map<string, EnvironmentState>();
+    return (environment) => {
+      let state = seen.get(environment);
+      if (!state) {
+        state = this.get(environment);
+        seen.set(environment, state);
+      }
+      return state;
+    };
   }
 
   /** Environments that currently have at least one host. */
