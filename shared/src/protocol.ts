@@ -209,8 +209,9 @@ const epochMs = z.number().int().nonnegative().max(MAX_EPOCH_MS, 'a time inside 
 const token = z.string().min(1).max(MAX_TOKEN_LENGTH);
 const factPathKey = z.string().min(1).max(MAX_PATH_LENGTH);
 
-/** A fact map on the wire: paths bounded in length, values bounded in size (MAX_VALUE_BYTES). */
-export const wireFactMapSchema = z.record(factPathKey, factValueSchema).superRefine((facts, ctx) => {
+/** The checks of a wire fact map, in zod: the one source of its rules and of its error messages. */
+/** Exported for the test that holds isWireFactMap to it. */
+export const strictWireFactMapSchema = z.record(factPathKey, factValueSchema).superRefine((facts, ctx) => {
   for (const [path, value] of Object.entries(facts)) {
     const bytes = factValueBytes(value);
     if (bytes > MAX_VALUE_BYTES) {
@@ -223,6 +224,53 @@ export const wireFactMapSchema = z.record(factPathKey, factValueSchema).superRef
     }
   }
 });
+
+function isWireScalar(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === 'boolean' ||
+    value === null
+  );
+}
+
+/**
+ * Whether `value` passes strictWireFactMapSchema, without building zod's copy and issue lists: a
+ * full report is thousands of such paths, and walking them through zod cost more than storing them.
+ * Accepts only what the strict schema accepts, and its output is the same map (a property test
+ * holds them to it); what it declines (such as an own `__proto__` key) goes to the strict schema.
+ */
+export function isWireFactMap(value: unknown): value is FactMap {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  if (Object.getOwnPropertySymbols(value).length > 0) return false;
+  for (const path of Object.keys(value)) {
+    // zod drops an own `__proto__` key from its copy: such a map takes the strict path.
+    if (path.length === 0 || path.length > MAX_PATH_LENGTH || path === '__proto__') return false;
+    const fact = (value as Record<string, unknown>)[path];
+    if (Array.isArray(fact)) {
+      for (const item of fact) if (!isWireScalar(item)) return false;
+    } else if (!isWireScalar(fact)) return false;
+    if (factValueBytes(fact as FactValue) > MAX_VALUE_BYTES) return false;
+  }
+  return true;
+}
+
+/**
+ * A fact map on the wire: paths bounded in length, values bounded in size (MAX_VALUE_BYTES). Valid
+ * maps take the fast check; only an invalid one goes through the strict schema, for its messages.
+ */
+export const wireFactMapSchema = z.unknown().transform((facts, ctx): FactMap => {
+  if (isWireFactMap(facts)) return facts;
+  // The strict schema's own result: its copy (zod leaves out an own `__proto__` key) or its issues.
+  const strict = strictWireFactMapSchema.safeParse(facts);
+  if (strict.success) return strict.data;
+  for (const issue of strict.error.issues) {
+    ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: facts });
+  }
+  return z.NEVER;
+}) as unknown as z.ZodType<FactMap>;
 
 export const factDeltaSchema = z.object({ set: wireFactMapSchema, unset: z.array(factPathKey) });
 
