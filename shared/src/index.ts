@@ -9,3 +9,4 @@ export * from './fingerprint.js';
 export * from './glob.js';
 export * from './paths.js';
 export * from './protocol.js';
+export * from './report-paths.js';

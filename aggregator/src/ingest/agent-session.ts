@@ -14,6 +14,7 @@ import {
   decodeAgentMessage,
   type EnrollMessage,
   encodeMessage,
+  findReportPathProblem,
   type HelloMessage,
   ProtocolError,
   type ReportMessage,
@@ -25,7 +26,6 @@ import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
 import { REJECTED_FRAME_TYPE } from '../metrics/aggregator-metrics.js';
 import { addressOfRemote, ENROLL_SECRET_ACTOR } from '../store/audit-log.js';
 import { type FactStore, PRESENCE_RETIRED_BY } from '../store/fact-store.js';
-import { findReportPathProblem } from '../store/report-paths.js';
 import { generateToken, hashToken, tokenMatches } from '../token-hash.js';
 import { categoriesNeeded } from './categories-needed.js';
 import {

@@ -12,9 +12,9 @@ import {
   encodeMessage,
   type FactMap,
   factPath,
+  findReportPathProblem,
   fingerprintMap,
 } from '@envparity/shared';
-import { findReportPathProblem } from '../store/report-paths.js';
 
 const WARM_UP_PATHS_PER_CATEGORY = 64;
 const WARM_UP_ROUNDS = 3;

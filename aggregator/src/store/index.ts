@@ -2,6 +2,5 @@ export * from './audit-log.js';
 export * from './fact-store.js';
 export * from './history-compaction.js';
 export * from './migrations.js';
-export * from './report-paths.js';
 export * from './sqlite-fact-store.js';
 export * from './store-integrity.js';
