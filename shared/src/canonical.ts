@@ -35,6 +35,25 @@ export function factValuesEqual(a: FactValue | undefined, b: FactValue | undefin
 }
 
 /**
+ * True when two fact maps hold the same paths with the same values, so their canonical encodings
+ * (and fingerprintMap) are equal: a walk of both, without encoding or hashing either.
+ */
+export function factMapsEqual(a: Readonly<FactMap>, b: Readonly<FactMap>): boolean {
+  const paths = Object.keys(a);
+  if (paths.length !== Object.keys(b).length) return false;
+  for (const path of paths) {
+    if (!Object.hasOwn(b, path)) return false;
+    const x = a[path];
+    const y = b[path];
+    // === also takes -0 for 0, as the canonical encoding does.
+    if (x === y) continue;
+    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+/**
  * Canonical encoding of a fact map: one line per fact, `JSON(path) TAB canonical(value)`, sorted
  * by path in code-unit order. Independent of key insertion order.
  */

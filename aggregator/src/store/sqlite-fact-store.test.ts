@@ -203,6 +203,40 @@ describe('SqliteFactStore', () => {
     expect(await store.integrityCheck()).toBe('ok');
   });
 
+  it('takes a stored blob for a full category only when its facts are the ones sent, whatever fingerprint the agent claims', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    await enroll(store, 'web-2');
+    await enroll(store, 'web-3');
+    const claimed = fingerprintMap(LIBRARY);
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { library: LIBRARY }, fingerprints: { library: claimed } }),
+      receivedAt: T0,
+    });
+    // Same facts, other key order: the stored blob, shared.
+    const reordered = Object.fromEntries(Object.entries(LIBRARY).reverse());
+    await store.ingestReport({
+      hostId: 'web-2',
+      report: report(1, T0, { full: { library: reordered }, fingerprints: { library: claimed } }),
+      receivedAt: T0,
+    });
+    expect(store.getHost('web-2')?.categories.get('library')).toBe(claimed);
+    expect(blobCount(store)).toBe(1);
+    // Other facts under the same claim: hashed and stored as sent, and the claim is answered with a resync.
+    const other = { ...LIBRARY, 'library.dpkg.openssl': '9.9.9' };
+    const result = await store.ingestReport({
+      hostId: 'web-3',
+      report: report(1, T0, { full: { library: other }, fingerprints: { library: claimed } }),
+      receivedAt: T0,
+    });
+    expect(store.getHost('web-3')?.categories.get('library')).toBe(fingerprintMap(other));
+    expect(store.getHostFacts('web-3')?.['library.dpkg.openssl']).toBe('9.9.9');
+    expect(result.resync).toEqual(['library']);
+    expect(blobCount(store)).toBe(2);
+    expect(await store.integrityCheck()).toBe('ok');
+  });
+
   it('asks for a resync of categories whose fingerprint does not match after applying', async () => {
     const store = open();
     await enroll(store, 'web-1');

@@ -23,6 +23,8 @@ import {
   diffFacts,
   type FactMap,
   type FactValue,
+  factMapsEqual,
+  findReportPathProblem,
   fingerprintMap,
   MAX_HOST_PATHS,
 } from '@envparity/shared';
@@ -63,7 +65,6 @@ import { PRESENCE_RETIRED_BY } from './fact-store.js';
 import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
 import { SqliteHostAdmission } from './host-admission.js';
 import { migrate } from './migrations.js';
-import { findReportPathProblem } from './report-paths.js';
 import {
   assertQuickCheck,
   CLEAN_SHUTDOWN_KEY,
@@ -846,10 +847,20 @@ export class SqliteFactStore implements FactStore {
       const beforeHash = categories.get(category);
       const before =
         beforeHash === undefined ? EMPTY_FACTS : (newBlobs.get(beforeHash) ?? batch.blob(beforeHash) ?? EMPTY_FACTS);
-      let after: Readonly<FactMap> = (report.full && ownValue(report.full, category)) ?? before;
+      const full = report.full && ownValue(report.full, category);
+      let after: Readonly<FactMap> = full ?? before;
       const delta = report.delta && ownValue(report.delta, category);
       if (delta) after = applyDelta(after, delta);
-      const afterHash = fingerprintMap(after);
+      let afterHash: string;
+      // Most hosts send categories other hosts hold already (same image): when the fingerprint the
+      // agent claims names a stored blob with the same facts, that blob is the category, with no
+      // encoding, hashing, copying or write. Anything else is hashed here, whatever the agent claims.
+      const claimed = full && !delta ? report.fingerprints && ownValue(report.fingerprints, category) : undefined;
+      const stored = claimed === undefined ? undefined : (newBlobs.get(claimed) ?? batch.blob(claimed));
+      if (claimed !== undefined && stored !== undefined && factMapsEqual(stored, after)) {
+        after = stored;
+        afterHash = claimed;
+      } else afterHash = fingerprintMap(after);
       if (afterHash === (beforeHash ?? EMPTY_CATEGORY_HASH)) continue;
       touched.push(category);
       pathCount += pathsIn(after) - pathsIn(before);
