@@ -45,6 +45,7 @@ try {
       'cpu-prof': { type: 'string' },
       'keep-data': { type: 'boolean', default: false },
       aggregator: { type: 'string' },
+      'aggregator-config': { type: 'string' },
       nice: { type: 'string' },
       roles: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -60,6 +61,7 @@ if (args.help) {
   console.log(`usage: npm run bench:fleet -- --agents N --duration SECONDS [--interval SECONDS (60)]
        [--change-rate SHARE_PER_HOST_PER_MINUTE (0.01)] [--ramp SECONDS (agents/1000)] [--settle SECONDS (10)]
        [--max-connecting N (1000)] [--seed N] [--cpu-prof DIR] [--keep-data] [--aggregator BIN_JS]
+       [--aggregator-config FILE (passed to serve --config, e.g. storeSynchronous: normal)]
        [--nice=N (niceness of the aggregator and the fleet, e.g. --nice=-10 on a shared machine)]
        [--roles web,worker,db (host roles mixed in every environment; one role = homogeneous environments)]`);
   process.exit(0);
@@ -154,6 +156,7 @@ const [aggCommand, aggArgs] = wrap(process.execPath, [
   '0',
   '--data',
   dataDir,
+  ...(args['aggregator-config'] ? ['--config', resolve(args['aggregator-config'])] : []),
 ]);
 const aggregatorStartedMono = monoUs();
 const aggregator = spawn(aggCommand, aggArgs, {
@@ -187,6 +190,7 @@ aggregator.stdout.on('data', (chunk) => {
 aggregator.stderr.setEncoding('utf8');
 aggregator.stderr.on('data', (chunk) => {
   for (const line of chunk.split('\n')) if (line.trim() !== '') remember(`stderr: ${line}`);
+  if (process.env.BENCH_SHOW_STDERR) process.stderr.write(chunk);
 });
 
 let fleet;
