@@ -29,9 +29,17 @@ function isPrimitive(item: unknown): boolean {
 /** True when two fact values are the same (arrays compared element by element, in order). */
 export function factValuesEqual(a: FactValue | undefined, b: FactValue | undefined): boolean {
   if (a === b) return true;
-  if (a === undefined || b === undefined) return false;
-  if (Array.isArray(a) || Array.isArray(b)) return canonicalValue(a) === canonicalValue(b);
-  return typeof a === 'number' && typeof b === 'number' && a === b;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  // Element by element, as their canonical texts would compare (=== takes -0 for 0, as they do).
+  for (let i = 0; i < a.length; i++) if (!scalarsEqual(a[i], b[i])) return false;
+  return true;
+}
+
+/** Equal as canonical text: primitives by ===, anything else (never in a valid fact) by its JSON. */
+function scalarsEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isPrimitive(a) || isPrimitive(b)) return false;
+  return canonicalValue(a as FactValue) === canonicalValue(b as FactValue);
 }
 
 /**
