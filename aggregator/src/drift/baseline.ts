@@ -8,6 +8,7 @@ import {
   canonicalValue,
   compareStrings,
   type FactMap,
+  type FactScalar,
   type FactValue,
   fingerprintFacts,
   isCompared,
@@ -55,6 +56,43 @@ export interface Baseline {
 
 const MISSING = '\u0000missing';
 
+/** A value of a path with its host count; `key` is its canonical text, computed only to order candidates. */
+interface Candidate {
+  key?: string;
+  value?: FactValue;
+  hosts: number;
+}
+
+/**
+ * Host counts per distinct value of one path. Scalars are their own Map keys (a Map tells 1 from
+ * "1" and takes -0 for 0, as the canonical text does), so the common case encodes nothing; arrays
+ * are keyed by their canonical text.
+ */
+class ValueCounts {
+  readonly #scalars = new Map<FactScalar, Candidate>();
+  #arrays: Map<string, Candidate> | undefined;
+
+  add(value: FactValue, hosts: number): void {
+    if (Array.isArray(value)) {
+      this.#arrays ??= new Map();
+      const key = canonicalValue(value);
+      const entry = this.#arrays.get(key);
+      if (entry) entry.hosts += hosts;
+      else this.#arrays.set(key, { key, value, hosts });
+      return;
+    }
+    const entry = this.#scalars.get(value);
+    if (entry) entry.hosts += hosts;
+    else this.#scalars.set(value, { value, hosts });
+  }
+
+  candidates(): Candidate[] {
+    const all = [...this.#scalars.values()];
+    if (this.#arrays) all.push(...this.#arrays.values());
+    return all;
+  }
+}
+
 /**
  * Picks the hosts a baseline is computed from: the counted ones (online, or offline within the
  * presence grace), else all of them. `stale`: no host of the baseline is online (last known facts).
@@ -90,40 +128,41 @@ export function computeBaseline(
   const support: Record<string, number> = {};
   const ties: BaselineTie[] = [];
   for (const byHash of blobCounts.values()) {
-    // path -> canonical value -> { value, hosts }
-    const tally = new Map<string, Map<string, { value: FactValue; hosts: number }>>();
+    const tally = new Map<string, ValueCounts>();
     for (const { blob, count } of byHash.values()) {
       for (const [path, value] of Object.entries(blob.facts)) {
         if (!isCompared(classify(path))) continue;
         let values = tally.get(path);
         if (!values) {
-          values = new Map();
+          values = new ValueCounts();
           tally.set(path, values);
         }
-        const key = canonicalValue(value);
-        const entry = values.get(key);
-        if (entry) entry.hosts += count;
-        else values.set(key, { value, hosts: count });
+        values.add(value, count);
       }
     }
     for (const [path, values] of tally) {
+      const candidates: Candidate[] = values.candidates();
       let present = 0;
-      for (const entry of values.values()) present += entry.hosts;
-      const candidates: { key: string; value?: FactValue; hosts: number }[] = [...values].map(([key, entry]) => ({
-        key,
-        ...entry,
-      }));
+      for (const entry of candidates) present += entry.hosts;
       if (present < total) candidates.push({ key: MISSING, hosts: total - present });
-      candidates.sort(
-        (a, b) =>
-          b.hosts - a.hosts || Number(a.key === MISSING) - Number(b.key === MISSING) || compareStrings(a.key, b.key),
-      );
+      // Canonical texts order the candidates only where a path has more than one value.
+      if (candidates.length > 1) {
+        for (const candidate of candidates) candidate.key ??= canonicalValue(candidate.value as FactValue);
+        candidates.sort(
+          (a, b) =>
+            b.hosts - a.hosts ||
+            Number(a.key === MISSING) - Number(b.key === MISSING) ||
+            compareStrings(a.key as string, b.key as string),
+        );
+      }
       const [top, second] = candidates;
       if (!top) continue;
       if (second && second.hosts === top.hosts) {
         ties.push({
           path,
-          candidates: candidates.filter((c) => c.hosts === top.hosts).map(({ key: _key, ...rest }) => rest),
+          candidates: candidates
+            .filter((c) => c.hosts === top.hosts)
+            .map(({ value, hosts }) => (value === undefined ? { hosts } : { value, hosts })),
         });
         continue;
       }
