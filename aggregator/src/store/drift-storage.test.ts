@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fingerprintMap } from '@envparity/shared';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fullReport, serverFacts, T0 } from '../../testing/drift-fleet.js';
@@ -184,5 +185,37 @@ describe('drift storage', () => {
     expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(store.listEnvironments()).toEqual(['staging']);
     expect(await store.environmentHadValue('staging', 'library.openssl', '3.0.9')).toBe(true);
+  });
+
+  it('migrates a version 7 database to rowid blobs: facts, initial states and references kept, still enforced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'envparity-store-'));
+    dirs.push(dir);
+    const path = join(dir, 'envparity.db');
+    const db = new Database(path);
+    db.pragma('foreign_keys = ON');
+    migrate(db, MIGRATIONS.slice(0, 7));
+    const facts = { 'library.dpkg.openssl': '3.0.11' };
+    const hash = fingerprintMap(facts);
+    db.prepare(
+      "INSERT INTO hosts (id, environment, labels, token_hash, enrolled_at, last_seq) VALUES ('a', 'staging', '{}', 'h', ?, 1)",
+    ).run(T0);
+    db.prepare('INSERT INTO blobs (hash, data) VALUES (?, ?)').run(hash, JSON.stringify(facts));
+    db.prepare("INSERT INTO host_categories (host_id, category, blob_hash) VALUES ('a', 'library', ?)").run(hash);
+    db.prepare(
+      "INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES ('a', 1, ?, 'staging', 'library', ?)",
+    ).run(T0, hash);
+    db.close();
+    const store = open(path);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(store.getHostFacts('a')).toEqual(facts);
+    expect(store.getBlob(hash)).toEqual(facts);
+    // The new table is a rowid table, and a reference to a blob that does not exist is still refused.
+    const sql = store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'blobs'").pluck().get() as string;
+    expect(sql).not.toMatch(/WITHOUT ROWID/);
+    expect(() =>
+      store.db.prepare("INSERT INTO host_categories (host_id, category, blob_hash) VALUES ('a', 'os', 'nope')").run(),
+    ).toThrow(/FOREIGN KEY/);
+    expect(await store.integrityCheck()).toBe('ok');
   });
 });

@@ -5,7 +5,16 @@
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 
-export const MIGRATIONS: readonly string[] = [
+/**
+ * A migration that rebuilds a table other tables reference runs with foreign keys off (SQLite
+ * cannot drop such a parent otherwise, nor switch them inside a transaction); the references are
+ * checked before it commits.
+ */
+export interface TableRebuild {
+  rebuild: string;
+}
+
+export const MIGRATIONS: readonly (string | TableRebuild)[] = [
   // 1: hosts, content-addressed category blobs, per-path change history, API tokens.
   `
   CREATE TABLE hosts (
@@ -220,10 +229,26 @@ export const MIGRATIONS: readonly string[] = [
     previous_token_hash TEXT
   );
   `,
+  // 8: blobs as a rowid table. WITHOUT ROWID keeps whole rows in the key's B-tree, which SQLite
+  // advises against for rows over ~1/20 of a page; blobs are KBs, so every insert split and
+  // rewrote pages of that tree (the 10,000-agent storm spent more time in blob inserts and commits
+  // than in anything else). The hash keeps a UNIQUE index; references are unchanged.
+  {
+    rebuild: `
+  CREATE TABLE blobs_v8 (
+    id   INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL
+  );
+  INSERT INTO blobs_v8 (hash, data) SELECT hash, data FROM blobs ORDER BY hash;
+  DROP TABLE blobs;
+  ALTER TABLE blobs_v8 RENAME TO blobs;
+  `,
+  },
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */
-export function migrate(db: Database.Database, migrations: readonly string[] = MIGRATIONS): number {
+export function migrate(db: Database.Database, migrations: readonly (string | TableRebuild)[] = MIGRATIONS): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
     throw new StoreError(
@@ -232,10 +257,31 @@ export function migrate(db: Database.Database, migrations: readonly string[] = M
     );
   }
   for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      db.exec(migrations[version] as string);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+    const migration = migrations[version] as string | TableRebuild;
+    if (typeof migration === 'string') {
+      db.transaction(() => {
+        db.exec(migration);
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+      continue;
+    }
+    const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+    db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(migration.rebuild);
+        const broken = db.pragma('foreign_key_check') as { table: string }[];
+        if (broken.length > 0) {
+          throw new StoreError(
+            'STORE_FAILED',
+            `migration ${version + 1} would leave ${broken.length} broken references (first in ${broken[0]?.table})`,
+          );
+        }
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    } finally {
+      db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    }
   }
   return migrations.length;
 }
