@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { compilePathGlob, type PathGlob } from './glob.js';
+import { parsePath } from './paths.js';
 
 export const FACT_CLASSES = ['identity', 'volatile', 'scale', 'behavior'] as const;
 export type FactClass = (typeof FACT_CLASSES)[number];
@@ -84,7 +85,9 @@ export function createClassifier(overrides: readonly ClassRule[] = [], defaults 
   return (path) => {
     let factClass = cache.get(path);
     if (factClass === undefined) {
-      factClass = rules.find((rule) => rule.glob.matches(path))?.class ?? 'behavior';
+      // Parsed once for all the rules (each would parse the path again).
+      const segments = parsePath(path);
+      factClass = rules.find((rule) => rule.glob.matches(segments))?.class ?? 'behavior';
       cache.set(path, factClass);
     }
     return factClass;

@@ -47,6 +47,8 @@ export function factPath(...segments: string[]): string {
  * Throws PathSyntaxError naming the offset of the first bad character.
  */
 export function parsePath(path: string, extraBareChars = ''): string[] {
+  // Most paths are bare segments only: one regex test and a split instead of a walk per character.
+  if (BARE_PATH.test(path)) return path.split('.');
   const segments: string[] = [];
   let i = 0;
   const isBare = (ch: string) => BARE_CHAR.test(ch) || extraBareChars.includes(ch);
