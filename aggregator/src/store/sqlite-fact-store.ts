@@ -64,6 +64,7 @@ import type {
 import { PRESENCE_RETIRED_BY } from './fact-store.js';
 import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
 import { SqliteHostAdmission } from './host-admission.js';
+import { type Applied, type BatchWork, IngestBatcher } from './ingest-batcher.js';
 import { migrate } from './migrations.js';
 import {
   assertQuickCheck,
@@ -160,22 +161,6 @@ interface BlobEntry {
   refs: number;
 }
 
-interface PendingReport {
-  kind: 'report';
-  input: IngestInput;
-  resolve(result: IngestResult): void;
-  reject(error: unknown): void;
-}
-
-interface PendingEnroll {
-  kind: 'enroll';
-  input: EnrollInput;
-  resolve(result: EnrollResult): void;
-  reject(error: unknown): void;
-}
-
-type PendingOp = PendingReport | PendingEnroll;
-
 /** Cached per content-addressed blob (so never stale): see compose-fingerprints.ts. */
 interface BlobEncoding {
   encoding: string;
@@ -248,6 +233,8 @@ class Batch {
   constructor(
     private readonly hostCache: Map<string, HostState>,
     private readonly blobCache: Map<string, BlobEntry>,
+    /** Last-seen times (heartbeats) this batch writes. */
+    readonly touches: ReadonlyMap<string, number>,
   ) {}
 
   host(id: string): HostState | undefined {
@@ -329,11 +316,7 @@ export class SqliteFactStore implements FactStore {
   private readonly classify: Classifier;
   private readonly recordVolatileChanges: boolean;
   private readonly maxHostPaths: number;
-  /** Measured cost per changed host of a batch's work after its reports (see flushNow). */
-  private afterApplyMsPerHost = 0;
   private readonly flushIntervalMs: number;
-  private readonly flushMaxReports: number;
-  private readonly flushBudgetMs: number;
   private readonly touchFlushMs: number;
   private readonly onListenerError: (error: unknown) => void;
   /** Admin actions and enrollments (append-only). */
@@ -355,14 +338,12 @@ export class SqliteFactStore implements FactStore {
   private readonly listeners = new Set<StoreListener>();
   private readonly environments = new Set<string>();
 
-  private queue: PendingOp[] = [];
+  /** Last-seen times of heartbeats, written with the next batch. */
   private touches = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = Number.POSITIVE_INFINITY;
   private closed = false;
 
   private readonly stmt: Statements;
-  private readonly applyInSavepoint: (op: PendingOp, batch: Batch) => ApplyOutcome;
+  private readonly batcher: IngestBatcher<Batch, StoreEvent>;
 
   constructor({
     path = ':memory:',
@@ -385,8 +366,6 @@ export class SqliteFactStore implements FactStore {
     this.recordVolatileChanges = recordVolatileChanges;
     this.maxHostPaths = maxHostPaths;
     this.flushIntervalMs = flushIntervalMs;
-    this.flushMaxReports = flushMaxReports;
-    this.flushBudgetMs = flushBudgetMs;
     this.touchFlushMs = touchFlushMs;
     this.onListenerError = onListenerError;
     try {
@@ -405,10 +384,12 @@ export class SqliteFactStore implements FactStore {
       throw new StoreError('STORE_FAILED', `cannot open the database ${path}: ${(cause as Error).message}`, { cause });
     }
     this.stmt = prepareStatements(this.db);
-    // Nested better-sqlite3 transactions are savepoints: one bad report rolls back alone.
-    this.applyInSavepoint = this.db.transaction((op: PendingOp, batch: Batch) =>
-      op.kind === 'report' ? this.applyReport(op, batch) : this.applyEnroll(op, batch),
-    );
+    this.batcher = new IngestBatcher<Batch, StoreEvent>(this.batchWork(), {
+      intervalMs: flushIntervalMs,
+      maxWrites: flushMaxReports,
+      budgetMs: flushBudgetMs,
+    });
+    this.batcher.setExtraPending(() => this.touches.size > 0);
     try {
       this.load();
       this.audit = new SqliteAuditLog(this.db);
@@ -565,17 +546,17 @@ export class SqliteFactStore implements FactStore {
    */
   enrollHost(input: EnrollInput): Promise<EnrollResult> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
-    return new Promise<EnrollResult>((resolve, reject) => {
-      this.queue.push({ kind: 'enroll', input, resolve, reject });
-      // An agent waits for `enrolled`: never longer than the default interval, whatever the report batching.
-      const delayMs = Math.min(this.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS);
-      this.schedule(this.queue.length >= this.flushMaxReports ? 0 : delayMs);
-    });
+    // An agent waits for `enrolled`: never longer than the default interval, whatever the report batching.
+    const delayMs = Math.min(this.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS);
+    return this.batcher.enqueue(
+      `cannot enroll host ${input.hostId}`,
+      (batch) => this.applyEnroll(input, batch),
+      delayMs,
+    );
   }
 
   /** One enrollment inside its savepoint: the host row first, then the batch state. */
-  private applyEnroll(op: PendingEnroll, batch: Batch): ApplyOutcome {
-    const { input } = op;
+  private applyEnroll(input: EnrollInput, batch: Batch): Applied<EnrollResult, StoreEvent> {
     const existing = batch.host(input.hostId);
     const previousEnvironment = existing?.environment ?? null;
     const previousToken = existing?.tokenHash ?? null;
@@ -712,10 +693,7 @@ export class SqliteFactStore implements FactStore {
 
   ingestReport(input: IngestInput): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
-    return new Promise<IngestResult>((resolve, reject) => {
-      this.queue.push({ kind: 'report', input, resolve, reject });
-      this.schedule(this.queue.length >= this.flushMaxReports ? 0 : this.flushIntervalMs);
-    });
+    return this.batcher.enqueue('cannot store report', (batch) => this.applyReport(input, batch));
   }
 
   touchHost(hostId: string, at: number): void {
@@ -724,114 +702,52 @@ export class SqliteFactStore implements FactStore {
     if (!host) return;
     if (host.lastSeen === null || host.lastSeen < at) host.lastSeen = at;
     this.touches.set(hostId, Math.max(this.touches.get(hostId) ?? 0, at));
-    this.schedule(this.touchFlushMs);
-  }
-
-  /** Arms the flush timer for `delayMs` from now, unless it is already due sooner. */
-  private schedule(delayMs: number): void {
-    const due = Date.now() + delayMs;
-    if (this.timer && this.timerDue <= due) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerDue = due;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerDue = Number.POSITIVE_INFINITY;
-      this.flushNow();
-    }, delayMs);
-    this.timer.unref();
+    this.batcher.schedule(this.touchFlushMs);
   }
 
   async flush(): Promise<void> {
-    this.flushNow(Number.POSITIVE_INFINITY);
+    this.batcher.flush(Number.POSITIVE_INFINITY);
   }
 
-  /** Commits everything buffered in one transaction, then resolves the callers and emits events. */
-  private flushNow(budgetMs = this.flushBudgetMs): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = Number.POSITIVE_INFINITY;
-    }
-    const queue = this.queue;
-    const touches = this.touches;
-    if (queue.length === 0 && touches.size === 0) return;
-    this.touches = new Map();
-    const batch = new Batch(this.hosts, this.blobs);
-    const outcomes: ({ ok: true; outcome: ApplyOutcome } | { ok: false; error: unknown })[] = [];
-    const started = performance.now();
-    let applied = started;
-    let taken = 0;
-    // Past the budget the rest waits for the next transaction, so a burst of large reports never
-    // holds the event loop (HTTP, pings) for long. The budget covers what follows the reports too
-    // (fingerprints of every changed host, the commit, acks and events): the profile of a
-    // 1,000-host storm showed it as long again as the reports themselves.
-    const withinBudget = () =>
-      performance.now() - started + batch.changedHosts.size * this.afterApplyMsPerHost < budgetMs;
-    try {
-      this.db.transaction(() => {
-        while (taken < queue.length && (taken === 0 || withinBudget())) {
-          const op = queue[taken++] as PendingOp;
-          try {
-            outcomes.push({ ok: true, outcome: this.applyInSavepoint(op, batch) });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
+  /** The store's side of the ingest batcher: a batch over the cache, its last writes, its commit. */
+  private batchWork(): BatchWork<Batch, StoreEvent> {
+    return {
+      transaction: (fn) => this.db.transaction(fn)(),
+      // Nested better-sqlite3 transactions are savepoints: one bad report rolls back alone.
+      savepoint: (fn) => this.db.transaction(fn)(),
+      begin: () => {
+        const batch = new Batch(this.hosts, this.blobs, this.touches);
+        this.touches = new Map();
+        return batch;
+      },
+      finish: (batch) => this.finishBatch(batch),
+      committed: (batch) => this.commitBatch(batch),
+      failed: (batch) => {
+        for (const hash of batch.newBlobs.keys()) if (!this.blobs.has(hash)) this.encodings.delete(hash);
+        // Keep the last-seen times for the next attempt.
+        for (const [hostId, at] of batch.touches) {
+          this.touches.set(hostId, Math.max(this.touches.get(hostId) ?? 0, at));
         }
-        applied = performance.now();
-        this.finishBatch(batch, touches);
-      })();
-    } catch (cause) {
-      const error = new StoreError('STORE_FAILED', `commit failed: ${(cause as Error).message}`, { cause });
-      for (const hash of batch.newBlobs.keys()) if (!this.blobs.has(hash)) this.encodings.delete(hash);
-      const failed = queue.slice(0, taken);
-      this.queue = queue.slice(taken);
-      for (const op of failed) op.reject(error);
-      // Keep the last-seen times for the next attempt.
-      for (const [hostId, at] of touches) this.touches.set(hostId, Math.max(this.touches.get(hostId) ?? 0, at));
-      if (this.queue.length > 0) this.schedule(0);
-      return;
-    }
-    const ops = queue.slice(0, taken);
-    this.queue = queue.slice(taken);
-    if (this.queue.length > 0) this.schedule(0);
-    this.commitBatch(batch);
-    const events: StoreEvent[] = [];
-    ops.forEach((op, index) => {
-      const result = outcomes[index];
-      if (!result) return;
-      if (result.ok) {
-        if (op.kind === 'report')
-          this.compactor.noteChanges(op.input.hostId, (result.outcome.result as IngestResult).changes);
-        (op.resolve as (value: IngestResult | EnrollResult) => void)(result.outcome.result);
-        if (result.outcome.event) events.push(result.outcome.event);
-      } else {
-        const what = op.kind === 'report' ? 'cannot store report' : `cannot enroll host ${op.input.hostId}`;
-        op.reject(
-          result.error instanceof StoreError
-            ? result.error
-            : new StoreError('STORE_FAILED', `${what}: ${(result.error as Error).message}`, {
-                cause: result.error,
-              }),
-        );
-      }
-    });
-    for (const event of events) this.emit(event);
-    if (batch.changedHosts.size > 0) {
-      // A moving average: one odd batch (a GC pause) does not swing the next budgets much.
-      const perHost = (performance.now() - applied) / batch.changedHosts.size;
-      this.afterApplyMsPerHost = 0.8 * this.afterApplyMsPerHost + 0.2 * perHost;
-    }
+      },
+      changedHosts: (batch) => batch.changedHosts.size,
+      writeError: (error, what) =>
+        error instanceof StoreError
+          ? error
+          : new StoreError('STORE_FAILED', `${what}: ${(error as Error).message}`, { cause: error }),
+      commitError: (cause) => new StoreError('STORE_FAILED', `commit failed: ${(cause as Error).message}`, { cause }),
+      emit: (event) => this.emit(event),
+    };
   }
 
   /** One report inside its savepoint: writes first, then (only if they all succeeded) the batch state. */
-  private applyReport(op: PendingReport, batch: Batch): ApplyOutcome {
-    const { hostId, report, receivedAt } = op.input;
+  private applyReport(input: IngestInput, batch: Batch): Applied<IngestResult, StoreEvent> {
+    const { hostId, report, receivedAt } = input;
     const host = batch.host(hostId);
     if (!host) throw new StoreError('UNKNOWN_HOST', `host ${hostId} is not enrolled`);
     if (report.seq <= host.lastSeq) {
       return { result: { seq: report.seq, applied: false, lastSeq: host.lastSeq, resync: [], changes: 0 } };
     }
-    const problem = op.input.pathsChecked ? undefined : findReportPathProblem(report);
+    const problem = input.pathsChecked ? undefined : findReportPathProblem(report);
     if (problem) throw new StoreError('STORE_FAILED', `report ${report.seq} rejected: ${problem}`);
 
     // Only the first report with facts is the initial state; a host emptied and refilled records changes.
@@ -952,6 +868,7 @@ export class SqliteFactStore implements FactStore {
     if (touched.length === 0) return { result };
     return {
       result,
+      afterCommit: () => this.compactor.noteChanges(hostId, changes.length),
       event: {
         type: 'facts-changed',
         hostId,
@@ -966,7 +883,7 @@ export class SqliteFactStore implements FactStore {
   }
 
   /** End of a batch, still inside its transaction: fingerprints, unreferenced blobs, last-seen times. */
-  private finishBatch(batch: Batch, touches: Map<string, number>): void {
+  private finishBatch(batch: Batch): void {
     for (const hostId of batch.changedHosts) {
       const host = batch.hosts.get(hostId) as HostState;
       this.stmt.updateHostFingerprints.run(host.fingerprint, JSON.stringify(host.fingerprints), hostId);
@@ -974,7 +891,7 @@ export class SqliteFactStore implements FactStore {
     for (const [hash, by] of batch.refDelta) {
       if ((this.blobs.get(hash)?.refs ?? 0) + by <= 0) this.stmt.deleteBlob.run({ hash });
     }
-    for (const [hostId, at] of touches) {
+    for (const [hostId, at] of batch.touches) {
       if (this.hosts.has(hostId)) this.stmt.touchHost.run(at, hostId);
     }
   }
@@ -1041,7 +958,7 @@ export class SqliteFactStore implements FactStore {
   async environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean> {
     this.assertOpen();
     // Reports still buffered belong to the history too.
-    this.flushNow(Number.POSITIVE_INFINITY);
+    this.batcher.flush(Number.POSITIVE_INFINITY);
     const json = JSON.stringify(value);
     if (this.stmt.environmentHadValue.get(environment, path, json) !== undefined) return true;
     // Initial states: the category blobs hosts of this environment started with.
@@ -1223,12 +1140,11 @@ export class SqliteFactStore implements FactStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushNow(Number.POSITIVE_INFINITY);
+    this.batcher.flush(Number.POSITIVE_INFINITY);
     this.compactor.runPending();
     this.compactor.stop();
     this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.batcher.stop();
     // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).
     try {
       writeStoreMeta(this.db, CLEAN_SHUTDOWN_KEY, { hosts: this.hosts.size, at: Date.now(), clean: true });
@@ -1238,9 +1154,4 @@ export class SqliteFactStore implements FactStore {
     this.db.close();
     this.hostCount?.stop(true);
   }
-}
-
-interface ApplyOutcome {
-  result: IngestResult | EnrollResult;
-  event?: StoreEvent;
 }
