@@ -63,7 +63,8 @@ if (args.help) {
        [--max-connecting N (1000)] [--seed N] [--cpu-prof DIR] [--keep-data] [--aggregator BIN_JS]
        [--aggregator-config FILE (passed to serve --config, e.g. storeSynchronous: normal)]
        [--nice=N (niceness of the aggregator and the fleet, e.g. --nice=-10 on a shared machine)]
-       [--roles web,worker,db (host roles mixed in every environment; one role = homogeneous environments)]`);
+       [--roles web,worker,db (host roles mixed in every environment; one role = homogeneous environments)]
+env BENCH_SHOW_STDERR=1 copies the aggregator's stderr to this stderr`);
   process.exit(0);
 }
 
