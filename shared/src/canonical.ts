@@ -51,12 +51,7 @@ export function factMapsEqual(a: Readonly<FactMap>, b: Readonly<FactMap>): boole
   if (paths.length !== Object.keys(b).length) return false;
   for (const path of paths) {
     if (!Object.hasOwn(b, path)) return false;
-    const x = a[path];
-    const y = b[path];
-    // === also takes -0 for 0, as the canonical encoding does.
-    if (x === y) continue;
-    if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    if (!factValuesEqual(a[path], b[path])) return false;
   }
   return true;
 }

@@ -6,15 +6,8 @@
 import { canonicalPath, isCanonicalPath, parsePath } from './paths.js';
 import type { ReportMessage } from './protocol.js';
 
-// Fast path: a path made only of bare segments (the vast majority) needs no full parse.
-const BARE_PATH = /^[A-Za-z0-9_\-+:@/~%,=]+(?:\.[A-Za-z0-9_\-+:@/~%,=]+)*$/;
-
 /** The category of a valid path, or undefined when the path does not follow the path syntax. */
 function categoryOfValidPath(path: string): string | undefined {
-  if (BARE_PATH.test(path)) {
-    const dot = path.indexOf('.');
-    return dot === -1 ? path : path.slice(0, dot);
-  }
   try {
     return parsePath(path)[0];
   } catch {
@@ -34,12 +27,10 @@ const MAX_KNOWN_VALID_PATHS = 50_000;
 export function findReportPathProblem(report: Pick<ReportMessage, 'full' | 'delta'>): string | undefined {
   const check = (field: string, category: string, path: string): string | undefined => {
     const known = knownValidPaths.get(path);
-    if (known !== undefined) {
-      return known === category ? undefined : `${field}: path of category ${JSON.stringify(known.slice(0, 32))}`;
-    }
-    const actual = categoryOfValidPath(path);
+    const actual = known ?? categoryOfValidPath(path);
     if (actual === undefined) return `${field}: not a valid fact path`;
     if (actual !== category) return `${field}: path of category ${JSON.stringify(actual.slice(0, 32))}`;
+    if (known !== undefined) return undefined;
     // One spelling per fact: `library.dpkg["openssl"]` would be a second key for `library.dpkg.openssl`.
     if (!isCanonicalPath(path)) {
       const short = (text: string) => JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}...` : text);
