@@ -25,6 +25,7 @@ function fakeWork(options: { failCommit?: () => boolean } = {}) {
       // A write that throws leaves nothing in the batch (as a savepoint rollback would).
       return fn();
     },
+    pending: () => false,
     begin: () => ({ writes: [], changed: 0 }),
     finish: (batch) => log.push(`finish ${batch.writes.length}`),
     committed: (batch) => committed.push(...batch.writes),

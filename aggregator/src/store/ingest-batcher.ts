@@ -22,6 +22,8 @@ export interface BatchWork<TBatch, TEvent> {
   transaction(fn: () => void): void;
   /** Runs `fn` in a savepoint of the open transaction. */
   savepoint<T>(fn: () => T): T;
+  /** Work of the store's own waiting for the next batch even without writes (last-seen times). */
+  pending(): boolean;
   /** A new, empty batch over the committed state. */
   begin(): TBatch;
   /** Inside the transaction, after the writes: what the batch as a whole writes. */
@@ -62,17 +64,10 @@ export class IngestBatcher<TBatch, TEvent> {
   #timerDue = Number.POSITIVE_INFINITY;
   /** Moving average of what follows the writes (commit, answers, events), per changed host. */
   #afterWritesMsPerHost = 0;
-  /** Set by the store when it has batch-level work of its own pending (last-seen times). */
-  #extraPending: () => boolean = () => false;
 
   constructor(work: BatchWork<TBatch, TEvent>, options: IngestBatcherOptions) {
     this.#work = work;
     this.#options = options;
-  }
-
-  /** Work of the store's own that a batch carries even without writes (finish() does it). */
-  setExtraPending(pending: () => boolean): void {
-    this.#extraPending = pending;
   }
 
   get queued(): number {
@@ -130,8 +125,8 @@ export class IngestBatcher<TBatch, TEvent> {
   flush(budgetMs = this.#options.budgetMs): void {
     this.stop();
     const queue = this.#queue;
-    if (queue.length === 0 && !this.#extraPending()) return;
     const work = this.#work;
+    if (queue.length === 0 && !work.pending()) return;
     const batch = work.begin();
     const outcomes: ({ ok: true; settle(): void; event?: TEvent } | { ok: false; error: unknown })[] = [];
     const started = performance.now();

@@ -389,7 +389,6 @@ export class SqliteFactStore implements FactStore {
       maxWrites: flushMaxReports,
       budgetMs: flushBudgetMs,
     });
-    this.batcher.setExtraPending(() => this.touches.size > 0);
     try {
       this.load();
       this.audit = new SqliteAuditLog(this.db);
@@ -711,10 +710,13 @@ export class SqliteFactStore implements FactStore {
 
   /** The store's side of the ingest batcher: a batch over the cache, its last writes, its commit. */
   private batchWork(): BatchWork<Batch, StoreEvent> {
+    // One wrapper for both, built once: better-sqlite3 runs a nested call as a savepoint, so one bad
+    // report rolls back alone.
+    const inTransaction = this.db.transaction((fn: () => unknown) => fn());
     return {
-      transaction: (fn) => this.db.transaction(fn)(),
-      // Nested better-sqlite3 transactions are savepoints: one bad report rolls back alone.
-      savepoint: (fn) => this.db.transaction(fn)(),
+      transaction: (fn) => inTransaction(fn),
+      savepoint: <T>(fn: () => T) => inTransaction(fn) as T,
+      pending: () => this.touches.size > 0,
       begin: () => {
         const batch = new Batch(this.hosts, this.blobs, this.touches);
         this.touches = new Map();
