@@ -31,6 +31,8 @@ export interface HostSnapshot {
    */
   readonly counted?: boolean;
   readonly categories: ReadonlyMap<string, CategoryBlob>;
+  /** The store's `HostView.factsVersion`: equal versions of one host mean equal categories. */
+  readonly factsVersion: number;
 }
 
 /** A path where two or more values (or "missing") are equally dominant. */

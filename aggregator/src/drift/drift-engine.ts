@@ -37,7 +37,7 @@ import {
   type StoredDriftEvent,
   type StoreEvent,
 } from '../store/fact-store.js';
-import type { CategoryBlob, HostSnapshot } from './baseline.js';
+import type { HostSnapshot } from './baseline.js';
 import { type EmergencyCandidate, emergencyCandidates } from './emergency.js';
 import { EmergencyLedger } from './emergency-ledger.js';
 import { environmentPairs } from './environment-pairs.js';
@@ -114,7 +114,7 @@ interface PassWork {
 
 /** What the last pass saw of a host of an environment (only hosts the baseline was computed from). */
 interface HostEntry {
-  categories: ReadonlyMap<string, CategoryBlob>;
+  factsVersion: number;
   drift: HostDrift | undefined;
 }
 
@@ -769,11 +769,11 @@ export class DriftEngine {
       for (const host of state.baselineHosts) {
         snapshots.set(host.id, host);
         const before = previous?.hosts.get(host.id);
-        if (!full && before !== undefined && before.categories === host.categories) {
+        if (!full && before !== undefined && before.factsVersion === host.factsVersion) {
           hosts.set(host.id, before);
           continue;
         }
-        hosts.set(host.id, { categories: host.categories, drift: hostDrift(state.index, host, judge) });
+        hosts.set(host.id, { factsVersion: host.factsVersion, drift: hostDrift(state.index, host, judge) });
         changed.push(host.id);
         if (performance.now() - sliceStart > SLICE_MS) {
           await yieldToEventLoop();

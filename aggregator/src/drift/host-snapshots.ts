@@ -1,8 +1,9 @@
 /**
  * Adapter from the store's hosts (category -> blob hash, blobs shared between hosts) to the drift
- * engine's HostSnapshot. The category map of a snapshot is built once per stored category map (the
- * store replaces that map whenever a host's facts change), so at 10,000 hosts a pass costs a map
- * lookup per host rather than a rebuild; facts are never copied, the blobs are shared as they are.
+ * engine's HostSnapshot. A host's category map is built once per version of its facts
+ * (`HostView.factsVersion`, which the store raises on every change), so at 10,000 hosts a pass
+ * costs a map lookup per host rather than a rebuild; facts are never copied, the blobs are shared
+ * as they are.
  */
 import type { FactMap } from '@envparity/shared';
 import type { FactStore, HostView } from '../store/fact-store.js';
@@ -16,7 +17,7 @@ export interface Presence {
 const EMPTY: Readonly<FactMap> = Object.freeze({});
 
 export class HostSnapshots {
-  readonly #categories = new WeakMap<ReadonlyMap<string, string>, ReadonlyMap<string, CategoryBlob>>();
+  readonly #built = new Map<string, { factsVersion: number; categories: ReadonlyMap<string, CategoryBlob> }>();
 
   constructor(
     private readonly store: Pick<FactStore, 'getBlob'>,
@@ -27,21 +28,22 @@ export class HostSnapshots {
 
   /** The host as the drift engine sees it, with its current presence. */
   snapshot(host: HostView): HostSnapshot {
-    let categories = this.#categories.get(host.categories);
-    if (!categories) {
-      const built = new Map<string, CategoryBlob>();
+    let built = this.#built.get(host.id);
+    if (built?.factsVersion !== host.factsVersion) {
+      const categories = new Map<string, CategoryBlob>();
       for (const [category, hash] of host.categories) {
-        built.set(category, { hash, facts: this.store.getBlob(hash) ?? EMPTY });
+        categories.set(category, { hash, facts: this.store.getBlob(hash) ?? EMPTY });
       }
-      categories = built;
-      this.#categories.set(host.categories, categories);
+      built = { factsVersion: host.factsVersion, categories };
+      this.#built.set(host.id, built);
     }
     return {
       id: host.id,
       environment: host.environment ?? undefined,
       online: this.presence.isOnline(host.id),
       counted: this.counts(host),
-      categories,
+      categories: built.categories,
+      factsVersion: host.factsVersion,
     };
   }
 }

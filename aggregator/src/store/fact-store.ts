@@ -38,6 +38,11 @@ export interface HostView {
    * agents send in `hello.fingerprints` and `report.fingerprints`. Empty categories are absent.
    */
   readonly categories: ReadonlyMap<string, string>;
+  /**
+   * Goes up by one whenever `categories` changes (never otherwise): readers that keep something
+   * derived from a host's facts compare versions instead of holding on to the store's objects.
+   */
+  readonly factsVersion: number;
   /** `meta` of the last applied report (collector timings and errors), if any. */
   readonly meta: unknown;
   /**

@@ -145,6 +145,7 @@ interface HostState {
   fingerprint: string | null;
   fingerprints: Record<string, string>;
   categories: Map<string, string>;
+  factsVersion: number;
   /** The host has an initial state: later reports are changes, even after every category was emptied. */
   hasInitialState: boolean;
   /** Paths over all categories: a report that would take the host past `maxHostPaths` is refused. */
@@ -451,6 +452,7 @@ export class SqliteFactStore implements FactStore {
         fingerprint: row.fingerprint,
         fingerprints: JSON.parse(row.fingerprints) as Record<string, string>,
         categories: new Map(),
+        factsVersion: 0,
         hasInitialState: false,
         pathCount: 0,
         meta: row.meta === null ? undefined : JSON.parse(row.meta),
@@ -596,6 +598,7 @@ export class SqliteFactStore implements FactStore {
       fingerprint: null,
       fingerprints: {},
       categories: new Map(),
+      factsVersion: 0,
       hasInitialState: false,
       pathCount: 0,
       meta: undefined,
@@ -844,6 +847,7 @@ export class SqliteFactStore implements FactStore {
 
     // State, only now that every write succeeded.
     host.categories = categories;
+    if (touched.length > 0) host.factsVersion++;
     host.pathCount = pathCount;
     if (initial && categories.size > 0) host.hasInitialState = true;
     host.lastSeq = report.seq;
