@@ -60,7 +60,11 @@ describe('drift storage', () => {
     expect(events[2]).toMatchObject({ environment: 'staging', initial: false });
     expect(events[3]).toEqual({ type: 'host-updated', hostId: 'a', environment: 'qa', previousEnvironment: 'staging' });
 
-    await store.markEmergencyChange('a', 2, 'library.openssl');
+    await store.writeDriftEvents({
+      open: [],
+      resolve: [],
+      emergencyChanges: [{ hostId: 'a', seq: 2, path: 'library.openssl' }],
+    });
     const changes = await store.listChanges('a', { since: T0 + 1, limit: 10 });
     expect(changes).toEqual([expect.objectContaining({ path: 'library.openssl', emergency: true })]);
   });
@@ -121,7 +125,7 @@ describe('drift storage', () => {
       createdAt: T0,
       createdBy: 'admin',
     });
-    await store.markExceptionExpired(exception.id, T0 + 2000);
+    await store.writeDriftEvents({ open: [], resolve: [], expiredExceptions: [{ id: exception.id, at: T0 + 2000 }] });
     const [opened, other] = await store.writeDriftEvents({
       open: [
         {

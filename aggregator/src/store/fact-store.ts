@@ -310,16 +310,12 @@ export interface FactStore {
    * (changes are stamped with the host's environment when recorded). Indexed: emergency detection.
    */
   environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean>;
-  /** Flags the recorded change of `path` in report `seq` of the host as an emergency change. */
-  markEmergencyChange(hostId: string, seq: number, path: string): Promise<void>;
 
   /** Every exception, expired ones included, sorted by creation (from memory). */
   listExceptions(): ExceptionRecord[];
   createException(input: NewException): Promise<ExceptionRecord>;
   /** False when no exception has this id. */
   deleteException(id: string): Promise<boolean>;
-  /** Records that the expiry of `id` was noticed (so `exception.expired` is emitted once). */
-  markExceptionExpired(id: string, at: number): Promise<void>;
   /**
    * Replaces every file-sourced exception with `exceptions` (source `source`, e.g. `file:/etc/x.yaml`)
    * in one transaction; an exception whose id and content are unchanged keeps its `createdAt` and

@@ -9,14 +9,18 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiTokenRepository, SqliteApiTokenRepository } from './api-token-repository.js';
+import { type ChangeHistoryRepository, SqliteChangeHistoryRepository } from './change-history-repository.js';
 import { type DriftEventRepository, SqliteDriftEventRepository } from './drift-event-repository.js';
 import { type ExceptionRepository, SqliteExceptionRepository } from './exception-repository.js';
+import { type HostFactsRepository, SqliteHostFactsRepository } from './host-facts-repository.js';
 import { migrate } from './migrations.js';
 
 interface Repositories {
   tokens: ApiTokenRepository;
   driftEvents: DriftEventRepository;
   exceptions: ExceptionRepository;
+  hostFacts: HostFactsRepository;
+  changes: ChangeHistoryRepository;
   /** The same backend opened again (what a restart sees). */
   reopen(): Repositories;
 }
@@ -38,6 +42,8 @@ function sqliteBackend(): Repositories {
       tokens: new SqliteApiTokenRepository(db),
       driftEvents: new SqliteDriftEventRepository(db),
       exceptions: new SqliteExceptionRepository(db),
+      hostFacts: new SqliteHostFactsRepository(db),
+      changes: new SqliteChangeHistoryRepository(db),
       reopen: open,
     };
   };
@@ -180,5 +186,138 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
     expect(again.exceptions.delete(api.id)).toBe(true);
     expect(again.exceptions.delete(api.id)).toBe(false);
     expect(again.reopen().exceptions.list()).toEqual([]);
+  });
+
+  it('host facts: enrolled, re-enrolled, reported, touched, retired; loaded back with categories, blob references and environments', () => {
+    const repos = backend();
+    const enrollment = { environment: 'prod', labels: { role: 'web' }, agentVersion: '1.0.0', at: T0 };
+    repos.hostFacts.insertHost({ id: 'web-1', tokenHash: 'tok-1', ...enrollment });
+    repos.hostFacts.insertHost({ id: 'web-2', tokenHash: 'tok-2', ...enrollment });
+    repos.hostFacts.addEnvironment('prod', T0);
+    repos.hostFacts.addEnvironment('prod', T0 + 1);
+    const os = { 'os.family': 'debian', 'os.release': '12' };
+    repos.hostFacts.insertBlob('h-os', os);
+    repos.hostFacts.insertBlob('h-os', { 'os.family': 'other' }); // the first write of a hash stays
+    repos.hostFacts.insertBlob('h-lib', { 'library.openssl': '3.0.12' });
+    repos.hostFacts.insertBlob('h-unheld', { 'config.env.A': 'x' });
+    for (const id of ['web-1', 'web-2']) repos.hostFacts.setCategory(id, 'os', 'h-os');
+    repos.hostFacts.setCategory('web-1', 'library', 'h-lib');
+    repos.hostFacts.insertInitialCategory({
+      hostId: 'web-1',
+      seq: 1,
+      at: T0,
+      environment: 'prod',
+      category: 'library',
+      hash: 'h-lib',
+    });
+    repos.hostFacts.updateReportState('web-1', 3, T0 + 30, { collectors: 5 });
+    repos.hostFacts.updateFingerprints('web-1', 'fp', { os: 'fp-os' });
+    repos.hostFacts.touch('web-1', T0 + 100);
+    repos.hostFacts.touch('web-1', T0 + 50); // never backwards
+    repos.hostFacts.replaceToken('web-2', 'tok-2b');
+    repos.hostFacts.updateHostInfo('web-2', { environment: 'staging', labels: {}, agentVersion: '1.1.0' });
+    expect(repos.hostFacts.retire('web-2', T0 + 200, 'ops')).toBe(true);
+    expect(repos.hostFacts.retire('web-2', T0 + 300, 'ops')).toBe(false);
+    expect(repos.hostFacts.unretire('web-2', 'presence')).toBe(false); // retired by someone else
+    // web-1 re-enrolls: new token, seq numbering restarts, facts kept.
+    repos.hostFacts.reenrollHost({ id: 'web-1', tokenHash: 'tok-1b', ...enrollment, at: T0 + 400 });
+    repos.hostFacts.deleteCategory('web-2', 'os');
+
+    const stored = repos.reopen().hostFacts.load();
+    const byId = new Map(stored.hosts.map((host) => [host.id, host]));
+    expect(byId.get('web-1')).toMatchObject({
+      environment: 'prod',
+      labels: { role: 'web' },
+      tokenHash: 'tok-1b',
+      enrolledAt: T0 + 400,
+      lastSeq: 0,
+      lastSeen: T0 + 400,
+      fingerprint: 'fp',
+      fingerprints: { os: 'fp-os' },
+      meta: { collectors: 5 },
+      hasInitialState: true,
+      retiredAt: null,
+    });
+    expect([...(byId.get('web-1')?.categories ?? [])]).toEqual([
+      ['library', 'h-lib'],
+      ['os', 'h-os'],
+    ]);
+    expect(byId.get('web-2')).toMatchObject({
+      environment: 'staging',
+      agentVersion: '1.1.0',
+      tokenHash: 'tok-2b',
+      retiredAt: T0 + 200,
+      retiredBy: 'ops',
+      hasInitialState: false,
+    });
+    expect(byId.get('web-2')?.categories.size).toBe(0);
+    expect(stored.blobs.sort((a, b) => a.hash.localeCompare(b.hash))).toEqual([
+      { hash: 'h-lib', facts: { 'library.openssl': '3.0.12' }, refs: 1 },
+      { hash: 'h-os', facts: os, refs: 1 },
+    ]);
+    expect(stored.unheldBlobs).toEqual(['h-unheld']);
+    expect(stored.environments).toEqual(['prod']);
+  });
+
+  it('host facts: an unheld blob is deleted unless an initial state points at it; initial blobs by environment and category', () => {
+    const repos = backend();
+    repos.hostFacts.insertHost({
+      id: 'a',
+      tokenHash: 't',
+      environment: 'prod',
+      labels: {},
+      agentVersion: null,
+      at: T0,
+    });
+    repos.hostFacts.insertBlob('first', { 'library.x': '1' });
+    repos.hostFacts.insertBlob('later', { 'library.x': '2' });
+    repos.hostFacts.insertInitialCategory({
+      hostId: 'a',
+      seq: 1,
+      at: T0,
+      environment: 'prod',
+      category: 'library',
+      hash: 'first',
+    });
+    repos.hostFacts.deleteUnusedBlob('first');
+    repos.hostFacts.deleteUnusedBlob('later');
+    expect(repos.hostFacts.blobFacts('first')).toEqual({ 'library.x': '1' });
+    expect(repos.hostFacts.blobFacts('later')).toBeUndefined();
+    expect(repos.hostFacts.initialBlobHashes('prod', 'library')).toEqual(['first']);
+    expect(repos.hostFacts.initialBlobHashes('prod', 'os')).toEqual([]);
+    expect(repos.hostFacts.initialBlobHashes('staging', 'library')).toEqual([]);
+    expect(() => repos.hostFacts.setCategory('unknown-host', 'os', 'first')).toThrow();
+  });
+
+  it('change history: recorded with absent and null values apart, listed oldest first from a time, flagged, searched by value', () => {
+    const repos = backend();
+    repos.hostFacts.insertHost({
+      id: 'a',
+      tokenHash: 't',
+      environment: 'staging',
+      labels: {},
+      agentVersion: null,
+      at: T0,
+    });
+    repos.changes.record(
+      { hostId: 'a', seq: 2, at: T0 + 20, path: 'library.openssl', from: '3.0.12', to: '3.0.13' },
+      'staging',
+    );
+    repos.changes.record({ hostId: 'a', seq: 3, at: T0 + 10, path: 'config.env.NEW', to: null }, 'staging');
+    repos.changes.record({ hostId: 'a', seq: 4, at: T0 + 30, path: 'config.env.OLD', from: ['x', 1] }, 'prod');
+    repos.changes.markEmergency('a', 2, 'library.openssl');
+    const again = repos.reopen();
+    expect(again.changes.list('a', { limit: 10 })).toEqual([
+      { hostId: 'a', seq: 3, at: T0 + 10, path: 'config.env.NEW', to: null },
+      { hostId: 'a', seq: 2, at: T0 + 20, path: 'library.openssl', from: '3.0.12', to: '3.0.13', emergency: true },
+      { hostId: 'a', seq: 4, at: T0 + 30, path: 'config.env.OLD', from: ['x', 1] },
+    ]);
+    expect(again.changes.list('a', { since: T0 + 20, limit: 1 }).map((c) => c.seq)).toEqual([2]);
+    expect(again.changes.list('b', { limit: 10 })).toEqual([]);
+    // Stamped with the environment the host was in when it changed.
+    expect(again.changes.changedTo('staging', 'library.openssl', '3.0.13')).toBe(true);
+    expect(again.changes.changedTo('prod', 'library.openssl', '3.0.13')).toBe(false);
+    expect(again.changes.changedTo('staging', 'library.openssl', '3.0.12')).toBe(false); // a from value is not a to value
+    expect(again.changes.changedTo('staging', 'config.env.NEW', null)).toBe(true);
   });
 });

@@ -107,7 +107,7 @@ describe('file exceptions', () => {
       'production',
       'staging',
     ]);
-    await store.markExceptionExpired('f1', T0 + 1);
+    await store.writeDriftEvents({ open: [], resolve: [], expiredExceptions: [{ id: 'f1', at: T0 + 1 }] });
     // f1 unchanged (later createdAt is ignored), f2 changed environments, f3 new.
     const touched = await store.replaceFileExceptions('file:/x.yaml', [
       fileException('f1', { createdAt: T0 + 100 }),
