@@ -35,6 +35,8 @@ import type { EnrollmentGuardOptions } from './ingest/enrollment-guard.js';
 import type { EnrollmentPolicy } from './ingest/enrollment-policy.js';
 import { warmUpIngest } from './ingest/warm-up.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
+import type { FleetCommands } from './queries/fleet-commands.js';
+import type { FleetQueries } from './queries/fleet-queries.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
 import { logStoreOpenReport } from './store/store-integrity.js';
@@ -129,6 +131,10 @@ export interface Aggregator {
   readonly events: DriftEvents;
   /** Every API route with its schemas (the OpenAPI document's source). */
   readonly routes: ApiRouter;
+  /** The read side every route uses: environments, baselines, compare, hosts, drift events, exceptions. */
+  readonly queries: FleetQueries;
+  /** Writes the drift engine must hear of (exceptions, the exceptions file). */
+  readonly commands: FleetCommands;
   /** Present when webhooks are configured. */
   readonly webhooks: WebhookDispatcher | undefined;
   readonly promotion: readonly string[];
@@ -224,7 +230,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     isOnline: (hostId: string) => presence.isOnline(hostId),
     presenceOf: (hostId: string) => drift.presenceOf(hostId),
   };
-  const { app, router } = createApiApp({
+  const { app, router, queries, commands } = createApiApp({
     store,
     // Host listings show the drift engine's presence phase (online, offline within the grace, lost).
     presence: hostPresence,
@@ -318,6 +324,8 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     drift,
     events: drift.events,
     routes: router,
+    queries,
+    commands,
     webhooks,
     promotion: options.promotion ?? [],
     start,

@@ -6,7 +6,8 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { T0 } from '../testing/drift-fleet.js';
 import { createExceptionsFileLoader, fileExceptionId, parseExceptionsFile } from './exceptions-file.js';
-import { createEnvironmentCatalog } from './http/environment-catalog.js';
+import { createEnvironmentCatalog } from './queries/environment-catalog.js';
+import { FleetCommands } from './queries/fleet-commands.js';
 import { openSqliteFactStore, type SqliteFactStore } from './store/sqlite-fact-store.js';
 
 const known = createEnvironmentCatalog({ environments: () => ['staging'] }, ['staging', 'production', 'perf']);
@@ -100,8 +101,10 @@ describe('createExceptionsFileLoader', () => {
     const changed: string[][] = [];
     const loader = createExceptionsFileLoader({
       file,
-      store,
-      drift: { exceptionsChanged: (environments) => changed.push([...environments]) },
+      exceptions: new FleetCommands({
+        store,
+        drift: { exceptionsChanged: (environments) => changed.push([...environments]) },
+      }),
       known,
       logger: pino({ level: 'silent' }),
       now: () => T0,

@@ -10,12 +10,12 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, compareStrings, compilePathGlob, parseConfigText } from '@envparity/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { DriftEngine } from './drift/drift-engine.js';
 import { createExceptionBodySchema } from './http/api-schemas.js';
-import type { EnvironmentCatalog } from './http/environment-catalog.js';
 import { EXCEPTION_FIELD_HINTS } from './http/exceptions-routes.js';
 import { describeValidationError } from './http/validation-messages.js';
-import type { FactStore, FileException } from './store/fact-store.js';
+import type { EnvironmentCatalog } from './queries/environment-catalog.js';
+import type { FleetCommands } from './queries/fleet-commands.js';
+import type { FileException } from './store/fact-store.js';
 
 /** `source` of the exceptions loaded from `file` (shown by `GET /api/v1/exceptions`). */
 export function exceptionsFileSource(file: string): string {
@@ -131,16 +131,15 @@ export interface ExceptionsFileLoader {
 
 export function createExceptionsFileLoader({
   file,
-  store,
-  drift,
+  exceptions,
   known,
   logger,
   now = Date.now,
 }: {
   /** Resolved path of the exceptions file; undefined: no file (file exceptions are removed). */
   file: string | undefined;
-  store: Pick<FactStore, 'replaceFileExceptions'>;
-  drift: Pick<DriftEngine, 'exceptionsChanged'>;
+  /** The commands: replacing file exceptions also tells the drift engine. */
+  exceptions: Pick<FleetCommands, 'replaceFileExceptions'>;
   known: EnvironmentCatalog;
   logger: Logger;
   now?: () => number;
@@ -159,8 +158,7 @@ export function createExceptionsFileLoader({
       }
       entries = parseExceptionsFile(text, { file, known, now: now() });
     }
-    const changed = await store.replaceFileExceptions(source, entries);
-    if (changed.length > 0) drift.exceptionsChanged(changed);
+    const changed = await exceptions.replaceFileExceptions(source, entries);
     if (file !== undefined) logger.info({ file, exceptions: entries.length, changed }, 'exceptions file loaded');
     return { count: entries.length, changed };
   }

@@ -7,6 +7,7 @@ export * from './http/index.js';
 export * from './ingest/index.js';
 export * from './logger.js';
 export * from './metrics/index.js';
+export * from './queries/index.js';
 export * from './serve.js';
 export * from './store/index.js';
 export * from './token-hash.js';

@@ -11,7 +11,6 @@ import { ensureDataDir, resolveBootstrapSecrets } from './bootstrap-secrets.js';
 import { type AggregatorConfigFile, loadAggregatorConfig, resolveServeConfig, type ServeConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { createExceptionsFileLoader } from './exceptions-file.js';
-import { createEnvironmentCatalog } from './http/environment-catalog.js';
 import { enrollSecretProblem } from './ingest/enrollment-policy.js';
 import { announcer, createLogger } from './logger.js';
 import { loadTlsCredentials, type TlsCredentials } from './tls.js';
@@ -116,9 +115,8 @@ export async function startAggregator({
       : resolve(configFile ? dirname(configFile) : '.', config.exceptionsFile);
   const exceptions = createExceptionsFileLoader({
     file: exceptionsFile,
-    store: aggregator.store,
-    drift: aggregator.drift,
-    known: createEnvironmentCatalog(aggregator.drift, config.environments),
+    exceptions: aggregator.commands,
+    known: aggregator.queries.catalog,
     logger: log,
   });
   try {

@@ -3,19 +3,14 @@
  * environment, path by path, judged by the shared `compareFacts` with the stored exceptions — the
  * function the agent's `verify` uses, so the API and `verify` always agree.
  */
-import { CATEGORIES, compareFacts, type FactMap, type SecretPolicyRule } from '@envparity/shared';
+import { CATEGORIES } from '@envparity/shared';
 import { z } from 'zod';
-import type { BaselineTie } from '../drift/baseline.js';
-import type { DriftEngine } from '../drift/drift-engine.js';
-import { NotFoundError } from '../errors.js';
-import type { FactStore } from '../store/fact-store.js';
+import type { CompareSide } from '../queries/compare-sides.js';
+import type { FleetQueries } from '../queries/fleet-queries.js';
 import type { ApiRouter } from './api-router.js';
 import { categoryListQuery, compareResponseSchema } from './api-schemas.js';
-import type { EnvironmentCatalog } from './environment-catalog.js';
-import { knownEnvironmentOr404 } from './environments-routes.js';
 
-/** `host:` in `from`/`to` names a host instead of an environment (environment names cannot hold `:`). */
-export const HOST_SIDE_PREFIX = 'host:';
+export { HOST_SIDE_PREFIX } from '../queries/compare-sides.js';
 
 const sideSchema = z
   .string()
@@ -47,62 +42,7 @@ const compareQuery = z
     }
   });
 
-interface Side {
-  label: string;
-  kind: 'environment' | 'host';
-  name: string;
-  environment: string | null;
-  fingerprint: string | null;
-  facts: FactMap;
-  ties: BaselineTie[];
-}
-
-export function registerCompareRoutes(
-  router: ApiRouter,
-  {
-    engine,
-    store,
-    now,
-    known = engine,
-    secretPolicy = [],
-  }: {
-    engine: DriftEngine;
-    store: FactStore;
-    now: () => number;
-    known?: EnvironmentCatalog;
-    /** Config `secretPolicy`: secret paths whose hashes should differ (or be equal) across the sides. */
-    secretPolicy?: readonly SecretPolicyRule[];
-  },
-): void {
-  const resolveSide = (environment: string | undefined, hostId: string | undefined): Side => {
-    const host =
-      hostId ?? (environment?.startsWith(HOST_SIDE_PREFIX) ? environment.slice(HOST_SIDE_PREFIX.length) : undefined);
-    if (host !== undefined) {
-      const view = store.getHost(host);
-      if (!view) throw new NotFoundError(`unknown host ${JSON.stringify(host)}`);
-      return {
-        label: `${HOST_SIDE_PREFIX}${host}`,
-        kind: 'host',
-        name: host,
-        environment: view.environment,
-        fingerprint: view.fingerprint,
-        facts: store.getHostFacts(host) ?? {},
-        ties: [],
-      };
-    }
-    const name = knownEnvironmentOr404(known, environment as string);
-    const state = engine.state(name);
-    return {
-      label: name,
-      kind: 'environment',
-      name,
-      environment: name,
-      fingerprint: state.hosts.length > 0 ? state.baseline.fingerprint : null,
-      facts: state.baseline.facts,
-      ties: state.baseline.ties,
-    };
-  };
-
+export function registerCompareRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
   router.add(
     {
       method: 'get',
@@ -124,20 +64,14 @@ export function registerCompareRoutes(
       notFound: true,
     },
     async ({ query }) => {
-      const from = resolveSide(query.from, query.fromHost);
-      const to = resolveSide(query.to, query.toHost);
-      await engine.checkExpiredExceptions();
-      const comparison = compareFacts(from.facts, to.facts, {
-        classify: engine.classify,
-        exceptions: engine.exceptionRules(),
-        ...(from.environment !== null ? { fromEnvironment: from.environment } : {}),
-        ...(to.environment !== null ? { toEnvironment: to.environment } : {}),
-        ...(query.category ? { categories: query.category } : {}),
-        ...(secretPolicy.length > 0 ? { secretPolicy } : {}),
-        now: new Date(now()),
-      });
+      const comparison = await queries.compare(
+        { environment: query.from, host: query.fromHost },
+        { environment: query.to, host: query.toHost },
+        query.category,
+      );
+      const { from, to } = comparison;
       const tied = new Set([...from.ties, ...to.ties].map((tie) => tie.path));
-      const side = ({ kind, name, environment, fingerprint, ties }: Side) => ({
+      const side = ({ kind, name, environment, fingerprint, ties }: CompareSide) => ({
         kind,
         name,
         environment,

@@ -13,6 +13,8 @@ import type { Logger } from 'pino';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import type { Presence } from '../drift/host-snapshots.js';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
+import { FleetCommands } from '../queries/fleet-commands.js';
+import { FleetQueries } from '../queries/fleet-queries.js';
 import type { FactStore } from '../store/fact-store.js';
 import { HSTS_HEADER_VALUE } from '../tls.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
@@ -21,7 +23,6 @@ import { registerAuditLogRoutes } from './audit-log-routes.js';
 import { requestBodyGuard } from './body-limits.js';
 import { registerCompareRoutes } from './compare-routes.js';
 import { registerDriftRoutes } from './drift-routes.js';
-import { createEnvironmentCatalog } from './environment-catalog.js';
 import { registerEnvironmentsRoutes } from './environments-routes.js';
 import { createErrorHandler, notFoundHandler } from './error-handler.js';
 import { registerExceptionsRoutes } from './exceptions-routes.js';
@@ -62,6 +63,10 @@ export interface AppDeps {
 export interface ApiApp {
   app: Hono<ApiEnv>;
   router: ApiRouter;
+  /** What the routes read through (the dashboard and the CLI use it too). */
+  queries: FleetQueries;
+  /** Writes the drift engine must hear of (exceptions). */
+  commands: FleetCommands;
 }
 
 export function createApiApp({
@@ -103,20 +108,30 @@ export function createApiApp({
   const router = new ApiRouter(app);
   registerOpenRoutes(router, { metrics });
   app.use('/api/v1/*', requireScope(authenticator, 'read'));
-  const known = createEnvironmentCatalog(drift, environments);
-  registerEnvironmentsRoutes(router, { engine: drift, classes, known, secretPolicy });
-  registerCompareRoutes(router, { engine: drift, store, now, known, secretPolicy });
-  registerHostsRoutes(router, { store, presence });
+  // Every read of the fleet goes through the queries, every write the engine must hear of through the commands.
+  const queries = new FleetQueries({
+    store,
+    drift,
+    presence,
+    declaredEnvironments: environments,
+    classes,
+    secretPolicy,
+    now,
+  });
+  const commands = new FleetCommands({ store, drift });
+  registerEnvironmentsRoutes(router, { queries });
+  registerCompareRoutes(router, { queries });
+  registerHostsRoutes(router, { queries });
   registerHostRetirementRoutes(router, { store, agents, now });
   registerHostAdmissionRoutes(router, { store, agents, now });
-  registerDriftRoutes(router, { engine: drift, store });
-  registerFactsRoutes(router, { engine: drift, store, known });
-  registerExceptionsRoutes(router, { engine: drift, store, now, known });
+  registerDriftRoutes(router, { queries });
+  registerFactsRoutes(router, { queries });
+  registerExceptionsRoutes(router, { queries, commands, store, now });
   registerTokensRoutes(router, { store, now });
   registerAuditLogRoutes(router, { store });
   registerFleetKeyRoutes(router, { fleetKey });
   registerOpenApiRoute(router);
-  return { app, router };
+  return { app, router, queries, commands };
 }
 
 /** The Hono app alone (see createApiApp for the registry too). */

@@ -4,8 +4,8 @@
  * expired exception's drift is listed as soon as anyone looks.
  */
 import { z } from 'zod';
-import type { DriftEngine } from '../drift/drift-engine.js';
-import { DRIFT_STATUSES, type FactStore, STORED_DRIFT_KINDS } from '../store/fact-store.js';
+import type { FleetQueries } from '../queries/fleet-queries.js';
+import { DRIFT_STATUSES, STORED_DRIFT_KINDS } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { driftResponseSchema, environmentNameSchema, limitQuery } from './api-schemas.js';
 
@@ -20,10 +20,7 @@ const driftQuery = z.strictObject({
   limit: limitQuery(MAX_DRIFT_LIMIT, DEFAULT_DRIFT_LIMIT),
 });
 
-export function registerDriftRoutes(
-  router: ApiRouter,
-  { engine, store }: { engine: DriftEngine; store: FactStore },
-): void {
+export function registerDriftRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
   router.add(
     {
       method: 'get',
@@ -45,10 +42,8 @@ export function registerDriftRoutes(
       response: driftResponseSchema,
     },
     async ({ query }) => {
-      await engine.checkExpiredExceptions();
-      const { limit, ...filters } = query;
-      const rows = await store.listDriftEvents({ ...stripUndefined(filters), limit: limit + 1 });
-      return { events: rows.slice(0, limit).map((row) => engine.eventRecord(row)), truncated: rows.length > limit };
+      const { items, truncated } = await queries.driftEvents(stripUndefined(query));
+      return { events: items, truncated };
     },
   );
 }

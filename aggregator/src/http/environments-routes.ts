@@ -3,11 +3,8 @@
  * of each compared path among its live hosts, ties reported, never broken) and its outliers. All
  * answered from the drift engine's per-environment cache.
  */
-import { type ClassRule, compareStrings, type SecretPolicyRule } from '@envparity/shared';
 import { z } from 'zod';
-import type { DriftEngine } from '../drift/drift-engine.js';
-import { downstreamOf, upstreamOf } from '../drift/environment-pairs.js';
-import { NotFoundError } from '../errors.js';
+import type { FleetQueries } from '../queries/fleet-queries.js';
 import type { ApiRouter } from './api-router.js';
 import {
   baselineResponseSchema,
@@ -17,51 +14,13 @@ import {
   limitQuery,
   outliersResponseSchema,
 } from './api-schemas.js';
-import type { EnvironmentCatalog } from './environment-catalog.js';
 
 export const DEFAULT_OUTLIERS_LIMIT = 1000;
 export const MAX_OUTLIERS_LIMIT = 100_000;
 
 export const environmentParamsSchema = z.strictObject({ env: environmentNameSchema });
 
-/** 404 unless some host has ever declared the environment, or the config declares it. */
-export function knownEnvironmentOr404(known: EnvironmentCatalog, name: string): string {
-  if (!known.environments().includes(name)) throw new NotFoundError(unknownEnvironmentMessage(known, name));
-  return name;
-}
-
-/** "unknown environment ...": what is known, and how to declare one ahead of its hosts. */
-export function unknownEnvironmentMessage(known: EnvironmentCatalog, name: string): string {
-  const names = known.environments();
-  return (
-    `unknown environment ${JSON.stringify(name)}: no host has reported it and the aggregator config does not ` +
-    `declare it (\`environments:\`)${names.length > 0 ? `; known: ${names.join(', ')}` : ''}`
-  );
-}
-
-/** Promotion order first (upstream to downstream), then the others by name. */
-export function sortEnvironments(names: readonly string[], promotion: readonly string[]): string[] {
-  const rank = (name: string) => {
-    const index = promotion.indexOf(name);
-    return index === -1 ? promotion.length : index;
-  };
-  return [...names].sort((a, b) => rank(a) - rank(b) || compareStrings(a, b));
-}
-
-export function registerEnvironmentsRoutes(
-  router: ApiRouter,
-  {
-    engine,
-    classes = [],
-    known = engine,
-    secretPolicy = [],
-  }: {
-    engine: DriftEngine;
-    classes?: readonly ClassRule[];
-    known?: EnvironmentCatalog;
-    secretPolicy?: readonly SecretPolicyRule[];
-  },
-): void {
+export function registerEnvironmentsRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
   router.add(
     {
       method: 'get',
@@ -75,24 +34,19 @@ export function registerEnvironmentsRoutes(
       auth: 'read',
       response: environmentsResponseSchema,
     },
-    async () => {
-      await engine.checkExpiredExceptions();
-      return sortEnvironments(known.environments(), engine.promotion).map((name) => {
-        const state = engine.state(name);
-        return {
-          name,
-          hosts: state.hostCount,
-          online: state.online,
-          fingerprint: state.hosts.length > 0 ? state.baseline.fingerprint : null,
-          stale: state.baseline.stale,
-          ties: state.baseline.ties.length,
-          outlierHosts: engine.outlierHostCount(name),
-          openDrift: engine.openEventCount(name),
-          upstream: upstreamOf(name, engine.promotion) ?? null,
-          downstream: downstreamOf(name, engine.promotion) ?? null,
-        };
-      });
-    },
+    async () =>
+      (await queries.environments()).map(({ name, state, outlierHosts, openDrift, upstream, downstream }) => ({
+        name,
+        hosts: state.hostCount,
+        online: state.online,
+        fingerprint: state.hosts.length > 0 ? state.baseline.fingerprint : null,
+        stale: state.baseline.stale,
+        ties: state.baseline.ties.length,
+        outlierHosts,
+        openDrift,
+        upstream,
+        downstream,
+      })),
   );
 
   router.add(
@@ -111,19 +65,17 @@ export function registerEnvironmentsRoutes(
       notFound: true,
     },
     ({ params }) => {
-      const name = knownEnvironmentOr404(known, params.env);
-      const state = engine.state(name);
-      const { baseline } = state;
+      const { environment, baseline } = queries.environment(params.env);
       return {
-        environment: name,
+        environment,
         hosts: baseline.hosts,
         stale: baseline.stale,
         fingerprint: baseline.fingerprint,
         facts: baseline.facts,
         ties: baseline.ties,
         support: baseline.support,
-        classes: [...classes],
-        secretPolicy: secretPolicy.map(({ glob, expect }) => ({ glob, expect })),
+        classes: [...queries.classes],
+        secretPolicy: queries.secretPolicy.map(({ glob, expect }) => ({ glob, expect })),
       };
     },
   );
@@ -149,15 +101,12 @@ export function registerEnvironmentsRoutes(
       notFound: true,
     },
     async ({ params, query }) => {
-      const name = knownEnvironmentOr404(known, params.env);
-      await engine.checkExpiredExceptions();
-      const state = engine.state(name);
-      const { outliers, total } = engine.outlierPage(name, {
+      const { state, outliers, total } = await queries.outliers(params.env, {
         includeScale: query.includeScale ?? false,
         limit: query.limit,
       });
       return {
-        environment: name,
+        environment: state.environment,
         hosts: state.baseline.hosts,
         stale: state.baseline.stale,
         outliers,

@@ -8,15 +8,15 @@
  */
 import { compilePathGlob } from '@envparity/shared';
 import { z } from 'zod';
-import type { DriftEngine } from '../drift/drift-engine.js';
 import { isExceptionExpired } from '../drift/exception-rules.js';
-import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { unknownEnvironmentMessage } from '../queries/environment-catalog.js';
+import type { FleetCommands } from '../queries/fleet-commands.js';
+import type { FleetQueries } from '../queries/fleet-queries.js';
 import type { ExceptionRecord, FactStore } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import { createExceptionBodySchema, deletedSchema, exceptionSchema, exceptionsResponseSchema } from './api-schemas.js';
 import { recordAdminAction } from './audit-log-routes.js';
-import type { EnvironmentCatalog } from './environment-catalog.js';
-import { unknownEnvironmentMessage } from './environments-routes.js';
 import type { FieldHints } from './validation-messages.js';
 
 /** What each field of an exception wants, appended to validation errors. */
@@ -32,12 +32,19 @@ export const EXCEPTION_FIELD_HINTS: FieldHints = {
 export function registerExceptionsRoutes(
   router: ApiRouter,
   {
-    engine,
+    queries,
+    commands,
     store,
     now,
-    known = engine,
-  }: { engine: DriftEngine; store: FactStore; now: () => number; known?: EnvironmentCatalog },
+  }: {
+    queries: FleetQueries;
+    commands: FleetCommands;
+    /** Where admin actions are recorded (the audit log). */
+    store: Pick<FactStore, 'audit'>;
+    now: () => number;
+  },
 ): void {
+  const known = queries.catalog;
   const toJson = (record: ExceptionRecord): z.input<typeof exceptionSchema> => {
     const out: z.input<typeof exceptionSchema> = {
       id: record.id,
@@ -102,7 +109,7 @@ export function registerExceptionsRoutes(
           );
         }
       }
-      const record = await store.createException({
+      const record = await commands.createException({
         path: body.path,
         environments: body.environments,
         reason: body.reason,
@@ -112,7 +119,6 @@ export function registerExceptionsRoutes(
         createdAt: at,
         createdBy: c.get('principal').name,
       });
-      engine.exceptionsChanged(record.environments);
       await recordAdminAction(
         store,
         c,
@@ -134,10 +140,7 @@ export function registerExceptionsRoutes(
       auth: 'read',
       response: exceptionsResponseSchema,
     },
-    async () => {
-      await engine.checkExpiredExceptions();
-      return { exceptions: store.listExceptions().map(toJson) };
-    },
+    async () => ({ exceptions: (await queries.exceptions()).map(toJson) }),
   );
 
   router.add(
@@ -154,17 +157,8 @@ export function registerExceptionsRoutes(
       conflict: true,
     },
     async ({ params, c }) => {
-      const record = store.listExceptions().find((candidate) => candidate.id === params.id);
-      if (record?.source !== undefined) {
-        throw new ConflictError(
-          `exception ${JSON.stringify(params.id)} comes from the exceptions file (${record.source.replace(/^file:/, '')}): ` +
-            'remove it there and reload the aggregator (SIGHUP); the API deletes only exceptions it created',
-        );
-      }
-      if (!record || !(await store.deleteException(params.id))) {
-        throw new NotFoundError(`unknown exception ${JSON.stringify(params.id)}`);
-      }
-      engine.exceptionsChanged(record.environments);
+      const record = await commands.deleteException(params.id);
+      if (!record) throw new NotFoundError(`unknown exception ${JSON.stringify(params.id)}`);
       await recordAdminAction(
         store,
         c,

@@ -1,13 +1,10 @@
 /**
  * `/api/v1/hosts`: hosts, their current facts and their change history. Everything but the history
- * is answered from the store's in-memory state.
+ * is answered from the fleet state in memory (through the queries).
  */
-import { canonicalValue, categoryOf, type FactValue } from '@envparity/shared';
 import { z } from 'zod';
-import type { Presence } from '../drift/host-snapshots.js';
-import type { HostPresence } from '../drift/presence-tracker.js';
-import { NotFoundError } from '../errors.js';
-import type { FactStore, HostView } from '../store/fact-store.js';
+import type { FleetQueries } from '../queries/fleet-queries.js';
+import type { HostView } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import {
   changesResponseSchema,
@@ -47,38 +44,18 @@ function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** A fact value compared with a query string: strings as is, anything else by its JSON text. */
-export function valueMatches(value: FactValue, expected: string): boolean {
-  return typeof value === 'string' ? value === expected : canonicalValue(value) === expected;
-}
-
-/** One fact of a host, read from its category blob without merging the host's facts. */
-export function hostFact(store: Pick<FactStore, 'getBlob'>, host: HostView, path: string): FactValue | undefined {
-  const hash = host.categories.get(categoryOf(path));
-  const facts = hash === undefined ? undefined : store.getBlob(hash);
-  return facts && Object.hasOwn(facts, path) ? facts[path] : undefined;
-}
-
-export interface HostsRoutesDeps {
-  store: FactStore;
-  /** `presenceOf` (the drift engine's presence phases) adds `presence` to each host. */
-  presence: Presence & { presenceOf?(hostId: string): HostPresence };
-}
-
-export function registerHostsRoutes(router: ApiRouter, { store, presence }: HostsRoutesDeps): void {
-  const summary = (host: HostView) => ({
-    id: host.id,
-    environment: host.environment,
-    labels: host.labels,
-    online: presence.isOnline(host.id),
-    lastSeen: iso(host.lastSeen),
-    fingerprint: host.fingerprint,
-    ...(presence.presenceOf ? { presence: presence.presenceOf(host.id) } : {}),
-  });
-  const hostOr404 = (id: string): HostView => {
-    const host = store.getHost(id);
-    if (!host) throw new NotFoundError(`unknown host ${JSON.stringify(id)}`);
-    return host;
+export function registerHostsRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
+  const summary = (host: HostView) => {
+    const { online, presence } = queries.presenceOf(host.id);
+    return {
+      id: host.id,
+      environment: host.environment,
+      labels: host.labels,
+      online,
+      lastSeen: iso(host.lastSeen),
+      fingerprint: host.fingerprint,
+      ...(presence !== undefined ? { presence } : {}),
+    };
   };
 
   router.add(
@@ -92,18 +69,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
       query: hostsQuery,
       response: hostsResponseSchema,
     },
-    ({ query }) => {
-      let hosts = store.listHosts();
-      if (query.environment !== undefined) hosts = hosts.filter((host) => host.environment === query.environment);
-      if (query.fact !== undefined) {
-        const { fact, value } = query;
-        hosts = hosts.filter((host) => {
-          const actual = hostFact(store, host, fact);
-          return actual !== undefined && (value === undefined || valueMatches(actual, value));
-        });
-      }
-      return { hosts: hosts.map(summary) };
-    },
+    ({ query }) => ({ hosts: queries.hosts(query).map(summary) }),
   );
 
   router.add(
@@ -119,7 +85,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
       notFound: true,
     },
     ({ params }) => {
-      const host = hostOr404(params.id);
+      const host = queries.host(params.id);
       return {
         ...summary(host),
         agentVersion: host.agentVersion,
@@ -127,7 +93,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
         fingerprints: host.fingerprints,
         lastSeq: host.lastSeq,
         meta: host.meta ?? null,
-        facts: store.getHostFacts(host.id) ?? {},
+        facts: queries.hostFacts(host.id),
         retiredAt: iso(host.retiredAt),
         ...(host.retiredBy !== null ? { retiredBy: host.retiredBy } : {}),
       };
@@ -150,11 +116,9 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
       notFound: true,
     },
     async ({ params, query }) => {
-      const host = hostOr404(params.id);
-      // One more than asked tells whether the answer was cut.
-      const rows = await store.listChanges(host.id, { since: query.since, limit: query.limit + 1 });
+      const { items, truncated } = await queries.changes(params.id, query);
       return {
-        changes: rows.slice(0, query.limit).map((change) => {
+        changes: items.map((change) => {
           const out: z.input<typeof changesResponseSchema>['changes'][number] = {
             at: new Date(change.at).toISOString(),
             seq: change.seq,
@@ -165,7 +129,7 @@ export function registerHostsRoutes(router: ApiRouter, { store, presence }: Host
           if (change.emergency) out.emergency = true;
           return out;
         }),
-        truncated: rows.length > query.limit,
+        truncated,
       };
     },
   );

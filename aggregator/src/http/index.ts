@@ -4,7 +4,6 @@ export * from './api-schemas.js';
 export * from './compare-routes.js';
 export * from './create-app.js';
 export * from './drift-routes.js';
-export * from './environment-catalog.js';
 export * from './environments-routes.js';
 export * from './error-handler.js';
 export * from './exceptions-routes.js';
