@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { T0 } from '../../testing/drift-fleet.js';
+import { ConflictError } from '../errors.js';
+import { openSqliteFactStore, type SqliteFactStore } from '../store/sqlite-fact-store.js';
+import { FleetCommands } from './fleet-commands.js';
+
+const stores: SqliteFactStore[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+function setup() {
+  const store = openSqliteFactStore({ path: ':memory:', flushIntervalMs: 1 });
+  stores.push(store);
+  const told: string[][] = [];
+  const commands = new FleetCommands({
+    store,
+    drift: { exceptionsChanged: (environments) => told.push([...environments]) },
+  });
+  return { store, commands, told };
+}
+
+const rule = { path: 'config.env.LOG_LEVEL', reason: 'verbose in staging', expiresAt: null, createdAt: T0 };
+
+describe('FleetCommands', () => {
+  it('tells the drift engine the environments of every exception it creates or deletes', async () => {
+    const { store, commands, told } = setup();
+    const record = await commands.createException({ ...rule, environments: ['staging', 'production'] });
+    expect(told).toEqual([['staging', 'production']]);
+    expect(store.listExceptions().map((e) => e.id)).toEqual([record.id]);
+    expect(await commands.deleteException(record.id)).toEqual(record);
+    expect(told).toEqual([
+      ['staging', 'production'],
+      ['staging', 'production'],
+    ]);
+    // Nothing to delete: nothing stored changes and the engine is not told.
+    expect(await commands.deleteException(record.id)).toBeUndefined();
+    expect(told).toHaveLength(2);
+    expect(store.listExceptions()).toEqual([]);
+  });
+
+  it('refuses to delete an exception of the exceptions file, and tells the engine only what a reload changed', async () => {
+    const { store, commands, told } = setup();
+    const fileRule = { ...rule, id: 'f1', environments: ['qa'] };
+    expect(await commands.replaceFileExceptions('file:/etc/envparity/exceptions.yaml', [fileRule])).toEqual(['qa']);
+    expect(await commands.replaceFileExceptions('file:/etc/envparity/exceptions.yaml', [fileRule])).toEqual([]);
+    expect(told).toEqual([['qa']]);
+    await expect(commands.deleteException('f1')).rejects.toThrow(ConflictError);
+    await expect(commands.deleteException('f1')).rejects.toThrow(/comes from the exceptions file/);
+    expect(store.listExceptions().map((e) => e.id)).toEqual(['f1']);
+    expect(told).toHaveLength(1);
+  });
+});
