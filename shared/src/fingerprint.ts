@@ -43,3 +43,6 @@ export function fingerprintFacts(facts: FactMap, classify: Classifier = defaultC
 export function fingerprintMap(facts: FactMap): string {
   return digest(canonicalEncode(facts));
 }
+
+/** `fingerprintMap({})`: what a category a host does not hold (or holds empty) is worth. */
+export const EMPTY_CATEGORY_HASH = fingerprintMap({});

@@ -9,6 +9,7 @@ import {
   type Classifier,
   compareStrings,
   diffFacts,
+  EMPTY_CATEGORY_HASH,
   type FactMap,
   factMapsEqual,
   fingerprintMap,
@@ -18,8 +19,6 @@ import type { FactChange } from '../store/fact-store.js';
 import { canonicalCopy, EMPTY_FACTS } from './blob-index.js';
 import { bump, type FleetBatch } from './fleet-batch.js';
 import type { HostState } from './host-state.js';
-
-export const EMPTY_CATEGORY_HASH = fingerprintMap({});
 
 export interface ReportPlan {
   /** The host's first report with facts: recorded as its initial state, not as changes. */

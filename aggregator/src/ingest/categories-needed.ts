@@ -3,9 +3,7 @@
  * acknowledged. A category absent on one side counts as empty, so an agent that lists the empty
  * fingerprint for a category the aggregator does not hold is not asked for it.
  */
-import { compareStrings, fingerprintMap } from '@envparity/shared';
-
-const EMPTY_CATEGORY_HASH = fingerprintMap({});
+import { compareStrings, EMPTY_CATEGORY_HASH } from '@envparity/shared';
 
 export function categoriesNeeded(
   stored: ReadonlyMap<string, string>,
