@@ -12,82 +12,119 @@ import {
 } from './hardware-parse.js';
 import { listDir, readInteger, readLinkTarget, readText, readTrimmed, requireFacts } from './os-files.js';
 import { findSystemTool } from './runtime-path.js';
+import {
+  type CpuFallback,
+  cpuFromSystemInformation,
+  loadSystemInformation,
+  memoryFromSystemInformation,
+  type SystemInformationLoader,
+} from './system-information.js';
 import type { Collector, CollectorContext } from './types.js';
 
-const DMI = '/sys/class/dmi/id';
-const SYS_CPU = '/sys/devices/system/cpu';
-const SYS_BLOCK = '/sys/block';
+const DMI = 'sys/class/dmi/id';
+const SYS_CPU = 'sys/devices/system/cpu';
+const SYS_BLOCK = 'sys/block';
 const DETECT_VIRT_TIMEOUT_MS = 2_000;
+const NO_CPU_FALLBACK: CpuFallback = {};
+
+export interface HardwareCollectorOptions {
+  /** The directory holding `proc/` and `sys/` (default `/`; tests point it elsewhere). */
+  root?: string;
+  /** Loads systeminformation, the fallback where /proc/cpuinfo or /proc/meminfo is unreadable. */
+  systemInformation?: SystemInformationLoader;
+}
 
 /**
  * Hardware facts: CPU (vendor, model, logical and physical cores, sockets, flags, MHz), memory and
  * swap, storage devices from /sys/block, virtualization, and the volatile load averages.
  * Everything comes from /proc and /sys except virtualization, which asks systemd-detect-virt
- * (asynchronously, once per agent process) when it is installed.
+ * (asynchronously, once per agent process) when it is installed. Where /proc/cpuinfo or
+ * /proc/meminfo cannot be read (another OS, a minimal container), systeminformation fills in the
+ * CPU and memory facts those files would have given (system-information.ts).
  */
-export const hardwareCollector: Collector = {
-  name: 'hardware',
-  async collect(context) {
-    const facts: FactMap = {};
-    const set = (value: string | number | boolean | string[] | undefined, ...segments: string[]) => {
-      if (value !== undefined && value !== '') facts[factPath('hardware', ...segments)] = value;
-    };
-    const [cpuinfoText, meminfoText, online, dmi, storage, virtualization] = await Promise.all([
-      readText('/proc/cpuinfo'),
-      readText('/proc/meminfo'),
-      readTrimmed(join(SYS_CPU, 'online')),
-      readDmi(),
-      readStorage(),
-      detectVirtualization(context),
-    ]);
+export function createHardwareCollector({
+  root = '/',
+  systemInformation = loadSystemInformation,
+}: HardwareCollectorOptions = {}): Collector {
+  return {
+    name: 'hardware',
+    collect: (context) => collectHardware(context, root, systemInformation),
+  };
+}
 
-    const cpu = cpuinfoText ? parseCpuInfo(cpuinfoText) : undefined;
-    // os.cpus() reads /proc synchronously inside libuv: only a fallback for what cpuinfo lacks.
-    let nodeCpus: ReturnType<typeof cpus> | undefined;
-    const fallbackCpus = () => {
-      nodeCpus ??= safeCpus();
-      return nodeCpus;
-    };
-    set(cpu?.vendor, 'cpu', 'vendor');
-    set(cpu?.model ?? fallbackCpus()[0]?.model.trim(), 'cpu', 'model');
-    const logical =
-      (online ? countCpuList(online) : undefined) ?? (cpu?.processors || fallbackCpus().length || undefined);
-    set(logical, 'cpu', 'cores');
-    let physicalCores = cpu?.physicalCores;
-    let sockets = cpu?.sockets;
-    if (physicalCores === undefined) ({ physicalCores, sockets } = await readTopology());
-    set(physicalCores, 'cpu', 'physicalCores');
-    set(sockets, 'cpu', 'sockets');
-    if (cpu && cpu.flags.length > 0) set(cpu.flags, 'cpu', 'flags');
-    set(cpu?.mhz ?? (fallbackCpus()[0]?.speed || undefined), 'cpu', 'mhz');
+export const hardwareCollector: Collector = createHardwareCollector();
 
-    const memory = meminfoText ? parseMemInfo(meminfoText) : new Map<string, number>();
-    set(memory.get('MemTotal'), 'memory', 'total');
-    set(memory.get('MemFree'), 'memory', 'free');
-    set(memory.get('MemAvailable'), 'memory', 'available');
-    set(memory.get('SwapTotal'), 'swap', 'total');
-    set(memory.get('SwapFree'), 'swap', 'free');
+async function collectHardware(
+  context: CollectorContext,
+  root: string,
+  systemInformation: SystemInformationLoader,
+): Promise<FactMap> {
+  const facts: FactMap = {};
+  const set = (value: string | number | boolean | string[] | undefined, ...segments: string[]) => {
+    if (value !== undefined && value !== '') facts[factPath('hardware', ...segments)] = value;
+  };
+  const [cpuinfoText, meminfoText, online, dmi, storage, virtualization] = await Promise.all([
+    readText(join(root, 'proc/cpuinfo')),
+    readText(join(root, 'proc/meminfo')),
+    readTrimmed(join(root, SYS_CPU, 'online')),
+    readDmi(root),
+    readStorage(root),
+    detectVirtualization(context, root),
+  ]);
+  // Only where a Linux source is missing: the normal path never loads systeminformation.
+  const [fallback, fallbackMemory] = await Promise.all([
+    cpuinfoText === undefined ? cpuFromSystemInformation(systemInformation) : NO_CPU_FALLBACK,
+    meminfoText === undefined ? memoryFromSystemInformation(systemInformation) : undefined,
+  ]);
 
-    for (const device of storage) {
-      set(device.size, 'storage', device.name, 'size');
-      set(device.rotational, 'storage', device.name, 'rotational');
-      set(device.type, 'storage', device.name, 'type');
-      set(device.model, 'storage', device.name, 'model');
-    }
+  const cpu = cpuinfoText ? parseCpuInfo(cpuinfoText) : undefined;
+  // os.cpus() reads /proc synchronously inside libuv: only a fallback for what cpuinfo lacks.
+  let nodeCpus: ReturnType<typeof cpus> | undefined;
+  const fallbackCpus = () => {
+    nodeCpus ??= safeCpus();
+    return nodeCpus;
+  };
+  set(cpu?.vendor ?? fallback.vendor, 'cpu', 'vendor');
+  set(cpu?.model ?? (fallbackCpus()[0]?.model.trim() || fallback.model), 'cpu', 'model');
+  const logical =
+    (online ? countCpuList(online) : undefined) ??
+    (cpu?.processors || fallbackCpus().length || fallback.cores || undefined);
+  set(logical, 'cpu', 'cores');
+  let physicalCores = cpu?.physicalCores;
+  let sockets = cpu?.sockets;
+  if (physicalCores === undefined) ({ physicalCores, sockets } = await readTopology(root));
+  set(physicalCores ?? fallback.physicalCores, 'cpu', 'physicalCores');
+  set(sockets ?? fallback.sockets, 'cpu', 'sockets');
+  const flags = cpu && cpu.flags.length > 0 ? cpu.flags : fallback.flags;
+  if (flags && flags.length > 0) set(flags, 'cpu', 'flags');
+  set(cpu?.mhz ?? (fallbackCpus()[0]?.speed || fallback.mhz || undefined), 'cpu', 'mhz');
 
-    set(dmi.vendor, 'system', 'vendor');
-    set(dmi.product, 'system', 'product');
-    set(virtualization, 'virtualization');
+  const memory = meminfoText ? parseMemInfo(meminfoText) : (fallbackMemory ?? new Map<string, number>());
+  set(memory.get('MemTotal'), 'memory', 'total');
+  set(memory.get('MemFree'), 'memory', 'free');
+  set(memory.get('MemAvailable'), 'memory', 'available');
+  set(memory.get('SwapTotal'), 'swap', 'total');
+  set(memory.get('SwapFree'), 'swap', 'free');
 
-    const [one, five, fifteen] = loadavg();
-    if (process.platform !== 'win32' && one !== undefined && five !== undefined && fifteen !== undefined) {
-      set(round2(one), 'load', '1');
-      set(round2(five), 'load', '5');
-      set(round2(fifteen), 'load', '15');
-    }
-    return requireFacts('hardware', facts);
-  },
-};
+  for (const device of storage) {
+    set(device.size, 'storage', device.name, 'size');
+    set(device.rotational, 'storage', device.name, 'rotational');
+    set(device.type, 'storage', device.name, 'type');
+    set(device.model, 'storage', device.name, 'model');
+  }
+
+  set(dmi.vendor, 'system', 'vendor');
+  set(dmi.product, 'system', 'product');
+  set(virtualization, 'virtualization');
+
+  const [one, five, fifteen] = loadavg();
+  if (process.platform !== 'win32' && one !== undefined && five !== undefined && fifteen !== undefined) {
+    set(round2(one), 'load', '1');
+    set(round2(five), 'load', '5');
+    set(round2(fifteen), 'load', '15');
+  }
+  return requireFacts('hardware', facts);
+}
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
@@ -102,13 +139,13 @@ function safeCpus(): ReturnType<typeof cpus> {
 }
 
 /** Physical cores and sockets from sysfs topology, for kernels whose cpuinfo does not say (ARM). */
-async function readTopology(): Promise<{ physicalCores?: number; sockets?: number }> {
-  const names = (await listDir(SYS_CPU)).filter((name) => /^cpu\d+$/.test(name));
+async function readTopology(root: string): Promise<{ physicalCores?: number; sockets?: number }> {
+  const names = (await listDir(join(root, SYS_CPU))).filter((name) => /^cpu\d+$/.test(name));
   const ids = await Promise.all(
     names.map(async (name) => {
       const [core, pkg] = await Promise.all([
-        readInteger(join(SYS_CPU, name, 'topology', 'core_id')),
-        readInteger(join(SYS_CPU, name, 'topology', 'physical_package_id')),
+        readInteger(join(root, SYS_CPU, name, 'topology', 'core_id')),
+        readInteger(join(root, SYS_CPU, name, 'topology', 'physical_package_id')),
       ]);
       return core === undefined || pkg === undefined ? undefined : { core, pkg };
     }),
@@ -128,9 +165,9 @@ interface DmiInfo {
   biosVendor?: string;
 }
 
-async function readDmi(): Promise<DmiInfo> {
+async function readDmi(root: string): Promise<DmiInfo> {
   const [vendor, product, boardVendor, biosVendor] = await Promise.all(
-    ['sys_vendor', 'product_name', 'board_vendor', 'bios_vendor'].map((file) => readTrimmed(join(DMI, file))),
+    ['sys_vendor', 'product_name', 'board_vendor', 'bios_vendor'].map((file) => readTrimmed(join(root, DMI, file))),
   );
   const info: DmiInfo = {};
   if (vendor) info.vendor = vendor;
@@ -149,11 +186,11 @@ interface StorageDevice {
 }
 
 /** Disks from /sys/block: no loop/RAM/zram/device-mapper/optical devices, no removable or empty ones. */
-async function readStorage(): Promise<StorageDevice[]> {
-  const names = (await listDir(SYS_BLOCK)).filter((name) => !isIgnoredBlockDevice(name)).sort();
+async function readStorage(root: string): Promise<StorageDevice[]> {
+  const names = (await listDir(join(root, SYS_BLOCK))).filter((name) => !isIgnoredBlockDevice(name)).sort();
   const devices = await Promise.all(
     names.map(async (name): Promise<StorageDevice | undefined> => {
-      const dir = join(SYS_BLOCK, name);
+      const dir = join(root, SYS_BLOCK, name);
       const [sectors, removable, rotational, model, sysPath] = await Promise.all([
         readInteger(join(dir, 'size')),
         readInteger(join(dir, 'removable')),
@@ -186,7 +223,7 @@ let cachedVirtualization: string | undefined;
  * systemd-detect-virt's answer (the container technology if any, else the hypervisor, else `none`),
  * or the same guessed from files when it is not installed.
  */
-async function detectVirtualization(context: CollectorContext): Promise<string> {
+async function detectVirtualization(context: CollectorContext, root: string): Promise<string> {
   if (cachedVirtualization) return cachedVirtualization;
   const tool = await findSystemTool('systemd-detect-virt');
   let answer: string | undefined;
@@ -199,19 +236,19 @@ async function detectVirtualization(context: CollectorContext): Promise<string> 
       // fall back to the files
     }
   }
-  answer ??= await guessVirtualization();
+  answer ??= await guessVirtualization(root);
   cachedVirtualization = answer;
   return answer;
 }
 
 /** Without systemd-detect-virt: container markers, then DMI, Xen and device-tree hints, then the CPU flag. */
-async function guessVirtualization(): Promise<string> {
+async function guessVirtualization(root: string): Promise<string> {
   const [container, dmi, xen, deviceTree, cpuinfo] = await Promise.all([
     detectContainer(),
-    readDmi(),
-    readTrimmed('/sys/hypervisor/type'),
-    readText('/proc/device-tree/hypervisor/compatible'),
-    readText('/proc/cpuinfo'),
+    readDmi(root),
+    readTrimmed(join(root, 'sys/hypervisor/type')),
+    readText(join(root, 'proc/device-tree/hypervisor/compatible')),
+    readText(join(root, 'proc/cpuinfo')),
   ]);
   let vm = vmFromDmi([dmi.vendor, dmi.product, dmi.boardVendor, dmi.biosVendor]);
   if (!vm && xen === 'xen') vm = 'xen';

@@ -2,18 +2,26 @@
  * Network interfaces: the union of /sys/class/net and os.networkInterfaces() ->
  * `network.interface.<if>.mtu` (number), `.state` (operstate: up, down, unknown...) and
  * `.addresses` (sorted CIDRs; volatile). MAC addresses are identity and belong to the host
- * collector, so they are not recorded here. No systeminformation: its networkInterfaces() runs
- * execSync per interface.
+ * collector, so they are not recorded here. systeminformation gives MTU and state only where
+ * /sys/class/net cannot be read (another OS, a container without /sys): its networkInterfaces()
+ * runs execSync per interface and blocks the event loop, so it is never the normal path.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
 import { sortAddresses } from './network-ip.js';
+import {
+  interfacesFromSystemInformation,
+  loadSystemInformation,
+  type SystemInformationLoader,
+} from './system-information.js';
 
 export interface InterfaceFactsOptions {
   sysClassNet?: string;
   interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
+  /** Loads systeminformation, the fallback for MTU and state where `sysClassNet` cannot be listed. */
+  systemInformation?: SystemInformationLoader;
 }
 
 async function readTrimmed(file: string): Promise<string | undefined> {
@@ -27,10 +35,15 @@ async function readTrimmed(file: string): Promise<string | undefined> {
 export async function collectInterfaceFacts({
   sysClassNet = '/sys/class/net',
   interfaces = networkInterfaces,
+  systemInformation = loadSystemInformation,
 }: InterfaceFactsOptions = {}): Promise<FactMap> {
   const addressesByName = interfaces();
-  const sysNames = await readdir(sysClassNet).catch(() => [] as string[]);
-  const names = [...new Set([...sysNames, ...Object.keys(addressesByName)])].sort();
+  const sysNames = await readdir(sysClassNet).catch(() => undefined);
+  // Only where /sys/class/net cannot be listed: the normal path never loads systeminformation.
+  const fallback = sysNames === undefined ? await interfacesFromSystemInformation(systemInformation) : undefined;
+  const names = [
+    ...new Set([...(sysNames ?? []), ...(fallback?.keys() ?? []), ...Object.keys(addressesByName)]),
+  ].sort();
   const facts: FactMap = {};
   await Promise.all(
     names.map(async (name) => {
@@ -39,8 +52,11 @@ export async function collectInterfaceFacts({
         readTrimmed(join(sysClassNet, name, 'operstate')),
       ]);
       const at = (key: string) => factPath('network', 'interface', name, key);
+      const known = fallback?.get(name);
       if (mtu !== undefined && /^\d+$/.test(mtu)) facts[at('mtu')] = Number(mtu);
+      else if (known?.mtu !== undefined) facts[at('mtu')] = known.mtu;
       if (state) facts[at('state')] = state;
+      else if (known?.state) facts[at('state')] = known.state;
       const cidrs = (addressesByName[name] ?? []).map(
         (info) => info.cidr ?? `${info.address}${info.family === 'IPv6' ? '/128' : '/32'}`,
       );
