@@ -1,4 +1,4 @@
-import { ConfigError } from '@envparity/shared';
+import { ConfigError, LOG_LEVELS } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
 import { loadAgentConfig } from './load-config.js';
 import type { RunFlags } from './run-command.js';
@@ -68,17 +68,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "pin the aggregator certificate's SHA-256 fingerprint (hex, colons optional)",
     )
     .option('--allow-insecure', 'allow plain ws:// or http:// to a non-loopback aggregator (clear text)')
-    .addOption(
-      new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices([
-        'trace',
-        'debug',
-        'info',
-        'warn',
-        'error',
-        'fatal',
-        'silent',
-      ]),
-    )
+    .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(LOG_LEVELS))
     .action(async (options: RunFlags) => {
       const [{ runAgentCommand }, { NotEnrolledError, HostRetiredError }, { InsecureTransportError }] =
         await Promise.all([

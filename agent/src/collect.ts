@@ -1,7 +1,7 @@
-import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument, type FactMap } from '@envparity/shared';
+import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument } from '@envparity/shared';
 import { BUILTIN_COLLECTORS, type Collector } from './collectors/index.js';
 import { defaultHostId } from './host-id.js';
-import { runCollectors } from './run-collectors.js';
+import { type CollectorResult, mergeCollectorResults, runCollectors } from './run-collectors.js';
 import { createSecretHasher } from './secrets.js';
 import { defaultStateDir, loadHashKey } from './state-dir.js';
 import { AGENT_VERSION } from './version.js';
@@ -21,14 +21,17 @@ export async function collectFacts(options: CollectFactsOptions): Promise<FactDo
   return (await collectPass(options)).document;
 }
 
-/** A collection pass as the daemon needs it: the document, and each successful collector's own facts. */
+/**
+ * A collection pass as the daemon needs it: the document, and each collector's own result (its
+ * facts, or undefined when it failed), whose maps are distinct from the document's merged facts.
+ */
 export async function collectPass({
   config,
   stateDir = config.stateDir ?? defaultStateDir(),
   hashKey,
   collectors = BUILTIN_COLLECTORS,
   hostId,
-}: CollectFactsOptions): Promise<{ document: FactDocument; byCollector: Map<string, FactMap> }> {
+}: CollectFactsOptions): Promise<{ document: FactDocument; results: CollectorResult[] }> {
   const key = hashKey ?? (await loadHashKey(stateDir)).key;
   const secrets = createSecretHasher(key, config.secrets);
   const collectedAt = new Date().toISOString();
@@ -36,6 +39,7 @@ export async function collectPass({
     runCollectors(collectors, { config, secrets }),
     hostId ?? config.hostId ?? defaultHostId(),
   ]);
+  const { facts, collectors: reports, errors } = mergeCollectorResults(result.collectors);
   const document: FactDocument = {
     schema: FACT_DOCUMENT_SCHEMA_VERSION,
     hostId: id,
@@ -43,10 +47,10 @@ export async function collectPass({
     agentVersion: AGENT_VERSION,
     collectedAt,
     durationMs: result.durationMs,
-    facts: result.facts,
-    collectors: result.collectors,
-    errors: result.errors,
+    facts,
+    collectors: reports,
+    errors,
   };
   if (config.environment) document.environment = config.environment;
-  return { document, byCollector: result.byCollector };
+  return { document, results: result.collectors };
 }

@@ -11,7 +11,13 @@ export {
 } from './daemon/index.js';
 export { type ExecOptions, type ExecResult, execCommand } from './exec.js';
 export { loadAgentConfig } from './load-config.js';
-export { type CollectionResult, runCollectors } from './run-collectors.js';
+export {
+  type CollectionError,
+  type CollectionResult,
+  type CollectorResult,
+  mergeCollectorResults,
+  runCollectors,
+} from './run-collectors.js';
 export { createSecretHasher, SECRET_HASH_PREFIX, type SecretHasher } from './secrets.js';
 export { defaultStateDir, loadHashKey } from './state-dir.js';
 export { AGENT_VERSION } from './version.js';

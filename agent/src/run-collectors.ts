@@ -4,14 +4,29 @@ import type { Collector, CollectorContext } from './collectors/types.js';
 import { execCommand } from './exec.js';
 import type { SecretHasher } from './secrets.js';
 
-export interface CollectionResult {
-  /** Every collector's facts merged (what a fact document holds). */
-  facts: FactMap;
-  /** The facts of each collector that succeeded, by name (a failed or timed-out one is absent). */
-  byCollector: Map<string, FactMap>;
-  collectors: CollectorReport[];
-  errors: { collector: string; message: string }[];
+/** One collector's outcome in a pass. */
+export interface CollectorResult {
+  name: string;
+  /** Its facts with a valid path; undefined when it failed (threw or timed out). */
+  facts: FactMap | undefined;
   durationMs: number;
+  /** Why it failed, or which of its facts were dropped for an invalid path. */
+  error?: string;
+  timedOut?: true;
+  /** Partial failures it reported while running (one probe of many, one unreadable file). */
+  partialErrors: string[];
+}
+
+export interface CollectionResult {
+  /** One entry per enabled collector, in the order given. */
+  collectors: CollectorResult[];
+  /** Wall time of the whole pass (collectors run in parallel). */
+  durationMs: number;
+}
+
+export interface CollectionError {
+  collector: string;
+  message: string;
 }
 
 export interface RunCollectorsOptions {
@@ -29,10 +44,10 @@ class CollectorTimeoutError extends Error {
 }
 
 /**
- * Runs collectors in parallel, each behind its own timeout (Promise.allSettled): one that throws
- * or hangs is reported in `errors` by name and never blocks the others. Facts whose path does
- * not start with a known category are dropped and reported, so a buggy collector cannot pollute
- * the document.
+ * Runs collectors in parallel, each behind its own timeout, and returns one result per collector:
+ * one that throws or hangs is a result with an `error` and never blocks the others. Facts whose path
+ * does not start with a known category are dropped and reported, so a buggy collector cannot
+ * pollute the document. mergeCollectorResults() turns the results into a document's parts.
  */
 export async function runCollectors(
   collectors: readonly Collector[],
@@ -40,82 +55,85 @@ export async function runCollectors(
 ): Promise<CollectionResult> {
   const started = performance.now();
   const enabled = collectors.filter((c) => !config.disable.includes(c.name));
-  // Partial failures reported while collectors run come first, then whole-collector failures.
-  const errors: CollectionResult['errors'] = [];
-  const settled = await Promise.allSettled(
+  const results = await Promise.all(
     enabled.map((collector) =>
-      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000, errors),
+      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000),
     ),
   );
+  return { collectors: results, durationMs: round(performance.now() - started) };
+}
+
+/**
+ * The parts of a fact document a pass makes: every collector's facts merged (in collector order,
+ * a later collector winning a path both produced), one report per collector, and the errors
+ * (partial failures first, then whole-collector failures and dropped paths).
+ */
+export function mergeCollectorResults(results: readonly CollectorResult[]): {
+  facts: FactMap;
+  collectors: CollectorReport[];
+  errors: CollectionError[];
+} {
   const facts: FactMap = {};
-  const byCollector = new Map<string, FactMap>();
-  const reports: CollectorReport[] = [];
-  settled.forEach((outcome, index) => {
-    const collector = enabled[index] as Collector;
-    if (outcome.status === 'fulfilled') {
-      const { result, durationMs } = outcome.value;
-      let count = 0;
-      const invalid: string[] = [];
-      const own: FactMap = {};
-      for (const [path, value] of Object.entries(result)) {
-        let category: string;
-        try {
-          category = categoryOf(path);
-        } catch {
-          invalid.push(path);
-          continue;
-        }
-        if (!isCategory(category)) {
-          invalid.push(path);
-          continue;
-        }
-        facts[path] = value;
-        own[path] = value;
-        count++;
-      }
-      byCollector.set(collector.name, own);
-      const report: CollectorReport = { name: collector.name, durationMs: round(durationMs), facts: count };
-      if (invalid.length > 0) {
-        report.error = `dropped ${invalid.length} fact(s) with an invalid path, e.g. ${JSON.stringify(invalid[0])}`;
-        errors.push({ collector: collector.name, message: report.error });
-      }
-      reports.push(report);
-    } else {
-      const reason = outcome.reason as { error: unknown; durationMs: number };
-      const message = reason.error instanceof Error ? reason.error.message : String(reason.error);
-      const report: CollectorReport = {
-        name: collector.name,
-        durationMs: round(reason.durationMs),
-        facts: 0,
-        error: message,
-      };
-      if (reason.error instanceof CollectorTimeoutError) report.timedOut = true;
-      reports.push(report);
-      errors.push({ collector: collector.name, message });
+  const collectors: CollectorReport[] = [];
+  const errors: CollectionError[] = [];
+  for (const result of results) {
+    for (const message of result.partialErrors) errors.push({ collector: result.name, message });
+  }
+  for (const result of results) {
+    if (result.facts) Object.assign(facts, result.facts);
+    const report: CollectorReport = {
+      name: result.name,
+      durationMs: result.durationMs,
+      facts: result.facts ? Object.keys(result.facts).length : 0,
+    };
+    if (result.error !== undefined) {
+      report.error = result.error;
+      errors.push({ collector: result.name, message: result.error });
     }
-  });
-  return { facts, byCollector, collectors: reports, errors, durationMs: round(performance.now() - started) };
+    if (result.timedOut) report.timedOut = true;
+    collectors.push(report);
+  }
+  return { facts, collectors, errors };
+}
+
+/** `facts` without the paths whose first segment is not a category, and those paths. */
+function splitValidFacts(facts: FactMap): { valid: FactMap; invalid: string[] } {
+  const valid: FactMap = {};
+  const invalid: string[] = [];
+  for (const [path, value] of Object.entries(facts)) {
+    let category: string;
+    try {
+      category = categoryOf(path);
+    } catch {
+      invalid.push(path);
+      continue;
+    }
+    if (isCategory(category)) valid[path] = value;
+    else invalid.push(path);
+  }
+  return { valid, invalid };
 }
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
+/** Runs one collector under its timeout; never rejects (a failure is the result's `error`). */
 async function runOne(
   collector: Collector,
   config: AgentConfig,
   secrets: SecretHasher,
   timeoutMs: number,
-  partialErrors: CollectionResult['errors'],
-): Promise<{ result: FactMap; durationMs: number }> {
+): Promise<CollectorResult> {
   const controller = new AbortController();
   const started = performance.now();
+  const partialErrors: string[] = [];
   const context: CollectorContext = {
     config,
     secrets,
     signal: controller.signal,
     exec: (file, args, options = {}) => execCommand(file, args, { signal: controller.signal, ...options }),
-    reportError: (message) => partialErrors.push({ collector: collector.name, message }),
+    reportError: (message) => partialErrors.push(message),
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -125,11 +143,25 @@ async function runOne(
     }, timeoutMs);
   });
   try {
-    const result = await Promise.race([collector.collect(context), timeout]);
-    return { result, durationMs: performance.now() - started };
+    const collected = await Promise.race([collector.collect(context), timeout]);
+    const durationMs = round(performance.now() - started);
+    const { valid, invalid } = splitValidFacts(collected);
+    const result: CollectorResult = { name: collector.name, facts: valid, durationMs, partialErrors };
+    if (invalid.length > 0) {
+      result.error = `dropped ${invalid.length} fact(s) with an invalid path, e.g. ${JSON.stringify(invalid[0])}`;
+    }
+    return result;
   } catch (error) {
     controller.abort();
-    throw { error, durationMs: performance.now() - started };
+    const result: CollectorResult = {
+      name: collector.name,
+      facts: undefined,
+      durationMs: round(performance.now() - started),
+      error: error instanceof Error ? error.message : String(error),
+      partialErrors,
+    };
+    if (error instanceof CollectorTimeoutError) result.timedOut = true;
+    return result;
   } finally {
     clearTimeout(timer);
   }

@@ -8,6 +8,8 @@ import {
   classRuleSchema,
   compilePathGlob,
   DEFAULT_MAX_CLOCK_SKEW_MS,
+  LOG_LEVELS,
+  type LogLevel,
   parseConfigText,
   validateConfigDocument,
 } from '@envparity/shared';
@@ -56,8 +58,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnectionsPerAddress: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
 };
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+/** The one list of log levels, shared with the agent (kept exported here for the aggregator's callers). */
+export { LOG_LEVELS, type LogLevel };
 
 const environmentName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
 

@@ -4,26 +4,11 @@
  * are never passed to the logger;
  * the redaction list is a second line of defense against a future mistake, not the mechanism.
  */
+import { type LogLevel, REDACTED_LOG_CENSOR, REDACTED_LOG_FIELDS } from '@envparity/shared';
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from './config.js';
 
-export const REDACTED_LOG_KEYS = [
-  'token',
-  'enrollSecret',
-  'fleetKey',
-  'adminToken',
-  'secret',
-  'authorization',
-  'facts',
-  'value',
-  '*.token',
-  '*.enrollSecret',
-  '*.fleetKey',
-  '*.secret',
-  '*.authorization',
-  '*.facts',
-  '*.value',
-] as const;
+/** The fields pino redacts: shared's REDACTED_LOG_FIELDS, the agent's list too (this name kept for callers). */
+export const REDACTED_LOG_KEYS = REDACTED_LOG_FIELDS;
 
 export function createLogger(
   level: LogLevel = 'info',
@@ -33,7 +18,7 @@ export function createLogger(
     {
       level,
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: [...REDACTED_LOG_KEYS], censor: '[redacted]' },
+      redact: { paths: [...REDACTED_LOG_KEYS], censor: REDACTED_LOG_CENSOR },
     },
     destination,
   );

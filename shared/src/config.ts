@@ -5,6 +5,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { LOG_LEVELS } from './logging.js';
 
 export const DEFAULT_SECRET_GLOBS = ['*PASSWORD*', '*SECRET*', '*TOKEN*', '*_KEY'] as const;
 export const DEFAULT_INTERVAL_SECONDS = 60;
@@ -133,7 +134,7 @@ export const agentConfigSchema = z.strictObject({
   /** Allow plain ws:// and http:// to a non-loopback aggregator (tokens and facts in clear text). */
   allowInsecure: z.boolean().default(false),
   stateDir: nonEmpty.optional(),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
   watch: watchSchema.default(() => watchSchema.parse({})),
   secrets: z.array(nonEmpty).default([...DEFAULT_SECRET_GLOBS]),
   /** Per-collector timeout in seconds. */

@@ -1,3 +1,4 @@
+export * from './apply-report.js';
 export * from './canonical.js';
 export * from './classes.js';
 export * from './compare.js';
@@ -7,6 +8,7 @@ export * from './errors.js';
 export * from './facts.js';
 export * from './fingerprint.js';
 export * from './glob.js';
+export * from './logging.js';
 export * from './paths.js';
 export * from './protocol.js';
 export * from './report-paths.js';

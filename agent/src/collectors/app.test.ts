@@ -11,7 +11,7 @@ import {
   validateAgentConfig,
 } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCollectors } from '../run-collectors.js';
+import { mergeCollectorResults, runCollectors } from '../run-collectors.js';
 import { createSecretHasher } from '../secrets.js';
 import { appCollector, collectProject, compareVersions, redactCredentials } from './app.js';
 import type { CollectorContext } from './types.js';
@@ -112,8 +112,9 @@ describe('appCollector end to end', () => {
   beforeAll(async () => {
     const config = validateAgentConfig({ watch: { projects: [svc, py, web, nope, svc] } });
     const result = await runCollectors([appCollector], { config, secrets: createSecretHasher('k', []) });
-    expect(result.errors).toEqual([]);
-    facts = result.facts;
+    const merged = mergeCollectorResults(result.collectors);
+    expect(merged.errors).toEqual([]);
+    facts = merged.facts;
   });
 
   it('produces only valid paths and fact values', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type AgentConfigInput, factPath, validateAgentConfig } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execCommand } from '../exec.js';
-import { runCollectors } from '../run-collectors.js';
+import { mergeCollectorResults, runCollectors } from '../run-collectors.js';
 import { createSecretHasher, SECRET_HASH_PREFIX } from '../secrets.js';
 import { probeCollector } from './probe.js';
 import { probeFailure, probeOutputFacts, truncateUtf8 } from './probe-output.js';
@@ -124,8 +124,9 @@ describe('probeCollector', () => {
       secrets: createSecretHasher('k', config.secrets),
       timeoutMs: 500,
     });
-    expect(result.errors).toEqual([]);
-    expect(result.facts).toEqual({ 'probe.quick': 1, 'probe.slow': 2 });
+    const merged = mergeCollectorResults(result.collectors);
+    expect(merged.errors).toEqual([]);
+    expect(merged.facts).toEqual({ 'probe.quick': 1, 'probe.slow': 2 });
   });
 
   it('with no probes, returns no facts', async () => {

@@ -6,10 +6,8 @@
 import { categoryOf, type FactMap } from '@envparity/shared';
 
 export interface PassResult {
-  /** Facts of each collector that succeeded in this pass. */
-  succeeded: ReadonlyMap<string, FactMap>;
-  /** Collectors that ran and failed (threw or timed out): their previous facts are kept. */
-  failed: readonly string[];
+  /** Each collector that ran: its facts, or undefined when it failed (threw or timed out: its previous facts are kept). */
+  results: readonly { readonly name: string; readonly facts: FactMap | undefined }[];
   /** True when the pass ran every collector: collectors that did not run at all are forgotten. */
   complete: boolean;
 }
@@ -30,14 +28,14 @@ export class CollectedFacts {
     return this.passes > 0;
   }
 
-  record({ succeeded, failed, complete }: PassResult): void {
+  record({ results, complete }: PassResult): void {
     if (complete) {
-      const ran = new Set([...succeeded.keys(), ...failed]);
+      const ran = new Set(results.map((result) => result.name));
       for (const name of [...this.byCollector.keys()]) if (!ran.has(name)) this.byCollector.delete(name);
     }
-    for (const [name, facts] of succeeded) this.byCollector.set(name, facts);
-    for (const name of failed) {
-      if (this.byCollector.has(name)) continue;
+    for (const { name, facts } of results) if (facts) this.byCollector.set(name, facts);
+    for (const { name, facts } of results) {
+      if (facts || this.byCollector.has(name)) continue;
       const carried: FactMap = {};
       for (const [path, value] of Object.entries(this.seed)) if (categoryOf(path) === name) carried[path] = value;
       if (Object.keys(carried).length > 0) this.byCollector.set(name, carried);

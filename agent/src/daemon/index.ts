@@ -1,4 +1,7 @@
 /** The agent daemon (`envparity-agent run`): startAgent() and the pieces it is made of. */
+
+/** Re-exported from @envparity/shared, where the rule lives once for the agent and the aggregator. */
+export { applyReport } from '@envparity/shared';
 export type { AgentStatus } from './agent-daemon.js';
 export {
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -20,7 +23,7 @@ export { type Credentials, readCredentials, saveCredentials } from './credential
 export { createAgentLogger, LOG_LEVELS, type LogLevel } from './logger.js';
 export { mergeReports } from './merge-reports.js';
 export { Outbox } from './outbox.js';
-export { applyReport, buildReport, categoryFingerprints, type ReportBody } from './reporter.js';
+export { buildReport, categoryFingerprints, type ReportBody } from './reporter.js';
 export { DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_REPORTS, Spool } from './spool.js';
 export {
   HostRetiredError,

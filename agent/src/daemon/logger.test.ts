@@ -21,3 +21,31 @@ describe('agent logger', () => {
     expect(lines[0]).not.toContain('t-secret');
   });
 });
+
+describe('agent logger redaction list', () => {
+  it("redacts the fields only the aggregator's list held before (authorization, adminToken, facts, value)", () => {
+    const lines: string[] = [];
+    const logger = createAgentLogger('info', { write: (chunk: string) => lines.push(chunk) });
+    logger.info(
+      {
+        authorization: 'Bearer a-secret',
+        adminToken: 'admin-secret',
+        facts: { 'config.env.DB_PASSWORD': 'f-secret' },
+        value: 'v-secret',
+        nested: { authorization: 'n-secret', facts: 'nf-secret', value: 'nv-secret' },
+      },
+      'oops',
+    );
+    const line = JSON.parse(lines[0] as string) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      authorization: '[redacted]',
+      adminToken: '[redacted]',
+      facts: '[redacted]',
+      value: '[redacted]',
+      nested: { authorization: '[redacted]', facts: '[redacted]', value: '[redacted]' },
+    });
+    for (const secret of ['a-secret', 'admin-secret', 'f-secret', 'v-secret', 'n-secret', 'nf-secret', 'nv-secret']) {
+      expect(lines[0]).not.toContain(secret);
+    }
+  });
+});

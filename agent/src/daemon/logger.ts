@@ -1,30 +1,19 @@
+import { LOG_LEVELS, type LogLevel, REDACTED_LOG_CENSOR, REDACTED_LOG_FIELDS } from '@envparity/shared';
 import { type Logger, pino } from 'pino';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel };
 
 /**
- * Fields that must never reach a log line even if a bug passes them: pino replaces them. The
- * daemon itself never logs tokens, secrets or fact values.
+ * JSON lines on stdout (or `destination`), ISO timestamps, and the fields of shared's
+ * REDACTED_LOG_FIELDS redacted (the aggregator redacts the same list). The daemon itself never
+ * logs tokens, secrets or fact values: the redaction is a safety net.
  */
-export const REDACTED_FIELDS = [
-  'token',
-  'enrollSecret',
-  'fleetKey',
-  'secret',
-  '*.token',
-  '*.enrollSecret',
-  '*.fleetKey',
-  '*.secret',
-];
-
-/** JSON lines on stdout (or `destination`), ISO timestamps, secrets redacted. */
 export function createAgentLogger(level: LogLevel = 'info', destination?: { write(chunk: string): unknown }): Logger {
   const options = {
     level,
     base: { pid: process.pid, name: 'envparity-agent' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACTED_FIELDS, censor: '[redacted]' },
+    redact: { paths: [...REDACTED_LOG_FIELDS], censor: REDACTED_LOG_CENSOR },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -1,8 +1,8 @@
-import type { FactMap, ReportMessage } from '@envparity/shared';
+import { applyReport, type FactMap, type ReportMessage } from '@envparity/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mergeReports } from './merge-reports.js';
-import { applyReport, buildReport } from './reporter.js';
+import { buildReport } from './reporter.js';
 
 const factPath = fc
   .tuple(fc.constantFrom('os', 'config', 'library'), fc.constantFrom('a', 'b', 'c', 'd'))

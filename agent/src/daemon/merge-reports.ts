@@ -4,9 +4,10 @@
  * and applying it again on top of any prefix of them changes nothing more, so a crash halfway
  * through a compaction (originals and merged report both on disk) is harmless.
  */
-import { compareStrings, type FactDelta, type FactMap, type ReportMessage } from '@envparity/shared';
+import { applyToCategory, compareStrings, type FactDelta, type FactMap, type ReportMessage } from '@envparity/shared';
 
-type CategoryState = { kind: 'full'; facts: FactMap } | { kind: 'delta'; set: FactMap; unset: Set<string> };
+type DeltaState = { kind: 'delta'; set: FactMap; unset: Set<string> };
+type CategoryState = { kind: 'full'; facts: FactMap } | DeltaState;
 
 /**
  * Merges reports given in seq order: full categories stay full (later deltas applied to them),
@@ -24,27 +25,17 @@ export function mergeReports(reports: readonly ReportMessage[]): ReportMessage {
   for (const report of reports) {
     seq = Math.max(seq, report.seq);
     observedAt = Math.max(observedAt, report.observedAt);
-    for (const [category, facts] of Object.entries(report.full ?? {})) {
-      categories.set(category, { kind: 'full', facts: { ...facts } });
-    }
-    for (const [category, delta] of Object.entries(report.delta ?? {})) {
-      let state = categories.get(category);
-      if (!state) {
-        state = { kind: 'delta', set: {}, unset: new Set() };
-        categories.set(category, state);
-      }
-      if (state.kind === 'full') {
-        for (const path of delta.unset) delete state.facts[path];
-        Object.assign(state.facts, delta.set);
-      } else {
-        for (const path of delta.unset) {
-          delete state.set[path];
-          state.unset.add(path);
-        }
-        for (const [path, value] of Object.entries(delta.set)) {
-          state.set[path] = value;
-          state.unset.delete(path);
-        }
+    const touched = new Set([...Object.keys(report.full ?? {}), ...Object.keys(report.delta ?? {})]);
+    for (const category of touched) {
+      const full = report.full && Object.hasOwn(report.full, category) ? report.full[category] : undefined;
+      const delta = report.delta && Object.hasOwn(report.delta, category) ? report.delta[category] : undefined;
+      const state = categories.get(category);
+      if (full || state?.kind === 'full') {
+        // A full category stays full: the shared rule gives its facts after this report.
+        const current = state?.kind === 'full' ? state.facts : undefined;
+        categories.set(category, { kind: 'full', facts: applyToCategory(current, full, delta) });
+      } else if (delta) {
+        categories.set(category, mergeDelta(state ?? { kind: 'delta', set: {}, unset: new Set() }, delta));
       }
     }
     Object.assign(fingerprints, report.fingerprints ?? {});
@@ -63,4 +54,17 @@ export function mergeReports(reports: readonly ReportMessage[]): ReportMessage {
   if (Object.keys(fingerprints).length > 0) merged.fingerprints = fingerprints;
   if (meta) merged.meta = meta;
   return merged;
+}
+
+/** Two deltas of one category as one: the later write of each path wins (a set cancels an unset and back). */
+function mergeDelta(state: DeltaState, delta: FactDelta): DeltaState {
+  for (const path of delta.unset) {
+    delete state.set[path];
+    state.unset.add(path);
+  }
+  for (const [path, value] of Object.entries(delta.set)) {
+    state.set[path] = value;
+    state.unset.delete(path);
+  }
+  return state;
 }

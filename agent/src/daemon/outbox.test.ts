@@ -1,10 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAgentMessage, type FactMap, type ReportMessage } from '@envparity/shared';
+import { applyReport, decodeAgentMessage, type FactMap, type ReportMessage } from '@envparity/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Outbox } from './outbox.js';
-import { applyReport } from './reporter.js';
 
 let dir: string;
 const logger = { info() {}, warn() {}, error() {} };

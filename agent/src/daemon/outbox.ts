@@ -8,15 +8,9 @@
  * Every change runs inside one mutex, so a report, an ack and a welcome never interleave.
  */
 import { join } from 'node:path';
-import { decodeAgentMessage, type FactMap, MAX_ADOPTED_SEQ, MAX_SEQ } from '@envparity/shared';
+import { applyReport, decodeAgentMessage, type FactMap, MAX_ADOPTED_SEQ, MAX_SEQ } from '@envparity/shared';
 import { Mutex } from './mutex.js';
-import {
-  applyReport,
-  type BuildReportOptions,
-  buildReport,
-  categoryFingerprints,
-  type ReportBody,
-} from './reporter.js';
+import { type BuildReportOptions, buildReport, categoryFingerprints, type ReportBody } from './reporter.js';
 import { splitReport } from './split-report.js';
 import { CorruptSpoolFileError, Spool, type SpoolLogger } from './spool.js';
 import {

@@ -1,7 +1,7 @@
-import { categoryOf, type FactMap, fingerprintMap } from '@envparity/shared';
+import { applyReport, categoryOf, type FactMap, fingerprintMap } from '@envparity/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyReport, buildReport, categoryFingerprints, describeReport } from './reporter.js';
+import { buildReport, categoryFingerprints, describeReport } from './reporter.js';
 
 const factValue = fc.oneof(
   fc.integer(),
@@ -121,18 +121,6 @@ describe('buildReport', () => {
         }
       }),
     );
-  });
-});
-
-describe('applyReport', () => {
-  it('replaces full categories and patches delta ones, leaving the base untouched', () => {
-    const base = { 'os.a': 1, 'os.b': 2, 'config.x': 'y' };
-    const next = applyReport(base, {
-      full: { os: { 'os.c': 3 } },
-      delta: { config: { set: { 'config.z': 1 }, unset: ['config.x'] } },
-    });
-    expect(next).toEqual({ 'os.c': 3, 'config.z': 1 });
-    expect(base).toEqual({ 'os.a': 1, 'os.b': 2, 'config.x': 'y' });
   });
 });
 

@@ -4,7 +4,7 @@
  * report) and asks here for the next report body.
  */
 import {
-  applyDelta,
+  applyToCategory,
   categoryOf,
   computeCategoryDeltas,
   type FactDelta,
@@ -101,7 +101,7 @@ export function buildReport({
       sorted[category] = delta;
       fingerprints[category] = fingerprintMap(
         heldBack.has(category)
-          ? applyDelta(sentByCategory?.get(category) ?? {}, delta)
+          ? applyToCategory(sentByCategory?.get(category), undefined, delta)
           : (currentByCategory.get(category) ?? {}),
       );
     }
@@ -119,26 +119,6 @@ function withoutHeldBack(delta: FactDelta, holdBack: (path: string) => boolean):
   const set: FactMap = {};
   for (const path of setPaths) if (!holdBack(path)) set[path] = delta.set[path]!;
   return { set, unset: delta.unset.filter((path) => !holdBack(path)) };
-}
-
-/** A new map: `base` with the report applied (`full` categories replaced first, then `delta` patches). */
-export function applyReport(base: FactMap, report: Pick<ReportBody, 'full' | 'delta'>): FactMap {
-  const fullCategories = new Set(Object.keys(report.full ?? {}));
-  let result: FactMap;
-  if (fullCategories.size === 0) {
-    result = { ...base };
-  } else {
-    result = {};
-    for (const [path, value] of Object.entries(base)) {
-      if (!fullCategories.has(categoryOf(path))) result[path] = value;
-    }
-    for (const facts of Object.values(report.full ?? {})) Object.assign(result, facts);
-  }
-  for (const delta of Object.values(report.delta ?? {})) {
-    for (const path of delta.unset) delete result[path];
-    Object.assign(result, delta.set);
-  }
-  return result;
 }
 
 /** Per-category `fingerprintMap()` of a whole fact map: what `hello` carries. */

@@ -1,6 +1,5 @@
-import { decodeAgentMessage, encodeMessage, type FactMap, MAX_FRAME_BYTES } from '@envparity/shared';
+import { applyReport, decodeAgentMessage, encodeMessage, type FactMap, MAX_FRAME_BYTES } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
-import { applyReport } from './reporter.js';
 import { splitReport } from './split-report.js';
 
 function bigCategory(paths: number, valueLength: number): FactMap {

@@ -5,6 +5,7 @@
  * aggregator's check holds piece by piece.
  */
 import {
+  applyReport,
   categoryOf,
   encodeMessage,
   type FactMap,
@@ -12,7 +13,7 @@ import {
   MAX_FRAME_BYTES,
   ProtocolError,
 } from '@envparity/shared';
-import { applyReport, type ReportBody } from './reporter.js';
+import type { ReportBody } from './reporter.js';
 
 function encodedSize(body: ReportBody): number {
   return encodeMessage({ type: 'report', seq: 1, ...body }, Number.MAX_SAFE_INTEGER).length;

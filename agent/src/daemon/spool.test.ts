@@ -1,9 +1,8 @@
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FactMap, ReportMessage } from '@envparity/shared';
+import { applyReport, type FactMap, type ReportMessage } from '@envparity/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyReport } from './reporter.js';
 import { Spool, spoolFileName } from './spool.js';
 
 let dir: string;

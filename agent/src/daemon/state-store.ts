@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  applyReport,
   categoryOf,
   decodeAgentMessage,
   encodeMessage,
@@ -14,7 +15,6 @@ import {
   ProtocolError,
 } from '@envparity/shared';
 import { z } from 'zod';
-import { applyReport } from './reporter.js';
 import { writeFileAtomic } from './write-atomic.js';
 
 export const DAEMON_STATE_FILES = {
