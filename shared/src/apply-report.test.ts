@@ -123,14 +123,17 @@ describe('applyToCategory', () => {
     expect(applyToCategory(undefined, undefined, undefined)).toEqual({});
   });
 
-  it('returns a new map and modifies none of its arguments', () => {
+  it('modifies none of its arguments: a delta gives a new map, no delta the map itself (no copy)', () => {
     const current = Object.freeze({ 'os.a': 1 });
     const full = Object.freeze({ 'os.b': 2 });
     const delta = Object.freeze({ set: Object.freeze({ 'os.c': 3 }), unset: Object.freeze(['os.b']) as string[] });
     const after = applyToCategory(current, full, delta);
     expect(after).toEqual({ 'os.c': 3 });
-    expect(applyToCategory(current, undefined, undefined)).not.toBe(current);
-    expect(applyToCategory(undefined, full, undefined)).not.toBe(full);
+    expect(after).not.toBe(full);
+    expect(full).toEqual({ 'os.b': 2 });
+    expect(applyToCategory(current, undefined, undefined)).toBe(current);
+    expect(applyToCategory(undefined, full, undefined)).toBe(full);
+    expect(applyToCategory(undefined, undefined, undefined)).toEqual({});
   });
 
   it('never reads a category from the prototype of the report records', () => {

@@ -1,11 +1,11 @@
 /**
  * What one report does to one host, worked out before anything is written: the categories after it
- * (full categories replace, then deltas patch), the blobs it adds, the reference counts it moves,
+ * (full categories replace, then deltas patch: `applyToCategory`, the agent's rule too), the blobs it adds, the reference counts it moves,
  * the per-path changes it records and the categories the agent must resend. Backend-neutral: the
  * store writes the plan, then `applyPlan` makes it the host's state in the batch.
  */
 import {
-  applyDelta,
+  applyToCategory,
   type Classifier,
   compareStrings,
   diffFacts,
@@ -63,9 +63,8 @@ function categoryAfter(
   blobOf: (hash: string) => Readonly<FactMap> | undefined,
 ): CategoryOutcome {
   const full = report.full && ownValue(report.full, category);
-  let after: Readonly<FactMap> = full ?? before;
   const delta = report.delta && ownValue(report.delta, category);
-  if (delta) after = applyDelta(after, delta);
+  const after = applyToCategory(before, full, delta);
   // Most hosts send categories other hosts hold already (same image): that blob is the category,
   // with no encoding, hashing, copying or write. Anything else is hashed here, whatever the agent claims.
   const claimed = full && !delta ? report.fingerprints && ownValue(report.fingerprints, category) : undefined;
