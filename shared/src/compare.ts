@@ -7,14 +7,10 @@
 import { z } from 'zod';
 import { compareStrings, factValuesEqual } from './canonical.js';
 import { type Classifier, createClassifier } from './classes.js';
+import { type DifferenceStatus, differenceStatus, type PlainDifferenceStatus } from './difference-status.js';
 import type { FactMap, FactValue } from './facts.js';
 import { compilePathGlob, type PathGlob } from './glob.js';
 import { categoryOf } from './paths.js';
-
-export const DIFFERENCE_STATUSES = ['drift', 'justified', 'scale', 'secret-policy'] as const;
-export type DifferenceStatus = (typeof DIFFERENCE_STATUSES)[number];
-/** The statuses a comparison without a secret policy can produce. */
-export type PlainDifferenceStatus = Exclude<DifferenceStatus, 'secret-policy'>;
 
 /** Prefix of every secret value the agents send: a keyed hash (HMAC-SHA256 with the fleet key), hex. */
 export const SECRET_HASH_PREFIX = 'hmac-sha256:';
@@ -167,21 +163,20 @@ export function compareFacts(from: FactMap, to: FactMap, options: CompareOptions
       if (factClass === 'behavior') equalOrJustified++;
       continue;
     }
+    const rule = exceptionFor(path);
+    const status = differenceStatus({ factClass, exception: rule });
+    // A secret breaking its policy is drift of its own kind (an exception still justifies it).
     const difference: ComparedDifference = {
       path,
       category,
-      status: policy ? 'secret-policy' : factClass === 'scale' ? 'scale' : 'drift',
+      status: policy && status === 'drift' ? 'secret-policy' : status,
     };
     if (policy) difference.secretPolicy = policy.expect;
     if (inFrom) difference.from = from[path] as FactValue;
     if (inTo) difference.to = to[path] as FactValue;
-    if (factClass === 'behavior') {
-      const rule = exceptionFor(path);
-      if (rule) {
-        difference.status = 'justified';
-        difference.exception = { id: rule.id, reason: rule.reason };
-        equalOrJustified++;
-      }
+    if (status === 'justified' && rule) {
+      difference.exception = { id: rule.id, reason: rule.reason };
+      equalOrJustified++;
     }
     differences.push(difference);
   }

@@ -4,6 +4,7 @@ export * from './classes.js';
 export * from './compare.js';
 export * from './config.js';
 export * from './diff.js';
+export * from './difference-status.js';
 export * from './errors.js';
 export * from './facts.js';
 export * from './fingerprint.js';

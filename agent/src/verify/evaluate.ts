@@ -8,6 +8,8 @@ import {
   compareFacts,
   compareStrings,
   createClassifier,
+  DIFFERENCE_STATUSES,
+  differenceStatus,
   type ExceptionRule,
   type FactMap,
   type FactValue,
@@ -15,8 +17,11 @@ import {
 } from '@envparity/shared';
 import { describeMatcher, type ExpectationFile, matches } from './expectation.js';
 
-/** `secret-policy`: a secret that the aggregator's `secretPolicy` says must differ (or be equal) does not. */
-export const CHECK_STATUSES = ['pass', 'drift', 'justified', 'scale', 'secret-policy'] as const;
+/**
+ * A passing check, or a difference's status (`secret-policy`: a secret that the aggregator's
+ * `secretPolicy` says must differ, or be equal, does not).
+ */
+export const CHECK_STATUSES = ['pass', ...DIFFERENCE_STATUSES] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 export interface Check {
@@ -162,15 +167,17 @@ export function verifyAgainstExpectations(
     }
     const actual = hostFacts[path];
     const ok = Object.hasOwn(hostFacts, path) && matches(matcher, actual);
-    const isScale = classify(path) === 'scale';
-    if (!isScale) {
+    const factClass = classify(path);
+    // Parity counts every expectation but scale ones, whatever the path's class: it was asked for.
+    if (factClass !== 'scale') {
       behaviorChecked++;
       if (ok) behaviorOk++;
     }
     const check: Check = {
       path,
       category,
-      status: ok ? 'pass' : isScale ? 'scale' : 'drift',
+      // An expectation file carries no exceptions.
+      status: ok ? 'pass' : differenceStatus({ factClass }),
       expected: matcher.kind === 'equals' ? matcher.value : describeMatcher(matcher),
     };
     if (Object.hasOwn(hostFacts, path)) check.actual = actual as FactValue;

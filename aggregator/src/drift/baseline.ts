@@ -105,14 +105,8 @@ export function baselineHosts(hosts: readonly HostSnapshot[]): { hosts: readonly
   return { hosts: used, stale: used.length > 0 && !used.some((host) => host.online) };
 }
 
-export function computeBaseline(
-  environment: string,
-  allHosts: readonly HostSnapshot[],
-  classify: Classifier,
-): Baseline {
-  const { hosts, stale } = baselineHosts(allHosts);
-  const total = hosts.length;
-  // category -> blob hash -> { blob, count }
+/** How many hosts hold each distinct blob, per category (category -> blob hash -> blob and count). */
+function countBlobs(hosts: readonly HostSnapshot[]): Map<string, Map<string, { blob: CategoryBlob; count: number }>> {
   const blobCounts = new Map<string, Map<string, { blob: CategoryBlob; count: number }>>();
   for (const host of hosts) {
     for (const [category, blob] of host.categories) {
@@ -126,6 +120,17 @@ export function computeBaseline(
       else byHash.set(blob.hash, { blob, count: 1 });
     }
   }
+  return blobCounts;
+}
+
+export function computeBaseline(
+  environment: string,
+  allHosts: readonly HostSnapshot[],
+  classify: Classifier,
+): Baseline {
+  const { hosts, stale } = baselineHosts(allHosts);
+  const total = hosts.length;
+  const blobCounts = countBlobs(hosts);
   const facts: FactMap = {};
   const support: Record<string, number> = {};
   const ties: BaselineTie[] = [];

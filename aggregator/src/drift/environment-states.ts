@@ -140,38 +140,63 @@ export class EnvironmentStates {
       // A host that has not reported yet has no say in the baseline (it would count as "missing" everywhere).
       if (snapshot.categories.size > 0) hosts.push(snapshot);
     }
-    const classify = this.#classify;
-    const baseline = computeBaseline(environment, hosts, classify);
-    const used = hosts.filter((host) => host.counted ?? host.online);
-    const version = baselineVersion(baseline);
-    let index = this.#indexes.get(environment);
-    let blobs = 0;
-    for (const host of hosts) blobs += host.categories.size;
-    // A new baseline, or too many cached blobs no host uses any more (hosts changed facts): start over.
-    if (index?.version !== version || index.size > 2 * blobs + 1024) {
-      index = new OutlierIndex(version, baseline, classify);
-      this.#indexes.set(environment, index);
-    }
-    const shared = index;
-    let sorted: readonly HostSnapshot[] | undefined;
-    let outliers: readonly Outlier[] | undefined;
-    return {
+    const state = environmentState({
       environment,
+      hosts,
+      classify: this.#classify,
       hostCount: ids.length,
       online,
-      hosts,
-      baseline,
-      baselineHosts: used,
-      version,
-      index: shared,
-      sortedBaselineHosts() {
-        sorted ??= sortHosts(used);
-        return sorted;
-      },
-      outliers() {
-        outliers ??= findOutliers(baseline, used, classify, { includeScale: true, index: shared });
-        return outliers;
-      },
-    };
+      previousIndex: this.#indexes.get(environment),
+    });
+    this.#indexes.set(environment, state.index);
+    return state;
   }
+}
+
+export interface EnvironmentStateInput {
+  environment: string;
+  /** The hosts that reported facts. */
+  hosts: readonly HostSnapshot[];
+  classify: Classifier;
+  /** Every host of the environment, facts or not (default: `hosts`). */
+  hostCount?: number;
+  /** Hosts with a live connection (default: the online ones among `hosts`). */
+  online?: number;
+  /** The environment's last index: reused while the baseline is the same and it holds few unused blobs. */
+  previousIndex?: OutlierIndex | undefined;
+}
+
+/** An environment's state from its hosts' snapshots (EnvironmentStates reads them from the store; tests make them). */
+export function environmentState(input: EnvironmentStateInput): EnvironmentState {
+  const { environment, hosts, classify, previousIndex } = input;
+  const baseline = computeBaseline(environment, hosts, classify);
+  const used = hosts.filter((host) => host.counted ?? host.online);
+  const version = baselineVersion(baseline);
+  let blobs = 0;
+  for (const host of hosts) blobs += host.categories.size;
+  // A new baseline, or too many cached blobs no host uses any more (hosts changed facts): start over.
+  const index =
+    previousIndex?.version === version && previousIndex.size <= 2 * blobs + 1024
+      ? previousIndex
+      : new OutlierIndex(version, baseline, classify);
+  let sorted: readonly HostSnapshot[] | undefined;
+  let outliers: readonly Outlier[] | undefined;
+  return {
+    environment,
+    hostCount: input.hostCount ?? hosts.length,
+    online: input.online ?? hosts.filter((host) => host.online).length,
+    hosts,
+    baseline,
+    baselineHosts: used,
+    version,
+    index,
+    sortedBaselineHosts() {
+      sorted ??= sortHosts(used);
+      return sorted;
+    },
+    outliers() {
+      outliers ??= findOutliers(baseline, used, classify, { includeScale: true, index });
+      return outliers;
+    },
+  };
 }

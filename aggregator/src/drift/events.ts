@@ -4,7 +4,7 @@
  * `{ type, at, data }` with `at` an ISO timestamp of when the engine observed it.
  */
 import type { ExceptionRule, FactValue } from '@envparity/shared';
-import type { DriftKind } from './reconcile.js';
+import type { DriftStatus, StoredDriftKind } from '../store/fact-store.js';
 
 /**
  * Event types. `emergency.change` is no longer emitted on its own (one edit, one notification): an
@@ -21,10 +21,11 @@ export const DRIFT_EVENT_TYPES = [
 export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
 
 /**
- * Kinds of rows in GET /api/v1/drift: outlier groups, environment-pair differences, lost hosts;
- * `emergency` only on events recorded by older versions (one per host and change).
+ * Kinds of rows in GET /api/v1/drift: outlier groups (`outlier`), environment-pair differences
+ * (`environment`), lost hosts (`lost`); `emergency` only on events recorded by older versions (one
+ * per host and change). Listed once, with the rows they name (`STORED_DRIFT_KINDS`).
  */
-export type DriftEventKind = DriftKind | 'emergency' | 'lost';
+export type DriftEventKind = StoredDriftKind;
 
 /**
  * Why an event resolved: `fixed` (the difference is gone), `justified` (an exception created or
@@ -49,7 +50,7 @@ export interface DriftEventRecord {
   expected?: FactValue;
   /** Host value (outlier), `to` value (environment pair), the new value (emergency). */
   actual?: FactValue;
-  status: 'open' | 'resolved';
+  status: DriftStatus;
   openedAt: string;
   resolvedAt?: string;
   /**

@@ -1,10 +1,17 @@
 /**
  * Outliers per host, as drift events see them: how many behavior paths of a host are off the
  * baseline and not justified by an exception, and the first few of them. Built from an
- * `OutlierIndex`'s cached per-blob differences, with the judgement cached per difference list and
- * exception set, so a host costs a lookup per category and nothing is kept per (host, path).
+ * `OutlierIndex`'s cached per-blob differences; a judge judges each difference list once (hosts
+ * sharing a blob share the judgement), so a host costs a lookup per category and nothing is kept
+ * per (host, path).
  */
-import { compareStrings, createExceptionMatcher, type ExceptionRule, isExceptionActive } from '@envparity/shared';
+import {
+  compareStrings,
+  createExceptionMatcher,
+  differenceStatus,
+  type ExceptionRule,
+  isExceptionActive,
+} from '@envparity/shared';
 import type { HostSnapshot } from './baseline.js';
 import type { DiffList, OutlierIndex, PathDifference } from './outliers.js';
 
@@ -19,20 +26,26 @@ export interface HostDrift {
   first: PathDifference;
 }
 
+/** A difference list as one judge sees it: how many of its differences drift, and the first ones. */
 interface JudgedList {
-  key: string;
   count: number;
   first: PathDifference[];
 }
 
-const judged = new WeakMap<DiffList, JudgedList>();
-
-/** Which differences of one environment are drift: behavior ones no active exception naming it justifies. */
+/**
+ * Which differences of one environment are drift: behavior ones no active exception naming it
+ * justifies. A judge lives for one pass (or one read), so its caches need no invalidation beyond
+ * the baseline it judges: the exceptions and the time are fixed when it is made.
+ */
 export class DriftJudge {
   /** Identifies the applicable exceptions: equal keys, equal judgements. */
   readonly key: string;
   readonly #matcher: (path: string) => ExceptionRule | undefined;
-  readonly #memo = new Map<string, boolean>();
+  /** Per path: whether a difference there is drift (the class of a path never changes). */
+  readonly #drifts = new Map<string, boolean>();
+  /** Judged lists of the baseline `#baseline` (an `OutlierIndex.version`), by `DiffList.key`. */
+  #judged = new Map<string, JudgedList>();
+  #baseline: string | undefined;
 
   constructor(environment: string, rules: readonly ExceptionRule[], now: Date) {
     const applicable = rules.filter((rule) => rule.environments.includes(environment) && isExceptionActive(rule, now));
@@ -46,18 +59,22 @@ export class DriftJudge {
   }
 
   isDrift(diff: PathDifference): boolean {
-    if (diff.class !== 'behavior') return false;
-    let justified = this.#memo.get(diff.path);
-    if (justified === undefined) {
-      justified = this.#matcher(diff.path) !== undefined;
-      this.#memo.set(diff.path, justified);
+    let drift = this.#drifts.get(diff.path);
+    if (drift === undefined) {
+      drift = differenceStatus({ factClass: diff.class, exception: this.#matcher(diff.path) }) === 'drift';
+      this.#drifts.set(diff.path, drift);
     }
-    return !justified;
+    return drift;
   }
 
-  list(list: DiffList): JudgedList {
-    let result = judged.get(list);
-    if (result?.key !== this.key) {
+  /** One of `index`'s lists, judged (once per list: list keys are only unique within one baseline). */
+  judge(index: OutlierIndex, list: DiffList): JudgedList {
+    if (index.version !== this.#baseline) {
+      this.#judged = new Map();
+      this.#baseline = index.version;
+    }
+    let result = this.#judged.get(list.key);
+    if (!result) {
       let count = 0;
       const first: PathDifference[] = [];
       for (const diff of list.diffs) {
@@ -65,8 +82,8 @@ export class DriftJudge {
         count++;
         if (first.length < OUTLIER_EVENT_PATHS) first.push(diff);
       }
-      result = { key: this.key, count, first };
-      judged.set(list, result);
+      result = { count, first };
+      this.#judged.set(list.key, result);
     }
     return result;
   }
@@ -77,7 +94,7 @@ export function hostDrift(index: OutlierIndex, host: HostSnapshot, judge: DriftJ
   let count = 0;
   const first: PathDifference[] = [];
   for (const list of index.host(host)) {
-    const result = judge.list(list);
+    const result = judge.judge(index, list);
     count += result.count;
     first.push(...result.first);
   }
@@ -89,7 +106,7 @@ export function hostDrift(index: OutlierIndex, host: HostSnapshot, judge: DriftJ
 
 /** Whether the host has at least one drifting path. */
 export function hasDrift(index: OutlierIndex, host: HostSnapshot, judge: DriftJudge): boolean {
-  for (const list of index.host(host)) if (judge.list(list).count > 0) return true;
+  for (const list of index.host(host)) if (judge.judge(index, list).count > 0) return true;
   return false;
 }
 

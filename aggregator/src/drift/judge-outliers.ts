@@ -3,7 +3,7 @@
  * covering the environment (a rule naming it) justifies them, scale differences are `scale`. The
  * same matcher as `compareFacts`, so an exception means the same thing everywhere.
  */
-import { createExceptionMatcher, type DifferenceStatus, type ExceptionRule } from '@envparity/shared';
+import { createExceptionMatcher, type DifferenceStatus, differenceStatus, type ExceptionRule } from '@envparity/shared';
 import type { Outlier } from './outliers.js';
 
 export interface JudgedOutlier extends Outlier {
@@ -19,10 +19,10 @@ export function judgeOutliers(
 ): JudgedOutlier[] {
   const exceptionFor = createExceptionMatcher(rules, environment, environment, now);
   return outliers.map((outlier) => {
-    if (outlier.class === 'scale') return { ...outlier, status: 'scale' };
     const rule = exceptionFor(outlier.path);
-    return rule
-      ? { ...outlier, status: 'justified', exception: { id: rule.id, reason: rule.reason } }
-      : { ...outlier, status: 'drift' };
+    const status = differenceStatus({ factClass: outlier.class, exception: rule });
+    return status === 'justified' && rule
+      ? { ...outlier, status, exception: { id: rule.id, reason: rule.reason } }
+      : { ...outlier, status };
   });
 }

@@ -31,12 +31,25 @@ export type PathDifference = Omit<Outlier, 'hostId'>;
 
 /** The differences of one category blob (or of a missing category), sorted by path; shared, read-only. */
 export interface DiffList {
+  /**
+   * What the differences are of, within one baseline: the category and its blob's content hash (or
+   * the category missing). Stable across passes, so judgements of a list can be cached by it.
+   */
+  readonly key: string;
   readonly diffs: readonly PathDifference[];
   /** How many of `diffs` are behavior differences. */
   readonly behavior: number;
 }
 
-const EMPTY_LIST: DiffList = Object.freeze({ diffs: Object.freeze([]) as readonly PathDifference[], behavior: 0 });
+const EMPTY_LIST: DiffList = Object.freeze({
+  key: '',
+  diffs: Object.freeze([]) as readonly PathDifference[],
+  behavior: 0,
+});
+
+/** `DiffList.key` of a category blob, and of a category a host lacks (no blob hash starts with \u0001). */
+const blobListKey = (category: string, hash: string) => `${category}\u0000${hash}`;
+const missingListKey = (category: string) => `${category}\u0000\u0001missing`;
 
 /** Baseline facts split per category, for blob-wise comparison. */
 function baselineByCategory(baseline: Baseline): Map<string, FactMap> {
@@ -55,16 +68,22 @@ function baselineByCategory(baseline: Baseline): Map<string, FactMap> {
 
 const byPath = (a: PathDifference, b: PathDifference) => compareStrings(a.path, b.path);
 
-function toList(diffs: PathDifference[]): DiffList {
+function toList(key: string, diffs: PathDifference[]): DiffList {
   if (diffs.length === 0) return EMPTY_LIST;
   diffs.sort(byPath);
   let behavior = 0;
   for (const diff of diffs) if (diff.class === 'behavior') behavior++;
-  return { diffs, behavior };
+  return { key, diffs, behavior };
 }
 
 /** Differences of one category blob against the baseline's category. */
-function diffCategory(facts: Readonly<FactMap>, expected: FactMap, tied: Set<string>, classify: Classifier): DiffList {
+function diffCategory(
+  key: string,
+  facts: Readonly<FactMap>,
+  expected: FactMap,
+  tied: Set<string>,
+  classify: Classifier,
+): DiffList {
   const out: PathDifference[] = [];
   for (const [path, value] of Object.entries(facts)) {
     const factClass = classify(path);
@@ -77,7 +96,7 @@ function diffCategory(facts: Readonly<FactMap>, expected: FactMap, tied: Set<str
   for (const [path, value] of Object.entries(expected)) {
     if (!Object.hasOwn(facts, path)) out.push({ path, expected: value, class: classify(path) as 'behavior' | 'scale' });
   }
-  return toList(out);
+  return toList(key, out);
 }
 
 /**
@@ -118,7 +137,8 @@ export class OutlierIndex {
     }
     let list = byHash.get(blob.hash);
     if (!list) {
-      list = diffCategory(blob.facts, this.#expected.get(category) ?? {}, this.#tied, this.#classify);
+      const expected = this.#expected.get(category) ?? {};
+      list = diffCategory(blobListKey(category, blob.hash), blob.facts, expected, this.#tied, this.#classify);
       byHash.set(blob.hash, list);
       this.#size++;
     }
@@ -134,7 +154,7 @@ export class OutlierIndex {
         expected: value,
         class: this.#classify(path) as 'behavior' | 'scale',
       }));
-      list = toList(diffs);
+      list = toList(missingListKey(category), diffs);
       this.#missing.set(category, list);
     }
     return list;

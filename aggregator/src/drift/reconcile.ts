@@ -4,9 +4,10 @@
  * ingest batch and tests can drive it directly.
  */
 import type { FactValue } from '@envparity/shared';
+import type { DriftEventKind } from './events.js';
 
-export const DRIFT_KINDS = ['outlier', 'environment'] as const;
-export type DriftKind = (typeof DRIFT_KINDS)[number];
+/** The kinds of event a current difference has (lost hosts and older emergency events are not differences). */
+export type DriftKind = Extract<DriftEventKind, 'outlier' | 'environment'>;
 
 /** One current difference that should have an open drift event. */
 export interface DriftItem {

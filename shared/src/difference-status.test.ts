@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { type DifferenceToJudge, differenceStatus } from './difference-status.js';
+
+const exception = { id: 'exc-1', reason: 'canary runs the new TLS stack' };
+
+describe('differenceStatus', () => {
+  it('a behavior difference is drift, or justified when an active exception covers it', () => {
+    expect(differenceStatus({ factClass: 'behavior' })).toBe('drift');
+    expect(differenceStatus({ factClass: 'behavior', exception: undefined })).toBe('drift');
+    expect(differenceStatus({ factClass: 'behavior', exception })).toBe('justified');
+  });
+
+  it('a scale difference is scale, with or without an exception', () => {
+    expect(differenceStatus({ factClass: 'scale' })).toBe('scale');
+    expect(differenceStatus({ factClass: 'scale', exception })).toBe('scale');
+  });
+
+  it('judges a path of another class (named in an expectation file) like behavior', () => {
+    const cases: DifferenceToJudge[] = [{ factClass: 'identity' }, { factClass: 'volatile' }];
+    expect(cases.map(differenceStatus)).toEqual(['drift', 'drift']);
+    expect(differenceStatus({ factClass: 'identity', exception })).toBe('justified');
+  });
+});
