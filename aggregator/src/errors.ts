@@ -15,6 +15,12 @@ export class StoreError extends EnvparityError {
   }
 }
 
+/** A StoreError as it is, anything else as STORE_FAILED saying what failed (`what: cause`). */
+export function storeFailed(what: string, cause: unknown): StoreError {
+  if (cause instanceof StoreError) return cause;
+  return new StoreError('STORE_FAILED', `${what}: ${(cause as Error).message}`, { cause });
+}
+
 /** Startup failed (port in use, data dir not writable...): the CLI exits 1. */
 export class StartupError extends EnvparityError {
   constructor(message: string, options?: { cause?: unknown }) {

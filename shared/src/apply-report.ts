@@ -4,7 +4,7 @@
  * the category held, then the `delta` patches it (unset paths deleted, set paths assigned).
  */
 import { applyDelta, type FactDelta } from './diff.js';
-import type { FactMap } from './facts.js';
+import { EMPTY_FACTS, type FactMap, ownValue } from './facts.js';
 import { categoryOf } from './paths.js';
 
 /** The parts of a report that change facts (a ReportMessage, or a report body before its seq). */
@@ -23,11 +23,9 @@ export function applyToCategory(
   full: Readonly<FactMap> | undefined,
   delta: FactDelta | undefined,
 ): Readonly<FactMap> {
-  const base = full ?? current ?? EMPTY;
+  const base = full ?? current ?? EMPTY_FACTS;
   return delta ? applyDelta(base as FactMap, delta) : base;
 }
-
-const EMPTY: Readonly<FactMap> = Object.freeze({});
 
 /**
  * A new map: `base` with the report applied, category by category with applyToCategory(), so the
@@ -75,9 +73,4 @@ function patchInPlace(facts: FactMap, delta: FactDelta): FactMap {
   for (const path of delta.unset) delete facts[path];
   for (const [path, value] of Object.entries(delta.set)) facts[path] = value;
   return facts;
-}
-
-/** `record[key]` when it is the record's own (a category named `constructor` never reads the prototype). */
-function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
-  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -35,6 +35,14 @@ export type FactValue = z.infer<typeof factValueSchema>;
 export const factMapSchema = z.record(z.string(), factValueSchema);
 export type FactMap = Record<string, FactValue>;
 
+/** The empty fact map, frozen: what a missing category holds. */
+export const EMPTY_FACTS: Readonly<FactMap> = Object.freeze({});
+
+/** `record[key]` for own keys only: a category named `constructor` must never read Object.prototype. */
+export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** How one collector did: its duration, how many facts it produced, and its error if it failed. */
 export const collectorReportSchema = z.object({
   name: z.string(),

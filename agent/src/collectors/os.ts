@@ -29,8 +29,8 @@ export interface OsCollectorOptions {
 /**
  * Operating system facts: platform, distribution (os-release), kernel, machine architecture,
  * time zone, locale, and the volatile uptime and boot time. Reads files only; never spawns, except
- * where no os-release file is readable (another OS): then systeminformation names the
- * distribution (system-information.ts).
+ * where no os-release file is readable (another OS, a minimal container): then systeminformation
+ * names the distribution (system-information.ts), which runs `hostname -f` on Linux and macOS.
  */
 export function createOsCollector({
   root = '/',

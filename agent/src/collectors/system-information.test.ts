@@ -101,7 +101,13 @@ describe.runIf(process.platform === 'linux')('collectors with their Linux source
       expect(facts[`hardware.${key}`]).toBeGreaterThan(0);
       expect(facts[`hardware.${key}`]).toBeLessThanOrEqual(totalmem());
     }
-    expect(facts['hardware.swap.total']).toBeGreaterThanOrEqual(0);
+    // On Linux a swap total of 0 from systeminformation is indistinguishable from "could not read
+    // /proc/meminfo", so it is omitted; a real swap total is what /proc/meminfo says.
+    const swapKb = readable('/proc/meminfo')
+      ? Number(/^SwapTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0)
+      : 0;
+    if (swapKb > 0) expect(facts['hardware.swap.total']).toBe(swapKb * 1024);
+    else expect(facts['hardware.swap.total']).toBeUndefined();
     if (readable('/proc/cpuinfo')) {
       const real = parseCpuInfo(readFileSync('/proc/cpuinfo', 'utf8'));
       // systeminformation names the vendor (`AMD`), cpuinfo gives the CPUID string (`AuthenticAMD`).
@@ -181,17 +187,20 @@ describe('systeminformation mapping', () => {
     });
   });
 
-  it('memory keyed like /proc/meminfo; a total of 0 is unknown', async () => {
-    const mem: SystemInformationMemory = { total: 1024, free: 100, available: 200, swaptotal: 0, swapfree: 0 };
+  it('memory keyed like /proc/meminfo; a total of 0 is unknown, and so is a swap of 0 on Linux', async () => {
+    const mem: SystemInformationMemory = { total: 1024, free: 100, available: 200, swaptotal: 512, swapfree: 256 };
     expect([...(await memoryFromSystemInformation(stand({ mem })))]).toEqual([
       ['MemTotal', 1024],
       ['MemFree', 100],
       ['MemAvailable', 200],
-      ['SwapTotal', 0],
-      ['SwapFree', 0],
+      ['SwapTotal', 512],
+      ['SwapFree', 256],
     ]);
     const unknown: SystemInformationMemory = { ...mem, total: 0 };
     expect((await memoryFromSystemInformation(stand({ mem: unknown }))).has('MemTotal')).toBe(false);
+    const noSwap = await memoryFromSystemInformation(stand({ mem: { ...mem, swaptotal: 0, swapfree: 0 } }));
+    expect(noSwap.has('SwapTotal')).toBe(process.platform !== 'linux');
+    expect(noSwap.has('SwapFree')).toBe(process.platform !== 'linux');
   });
 
   it('distribution and kernel; interfaces from a list or a single entry', async () => {
@@ -205,6 +214,9 @@ describe('systeminformation mapping', () => {
       distro: { name: 'macOS', version: '14.4.1', codename: 'Sonoma' },
       kernel: '23.4.0',
     });
+    // What it answers when it found nothing is no fact at all.
+    const nothing = { distro: 'unknown', release: 'unknown', codename: '', kernel: '6.1.0' };
+    expect(await distroFromSystemInformation(stand({ osInfo: nothing }))).toEqual({ distro: {}, kernel: '6.1.0' });
     const en0: SystemInformationInterface = { iface: 'en0', mtu: 1500, operstate: 'up' };
     const lo0: SystemInformationInterface = { iface: 'lo0', mtu: 16384, operstate: '' };
     expect(await interfacesFromSystemInformation(stand({ networkInterfaces: [en0, lo0] }))).toEqual(

@@ -3,8 +3,8 @@
  * sources are missing: another OS (macOS, Windows, BSD), or a minimal container without /proc or
  * /sys pieces. It is imported with import() on first use only, so the normal Linux path never
  * loads it (its import alone costs ~40 ms, and many of its calls spawn programs; on Linux its
- * networkInterfaces() runs execSync per interface, blocking the event loop, which the agent
- * accepts only here, as a fallback). Every helper resolves to what it could learn, never throws:
+ * networkInterfaces() runs execSync per interface and osInfo() `hostname -f`, blocking the event
+ * loop, which the agent accepts only here, as a fallback). Every helper resolves to what it could learn, never throws:
  * a fact it cannot give stays omitted, as with the direct sources.
  */
 import type { DistroInfo } from './os-release.js';
@@ -105,6 +105,12 @@ export async function memoryFromSystemInformation(load: SystemInformationLoader)
   for (const [key, value] of fields) if (Number.isSafeInteger(value) && value >= 0) memory.set(key, value);
   // A total of 0 means "unknown" (systeminformation's initial value), not a machine without memory.
   if (memory.get('MemTotal') === 0) memory.delete('MemTotal');
+  // On Linux systeminformation reads swap from /proc/meminfo too: when that is what we could not
+  // read, its 0 is its initial value, not a host without swap.
+  if (process.platform === 'linux' && mem.swaptotal === 0) {
+    memory.delete('SwapTotal');
+    memory.delete('SwapFree');
+  }
   return memory;
 }
 
@@ -119,7 +125,8 @@ export async function distroFromSystemInformation(
   const os = await attempt(async () => (await load()).osInfo());
   if (!os) return { distro: {} };
   const distro: DistroInfo = {};
-  if (os.distro?.trim()) distro.name = os.distro.trim();
+  // 'unknown' is systeminformation's placeholder when it found nothing: the fact stays omitted.
+  if (os.distro?.trim() && os.distro !== 'unknown') distro.name = os.distro.trim();
   if (os.release?.trim() && os.release !== 'unknown') distro.version = os.release.trim();
   if (os.codename?.trim()) distro.codename = os.codename.trim();
   const kernel = os.kernel?.trim();

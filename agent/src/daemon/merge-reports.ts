@@ -4,7 +4,14 @@
  * and applying it again on top of any prefix of them changes nothing more, so a crash halfway
  * through a compaction (originals and merged report both on disk) is harmless.
  */
-import { applyToCategory, compareStrings, type FactDelta, type FactMap, type ReportMessage } from '@envparity/shared';
+import {
+  applyToCategory,
+  compareStrings,
+  type FactDelta,
+  type FactMap,
+  ownValue,
+  type ReportMessage,
+} from '@envparity/shared';
 
 type DeltaState = { kind: 'delta'; set: FactMap; unset: Set<string> };
 type CategoryState = { kind: 'full'; facts: FactMap } | DeltaState;
@@ -27,8 +34,8 @@ export function mergeReports(reports: readonly ReportMessage[]): ReportMessage {
     observedAt = Math.max(observedAt, report.observedAt);
     const touched = new Set([...Object.keys(report.full ?? {}), ...Object.keys(report.delta ?? {})]);
     for (const category of touched) {
-      const full = report.full && Object.hasOwn(report.full, category) ? report.full[category] : undefined;
-      const delta = report.delta && Object.hasOwn(report.delta, category) ? report.delta[category] : undefined;
+      const full = ownValue(report.full, category);
+      const delta = ownValue(report.delta, category);
       const state = categories.get(category);
       if (full || state?.kind === 'full') {
         // A full category stays full: the shared rule gives its facts after this report.

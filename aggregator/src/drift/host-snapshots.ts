@@ -5,7 +5,7 @@
  * costs a map lookup per host rather than a rebuild; facts are never copied, the blobs are shared
  * as they are.
  */
-import type { FactMap } from '@envparity/shared';
+import { EMPTY_FACTS } from '@envparity/shared';
 import type { FactStore, HostView } from '../store/fact-store.js';
 import type { CategoryBlob, HostSnapshot } from './baseline.js';
 
@@ -13,8 +13,6 @@ import type { CategoryBlob, HostSnapshot } from './baseline.js';
 export interface Presence {
   isOnline(hostId: string): boolean;
 }
-
-const EMPTY: Readonly<FactMap> = Object.freeze({});
 
 export class HostSnapshots {
   readonly #built = new Map<string, { factsVersion: number; categories: ReadonlyMap<string, CategoryBlob> }>();
@@ -32,7 +30,7 @@ export class HostSnapshots {
     if (built?.factsVersion !== host.factsVersion) {
       const categories = new Map<string, CategoryBlob>();
       for (const [category, hash] of host.categories) {
-        categories.set(category, { hash, facts: this.store.getBlob(hash) ?? EMPTY });
+        categories.set(category, { hash, facts: this.store.getBlob(hash) ?? EMPTY_FACTS });
       }
       built = { factsVersion: host.factsVersion, categories };
       this.#built.set(host.id, built);

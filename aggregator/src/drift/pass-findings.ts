@@ -35,7 +35,7 @@ export class PassFindings {
   readonly memos = new Map<string, EnvironmentMemo | undefined>();
   /** Drift of resolved outlier events (from the previous memo), for the published records. */
   readonly resolvedDrift = new Map<string, HostDrift | undefined>();
-  /** Environments whose hosts' category maps changed (pair event hosts are recomputed there). */
+  /** Environments where some host's facts changed (`factsVersion`; pair event hosts are recomputed there). */
   readonly changedEnvironments = new Set<string>();
   readonly #resolutions = new Map<string, Resolution>();
 
@@ -47,10 +47,6 @@ export class PassFindings {
   resolve(event: StoredDriftEvent, resolution: DriftResolution, exception?: ExceptionRef): void {
     if (this.#resolutions.has(event.key)) return;
     this.#resolutions.set(event.key, { event, resolution, ...(exception ? { exception } : {}) });
-  }
-
-  isResolved(key: string): boolean {
-    return this.#resolutions.has(key);
   }
 
   resolved(): Resolution[] {

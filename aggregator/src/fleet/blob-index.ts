@@ -4,7 +4,7 @@
  * points at it. Per blob the behavior encoding (and its fingerprint) is cached too: a blob never
  * changes, so neither can go stale, and a host's fingerprint costs one sha256 over cached text.
  */
-import { type Classifier, compareStrings, type FactMap, type FactValue } from '@envparity/shared';
+import { type Classifier, compareStrings, EMPTY_FACTS, type FactMap, type FactValue } from '@envparity/shared';
 import {
   behaviorEncoding,
   type CategoryPiece,
@@ -12,8 +12,6 @@ import {
   composeFingerprints,
   type HostFingerprints,
 } from './compose-fingerprints.js';
-
-export const EMPTY_FACTS: Readonly<FactMap> = Object.freeze({});
 
 interface BlobEntry {
   facts: Readonly<FactMap>;
@@ -41,10 +39,6 @@ export class BlobIndex {
   readonly #encodings = new Map<string, BlobEncoding>();
 
   constructor(private readonly classify: Classifier) {}
-
-  get size(): number {
-    return this.#blobs.size;
-  }
 
   facts(hash: string): Readonly<FactMap> | undefined {
     return this.#blobs.get(hash)?.facts;

@@ -9,9 +9,9 @@
  * `factsVersion` goes up with every change of its facts, and the store's events (`StoreEvent`) say
  * what changed, so nobody needs to compare object identities to notice a change.
  */
-import { type Classifier, compareStrings, type FactMap } from '@envparity/shared';
+import { type Classifier, compareStrings, EMPTY_FACTS, type FactMap } from '@envparity/shared';
 import type { HostView } from '../store/fact-store.js';
-import { BlobIndex, EMPTY_FACTS } from './blob-index.js';
+import { BlobIndex } from './blob-index.js';
 import { FleetBatch } from './fleet-batch.js';
 import type { HostState } from './host-state.js';
 
@@ -32,10 +32,6 @@ export class FleetState {
 
   host(id: string): HostState | undefined {
     return this.#hosts.get(id);
-  }
-
-  allHosts(): IterableIterator<HostState> {
-    return this.#hosts.values();
   }
 
   /** Hosts that are not retired, by id. */

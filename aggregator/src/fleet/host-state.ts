@@ -1,7 +1,8 @@
 /**
  * One host as the fleet state holds it: the mutable form of the store's `HostView`. A change is
  * made on a copy (`cloneHost`) that replaces the held object once its writes committed, so a reader
- * holding the previous object never sees half of a change.
+ * holding the previous object never sees half of a change. The one exception is `lastSeen`, which
+ * a heartbeat moves forward on the held object at once (it is written with the next batch).
  */
 import type { HostView } from '../store/fact-store.js';
 

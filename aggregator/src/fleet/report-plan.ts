@@ -10,13 +10,15 @@ import {
   compareStrings,
   diffFacts,
   EMPTY_CATEGORY_HASH,
+  EMPTY_FACTS,
   type FactMap,
   factMapsEqual,
   fingerprintMap,
+  ownValue,
   type ReportMessage,
 } from '@envparity/shared';
 import type { FactChange } from '../store/fact-store.js';
-import { canonicalCopy, EMPTY_FACTS } from './blob-index.js';
+import { canonicalCopy } from './blob-index.js';
 import { bump, type FleetBatch } from './fleet-batch.js';
 import type { HostState } from './host-state.js';
 
@@ -39,11 +41,6 @@ export interface PlanOptions {
   classify: Classifier;
   /** Record changes of `volatile` facts too. */
   recordVolatileChanges: boolean;
-}
-
-/** `record[key]` for own keys only: category names such as `constructor` must not reach Object.prototype. */
-export function ownValue<T>(record: Record<string, T>, key: string): T | undefined {
-  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function pathsIn(facts: Readonly<FactMap> | undefined): number {

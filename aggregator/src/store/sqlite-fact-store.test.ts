@@ -281,6 +281,21 @@ describe('SqliteFactStore', () => {
     ]);
   });
 
+  it('an enrollment whose audit entry cannot be written fails whole, naming the host', async () => {
+    const store = open();
+    // A trigger stands for a full disk: the audit insert fails inside the enrollment's savepoint.
+    store.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    await expect(enroll(store, 'web-9')).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+      message: expect.stringMatching(/^cannot enroll host web-9: .*disk full/),
+    });
+    expect(store.getHost('web-9')).toBeUndefined();
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM hosts').get()).toEqual({ n: 0 });
+    store.db.exec('DROP TRIGGER no_audit');
+    await enroll(store, 'web-9');
+    expect(store.getHost('web-9')?.id).toBe('web-9');
+  });
+
   it('commits a batch together and rejects only the report that fails', async () => {
     const store = open();
     await enroll(store, 'web-1');

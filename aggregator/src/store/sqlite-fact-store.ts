@@ -12,12 +12,18 @@
  *   category's blob, not hundreds of per-path "added" changes; after that the history is per-path
  *   changes stamped with the agent's observation time (change-history-repository.ts).
  */
-import { categoryOf, createClassifier, type FactMap, type FactValue, MAX_HOST_PATHS } from '@envparity/shared';
+import {
+  categoryOf,
+  createClassifier,
+  type FactMap,
+  type FactValue,
+  MAX_HOST_PATHS,
+  ownValue,
+} from '@envparity/shared';
 import type Database from 'better-sqlite3';
-import { StoreError } from '../errors.js';
+import { StoreError, storeFailed } from '../errors.js';
 import { FleetState } from '../fleet/fleet-state.js';
 import { cloneHost, type HostState } from '../fleet/host-state.js';
-import { ownValue } from '../fleet/report-plan.js';
 import { type NewApiToken, SqliteApiTokenRepository } from './api-token-repository.js';
 import { SqliteAuditLog } from './audit-log.js';
 import { SqliteChangeHistoryRepository } from './change-history-repository.js';
@@ -48,7 +54,7 @@ import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compac
 import { SqliteHostAdmission } from './host-admission.js';
 import { SqliteHostFactsRepository } from './host-facts-repository.js';
 import { databaseSizeBytes, isMemoryPath, openConnection } from './sqlite-connection.js';
-import { SqliteIngest, storeFailed } from './sqlite-ingest.js';
+import { SqliteIngest } from './sqlite-ingest.js';
 import {
   DEFAULT_BUSY_TIMEOUT_MS,
   DEFAULT_FLUSH_BUDGET_MS,
@@ -272,7 +278,12 @@ export class SqliteFactStore implements FactStore {
         this.hostFacts.updateHostInfo(hostId, info);
         if (info.environment !== null) this.hostFacts.addEnvironment(info.environment, Date.now());
       })();
-      return { ...cloneHost(host), ...info, labels: { ...info.labels } };
+      return {
+        ...cloneHost(host),
+        environment: info.environment,
+        labels: { ...info.labels },
+        agentVersion: info.agentVersion,
+      };
     });
     if (!updated) return;
     if (info.environment !== null) this.fleet.addEnvironment(info.environment);
@@ -358,7 +369,7 @@ export class SqliteFactStore implements FactStore {
     const json = JSON.stringify(value);
     for (const hash of this.hostFacts.initialBlobHashes(environment, category)) {
       const facts = this.fleet.blobs.facts(hash) ?? this.hostFacts.blobFacts(hash);
-      const held = facts && ownValue(facts as Record<string, FactValue>, path);
+      const held = ownValue(facts, path);
       if (held !== undefined && JSON.stringify(held) === json) return true;
     }
     return false;

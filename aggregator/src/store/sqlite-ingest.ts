@@ -6,7 +6,7 @@
  */
 import { type Classifier, findReportPathProblem } from '@envparity/shared';
 import type Database from 'better-sqlite3';
-import { StoreError } from '../errors.js';
+import { StoreError, storeFailed } from '../errors.js';
 import type { FleetBatch } from '../fleet/fleet-batch.js';
 import type { FleetState } from '../fleet/fleet-state.js';
 import { type HostState, newHostState } from '../fleet/host-state.js';
@@ -35,12 +35,6 @@ export interface SqliteIngestOptions {
   emit: (event: StoreEvent) => void;
   /** After the commit of a report that recorded changes (history quota). */
   noteChanges: (hostId: string, changes: number) => void;
-}
-
-/** A StoreError as it is, anything else as STORE_FAILED saying what failed. */
-export function storeFailed(what: string, cause: unknown): StoreError {
-  if (cause instanceof StoreError) return cause;
-  return new StoreError('STORE_FAILED', `${what}: ${(cause as Error).message}`, { cause });
 }
 
 export class SqliteIngest {
@@ -98,7 +92,10 @@ export class SqliteIngest {
         details: { hostId: input.hostId, environment: input.environment, agentVersion: input.agentVersion },
       });
     } catch (cause) {
-      throw storeFailed(`cannot enroll host ${input.hostId}`, cause);
+      // Whatever failed (the host row, the audit entry), the message names the host.
+      throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     // `existing` is the batch's own copy: a re-enrollment keeps the facts, the seq numbering restarts.
     const host = existing ?? newHostState(input.hostId, input.at);
