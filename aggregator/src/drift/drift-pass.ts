@@ -1,15 +1,16 @@
 /**
- * One drift pass, from the work the scheduler took to the events it announces: presence first
- * (retirements reach the store before anything reads a state), then emergency detection (the only
- * store reads: the change history), then the pure evaluation, time-sliced; its outcome is written
- * in one transaction, and only once that committed does the ledger take it in and is it announced.
+ * One drift pass, from the work the scheduler took to the events it announces: presence first, then
+ * emergency detection (the only store reads: the change history), then the pure evaluation,
+ * time-sliced; its outcome, the retirement of hosts past `retireAfter` included, is written in one
+ * transaction, and only once that committed does the ledger take it in and is it announced. A host
+ * being retired is lost already, so it counts in no baseline this pass evaluates.
  * A pass that throws changed nothing the next pass relies on: the scheduler retries its work.
  */
 import type { Logger } from 'pino';
 import type { FactStore } from '../store/fact-store.js';
 import { type DriftEvaluationSettings, evaluateDrift } from './drift-evaluation.js';
 import type { DriftLedger } from './drift-ledger.js';
-import { retireHosts, writeDriftPass } from './drift-persistence.js';
+import { writeDriftPass } from './drift-persistence.js';
 import type { DriftReadModel } from './drift-read-model.js';
 import type { PassWork } from './drift-scheduler.js';
 import { detectEmergencyChanges, type EmergencyChange } from './emergency-detection.js';
@@ -23,7 +24,7 @@ import { publishPass } from './publish-pass.js';
 import { runSliced } from './time-slicing.js';
 
 export interface DriftPassContext {
-  store: Pick<FactStore, 'getHost' | 'listEnvironments' | 'environmentHadValue' | 'writeDriftEvents' | 'retireHost'>;
+  store: Pick<FactStore, 'getHost' | 'listEnvironments' | 'environmentHadValue' | 'writeDriftEvents'>;
   states: EnvironmentStates;
   ledger: DriftLedger;
   emergencies: EmergencyLedger;
@@ -37,8 +38,8 @@ export interface DriftPassContext {
 export async function runDriftPass(context: DriftPassContext, work: PassWork): Promise<void> {
   // Each environment's state is computed at most once per pass, whatever lands while it yields.
   const stateOf = context.states.pinned();
-  const { findings, emergencyChanges } = await evaluatePass(context, work, stateOf);
-  await writeAndPublish(context, work, stateOf, findings, emergencyChanges);
+  const { findings, emergencyChanges, retire } = await evaluatePass(context, work, stateOf);
+  await writeAndPublish(context, work, stateOf, findings, { emergencyChanges, retire });
 }
 
 /** Presence, then emergency detection, then the pure evaluation (time-sliced): the pass's findings. */
@@ -46,7 +47,7 @@ async function evaluatePass(
   context: DriftPassContext,
   work: PassWork,
   stateOf: (environment: string) => EnvironmentState,
-): Promise<{ findings: PassFindings; emergencyChanges: EmergencyChange[] }> {
+): Promise<{ findings: PassFindings; emergencyChanges: EmergencyChange[]; retire: string[] }> {
   const { store, states, ledger, emergencies } = context;
   const { now, dirty } = work;
   const rules = context.reads.exceptionRules();
@@ -54,8 +55,6 @@ async function evaluatePass(
   const retired = new Map([...work.retired].map((hostId) => [hostId, store.getHost(hostId)?.environment ?? null]));
   const presence = evaluatePresence({ now, transitions: work.transitions, retired, open: ledger.open }, findings);
   for (const environment of presence.leftReason.keys()) dirty.add(environment);
-  // Before anything reads a state: the evaluation must see these hosts gone.
-  await retireHosts(store, presence.retire, now);
   const emergencyChanges = await detectEmergencyChanges({
     candidates: work.candidates,
     rules,
@@ -82,7 +81,7 @@ async function evaluatePass(
     findings,
   );
   await runSliced(evaluation);
-  return { findings, emergencyChanges };
+  return { findings, emergencyChanges, retire: presence.retire };
 }
 
 /** One transaction; once it committed, the ledger takes the pass in and it is announced. */
@@ -91,13 +90,13 @@ async function writeAndPublish(
   work: PassWork,
   stateOf: (environment: string) => EnvironmentState,
   findings: PassFindings,
-  emergencyChanges: readonly EmergencyChange[],
+  { emergencyChanges, retire }: { emergencyChanges: readonly EmergencyChange[]; retire: readonly string[] },
 ): Promise<void> {
   const { ledger, emergencies } = context;
   const { now, dirty, expired } = work;
   const resolved = findings.resolved();
   const updates = findings.updates();
-  const outcome = { now, open: findings.open, updates, resolved, emergencyChanges, expired };
+  const outcome = { now, open: findings.open, updates, resolved, emergencyChanges, expired, retire };
   const opened = await writeDriftPass(context.store, outcome);
   ledger.commit({ held: findings.held, memos: findings.memos, updates, resolved, opened });
   // An emergency change is remembered while its environment holds the value and its upstream does not.

@@ -1,11 +1,8 @@
 /**
  * What a drift pass writes to the store. Its outcome — events opened, updated and resolved, the
- * emergency flags on the history, the exception expiries it noticed — is one `writeDriftEvents`
- * transaction: a write that fails leaves nothing half done, and the pass is retried whole.
- *
- * One write of a pass is not part of it yet: hosts past `retireAfter` are retired with
- * `retireHost`, a commit of its own, before the rest of the pass is evaluated (the evaluation must
- * see them gone). `DriftWrite` cannot carry retirements today; see `retireHosts`.
+ * emergency flags on the history, the exception expiries it noticed, the hosts past `retireAfter`
+ * it retires — is one `writeDriftEvents` transaction: a write that fails leaves nothing half done,
+ * and the pass is retried whole.
  */
 import {
   type DriftWrite,
@@ -27,16 +24,18 @@ export interface DriftPassOutcome {
   emergencyChanges: readonly EmergencyChange[];
   /** Exceptions whose expiry the pass noticed (recorded so `exception.expired` is published once). */
   expired: readonly Pick<ExceptionRecord, 'id'>[];
+  /** Hosts past `retireAfter`: retired in the same transaction. */
+  retire: readonly string[];
 }
 
 /** The store's form of a pass's outcome; undefined when the pass changed nothing. */
 export function toDriftWrite(outcome: DriftPassOutcome): DriftWrite | undefined {
-  const { now, open, updates, resolved, emergencyChanges, expired } = outcome;
-  if (open.length + updates.length + resolved.length + emergencyChanges.length + expired.length === 0) {
-    return undefined;
-  }
+  const { now, open, updates, resolved, emergencyChanges, expired, retire } = outcome;
+  const count = open.length + updates.length + resolved.length + emergencyChanges.length + expired.length;
+  if (count + retire.length === 0) return undefined;
   return {
     open: [...open],
+    retire: retire.map((hostId) => ({ hostId, at: now, by: PRESENCE_RETIRED_BY })),
     emergencyChanges: [...emergencyChanges],
     expiredExceptions: expired.map((record) => ({ id: record.id, at: now })),
     resolve: resolved.map(({ event, resolution, exception }) => ({
@@ -64,17 +63,4 @@ export async function writeDriftPass(
 ): Promise<StoredDriftEvent[]> {
   const write = toDriftWrite(outcome);
   return write ? store.writeDriftEvents(write) : [];
-}
-
-/**
- * Retires hosts past `retireAfter`. Each is a commit of its own, ahead of the pass's write: moving
- * them into it needs `DriftWrite` to carry retirements (the store's interface). A pass that fails
- * after retiring a host retries its transition, which then finds the host retired already.
- */
-export async function retireHosts(
-  store: Pick<FactStore, 'retireHost'>,
-  hostIds: readonly string[],
-  at: number,
-): Promise<void> {
-  for (const hostId of hostIds) await store.retireHost(hostId, at, PRESENCE_RETIRED_BY);
 }

@@ -24,7 +24,7 @@ export interface PresenceOutcome {
   left: Set<string>;
   /** Per environment, the resolution the leaving of its hosts gives to the events it resolves. */
   leftReason: Map<string, DriftResolution>;
-  /** Hosts past `retireAfter`: the store retires them before the rest of the pass is evaluated. */
+  /** Hosts past `retireAfter`: retired in the pass's own transaction (they are lost: in no baseline). */
   retire: string[];
 }
 

@@ -5,7 +5,7 @@
 import { categoryOf, compareStrings, type FactValue, factValuesEqual } from '@envparity/shared';
 import type { NewDriftEvent, StoredDriftEvent } from '../store/fact-store.js';
 import type { EnvironmentState } from './environment-states.js';
-import type { DriftEventRecord, DriftResolution } from './events.js';
+import type { DriftEventRecord } from './events.js';
 import type { HostDrift } from './host-outliers.js';
 import { causeKey } from './outlier-groups.js';
 import type { PathDifference } from './outliers.js';
@@ -59,7 +59,7 @@ export function toDriftEventRecord(event: StoredDriftEvent, drift?: HostDrift): 
     record.count = drift.count;
     record.paths = [...drift.paths];
   }
-  if (event.resolution !== undefined) record.resolution = event.resolution as DriftResolution;
+  if (event.resolution !== undefined) record.resolution = event.resolution;
   if (event.exception !== undefined) record.exception = { ...event.exception };
   return record;
 }

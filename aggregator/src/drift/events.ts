@@ -4,7 +4,7 @@
  * `{ type, at, data }` with `at` an ISO timestamp of when the engine observed it.
  */
 import type { ExceptionRule, FactValue } from '@envparity/shared';
-import type { DriftStatus, StoredDriftKind } from '../store/fact-store.js';
+import type { DriftResolution, DriftStatus, StoredDriftKind } from '../store/fact-store.js';
 
 /**
  * Event types. `emergency.change` is no longer emitted on its own (one edit, one notification): an
@@ -27,14 +27,7 @@ export type DriftEventType = (typeof DRIFT_EVENT_TYPES)[number];
  */
 export type DriftEventKind = StoredDriftKind;
 
-/**
- * Why an event resolved: `fixed` (the difference is gone), `justified` (an exception created or
- * widened now covers it: `exception` names it), `host-lost` (its hosts left the baseline: part of
- * a `host.lost` event, never announced on its own), `returned` (a lost host reports again),
- * `retired` (a lost host was retired), `superseded` (an event of an older shape, replaced).
- */
-export const DRIFT_RESOLUTIONS = ['fixed', 'justified', 'host-lost', 'returned', 'retired', 'superseded'] as const;
-export type DriftResolution = (typeof DRIFT_RESOLUTIONS)[number];
+export { DRIFT_RESOLUTIONS, type DriftResolution } from '../store/fact-store.js';
 
 /** A persisted drift event as GET /api/v1/drift lists it (and as drift.opened/resolved carry it). */
 export interface DriftEventRecord {

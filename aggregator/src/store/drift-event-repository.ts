@@ -6,7 +6,7 @@
 import type { FactValue } from '@envparity/shared';
 import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
-import type { DriftEventQuery, DriftWrite, NewDriftEvent, StoredDriftEvent } from './fact-store.js';
+import type { DriftEventQuery, DriftResolution, DriftWrite, NewDriftEvent, StoredDriftEvent } from './fact-store.js';
 import { valueColumn } from './value-columns.js';
 
 interface DriftEventRow {
@@ -51,7 +51,8 @@ function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
   if (row.hosts !== null) event.hosts = JSON.parse(row.hosts) as string[];
   if (row.host_count !== null) event.hostCount = row.host_count;
   if (row.emergency) event.emergency = true;
-  if (row.resolution !== null) event.resolution = row.resolution;
+  // The column holds only what DriftWrite.resolve wrote: a DriftResolution.
+  if (row.resolution !== null) event.resolution = row.resolution as DriftResolution;
   if (row.exception !== null) event.exception = JSON.parse(row.exception) as { id: string; reason: string };
   return event;
 }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fullReport, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { hashToken } from '../token-hash.js';
-import type { StoreEvent } from './fact-store.js';
+import { PRESENCE_RETIRED_BY, type StoreEvent } from './fact-store.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
 
@@ -69,7 +69,7 @@ describe('drift storage', () => {
     expect(changes).toEqual([expect.objectContaining({ path: 'library.openssl', emergency: true })]);
   });
 
-  it('writes a pass whole: emergency flags, noticed expiries and events commit together or not at all', async () => {
+  it('writes a pass whole: emergency flags, noticed expiries, retirements and events commit together or not at all', async () => {
     const store = open();
     await host(store, 'a', 'staging', { 'library.openssl': '3.0.12' });
     await store.ingestReport({
@@ -98,17 +98,33 @@ describe('drift storage', () => {
       openedAt: T0,
     };
     await store.writeDriftEvents({ open: [event], resolve: [] });
+    await host(store, 'gone', 'staging', { 'library.openssl': '3.0.12' });
+    const events: StoreEvent[] = [];
+    store.subscribe((e) => events.push(e));
     const pass = {
       emergencyChanges: [{ hostId: 'a', seq: 2, path: 'library.openssl' }],
       expiredExceptions: [{ id: exception.id, at: T0 + 5 }],
+      retire: [{ hostId: 'gone', at: T0 + 5, by: PRESENCE_RETIRED_BY }],
     };
     // The same key opened twice fails the write: nothing of the pass is kept, in the database or in memory.
     await expect(store.writeDriftEvents({ ...pass, open: [event], resolve: [] })).rejects.toThrow();
     expect((await store.listChanges('a', { since: T0 + 1, limit: 10 }))[0]?.emergency).toBeUndefined();
     expect(store.listExceptions()[0]?.expiredAt).toBeNull();
+    expect(store.getHost('gone')?.retiredAt).toBeNull();
+    expect(store.db.prepare("SELECT retired_at FROM hosts WHERE id = 'gone'").get()).toEqual({ retired_at: null });
+    expect(events).toEqual([]);
     await store.writeDriftEvents({ ...pass, open: [], resolve: [] });
     expect((await store.listChanges('a', { since: T0 + 1, limit: 10 }))[0]?.emergency).toBe(true);
     expect(store.listExceptions()[0]?.expiredAt).toBe(T0 + 5);
+    expect(store.getHost('gone')).toMatchObject({ retiredAt: T0 + 5, retiredBy: PRESENCE_RETIRED_BY });
+    expect(store.listHosts().map((h) => h.id)).toEqual(['a']);
+    expect(events).toEqual([
+      { type: 'host-updated', hostId: 'gone', environment: null, previousEnvironment: 'staging', retired: true },
+    ]);
+    // A host retired already is left as it was.
+    await store.writeDriftEvents({ open: [], resolve: [], retire: [{ hostId: 'gone', at: T0 + 9, by: 'x' }] });
+    expect(store.getHost('gone')?.retiredAt).toBe(T0 + 5);
+    expect(events).toHaveLength(1);
   });
 
   it('stores exceptions and drift events, and keeps them across a reopen', async () => {

@@ -164,6 +164,15 @@ export type StoredDriftKind = (typeof STORED_DRIFT_KINDS)[number];
 export const DRIFT_STATUSES = ['open', 'resolved'] as const;
 export type DriftStatus = (typeof DRIFT_STATUSES)[number];
 
+/**
+ * Why an event resolved: `fixed` (the difference is gone), `justified` (an exception created or
+ * widened now covers it: `exception` names it), `host-lost` (its hosts left the baseline: part of
+ * a `host.lost` event, never announced on its own), `returned` (a lost host reports again),
+ * `retired` (a lost host was retired), `superseded` (an event of an older shape, replaced).
+ */
+export const DRIFT_RESOLUTIONS = ['fixed', 'justified', 'host-lost', 'returned', 'retired', 'superseded'] as const;
+export type DriftResolution = (typeof DRIFT_RESOLUTIONS)[number];
+
 /** A drift event as the store keeps it (times in ms). */
 export interface StoredDriftEvent {
   id: string;
@@ -189,7 +198,7 @@ export interface StoredDriftEvent {
   /** Caused by an emergency change (with `upstream`). */
   emergency?: boolean;
   /** Why it resolved (drift/events.ts `DriftResolution`). */
-  resolution?: string;
+  resolution?: DriftResolution;
   /** `resolution: justified`: the exception that covers it now. */
   exception?: { id: string; reason: string };
 }
@@ -203,7 +212,12 @@ export interface DriftWrite {
   emergencyChanges?: { hostId: string; seq: number; path: string }[];
   /** Exceptions whose expiry the pass noticed (`exception.expired` is published once). */
   expiredExceptions?: { id: string; at: number }[];
-  resolve: { id: string; at: number; resolution?: string; exception?: { id: string; reason: string } }[];
+  /**
+   * Hosts to retire (`presence.retireAfter`), as `retireHost` would (already retired ones are left
+   * as they are); each emits `host-updated` with `retired: true` after the commit.
+   */
+  retire?: { hostId: string; at: number; by: string }[];
+  resolve: { id: string; at: number; resolution?: DriftResolution; exception?: { id: string; reason: string } }[];
   /** Open events whose difference still holds with other values or hosts: every listed field is written. */
   update?: {
     id: string;

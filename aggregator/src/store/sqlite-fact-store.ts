@@ -299,20 +299,29 @@ export class SqliteFactStore implements FactStore {
     this.assertOpen();
     const host = this.fleet.host(hostId);
     if (!host || host.retiredAt !== null) return false;
-    // The token hash stays indexed so a reconnect is told "retired", not "unknown token"; the
-    // ingest refuses every token and enrollment of a retired host.
-    this.hostWrite(hostId, 'retire host', () => {
-      this.hostFacts.retire(hostId, at, by ?? null);
-      return { ...cloneHost(host), retiredAt: at, retiredBy: by ?? null };
-    });
+    this.hostWrite(hostId, 'retire host', () => this.retireRow(host, at, by ?? null));
+    this.emitRetired(host);
+    return true;
+  }
+
+  /**
+   * The retirement's row, and the host's retired copy (made the state once the write committed).
+   * The token hash stays indexed so a reconnect is told "retired", not "unknown token"; the ingest
+   * refuses every token and enrollment of a retired host.
+   */
+  private retireRow(host: HostState, at: number, by: string | null): HostState {
+    this.hostFacts.retire(host.id, at, by);
+    return { ...cloneHost(host), retiredAt: at, retiredBy: by };
+  }
+
+  private emitRetired(before: HostState): void {
     this.emit({
       type: 'host-updated',
-      hostId,
+      hostId: before.id,
       environment: null,
-      previousEnvironment: host.environment,
+      previousEnvironment: before.environment,
       retired: true,
     });
-    return true;
   }
 
   async unretireHost(hostId: string): Promise<boolean> {
@@ -404,17 +413,24 @@ export class SqliteFactStore implements FactStore {
   async writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]> {
     this.assertOpen();
     const afterCommit: (() => void)[] = [];
+    const retired: { before: HostState; after: HostState }[] = [];
     let opened: StoredDriftEvent[];
     try {
       opened = this.db.transaction(() => {
         for (const { hostId, seq, path } of write.emergencyChanges ?? []) this.changes.markEmergency(hostId, seq, path);
         for (const { id, at } of write.expiredExceptions ?? []) afterCommit.push(this.exceptions.stageExpired(id, at));
+        for (const { hostId, at, by } of write.retire ?? []) {
+          const host = this.fleet.host(hostId);
+          if (host && host.retiredAt === null) retired.push({ before: host, after: this.retireRow(host, at, by) });
+        }
         return this.driftEvents.write(write);
       })();
     } catch (cause) {
       throw storeFailed('cannot write the drift pass', cause);
     }
     for (const apply of afterCommit) apply();
+    for (const { after } of retired) this.fleet.replaceHost(after);
+    for (const { before } of retired) this.emitRetired(before);
     return opened;
   }
 
