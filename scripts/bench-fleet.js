@@ -131,7 +131,9 @@ if (limit && limit.soft < neededFds) {
     console.error(
       `${agents} agents need ~${neededFds} open files in both the aggregator and the fleet process, but the hard limit is ` +
         `${limit.hard}. Raise it (as root: \`ulimit -Hn ${neededFds}\`, LimitNOFILE= in a systemd unit, ` +
-        `or nofile in /etc/security/limits.conf) or run fewer agents.`,
+        `or nofile in /etc/security/limits.conf; in a container root needs CAP_SYS_RESOURCE for that, else ` +
+        `start the container with a higher limit, e.g. \`docker run --ulimit nofile=${neededFds}:${neededFds}\`) ` +
+        `or run at most ${Math.max(0, limit.hard - 1024)} agents.`,
     );
     process.exit(2);
   }
