@@ -8,6 +8,7 @@ import {
   classRuleSchema,
   compilePathGlob,
   DEFAULT_MAX_CLOCK_SKEW_MS,
+  environmentNameSchema,
   LOG_LEVELS,
   type LogLevel,
   parseConfigText,
@@ -61,7 +62,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 /** The one list of log levels, shared with the agent (kept exported here for the aggregator's callers). */
 export { LOG_LEVELS, type LogLevel };
 
-const environmentName = z.string().regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
+const environmentName = environmentNameSchema;
 
 /** A duration: seconds as a number, or a string such as `90s`, `15m`, `12h`, `7d`. */
 export const durationSecondsSchema = z.union([

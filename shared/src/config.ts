@@ -5,6 +5,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { environmentNameSchema } from './facts.js';
 import { LOG_LEVELS } from './logging.js';
 
 export const DEFAULT_SECRET_GLOBS = ['*PASSWORD*', '*SECRET*', '*TOKEN*', '*_KEY'] as const;
@@ -104,10 +105,7 @@ export const watchSchema = z.strictObject({
 export type WatchConfig = z.infer<typeof watchSchema>;
 
 export const agentConfigSchema = z.strictObject({
-  environment: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -')
-    .optional(),
+  environment: environmentNameSchema.optional(),
   labels: z.record(labelKey, z.string()).default({}),
   hostId: z
     .string()

@@ -25,6 +25,15 @@ export function isCategory(value: string): value is Category {
   return (CATEGORIES as readonly string[]).includes(value);
 }
 
+/**
+ * Environment names, wherever they are given (agent config, protocol, aggregator config, API):
+ * letters, digits, `_` and `-`, so they are safe in URLs, labels and file names alike.
+ */
+export const ENVIRONMENT_NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const environmentNameSchema = z
+  .string()
+  .regex(ENVIRONMENT_NAME_PATTERN, 'environment names are letters, digits, _ and -');
+
 /** Values are scalars or short arrays of scalars (DNS resolvers, SANs, CPU flags). */
 export const factScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export const factValueSchema = z.union([factScalarSchema, z.array(factScalarSchema)]);

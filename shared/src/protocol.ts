@@ -6,7 +6,14 @@ import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { formatIssues } from './config.js';
 import { EnvparityError } from './errors.js';
-import { CATEGORIES, collectorReportSchema, type FactMap, type FactValue, factValueSchema } from './facts.js';
+import {
+  CATEGORIES,
+  collectorReportSchema,
+  environmentNameSchema,
+  type FactMap,
+  type FactValue,
+  factValueSchema,
+} from './facts.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a full report of a host with thousands of packages is ~200 KB. */
@@ -170,11 +177,7 @@ const hostId = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9_.\-:]+$/, 'host ids are letters, digits and _ . - :');
-const environment = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -');
+const environment = environmentNameSchema.min(1).max(64);
 const labels = z.record(z.string().max(128), z.string().max(256));
 /**
  * A record keyed by category (report `full`, `delta`, `fingerprints`): only PROTOCOL_CATEGORIES.

@@ -3,7 +3,14 @@
  * document is generated from. Route handlers are typed against the response schemas, and the route
  * tests parse every answer with them, so the document cannot drift from what the API sends.
  */
-import { CATEGORIES, classRuleSchema, DIFFERENCE_STATUSES, factValueSchema, isValidPath } from '@envparity/shared';
+import {
+  CATEGORIES,
+  classRuleSchema,
+  DIFFERENCE_STATUSES,
+  factValueSchema,
+  isValidPath,
+  environmentNameSchema as sharedEnvironmentName,
+} from '@envparity/shared';
 import { z } from 'zod';
 import { DRIFT_RESOLUTIONS } from '../drift/events.js';
 import { HOST_PRESENCES } from '../drift/presence-tracker.js';
@@ -12,10 +19,9 @@ import { API_TOKEN_SCOPES, DRIFT_STATUSES, STORED_DRIFT_KINDS } from '../store/f
 // --- building blocks ---------------------------------------------------------------------------
 
 /** Environment names as agents and the config declare them. */
-export const environmentNameSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]+$/, 'environment names are letters, digits, _ and -')
-  .meta({ description: 'Environment name: letters, digits, `_` and `-`.' });
+export const environmentNameSchema = sharedEnvironmentName.meta({
+  description: 'Environment name: letters, digits, `_` and `-`.',
+});
 
 export const factPathSchema = z
   .string()
