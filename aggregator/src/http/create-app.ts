@@ -10,6 +10,8 @@
 import type { ClassRule, SecretPolicyRule } from '@envparity/shared';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { createDashboard, notFoundPage, wantsPage } from '../dashboard/dashboard-app.js';
+import { SessionStore } from '../dashboard/sessions.js';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import type { Presence } from '../drift/host-snapshots.js';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
@@ -32,6 +34,7 @@ import { type AdmissionDisconnector, registerHostAdmissionRoutes } from './host-
 import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
 import { securityHeaders } from './security-headers.js';
+import { registerSignInCodesRoutes } from './sign-in-codes-routes.js';
 import { registerOpenApiRoute, registerOpenRoutes } from './system-routes.js';
 import { registerTokensRoutes } from './tokens-routes.js';
 
@@ -56,6 +59,8 @@ export interface AppDeps {
   hsts?: boolean;
   /** Largest request body accepted (413 beyond); default DEFAULT_MAX_BODY_BYTES (1 MB). */
   maxBodyBytes?: number;
+  /** Dashboard sessions and sign-in codes (default: a new in-memory store). */
+  sessions?: SessionStore;
   now?: () => number;
 }
 
@@ -84,10 +89,11 @@ export function createApiApp({
   hsts = false,
   maxBodyBytes,
   now = Date.now,
+  sessions = new SessionStore(now),
 }: AppDeps): ApiApp {
   const app = new Hono<ApiEnv>();
   app.onError(createErrorHandler(logger));
-  app.notFound(notFoundHandler);
+  app.notFound((c) => (wantsPage(c) ? notFoundPage(c) : notFoundHandler(c)));
   // Paths only: query strings may carry fact values (`?fact=...&value=...`).
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -118,7 +124,7 @@ export function createApiApp({
     secretPolicy,
     now,
   });
-  const commands = new FleetCommands({ store, drift });
+  const commands = new FleetCommands({ store, drift, catalog: queries.catalog, now });
   registerEnvironmentsRoutes(router, { queries });
   registerCompareRoutes(router, { queries });
   registerHostsRoutes(router, { queries });
@@ -130,7 +136,13 @@ export function createApiApp({
   registerTokensRoutes(router, { store, now });
   registerAuditLogRoutes(router, { store });
   registerFleetKeyRoutes(router, { fleetKey });
+  registerSignInCodesRoutes(router, { sessions });
   registerOpenApiRoute(router);
+  // The dashboard: pages on the same port, reading through the same queries and commands.
+  app.route(
+    '/',
+    createDashboard({ queries, commands, store, authenticator, sessions, logger, secureCookies: hsts, now }),
+  );
   return { app, router, queries, commands };
 }
 

@@ -6,14 +6,14 @@
  * and stop matching. Exceptions of the exceptions file (`source: "file:<path>"`) are listed with the
  * others but changed only in the file (deleting one here is a 409).
  */
-import { compilePathGlob } from '@envparity/shared';
+import type { Context } from 'hono';
 import { z } from 'zod';
 import { isExceptionExpired } from '../drift/exception-rules.js';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
-import { unknownEnvironmentMessage } from '../queries/environment-catalog.js';
-import type { FleetCommands } from '../queries/fleet-commands.js';
+import { NotFoundError } from '../errors.js';
+import { EXCEPTION_PATH_HINT, type ExceptionRequest, type FleetCommands } from '../queries/fleet-commands.js';
 import type { FleetQueries } from '../queries/fleet-queries.js';
 import type { ExceptionRecord, FactStore } from '../store/fact-store.js';
+import type { ApiEnv } from './api-auth.js';
 import type { ApiRouter } from './api-router.js';
 import { createExceptionBodySchema, deletedSchema, exceptionSchema, exceptionsResponseSchema } from './api-schemas.js';
 import { recordAdminAction } from './audit-log-routes.js';
@@ -21,13 +21,36 @@ import type { FieldHints } from './validation-messages.js';
 
 /** What each field of an exception wants, appended to validation errors. */
 export const EXCEPTION_FIELD_HINTS: FieldHints = {
-  path: 'give the fact path or a glob, e.g. "config.env.LOG_LEVEL" or "library.pip.*"',
+  path: EXCEPTION_PATH_HINT,
   environments: 'name one environment, or the pair the difference is between, e.g. ["staging", "production"]',
   reason: 'say why this difference is intended',
   impact: 'say what the difference changes for users, or leave it out',
   owner: 'name who answers for it (a team or a person), or leave it out',
   expiresAt: 'give an ISO 8601 time in the future such as 2026-12-31T00:00:00Z, or leave it out for no expiry',
 };
+
+/**
+ * Creates an exception as the request's principal (checked by FleetCommands) and records it in the
+ * audit log: what `POST /api/v1/exceptions` and the dashboard's justify form both do.
+ */
+export async function createAuditedException<E extends ApiEnv>(
+  { commands, store }: { commands: FleetCommands; store: Pick<FactStore, 'audit'> },
+  c: Context<E>,
+  request: ExceptionRequest,
+): Promise<ExceptionRecord> {
+  // Any context with a `principal` (the API's, the dashboard's) is read the same way.
+  const context = c as unknown as Context<ApiEnv>;
+  const record = await commands.createExceptionRequest(request, { createdBy: context.get('principal').name });
+  const { id, path, environments, reason, expiresAt } = record;
+  await recordAdminAction(
+    store,
+    context,
+    'exception.created',
+    { id, path, environments, reason, expiresAt },
+    record.createdAt,
+  );
+  return record;
+}
 
 export function registerExceptionsRoutes(
   router: ApiRouter,
@@ -44,7 +67,6 @@ export function registerExceptionsRoutes(
     now: () => number;
   },
 ): void {
-  const known = queries.catalog;
   const toJson = (record: ExceptionRecord): z.input<typeof exceptionSchema> => {
     const out: z.input<typeof exceptionSchema> = {
       id: record.id,
@@ -80,54 +102,7 @@ export function registerExceptionsRoutes(
       status: 201,
       response: exceptionSchema,
     },
-    async ({ body, c }) => {
-      try {
-        compilePathGlob(body.path);
-      } catch (error) {
-        throw new InvalidRequestError(
-          `invalid body: \`path\` is not a valid path glob (${(error as Error).message}): ${EXCEPTION_FIELD_HINTS.path}`,
-          'path',
-        );
-      }
-      const names = known.environments();
-      body.environments.forEach((name, index) => {
-        if (!names.includes(name)) {
-          throw new InvalidRequestError(
-            `invalid body: \`environments[${index}]\`: ${unknownEnvironmentMessage(known, name)}`,
-            'environments',
-          );
-        }
-      });
-      const at = now();
-      let expiresAt: number | null = null;
-      if (body.expiresAt !== undefined && body.expiresAt !== null) {
-        expiresAt = Date.parse(body.expiresAt);
-        if (expiresAt <= at) {
-          throw new InvalidRequestError(
-            `invalid body: \`expiresAt\` must be in the future (it is ${body.expiresAt}, now is ${new Date(at).toISOString()}); leave it out for no expiry`,
-            'expiresAt',
-          );
-        }
-      }
-      const record = await commands.createException({
-        path: body.path,
-        environments: body.environments,
-        reason: body.reason,
-        ...(body.impact !== undefined ? { impact: body.impact } : {}),
-        ...(body.owner !== undefined ? { owner: body.owner } : {}),
-        expiresAt,
-        createdAt: at,
-        createdBy: c.get('principal').name,
-      });
-      await recordAdminAction(
-        store,
-        c,
-        'exception.created',
-        { id: record.id, path: record.path, environments: record.environments, reason: record.reason, expiresAt },
-        at,
-      );
-      return toJson(record);
-    },
+    async ({ body, c }) => toJson(await createAuditedException({ commands, store }, c, body)),
   );
 
   router.add(

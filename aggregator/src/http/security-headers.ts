@@ -16,7 +16,9 @@ export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
     c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
+    // Pages keep `same-origin` (set by the dashboard): with `no-referrer` browsers post forms with
+    // `Origin: null`, and the CSRF check could not tell our own forms from another site's.
+    if (!c.res.headers.has('Referrer-Policy')) c.header('Referrer-Policy', 'no-referrer');
     c.header('X-Frame-Options', 'DENY');
     if (!c.res.headers.has('Content-Security-Policy'))
       c.header('Content-Security-Policy', DATA_CONTENT_SECURITY_POLICY);

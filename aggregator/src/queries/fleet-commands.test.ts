@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { T0 } from '../../testing/drift-fleet.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, InvalidRequestError } from '../errors.js';
 import { openSqliteFactStore, type SqliteFactStore } from '../store/sqlite-fact-store.js';
 import { FleetCommands } from './fleet-commands.js';
 
@@ -49,5 +49,60 @@ describe('FleetCommands', () => {
     await expect(commands.deleteException('f1')).rejects.toThrow(/comes from the exceptions file/);
     expect(store.listExceptions().map((e) => e.id)).toEqual(['f1']);
     expect(told).toHaveLength(1);
+  });
+});
+
+describe('FleetCommands.createExceptionRequest', () => {
+  function checked() {
+    const store = openSqliteFactStore({ path: ':memory:', flushIntervalMs: 1 });
+    stores.push(store);
+    const told: string[][] = [];
+    const commands = new FleetCommands({
+      store,
+      drift: { exceptionsChanged: (environments) => told.push([...environments]) },
+      catalog: { environments: () => ['production', 'staging'] },
+      now: () => T0,
+    });
+    return { store, commands, told };
+  }
+  const request = { path: 'library.*', environments: ['staging', 'production'], reason: 'upgrade after the freeze' };
+
+  it('creates a checked request as its creator, at the clock, and tells the engine', async () => {
+    const { store, commands, told } = checked();
+    const expiresAt = new Date(T0 + 60_000).toISOString();
+    const record = await commands.createExceptionRequest(
+      { ...request, owner: 'platform', expiresAt },
+      { createdBy: 'ci' },
+    );
+    expect(record).toMatchObject({
+      ...request,
+      owner: 'platform',
+      expiresAt: T0 + 60_000,
+      createdAt: T0,
+      createdBy: 'ci',
+    });
+    expect(record).not.toHaveProperty('impact');
+    expect(store.listExceptions().map((e) => e.id)).toEqual([record.id]);
+    expect(told).toEqual([['staging', 'production']]);
+  });
+
+  it('refuses a bad glob, an unknown environment and a past expiry with the field named, creating nothing', async () => {
+    const { store, commands, told } = checked();
+    const refused: [object, string, RegExp][] = [
+      [{ path: 'library..x' }, 'path', /`path` is not a valid path glob/],
+      [
+        { environments: ['staging', 'qa'] },
+        'environments',
+        /`environments\[1\]`: unknown environment "qa".*known: production, staging/,
+      ],
+      [{ expiresAt: new Date(T0).toISOString() }, 'expiresAt', /`expiresAt` must be in the future/],
+    ];
+    for (const [change, field, message] of refused) {
+      const attempt = commands.createExceptionRequest({ ...request, ...change }, { createdBy: 'ci' });
+      await expect(attempt).rejects.toThrow(InvalidRequestError);
+      await expect(attempt).rejects.toMatchObject({ field, message: expect.stringMatching(message) });
+    }
+    expect(store.listExceptions()).toEqual([]);
+    expect(told).toEqual([]);
   });
 });

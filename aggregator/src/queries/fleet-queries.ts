@@ -9,6 +9,8 @@ import {
   type Classifier,
   type ClassRule,
   compareFacts,
+  compareStrings,
+  type DifferenceStatus,
   type ExceptionRule,
   type FactMap,
   type SecretPolicyRule,
@@ -18,7 +20,9 @@ import { downstreamOf, upstreamOf } from '../drift/environment-pairs.js';
 import type { EnvironmentState } from '../drift/environment-states.js';
 import type { DriftEventRecord } from '../drift/events.js';
 import type { Presence } from '../drift/host-snapshots.js';
-import type { JudgedOutlier } from '../drift/judge-outliers.js';
+import { type JudgedOutlier, judgeOutliers } from '../drift/judge-outliers.js';
+import { causeKey } from '../drift/outlier-groups.js';
+import type { DiffList, PathDifference } from '../drift/outliers.js';
 import type { HostPresence } from '../drift/presence-tracker.js';
 import { NotFoundError } from '../errors.js';
 import type { DriftEventQuery, ExceptionRecord, FactChange, FactStore, HostView } from '../store/fact-store.js';
@@ -75,7 +79,27 @@ export interface HostFilter {
   fact?: string;
   /** ... with this value (strings as is, other values as JSON). */
   value?: string;
+  /** Only hosts carrying every one of these labels (key = value). */
+  labels?: Readonly<Record<string, string>>;
+  /** Only hosts whose agent is connected (true) or not (false). */
+  online?: boolean;
 }
+
+/** Where the next page of a newest-first timeline starts: changes at or before `at`, minus the `skip` newest at `at`. */
+export interface ChangeCursor {
+  at: number;
+  skip: number;
+}
+
+/** One page of a host's changes, newest first, and the cursor of the next (older) page. */
+export interface RecentChanges {
+  items: FactChange[];
+  next: ChangeCursor | null;
+}
+
+/** Rows one read of the history returns at most (a cursor page needs `limit + 1 + skip`). */
+export const RECENT_CHANGES_SCAN = 5000;
+const RECENT_CHANGES_FIRST_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** A list cut at `limit`, saying whether there was more. */
 export interface Page<T> {
@@ -177,9 +201,15 @@ export class FleetQueries {
   // --- hosts -----------------------------------------------------------------------------------
 
   /** Hosts that are not retired, by id, filtered. */
-  hosts({ environment, fact, value }: HostFilter = {}): HostView[] {
+  hosts({ environment, fact, value, labels, online }: HostFilter = {}): HostView[] {
     let hosts = this.store.listHosts();
     if (environment !== undefined) hosts = hosts.filter((host) => host.environment === environment);
+    // Cheap filters first: the fact filter reads a blob per host.
+    if (labels !== undefined) {
+      const wanted = Object.entries(labels);
+      hosts = hosts.filter((host) => wanted.every(([key, label]) => host.labels[key] === label));
+    }
+    if (online !== undefined) hosts = hosts.filter((host) => this.presence.isOnline(host.id) === online);
     if (fact !== undefined) {
       hosts = hosts.filter((host) => {
         const actual = hostFact(host, (hash) => this.store.getBlob(hash), fact);
@@ -215,6 +245,66 @@ export class FleetQueries {
     return { items: rows.slice(0, limit), truncated: rows.length > limit };
   }
 
+  // --- a host's timeline, newest first (the dashboard's host page) ---------------------------
+
+  /**
+   * A host's changes newest first: the first page, or the page after `before`. The store lists
+   * changes oldest first from a time only, so this reads back from the cursor in growing windows
+   * (one indexed read each, at most RECENT_CHANGES_SCAN rows), never the whole history.
+   */
+  async recentChanges(
+    hostId: string,
+    { before, limit }: { before?: ChangeCursor; limit: number },
+  ): Promise<RecentChanges> {
+    const host = this.host(hostId);
+    const skip = before?.skip ?? 0;
+    const oldestFirst = await this.changesUpTo(host.id, before?.at, Math.min(limit + 1 + skip, RECENT_CHANGES_SCAN));
+    const newestFirst = oldestFirst.reverse();
+    // Changes at the cursor's own time that the previous pages showed.
+    let shown = 0;
+    while (before && shown < skip && newestFirst[shown]?.at === before.at) shown++;
+    const rest = newestFirst.slice(shown);
+    const items = rest.slice(0, limit);
+    const last = items.at(-1);
+    if (rest.length <= limit || last === undefined) return { items, next: null };
+    const sameTime = items.filter((change) => change.at === last.at).length;
+    return { items, next: { at: last.at, skip: sameTime + (before?.at === last.at ? shown : 0) } };
+  }
+
+  /**
+   * Oldest first: every change of the host at or before `upTo` (no bound: all) from a time far
+   * enough back to hold at least `need` of them, or all the host has.
+   */
+  private async changesUpTo(hostId: string, upTo: number | undefined, need: number): Promise<FactChange[]> {
+    const oldest = (await this.store.listChanges(hostId, { limit: 1 }))[0];
+    if (!oldest) return [];
+    const end = upTo ?? this.now();
+    // Windows (ms back from `end`) known to hold fewer than `need` changes, and more than one scan.
+    let tooFew = { window: 0, rows: [] as FactChange[] };
+    let tooMany = { window: Number.POSITIVE_INFINITY, rows: [] as FactChange[] };
+    let window = RECENT_CHANGES_FIRST_WINDOW_MS;
+    for (;;) {
+      const since = end - window;
+      const fromStart = since <= oldest.at;
+      const query = fromStart ? { limit: RECENT_CHANGES_SCAN } : { since, limit: RECENT_CHANGES_SCAN };
+      const rows = await this.store.listChanges(hostId, query);
+      const lastAt = rows.at(-1)?.at ?? Number.NEGATIVE_INFINITY;
+      // Cut by the scan limit before reaching `upTo`: the window holds too many to read at once.
+      const cutShort = rows.length === RECENT_CHANGES_SCAN && (upTo === undefined || lastAt <= upTo);
+      const inRange = upTo === undefined ? rows : rows.filter((change) => change.at <= upTo);
+      if (!cutShort && (inRange.length >= need || fromStart)) return inRange;
+      if (cutShort) tooMany = { window, rows: inRange };
+      else tooFew = { window, rows: inRange };
+      if (tooMany.window - tooFew.window <= 1) {
+        // More than a scan's worth within one millisecond: the first of those, then every newer one.
+        const newerFrom = end - tooFew.window;
+        return [...tooMany.rows.filter((change) => change.at < newerFrom), ...tooFew.rows];
+      }
+      const widening = tooMany.window === Number.POSITIVE_INFINITY;
+      window = widening ? window * 8 : Math.floor((tooFew.window + tooMany.window) / 2);
+    }
+  }
+
   /** Values of one path across the fleet, or one known environment. */
   distribution(path: string, environment?: string): FactDistribution {
     const name = environment === undefined ? undefined : this.knownEnvironment(environment);
@@ -244,4 +334,149 @@ export class FleetQueries {
   exceptionRules(): ExceptionRule[] {
     return this.drift.exceptionRules();
   }
+
+  // --- the dashboard's environment and fact pages ----------------------------------------------
+
+  /** One known environment's summary, as `environments()` lists it, without the others' counts. */
+  async environmentSummary(name: string): Promise<EnvironmentSummary> {
+    const environment = this.knownEnvironment(name);
+    await this.drift.checkExpiredExceptions();
+    const { promotion } = this.drift;
+    return {
+      name: environment,
+      state: this.drift.state(environment),
+      outlierHosts: this.drift.outlierHostCount(environment),
+      openDrift: this.drift.openEventCount(environment),
+      upstream: upstreamOf(environment, promotion) ?? null,
+      downstream: downstreamOf(environment, promotion) ?? null,
+    };
+  }
+
+  /**
+   * A known environment's outliers grouped by cause (a path and both its values: the drift engine's
+   * `causeKey`), judged with the exceptions; drift first, then justified, then scale, most hosts
+   * first. Hosts sharing a category blob share its cached difference list, so this costs a lookup
+   * per (host, category) and the distinct lists' differences, never hosts x paths.
+   */
+  async outlierGroups(
+    name: string,
+    { includeScale, limit, hostsPerGroup }: { includeScale: boolean; limit: number; hostsPerGroup: number },
+  ): Promise<OutlierCauseGroups> {
+    const environment = this.knownEnvironment(name);
+    await this.drift.checkExpiredExceptions();
+    const state = this.drift.state(environment);
+    const { lists, outlierHosts } = hostsPerDiffList(state, includeScale, hostsPerGroup);
+    const byCause = new Map<string, { difference: PathDifference; hostCount: number; hosts: string[] }>();
+    for (const { list, hostCount, hosts } of lists) {
+      for (const difference of list.diffs) {
+        if (difference.class === 'scale' && !includeScale) continue;
+        const key = causeKey(difference);
+        const cause = byCause.get(key);
+        if (!cause) byCause.set(key, { difference, hostCount, hosts });
+        else {
+          // One blob per host and category: lists of one cause never share a host.
+          cause.hostCount += hostCount;
+          cause.hosts = mergeSortedIds(cause.hosts, hosts, hostsPerGroup);
+        }
+      }
+    }
+    const causes = [...byCause.values()];
+    const judged = judgeOutliers(
+      causes.map(({ difference }) => ({ hostId: '', ...difference })),
+      environment,
+      this.drift.exceptionRules(),
+      new Date(this.now()),
+    );
+    const groups = judged.map(({ hostId: _, ...outlier }, index) => {
+      const { hostCount, hosts } = causes[index] as (typeof causes)[number];
+      return { ...outlier, hostCount, hosts };
+    });
+    groups.sort(byOutlierGroupRank);
+    return { state, groups: groups.slice(0, limit), total: groups.length, outlierHosts };
+  }
+
+  /** Values of one path in every environment that has hosts, promotion order first (one walk of the hosts). */
+  distributionsByEnvironment(path: string): { environment: string; distribution: FactDistribution }[] {
+    const byEnvironment = new Map<string, HostView[]>();
+    for (const host of this.store.listHosts()) {
+      if (host.environment === null) continue;
+      const hosts = byEnvironment.get(host.environment);
+      if (hosts) hosts.push(host);
+      else byEnvironment.set(host.environment, [host]);
+    }
+    const blobOf = (hash: string) => this.store.getBlob(hash);
+    return sortEnvironments([...byEnvironment.keys()], this.drift.promotion).map((environment) => ({
+      environment,
+      distribution: factDistribution(byEnvironment.get(environment) ?? [], blobOf, path),
+    }));
+  }
+}
+
+/** Hosts of an environment that share one difference from its baseline: a path and both values. */
+export interface OutlierCauseGroup extends PathDifference {
+  status: DifferenceStatus;
+  exception?: { id: string; reason: string };
+  /** How many hosts have this difference. */
+  hostCount: number;
+  /** The first of them by id (at most `hostsPerGroup`). */
+  hosts: string[];
+}
+
+export interface OutlierCauseGroups {
+  state: EnvironmentState;
+  /** The first `limit` groups. */
+  groups: OutlierCauseGroup[];
+  /** Groups in all. */
+  total: number;
+  /** Hosts with at least one of the differences counted (behavior, or scale too). */
+  outlierHosts: number;
+}
+
+/** The difference lists the environment's hosts have, each with its host count and first host ids. */
+function hostsPerDiffList(
+  state: EnvironmentState,
+  includeScale: boolean,
+  hostsPerList: number,
+): { lists: { list: DiffList; hostCount: number; hosts: string[] }[]; outlierHosts: number } {
+  const lists = new Map<string, { list: DiffList; hostCount: number; hosts: string[] }>();
+  let outlierHosts = 0;
+  for (const host of state.sortedBaselineHosts()) {
+    let off = false;
+    for (const list of state.index.host(host)) {
+      if ((includeScale ? list.diffs.length : list.behavior) === 0) continue;
+      off = true;
+      let entry = lists.get(list.key);
+      if (!entry) {
+        entry = { list, hostCount: 0, hosts: [] };
+        lists.set(list.key, entry);
+      }
+      entry.hostCount++;
+      if (entry.hosts.length < hostsPerList) entry.hosts.push(host.id);
+    }
+    if (off) outlierHosts++;
+  }
+  return { lists: [...lists.values()], outlierHosts };
+}
+
+/** The first `cap` ids of two sorted id lists. */
+function mergeSortedIds(a: readonly string[], b: readonly string[], cap: number): string[] {
+  const merged: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (merged.length < cap && (i < a.length || j < b.length)) {
+    const takeA = j >= b.length || (i < a.length && compareStrings(a[i] as string, b[j] as string) <= 0);
+    merged.push((takeA ? a[i++] : b[j++]) as string);
+  }
+  return merged;
+}
+
+const STATUS_RANK: Partial<Record<DifferenceStatus, number>> = { drift: 0, justified: 1, scale: 2 };
+
+function byOutlierGroupRank(a: OutlierCauseGroup, b: OutlierCauseGroup): number {
+  return (
+    (STATUS_RANK[a.status] ?? 3) - (STATUS_RANK[b.status] ?? 3) ||
+    b.hostCount - a.hostCount ||
+    compareStrings(a.path, b.path) ||
+    compareStrings(causeKey(a), causeKey(b))
+  );
 }
