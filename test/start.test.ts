@@ -47,6 +47,22 @@ describe('npm start', () => {
     expect(host.environment).toBe('local');
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
+    // The dashboard comes first: a one-time sign-in link without the token, that signs a browser in once.
+    const printed = start.logs.filter((line) => line.trim() !== '');
+    expect(printed.findIndex((line) => line.startsWith('Dashboard: '))).toBeLessThan(
+      printed.findIndex((line) => line.includes('envparity is running.')),
+    );
+    const link = /^Dashboard: (\S+)$/.exec(printed.find((line) => line.startsWith('Dashboard: ')) ?? '')?.[1] ?? '';
+    expect(link).toMatch(new RegExp(`^${url}/login\\?code=[A-Za-z0-9_-]{43}$`));
+    expect(link).not.toContain(token);
+    const signedIn = await fetch(link, { redirect: 'manual' });
+    expect(signedIn.status).toBe(200);
+    const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const overview = await fetch(`${url}/`, { headers: { cookie }, redirect: 'manual' });
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain('<title>Overview · envparity</title>');
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+
     const exit = await start.kill('SIGINT', 20_000);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(start.logs).toContain('envparity: stopped.');

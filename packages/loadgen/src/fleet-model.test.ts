@@ -118,3 +118,81 @@ describe('fleet model documents', () => {
     expect(olderVersion('1.0-0')).toBe('1.0-0~bpo1');
   });
 });
+
+describe('planted facts and fixed instance types', () => {
+  const plain = createFleetModel({ seed: 7 });
+
+  it('changes nothing when the options are absent or empty', () => {
+    const empty = createFleetModel({ seed: 7, plants: [], instanceTypes: {} });
+    for (let i = 0; i < 50; i++) {
+      expect(empty.host(i)).toEqual(plain.host(i));
+      expect(empty.facts(empty.host(i))).toEqual(plain.facts(plain.host(i)));
+    }
+  });
+
+  it('plants facts per environment (shared maps stay shared) and per host, before the host changes', () => {
+    const openssl = 'library.dpkg.openssl';
+    const kernel = 'os.kernel.release';
+    const model = createFleetModel({
+      seed: 7,
+      plants: [
+        { environment: 'production', path: openssl, value: '9.9.9-1' },
+        { environment: 'staging', path: 'config.env.NEW_VAR', value: 'x' },
+        { hostIndex: 4, path: kernel, value: '6.1.0-1-cloud-amd64' },
+        { hostIndex: 4, path: 'os.locale', remove: true },
+      ],
+    });
+    const planted = new Map<unknown, unknown>();
+    for (let i = 0; i < 100; i++) {
+      const host = model.host(i);
+      const categories = model.categories(host);
+      const before = plain.categories(plain.host(i));
+      if (host.environment === 'production') {
+        expect(categories.library?.[openssl]).toBe('9.9.9-1');
+        // Hosts sharing a library map share its planted copy (one encoding, one blob).
+        if (!planted.has(before.library)) planted.set(before.library, categories.library);
+        expect(categories.library).toBe(planted.get(before.library));
+      } else {
+        expect(categories.library).toEqual(before.library);
+      }
+      expect(categories.config?.['config.env.NEW_VAR']).toBe(host.environment === 'staging' ? 'x' : undefined);
+      expect(categories.os?.[kernel]).toBe(i === 4 ? '6.1.0-1-cloud-amd64' : before.os?.[kernel]);
+      expect('os.locale' in (categories.os ?? {})).toBe(i !== 4);
+      expect(Object.keys(categories)).toEqual(Object.keys(before));
+    }
+    expect(planted.size).toBeGreaterThan(0);
+    // A host's own change since boot wins over a plant.
+    const production = Array.from({ length: 100 }, (_, i) => model.host(i)).find((h) => h.environment === 'production');
+    const overrides = new Map<string, FactValue>([[openssl, '10.0.0-1']]);
+    expect(model.categories(production as never, overrides).library?.[openssl]).toBe('10.0.0-1');
+  });
+
+  it('refuses plants it could not report', () => {
+    expect(() => createFleetModel({ plants: [{ path: 'os.locale', value: 'C' }] })).toThrow(/environment or a host/);
+    expect(() => createFleetModel({ plants: [{ hostIndex: 1, path: 'os.locale' }] })).toThrow(/value/);
+    expect(() => createFleetModel({ plants: [{ hostIndex: 1, path: 'os["locale"]', value: 'C' }] })).toThrow(
+      /canonical/,
+    );
+    expect(() => createFleetModel({ plants: [{ hostIndex: 1, path: 'nope.x', value: 1 }] })).toThrow(/category/);
+    expect(() => createFleetModel({ instanceTypes: { dev: 'z9.huge' } })).toThrow(/unknown instance type/);
+  });
+
+  it('gives every host of an environment its fixed instance type, the others unchanged', () => {
+    const model = createFleetModel({
+      seed: 7,
+      roles: [{ name: 'web', weight: 1 }],
+      instanceTypes: { production: 'm6i.xlarge' },
+    });
+    const same = createFleetModel({ seed: 7, roles: [{ name: 'web', weight: 1 }] });
+    for (let i = 0; i < 100; i++) {
+      const host = model.host(i);
+      if (host.environment === 'production') {
+        expect(host.instanceType.name).toBe('m6i.xlarge');
+        expect(model.facts(host)['hardware.cpu.cores']).toBe(4);
+      } else {
+        expect(host).toEqual(same.host(i));
+      }
+      expect(host.zone).toBe(same.host(i).zone);
+    }
+  });
+});

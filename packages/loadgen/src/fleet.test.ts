@@ -139,6 +139,36 @@ describe('startFleet against a protocol-checking aggregator', () => {
     expect(server.problems).toEqual([]);
   });
 
+  it('sends a planted change (setFact) as one delta after the first report, and keeps it', async () => {
+    server = await fakeAggregator('s3cret');
+    const { port } = server.wss.address() as AddressInfo;
+    fleet = startFleet({
+      url: `ws://127.0.0.1:${port}/api/v1/agent`,
+      agents: 4,
+      enrollSecret: 's3cret',
+      intervalSeconds: 0.2,
+      changeRatePerMinute: 0,
+      firstIndex: 10,
+    });
+    const path = 'config.env.FEATURE_RATE_LIMIT';
+    // Asked before the host has even connected: it must not become part of the first report.
+    expect(fleet.setFact(11, path, 'false')).toBe(true);
+    expect(fleet.setFact(3, path, 'false')).toBe(false);
+    expect(fleet.pendingFacts()).toBe(1);
+    await waitFor(() => fleet?.stats().stormMs !== null && fleet?.pendingFacts() === 0);
+    await waitFor(() => server?.counts.deltas === 1);
+    const changed = [...server.hosts.entries()].filter(([, h]) => h.categories.config?.[path] === 'false');
+    expect(changed.map(([id]) => id)).toEqual([expect.stringMatching(/-00011$/)]);
+    expect(fleet.stats().deltaReportsSent).toBe(1);
+    // A reconnect says hello with the changed fingerprint: nothing is owed in full.
+    for (const client of server.wss.clients) client.close(1011, 'internal error');
+    await waitFor(() => fleet?.stats().connected === 4 && (server?.counts.hellos ?? 0) >= 8);
+    await new Promise((r) => setTimeout(r, 300));
+    const stats = await fleet.stop(1000);
+    expect(stats.fullReportsSent).toBe(4);
+    expect(server.problems).toEqual([]);
+  });
+
   it('stops retrying a refused enrollment', async () => {
     server = await fakeAggregator('right');
     const { port } = server.wss.address() as AddressInfo;

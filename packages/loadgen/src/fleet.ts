@@ -12,6 +12,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import {
+  categoryOf,
   decodeServerMessage,
   encodeMessage,
   type FactValue,
@@ -108,6 +109,15 @@ export interface Fleet {
    * (as their interval would, but at once: "one more report after settling"). Returns how many did.
    */
   change(count: number): number;
+  /**
+   * Makes the agent of host `index` change `path` to `value`: one delta report, sent at once when
+   * the agent is welcomed, its first report acknowledged and nothing in flight, else as soon as
+   * that holds (a planted change after start, e.g. an emergency change: never part of the first
+   * report). Returns false for an index this fleet does not run.
+   */
+  setFact(index: number, path: string, value: FactValue): boolean;
+  /** Planted changes (`setFact`) not yet sent. */
+  pendingFacts(): number;
   /** Closes every socket (1000) and stops all timers; resolves with the final stats. */
   stop(timeoutMs?: number): Promise<FleetStats>;
 }
@@ -134,6 +144,8 @@ interface SimAgent {
   attempt: number;
   /** Paths this host changed since it booted (most hosts: none). */
   overrides: Map<string, FactValue> | undefined;
+  /** Planted changes (`setFact`) not reported yet. */
+  planned: Map<string, FactValue> | undefined;
 }
 
 const MAX_ERROR_KINDS = 30;
@@ -182,6 +194,7 @@ export function startFleet(options: FleetOptions): Fleet {
     scheduled: false,
     attempt: 0,
     overrides: undefined,
+    planned: undefined,
   }));
 
   const counters = {
@@ -289,6 +302,33 @@ export function startFleet(options: FleetOptions): Fleet {
     }
   };
 
+  /** Sends the planted changes as one delta report, when the agent may send one. */
+  const sendPlanned = (agent: SimAgent): boolean => {
+    const planned = agent.planned;
+    if (!planned || planned.size === 0) return false;
+    if (agent.state !== State.ready || !agent.initialAcked || agent.pendingSeq !== 0) return false;
+    if (agent.ws?.readyState !== WebSocket.OPEN) return false;
+    const delta: NonNullable<ReportMessage['delta']> = {};
+    agent.overrides ??= new Map();
+    for (const [path, value] of planned) {
+      const category = categoryOf(path);
+      delta[category] ??= { set: {}, unset: [] };
+      delta[category].set[path] = value;
+      agent.overrides.set(path, value);
+    }
+    planned.clear();
+    const after = model.categories(model.host(agent.index), agent.overrides);
+    const fingerprints: Record<string, string> = {};
+    for (const category of Object.keys(delta)) fingerprints[category] = cachedFingerprint(after[category] ?? {});
+    const seq = ++agent.seq;
+    if (!send(agent, encodeMessage({ type: 'report', seq, observedAt: Date.now(), delta, fingerprints }))) return false;
+    agent.pendingSeq = seq;
+    agent.pendingKind = Pending.delta;
+    agent.pendingSentAt = performance.now();
+    counters.deltaReportsSent++;
+    return true;
+  };
+
   const sendHeartbeat = (agent: SimAgent) => {
     if (send(agent, heartbeatFrame())) counters.heartbeatsSent++;
   };
@@ -312,6 +352,7 @@ export function startFleet(options: FleetOptions): Fleet {
     if (message.lastSeq > agent.seq) agent.seq = message.lastSeq;
     if (!agent.initialAcked) sendFull(agent, undefined);
     else if (message.need.length > 0) sendFull(agent, message.need);
+    else sendPlanned(agent);
     if (!agent.scheduled) {
       agent.scheduled = true;
       // A random phase, as real agents started at random times: the steady state stays smooth.
@@ -356,6 +397,7 @@ export function startFleet(options: FleetOptions): Fleet {
       case 'ack':
         counters.acks++;
         settle(agent, message.seq, true);
+        sendPlanned(agent);
         break;
       case 'resync':
         counters.resyncs++;
@@ -470,6 +512,7 @@ export function startFleet(options: FleetOptions): Fleet {
       for (const i of slots[processedTick % slots.length] as number[]) {
         const agent = agents[i] as SimAgent;
         if (agent.state !== State.ready) continue;
+        if (sendPlanned(agent)) continue;
         if (agent.pendingSeq === 0 && agent.initialAcked && random() < changeProbability) sendDelta(agent);
         else sendHeartbeat(agent);
       }
@@ -532,5 +575,17 @@ export function startFleet(options: FleetOptions): Fleet {
     return sent;
   };
 
-  return { stats, stop, change };
+  const setFact = (index: number, path: string, value: FactValue): boolean => {
+    const agent = agents[index - firstIndex];
+    if (agent === undefined || agent.index !== index) return false;
+    categoryOf(path);
+    agent.planned ??= new Map();
+    agent.planned.set(path, value);
+    sendPlanned(agent);
+    return true;
+  };
+
+  const pendingFacts = (): number => agents.reduce((sum, agent) => sum + (agent.planned?.size ?? 0), 0);
+
+  return { stats, stop, change, setFact, pendingFacts };
 }

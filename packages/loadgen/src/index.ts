@@ -1,4 +1,5 @@
 export * from './cpu-profile.js';
+export * from './demo-fleet.js';
 export * from './fleet.js';
 export * from './fleet-model.js';
 export * from './fleet-process.js';
