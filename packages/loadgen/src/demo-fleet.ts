@@ -18,8 +18,8 @@ import {
   DEFAULT_ENVIRONMENTS,
   DEFAULT_SEED,
   type FleetModelOptions,
-  type PlantedFact,
 } from './fleet-model.js';
+import type { PlantedFact } from './fleet-plants.js';
 
 /** Promotion order of the demo, upstream first (the aggregator config's `promotion`). */
 export const DEMO_PROMOTION: readonly string[] = ['dev', 'staging', 'production'];

@@ -10,8 +10,9 @@
  * Memory stays small per simulated host: shared category maps are built once per profile and
  * cached; per-host maps are built when a report is encoded and dropped afterwards.
  */
-import { CATEGORIES, canonicalPath, categoryOf, type FactMap, type FactValue, factPath } from '@envparity/shared';
-import { DPKG_CATALOG } from './dpkg-catalog.js';
+import { CATEGORIES, categoryOf, type FactMap, type FactValue, factPath } from '@envparity/shared';
+import { dpkgCatalogText } from './dpkg-catalog.js';
+import { createPlanter, type PlantedFact, resolveInstanceTypes } from './fleet-plants.js';
 import {
   CPU_FLAGS,
   ESSENTIAL_PACKAGES,
@@ -74,23 +75,10 @@ export interface FleetModelOptions {
   plants?: readonly PlantedFact[];
 }
 
-/** One planted fact (see `FleetModelOptions.plants`). */
-export interface PlantedFact {
-  /** Every host of this environment (with `hostIndex` too: that host, if it is in this environment). */
-  environment?: string;
-  /** One host, by index. */
-  hostIndex?: number;
-  /** A canonical fact path (`factPath(...)`); its first segment is the category. */
-  path: string;
-  /** The value to report; absent with `remove: true`. */
-  value?: FactValue;
-  /** Report the path as missing instead. */
-  remove?: boolean;
-}
-
 let catalog: readonly (readonly [string, string])[] | undefined;
 function dpkgCatalog(): readonly (readonly [string, string])[] {
-  catalog ??= DPKG_CATALOG.split('\n')
+  catalog ??= dpkgCatalogText()
+    .split('\n')
     .map((line) => line.trim())
     .filter((line) => line !== '')
     .map((line) => {
@@ -154,7 +142,6 @@ export interface FleetModel {
 }
 
 const ZONES = ['a', 'b', 'c'];
-const EMPTY_MAP: FactMap = {};
 const GiB = 1024 ** 3;
 
 /** Builds the fleet model. Deterministic: the same options give the same hosts and facts. */
@@ -170,22 +157,8 @@ export function createFleetModel({
   plants = [],
 }: FleetModelOptions = {}): FleetModel {
   if (environments.length === 0 || roles.length === 0) throw new Error('a fleet needs environments and roles');
-  const fixedTypes = new Map<string, InstanceType>();
-  for (const [environment, name] of Object.entries(instanceTypes ?? {})) {
-    const type = Object.values(INSTANCE_TYPES)
-      .flat()
-      .find((t) => t.name === name);
-    if (!type) throw new Error(`unknown instance type ${JSON.stringify(name)} for environment ${environment}`);
-    fixedTypes.set(environment, type);
-  }
-  for (const plant of plants) {
-    if (plant.environment === undefined && plant.hostIndex === undefined)
-      throw new Error(`planted fact ${plant.path}: name an environment or a host index`);
-    if (plant.remove !== true && plant.value === undefined)
-      throw new Error(`planted fact ${plant.path}: give a value or remove: true`);
-    if (canonicalPath(plant.path) !== plant.path || !(CATEGORIES as readonly string[]).includes(categoryOf(plant.path)))
-      throw new Error(`planted fact ${JSON.stringify(plant.path)}: not a canonical path of a known category`);
-  }
+  const fixedTypes = resolveInstanceTypes(instanceTypes);
+  const applyPlants = createPlanter(plants);
   const envNames = environments.map((e) => e.name);
   const envWeights = environments.map((e) => e.weight);
   const roleNames = roles.map((r) => r.name);
@@ -523,7 +496,7 @@ export function createFleetModel({
       const map = byCategory[category];
       if (map) result[category] = map;
     }
-    if (plants.length > 0) applyPlants(h, result);
+    applyPlants(h, result);
     if (overrides && overrides.size > 0) {
       const copied = new Set<string>();
       for (const [path, value] of overrides) {
@@ -538,50 +511,6 @@ export function createFleetModel({
       }
     }
     return result;
-  }
-
-  // Planted maps of shared categories are cached per base map and set of plants, so hosts of a
-  // profile still share one map object (one encoding, one fingerprint, one blob).
-  const plantedMaps = new WeakMap<FactMap, Map<string, FactMap>>();
-  function applyPlants(h: SimHost, result: Record<string, FactMap>): void {
-    const byCategory = new Map<string, number[]>();
-    plants.forEach((plant, i) => {
-      if (plant.environment !== undefined && plant.environment !== h.environment) return;
-      if (plant.hostIndex !== undefined && plant.hostIndex !== h.index) return;
-      const category = categoryOf(plant.path);
-      let list = byCategory.get(category);
-      if (!list) {
-        list = [];
-        byCategory.set(category, list);
-      }
-      list.push(i);
-    });
-    for (const [category, indices] of byCategory) {
-      const base = result[category] ?? EMPTY_MAP;
-      let variants = plantedMaps.get(base);
-      if (!variants) {
-        variants = new Map();
-        plantedMaps.set(base, variants);
-      }
-      const key = indices.join(',');
-      let map = variants.get(key);
-      if (!map) {
-        map = { ...base };
-        for (const i of indices) {
-          const plant = plants[i] as PlantedFact;
-          if (plant.remove === true) delete map[plant.path];
-          else map[plant.path] = plant.value as FactValue;
-        }
-        variants.set(key, map);
-      }
-      if (Object.keys(map).length > 0) result[category] = map;
-      else delete result[category];
-    }
-    // Categories in their usual order, whatever the plants added.
-    const ordered: Record<string, FactMap> = {};
-    for (const category of CATEGORIES) if (result[category]) ordered[category] = result[category] as FactMap;
-    for (const key of Object.keys(result)) delete result[key];
-    Object.assign(result, ordered);
   }
 
   function facts(h: SimHost, overrides?: ReadonlyMap<string, FactValue>): FactMap {

@@ -2,6 +2,7 @@ export * from './cpu-profile.js';
 export * from './demo-fleet.js';
 export * from './fleet.js';
 export * from './fleet-model.js';
+export * from './fleet-plants.js';
 export * from './fleet-process.js';
 export * from './frames.js';
 export * from './latency-histogram.js';
