@@ -23,7 +23,13 @@ describe.skipIf(!support.ok)('npm run demo in Chromium', () => {
 
   it('signs in from the printed link and shows the fleet with its planted drift', async () => {
     const demo = spawnManaged(process.execPath, [join(REPO_ROOT, 'scripts', 'demo.js')], {
-      env: { ...process.env, PORT: '0', ENVPARITY_DEMO_HOSTS: '120', ENVPARITY_ADMIN_TOKEN: '', ENVPARITY_ENROLL_SECRET: '' },
+      env: {
+        ...process.env,
+        PORT: '0',
+        ENVPARITY_DEMO_HOSTS: '120',
+        ENVPARITY_ADMIN_TOKEN: '',
+        ENVPARITY_ENROLL_SECRET: '',
+      },
       name: 'npm run demo',
     });
     await waitFor(() => demo.logs.find((line) => line.startsWith('ready ')) ?? (demo.running ? undefined : 'exited'), {
@@ -36,9 +42,10 @@ describe.skipIf(!support.ok)('npm run demo in Chromium', () => {
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    // One click: the link signs in and moves on to the overview (a same-origin step, so the
-    // SameSite=Strict cookie is sent even though the link came from outside).
+    // The link shows a button (a link scanner's GET uses nothing up); its post signs in and
+    // moves on to the overview, a same-origin step, so the SameSite=Strict cookie is sent.
     await page.goto(link);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL((url) => url.pathname === '/', { timeout: 10_000 });
     for (const name of ['dev', 'staging', 'production']) {
       expect(await page.locator('article.card h3 a', { hasText: name }).count(), name).toBe(1);
@@ -66,4 +73,3 @@ describe.skipIf(!support.ok)('npm run demo in Chromium', () => {
     expect(exit.code).toBe(0);
   }, 150_000);
 });
-

@@ -55,13 +55,21 @@ describe('npm start', () => {
     const link = /^Dashboard: (\S+)$/.exec(printed.find((line) => line.startsWith('Dashboard: ')) ?? '')?.[1] ?? '';
     expect(link).toMatch(new RegExp(`^${url}/login\\?code=[A-Za-z0-9_-]{43}$`));
     expect(link).not.toContain(token);
-    const signedIn = await fetch(link, { redirect: 'manual' });
-    expect(signedIn.status).toBe(200);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(200);
+    const code = new URL(link).searchParams.get('code') ?? '';
+    const signedIn = await fetch(`${url}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ code }),
+      redirect: 'manual',
+    });
+    expect(signedIn.status).toBe(303);
     const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const overview = await fetch(`${url}/`, { headers: { cookie }, redirect: 'manual' });
     expect(overview.status).toBe(200);
     expect(await overview.text()).toContain('<title>Overview · envparity</title>');
-    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+    expect(
+      (await fetch(`${url}/login`, { method: 'POST', body: new URLSearchParams({ code }), redirect: 'manual' })).status,
+    ).toBe(401);
 
     const exit = await start.kill('SIGINT', 20_000);
     expect(exit).toEqual({ code: 0, signal: null });

@@ -51,8 +51,13 @@ export function clearSessionCookie(c: Context): void {
 
 /** Where to go after sign-in: a path on this server only (never `//evil.example` or a URL). */
 export function safeNext(next: string | undefined): string {
-  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
-  return next;
+  // Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would
+  // become `//evil.example`; such a `next` is refused outright, and what is left must stay here.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (!next?.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
+  const base = 'http://envparity.invalid';
+  const url = new URL(next, base);
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : '/';
 }
 
 /** Middleware of every page: sets `viewer`/`principal`, or redirects to /login. */

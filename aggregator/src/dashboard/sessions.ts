@@ -86,6 +86,12 @@ export class SessionStore {
     return { code, expiresAt };
   }
 
+  /** Whether a code is live, without using it up (the link's page shows a button, the post redeems). */
+  hasCode(code: string): boolean {
+    const entry = this.codes.get(digest(code));
+    return entry !== undefined && entry.expiresAt > this.now();
+  }
+
   /** Uses up a code: the principal it was minted for, else undefined (unknown, used or expired). */
   redeemCode(code: string): { principal: ApiPrincipal; tokenHash: string | undefined } | undefined {
     const key = digest(code);

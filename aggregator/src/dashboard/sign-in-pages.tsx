@@ -43,6 +43,22 @@ const SignInForm = ({ next, error }: { next: string; error?: string }) => (
   </section>
 );
 
+const USED_CODE = 'This sign-in link was already used or has expired. Paste a token instead.';
+
+const CodeSignInForm = ({ code, next }: { code: string; next: string }) => (
+  <section>
+    <h1>Sign in</h1>
+    <p>This one-time link signs this browser in to the dashboard.</p>
+    <form method="post" action="/login">
+      <input type="hidden" name="code" value={code} />
+      <input type="hidden" name="next" value={next} />
+      <button class="primary" type="submit" autofocus>
+        Sign in
+      </button>
+    </form>
+  </section>
+);
+
 export function registerSignInPages(
   app: PageRouter,
   { authenticator, sessions, secureCookies, logger }: PageAuthDeps & { logger: Logger },
@@ -51,35 +67,22 @@ export function registerSignInPages(
     const code = c.req.query('code');
     const next = safeNext(c.req.query('next'));
     if (code === undefined) return renderPage(c, { title: 'Sign in', body: <SignInForm next={next} /> });
-    const redeemed = sessions.redeemCode(code);
-    if (!redeemed) {
+    // Opening the link only shows a button: link scanners and chat previews fetch it with GET,
+    // and must neither use the code up nor get the session; the person's click posts it.
+    if (!sessions.hasCode(code)) {
       return renderPage(c, {
         title: 'Sign in',
         status: 401,
-        body: (
-          <SignInForm next={next} error="This sign-in link was already used or has expired. Paste a token instead." />
-        ),
+        body: <SignInForm next={next} error={USED_CODE} />,
       });
     }
-    const { id } = sessions.create(redeemed.principal, redeemed.tokenHash);
-    setSessionCookie(c, id, secureCookies);
-    logger.info({ principal: redeemed.principal.id, via: 'code' }, 'dashboard sign-in');
-    // A SameSite=Strict cookie set by a link from outside (a terminal, a chat) is not sent on a
-    // redirect of that same navigation; a same-origin step after it is.
-    c.header('Refresh', `0; url=${next}`);
-    return renderPage(c, {
-      title: 'Signed in',
-      body: (
-        <p>
-          Signed in as {redeemed.principal.name}. <a href={next}>Continue</a>
-        </p>
-      ),
-    });
+    return renderPage(c, { title: 'Sign in', body: <CodeSignInForm code={code} next={next} /> });
   });
 
   app.post('/login', async (c) => {
     const form = await c.req.parseBody();
     const token = typeof form.token === 'string' ? form.token.trim() : '';
+    const code = typeof form.code === 'string' ? form.code : undefined;
     const next = safeNext(typeof form.next === 'string' ? form.next : undefined);
     const origin = c.req.header('origin');
     if (origin !== undefined && origin !== new URL(c.req.url).origin) {
@@ -88,6 +91,16 @@ export function registerSignInPages(
         status: 403,
         body: <SignInForm next={next} error="Sign-in from another site refused." />,
       });
+    }
+    if (code !== undefined) {
+      const redeemed = sessions.redeemCode(code);
+      if (!redeemed) {
+        return renderPage(c, { title: 'Sign in', status: 401, body: <SignInForm next={next} error={USED_CODE} /> });
+      }
+      const { id } = sessions.create(redeemed.principal, redeemed.tokenHash);
+      setSessionCookie(c, id, secureCookies);
+      logger.info({ principal: redeemed.principal.id, via: 'code' }, 'dashboard sign-in');
+      return c.redirect(next, 303);
     }
     const principal = token === '' ? undefined : await authenticator.authenticate(token);
     if (!principal) {

@@ -59,7 +59,14 @@ describe('dashboard sign-in', () => {
   });
 
   it('never redirects off this server after sign-in', async () => {
-    for (const next of ['//evil.example/x', 'https://evil.example/', '/\\evil.example']) {
+    for (const next of [
+      '//evil.example/x',
+      'https://evil.example/',
+      '/\\evil.example',
+      '/\t/evil.example',
+      '/\n/x',
+      '/x\r\nSet-Cookie: a=b',
+    ]) {
       const res = await requestPage(api, '/login', { token: null, form: { token: ADMIN_TOKEN, next } });
       expect(res.headers.get('location')).toBe('/');
     }
@@ -98,15 +105,23 @@ describe('dashboard sign-in', () => {
     expect(minted.status).toBe(201);
     expect(minted.body.path).toBe(`/login?code=${minted.body.code}`);
     expect(minted.body.path).not.toContain(ADMIN_TOKEN);
-    const used = await requestPage(api, minted.body.path, { token: null });
-    expect(used.status).toBe(200);
-    expect(used.headers.get('refresh')).toBe('0; url=/');
+    // Opening the link (a link scanner, a chat preview) neither uses the code nor signs anyone in.
+    for (let i = 0; i < 2; i++) {
+      const opened = await requestPage(api, minted.body.path, { token: null });
+      expect(opened.status).toBe(200);
+      expect(opened.headers.get('set-cookie')).toBeNull();
+      expect(opened.html).toContain(`name="code" value="${minted.body.code}"`);
+    }
+    const used = await requestPage(api, '/login', { token: null, form: { code: minted.body.code, next: '/hosts' } });
+    expect(used.status).toBe(303);
+    expect(used.headers.get('location')).toBe('/hosts');
     const cookie = (used.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const page = await requestPage(api, '/', { token: null, cookie });
     expect(textOf(page.html)).toContain('bootstrap admin token (admin)');
-    const again = await requestPage(api, minted.body.path, { token: null });
+    const again = await requestPage(api, '/login', { token: null, form: { code: minted.body.code, next: '/' } });
     expect(again.status).toBe(401);
     expect(again.headers.get('set-cookie')).toBeNull();
+    expect((await requestPage(api, minted.body.path, { token: null })).status).toBe(401);
     expect((await api.request('POST', '/api/v1/sign-in-codes', { token: null })).status).toBe(401);
   });
 
