@@ -97,9 +97,8 @@ export interface RecentChanges {
   next: ChangeCursor | null;
 }
 
-/** Rows one read of the history returns at most (a cursor page needs `limit + 1 + skip`). */
-export const RECENT_CHANGES_SCAN = 5000;
-const RECENT_CHANGES_FIRST_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** The largest `skip` a timeline cursor may carry (changes of one host at one millisecond). */
+export const MAX_CHANGE_CURSOR_SKIP = 1_000_000;
 
 /** A list cut at `limit`, saying whether there was more. */
 export interface Page<T> {
@@ -247,62 +246,26 @@ export class FleetQueries {
 
   // --- a host's timeline, newest first (the dashboard's host page) ---------------------------
 
-  /**
-   * A host's changes newest first: the first page, or the page after `before`. The store lists
-   * changes oldest first from a time only, so this reads back from the cursor in growing windows
-   * (one indexed read each, at most RECENT_CHANGES_SCAN rows), never the whole history.
-   */
+  /** A host's changes newest first: the first page, or the page after `before` (one indexed read). */
   async recentChanges(
     hostId: string,
     { before, limit }: { before?: ChangeCursor; limit: number },
   ): Promise<RecentChanges> {
     const host = this.host(hostId);
     const skip = before?.skip ?? 0;
-    const oldestFirst = await this.changesUpTo(host.id, before?.at, Math.min(limit + 1 + skip, RECENT_CHANGES_SCAN));
-    const newestFirst = oldestFirst.reverse();
-    // Changes at the cursor's own time that the previous pages showed.
-    let shown = 0;
-    while (before && shown < skip && newestFirst[shown]?.at === before.at) shown++;
-    const rest = newestFirst.slice(shown);
-    const items = rest.slice(0, limit);
+    // One more than asked tells whether there is an older page.
+    const rows = await this.store.listChanges(host.id, {
+      order: 'newest',
+      ...(before ? { until: before.at } : {}),
+      offset: skip,
+      limit: limit + 1,
+    });
+    const items = rows.slice(0, limit);
     const last = items.at(-1);
-    if (rest.length <= limit || last === undefined) return { items, next: null };
+    if (rows.length <= limit || last === undefined) return { items, next: null };
+    // The next page starts at the last row's time, past the rows at that time shown so far.
     const sameTime = items.filter((change) => change.at === last.at).length;
-    return { items, next: { at: last.at, skip: sameTime + (before?.at === last.at ? shown : 0) } };
-  }
-
-  /**
-   * Oldest first: every change of the host at or before `upTo` (no bound: all) from a time far
-   * enough back to hold at least `need` of them, or all the host has.
-   */
-  private async changesUpTo(hostId: string, upTo: number | undefined, need: number): Promise<FactChange[]> {
-    const oldest = (await this.store.listChanges(hostId, { limit: 1 }))[0];
-    if (!oldest) return [];
-    const end = upTo ?? this.now();
-    // Windows (ms back from `end`) known to hold fewer than `need` changes, and more than one scan.
-    let tooFew = { window: 0, rows: [] as FactChange[] };
-    let tooMany = { window: Number.POSITIVE_INFINITY, rows: [] as FactChange[] };
-    let window = RECENT_CHANGES_FIRST_WINDOW_MS;
-    for (;;) {
-      const since = end - window;
-      const fromStart = since <= oldest.at;
-      const query = fromStart ? { limit: RECENT_CHANGES_SCAN } : { since, limit: RECENT_CHANGES_SCAN };
-      const rows = await this.store.listChanges(hostId, query);
-      const lastAt = rows.at(-1)?.at ?? Number.NEGATIVE_INFINITY;
-      // Cut by the scan limit before reaching `upTo`: the window holds too many to read at once.
-      const cutShort = rows.length === RECENT_CHANGES_SCAN && (upTo === undefined || lastAt <= upTo);
-      const inRange = upTo === undefined ? rows : rows.filter((change) => change.at <= upTo);
-      if (!cutShort && (inRange.length >= need || fromStart)) return inRange;
-      if (cutShort) tooMany = { window, rows: inRange };
-      else tooFew = { window, rows: inRange };
-      if (tooMany.window - tooFew.window <= 1) {
-        // More than a scan's worth within one millisecond: the first of those, then every newer one.
-        const newerFrom = end - tooFew.window;
-        return [...tooMany.rows.filter((change) => change.at < newerFrom), ...tooFew.rows];
-      }
-      const widening = tooMany.window === Number.POSITIVE_INFINITY;
-      window = widening ? window * 8 : Math.floor((tooFew.window + tooMany.window) / 2);
-    }
+    return { items, next: { at: last.at, skip: sameTime + (before?.at === last.at ? skip : 0) } };
   }
 
   /** Values of one path across the fleet, or one known environment. */

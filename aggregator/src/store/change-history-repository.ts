@@ -45,7 +45,10 @@ function prepare(db: Database.Database) {
       'INSERT INTO changes (host_id, seq, at, path, from_value, to_value, environment) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     list: db.prepare(
-      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE host_id = ? AND at >= ? ORDER BY at, id LIMIT ?',
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE host_id = ? AND at >= ? AND at <= ? ORDER BY at, id LIMIT ? OFFSET ?',
+    ),
+    listNewest: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE host_id = ? AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
     ),
     changedTo: db.prepare('SELECT 1 FROM changes WHERE environment = ? AND path = ? AND to_value = ? LIMIT 1'),
     markEmergency: db.prepare('UPDATE changes SET emergency = 1 WHERE host_id = ? AND seq = ? AND path = ?'),
@@ -71,8 +74,11 @@ export class SqliteChangeHistoryRepository implements ChangeHistoryRepository {
     );
   }
 
-  list(hostId: string, { since, limit }: ChangeQuery): FactChange[] {
-    return (this.stmt.list.all(hostId, since ?? Number.MIN_SAFE_INTEGER, limit) as ChangeRow[]).map(changeOf);
+  list(hostId: string, { since, until, order = 'oldest', offset = 0, limit }: ChangeQuery): FactChange[] {
+    const statement = order === 'newest' ? this.stmt.listNewest : this.stmt.list;
+    const from = since ?? Number.MIN_SAFE_INTEGER;
+    const to = until ?? Number.MAX_SAFE_INTEGER;
+    return (statement.all(hostId, from, to, limit, offset) as ChangeRow[]).map(changeOf);
   }
 
   changedTo(environment: string, path: string, value: FactValue): boolean {

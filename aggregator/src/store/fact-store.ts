@@ -118,6 +118,12 @@ export interface FactChange {
 export interface ChangeQuery {
   /** Only changes observed at or after this time (ms since epoch). */
   since?: number;
+  /** Only changes observed at or before this time (ms since epoch). */
+  until?: number;
+  /** `oldest` first (default) or `newest` first (a timeline); ties keep the order they were recorded in. */
+  order?: 'oldest' | 'newest';
+  /** Leave out this many of the first rows in that order (a newest-first cursor at one time). */
+  offset?: number;
   limit: number;
 }
 

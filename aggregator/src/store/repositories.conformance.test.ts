@@ -320,4 +320,24 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
     expect(again.changes.changedTo('staging', 'library.openssl', '3.0.12')).toBe(false); // a from value is not a to value
     expect(again.changes.changedTo('staging', 'config.env.NEW', null)).toBe(true);
   });
+
+  it('change history: listed newest first up to a time, ties newest recorded first, with an offset', () => {
+    const repos = backend();
+    repos.hostFacts.insertHost({
+      id: 'a',
+      tokenHash: 't',
+      environment: 'staging',
+      labels: {},
+      agentVersion: null,
+      at: T0,
+    });
+    const times = [T0 + 10, T0 + 20, T0 + 20, T0 + 20, T0 + 30];
+    times.forEach((at, i) => repos.changes.record({ hostId: 'a', seq: i + 1, at, path: `p.${i}`, to: i }, 'staging'));
+    const seqs = (query: Parameters<typeof repos.changes.list>[1]) => repos.changes.list('a', query).map((c) => c.seq);
+    expect(seqs({ order: 'newest', limit: 10 })).toEqual([5, 4, 3, 2, 1]);
+    expect(seqs({ order: 'newest', until: T0 + 20, limit: 2 })).toEqual([4, 3]);
+    expect(seqs({ order: 'newest', until: T0 + 20, offset: 2, limit: 2 })).toEqual([2, 1]);
+    expect(seqs({ until: T0 + 20, since: T0 + 20, limit: 10 })).toEqual([2, 3, 4]);
+    expect(seqs({ offset: 4, limit: 10 })).toEqual([5]);
+  });
 });

@@ -4,7 +4,7 @@
  * while newer changes arrive, which page numbers would not.
  */
 import { InvalidRequestError } from '../../errors.js';
-import { type ChangeCursor, RECENT_CHANGES_SCAN } from '../../queries/fleet-queries.js';
+import { type ChangeCursor, MAX_CHANGE_CURSOR_SKIP } from '../../queries/fleet-queries.js';
 import type { FactChange } from '../../store/fact-store.js';
 import { FactValueView, href, StatusBadge, TimeAgo } from '../format.js';
 import { Wide } from '../layout.js';
@@ -23,8 +23,8 @@ export function parseChangeCursor(before: string | undefined, skip: string | und
   }
   const skipText = skip === undefined || skip === '' ? '0' : skip;
   const count = Number(skipText);
-  if (!/^\d+$/.test(skipText) || count > RECENT_CHANGES_SCAN) {
-    throw new InvalidRequestError(`skip: expected a whole number from 0 to ${RECENT_CHANGES_SCAN}`, 'skip');
+  if (!/^\d+$/.test(skipText) || count > MAX_CHANGE_CURSOR_SKIP) {
+    throw new InvalidRequestError(`skip: expected a whole number from 0 to ${MAX_CHANGE_CURSOR_SKIP}`, 'skip');
   }
   return { at, skip: count };
 }
