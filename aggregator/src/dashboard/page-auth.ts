@@ -13,14 +13,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
-import { type ApiAuthenticator, BOOTSTRAP_PRINCIPAL_ID, scopeAllows } from '../http/api-auth.js';
+import { type ApiAuthenticator, BOOTSTRAP_PRINCIPAL_ID, bearerTokenOf, scopeAllows } from '../http/api-auth.js';
 import type { ApiTokenScope, FactStore } from '../store/fact-store.js';
 import { hashToken } from '../token-hash.js';
 import type { DashboardEnv } from './dashboard-env.js';
 import { SESSION_TTL_MS, type SessionStore } from './sessions.js';
 
 export const SESSION_COOKIE = 'envparity_session';
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 export interface PageAuthDeps {
   authenticator: ApiAuthenticator;
@@ -65,7 +64,7 @@ export function requireViewer({ authenticator, sessions, store }: PageAuthDeps):
   return async (c, next) => {
     const header = c.req.header('authorization');
     if (header !== undefined) {
-      const token = BEARER.exec(header)?.[1];
+      const token = bearerTokenOf(header);
       const principal = token ? await authenticator.authenticate(token) : undefined;
       if (!principal) throw new UnauthorizedError('unknown or revoked token');
       c.set('principal', principal);

@@ -48,6 +48,11 @@ export function createApiAuthenticator({
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/** The token of an `Authorization: Bearer TOKEN` header, else undefined. */
+export function bearerTokenOf(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
 const SCOPE_RANK: Readonly<Record<ApiTokenScope, number>> = { read: 1, verify: 2, admin: 3 };
 
 /** Scopes are ordered: `admin` allows everything, `verify` also every `read` route. */
@@ -59,7 +64,7 @@ export function scopeAllows(granted: ApiTokenScope, required: ApiTokenScope): bo
 export function requireScope(authenticator: ApiAuthenticator, scope: ApiTokenScope): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization');
-    const token = header ? BEARER.exec(header)?.[1] : undefined;
+    const token = bearerTokenOf(header);
     if (!token) throw new UnauthorizedError('missing bearer token: send Authorization: Bearer TOKEN');
     const principal = await authenticator.authenticate(token);
     if (!principal) throw new UnauthorizedError('unknown or revoked token');

@@ -6,10 +6,9 @@
 import { z } from 'zod';
 import { sessionTokenHash } from '../dashboard/page-auth.js';
 import type { SessionStore } from '../dashboard/sessions.js';
+import { bearerTokenOf } from './api-auth.js';
 import type { ApiRouter } from './api-router.js';
 import { isoDateTime } from './api-schemas.js';
-
-const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
 export const signInCodeSchema = z.object({
   code: z.string(),
@@ -34,7 +33,7 @@ export function registerSignInCodesRoutes(router: ApiRouter, { sessions }: { ses
     },
     ({ c }) => {
       const principal = c.get('principal');
-      const token = BEARER.exec(c.req.header('authorization') ?? '')?.[1] ?? '';
+      const token = bearerTokenOf(c.req.header('authorization')) ?? '';
       const { code, expiresAt } = sessions.mintCode(principal, sessionTokenHash(principal.id, token));
       return { code, path: `/login?code=${code}`, expiresAt: new Date(expiresAt).toISOString() };
     },

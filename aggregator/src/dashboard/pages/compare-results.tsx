@@ -11,7 +11,7 @@ import { Wide } from '../layout.js';
 import { type CompareFilters, compareHref, filterParams, type StatusFilter } from './compare-params.js';
 
 /** Statuses that lower parity (and that an exception can justify). */
-const COUNTS_AS_DRIFT: ReadonlySet<DifferenceStatus> = new Set(['drift', 'secret-policy']);
+export const COUNTS_AS_DRIFT: ReadonlySet<DifferenceStatus> = new Set(['drift', 'secret-policy']);
 
 export function keepsDifference(difference: ComparedDifference, status: StatusFilter, q: string | undefined): boolean {
   if (q !== undefined && !difference.path.toLowerCase().includes(q.toLowerCase())) return false;

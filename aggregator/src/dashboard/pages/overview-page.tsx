@@ -9,12 +9,13 @@ import type { PageRouter } from '../dashboard-env.js';
 import { href, percent, StatusBadge, shortFingerprint } from '../format.js';
 import { Live, Wide } from '../layout.js';
 import { renderPage } from '../render-page.js';
+import { COUNTS_AS_DRIFT } from './compare-results.js';
 import { DriftEventsTable } from './drift-events-table.js';
+import { exceptionStatus } from './exception-table.js';
 import type { PageDeps } from './index.js';
 
 /** Past this many environments the matrix shows the first ones only (per-PR environments can be thousands). */
 export const MATRIX_MAX_ENVIRONMENTS = 12;
-const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
 interface ParityCell {
   parity: number;
@@ -32,7 +33,7 @@ export function registerOverviewPage(router: PageRouter, { queries, now }: PageD
         const comparison = await queries.compare({ environment: from }, { environment: to });
         const cell = {
           parity: comparison.parity,
-          drift: comparison.differences.filter((d) => d.status !== 'scale' && d.status !== 'justified').length,
+          drift: comparison.differences.filter((d) => COUNTS_AS_DRIFT.has(d.status)).length,
         };
         parity.set(`${from}\u0000${to}`, cell);
         parity.set(`${to}\u0000${from}`, cell);
@@ -41,10 +42,9 @@ export function registerOverviewPage(router: PageRouter, { queries, now }: PageD
     const events = await queries.driftEvents({ limit: 10 });
     const exceptions = await queries.exceptions();
     const at = now();
-    const expired = exceptions.filter((e) => e.expiresAt !== null && e.expiresAt <= at).length;
-    const expiringSoon = exceptions.filter(
-      (e) => e.expiresAt !== null && e.expiresAt > at && e.expiresAt <= at + WEEK_MS,
-    ).length;
+    const statuses = exceptions.map((exception) => exceptionStatus(exception, at));
+    const expired = statuses.filter((status) => status === 'expired').length;
+    const expiringSoon = statuses.filter((status) => status === 'expiring').length;
     return renderPage(c, {
       title: 'Overview',
       section: 'overview',
