@@ -52,6 +52,20 @@ export async function createAuditedException<E extends ApiEnv>(
   return record;
 }
 
+/** Deletes an API-made exception (NotFoundError when unknown) and records it in the audit log. */
+export async function deleteAuditedException<E extends ApiEnv>(
+  { commands, store }: { commands: FleetCommands; store: Pick<FactStore, 'audit'> },
+  c: Context<E>,
+  id: string,
+  at: number,
+): Promise<ExceptionRecord> {
+  const record = await commands.deleteException(id);
+  if (!record) throw new NotFoundError(`unknown exception ${JSON.stringify(id)}`);
+  const details = { id: record.id, path: record.path, environments: record.environments };
+  await recordAdminAction(store, c as unknown as Context<ApiEnv>, 'exception.deleted', details, at);
+  return record;
+}
+
 export function registerExceptionsRoutes(
   router: ApiRouter,
   {
@@ -132,15 +146,7 @@ export function registerExceptionsRoutes(
       conflict: true,
     },
     async ({ params, c }) => {
-      const record = await commands.deleteException(params.id);
-      if (!record) throw new NotFoundError(`unknown exception ${JSON.stringify(params.id)}`);
-      await recordAdminAction(
-        store,
-        c,
-        'exception.deleted',
-        { id: record.id, path: record.path, environments: record.environments },
-        now(),
-      );
+      await deleteAuditedException({ commands, store }, c, params.id, now());
       return { id: params.id, deleted: true as const };
     },
   );

@@ -6,10 +6,9 @@
  * audit entry included); new ones are made from a compare (its Justify action).
  */
 import { compareStrings } from '@envparity/shared';
-import type { Context } from 'hono';
-import { InvalidRequestError, NotFoundError } from '../../errors.js';
-import { type ApiEnv, scopeAllows } from '../../http/api-auth.js';
-import { recordAdminAction } from '../../http/audit-log-routes.js';
+import { InvalidRequestError } from '../../errors.js';
+import { scopeAllows } from '../../http/api-auth.js';
+import { deleteAuditedException } from '../../http/exceptions-routes.js';
 import type { ExceptionRecord } from '../../store/fact-store.js';
 import type { PageRouter } from '../dashboard-env.js';
 import { href } from '../format.js';
@@ -74,16 +73,7 @@ export function registerExceptionsPage(router: PageRouter, { queries, commands, 
     requirePageScope(c, 'admin');
     const form = await verifiedForm(c);
     const id = c.req.param('id') ?? '';
-    const record = await commands.deleteException(id);
-    if (!record) throw new NotFoundError(`unknown exception ${JSON.stringify(id)}`);
-    // The page auth sets `principal` as the API's does, which is all the audit helper reads.
-    await recordAdminAction(
-      store,
-      c as unknown as Context<ApiEnv>,
-      'exception.deleted',
-      { id: record.id, path: record.path, environments: record.environments },
-      now(),
-    );
+    const record = await deleteAuditedException({ commands, store }, c, id, now());
     const show = isShow(form.show) && form.show !== 'all' ? form.show : undefined;
     return c.redirect(href('/exceptions', { show, deleted: record.id }), 303);
   });
