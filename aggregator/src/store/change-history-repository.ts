@@ -15,6 +15,8 @@ export interface ChangeHistoryRepository {
   record(change: FactChange, environment: string | null): void;
   /** A host's changes observed at or after `since`, oldest first, at most `limit`. */
   list(hostId: string, query: ChangeQuery): FactChange[];
+  /** Changes recorded while their host was in `environment`, in the query's window and order. */
+  listByEnvironment(environment: string, query: ChangeQuery): FactChange[];
   /** Whether some host of `environment` ever changed `path` to this value (initial states not included). */
   changedTo(environment: string, path: string, value: FactValue): boolean;
   /** Flags a recorded change as an emergency change (the drift engine's finding). */
@@ -50,6 +52,12 @@ function prepare(db: Database.Database) {
     listNewest: db.prepare(
       'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE host_id = ? AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
     ),
+    listEnvironment: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE environment = ? AND at >= ? AND at <= ? ORDER BY at, id LIMIT ? OFFSET ?',
+    ),
+    listEnvironmentNewest: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE environment = ? AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
+    ),
     changedTo: db.prepare('SELECT 1 FROM changes WHERE environment = ? AND path = ? AND to_value = ? LIMIT 1'),
     markEmergency: db.prepare('UPDATE changes SET emergency = 1 WHERE host_id = ? AND seq = ? AND path = ?'),
   };
@@ -79,6 +87,16 @@ export class SqliteChangeHistoryRepository implements ChangeHistoryRepository {
     const from = since ?? Number.MIN_SAFE_INTEGER;
     const to = until ?? Number.MAX_SAFE_INTEGER;
     return (statement.all(hostId, from, to, limit, offset) as ChangeRow[]).map(changeOf);
+  }
+
+  listByEnvironment(
+    environment: string,
+    { since, until, order = 'oldest', offset = 0, limit }: ChangeQuery,
+  ): FactChange[] {
+    const statement = order === 'newest' ? this.stmt.listEnvironmentNewest : this.stmt.listEnvironment;
+    const from = since ?? Number.MIN_SAFE_INTEGER;
+    const to = until ?? Number.MAX_SAFE_INTEGER;
+    return (statement.all(environment, from, to, limit, offset) as ChangeRow[]).map(changeOf);
   }
 
   changedTo(environment: string, path: string, value: FactValue): boolean {

@@ -11,6 +11,7 @@
  */
 import type { FactMap, FactValue, ReportMessage } from '@envparity/shared';
 import type { AuditLog } from './audit-log.js';
+import type { AuditRepository } from './audit-repository.js';
 import type { HostAdmission } from './host-admission.js';
 import type { StoreOpenReport } from './store-integrity.js';
 
@@ -113,6 +114,13 @@ export interface FactChange {
   to?: FactValue;
   /** Set by the drift engine: the change reached an environment before its upstream ever had the value. */
   emergency?: boolean;
+}
+
+/** The start of a host's stored history: its facts as of `at` (after change `seq`). */
+export interface InitialState {
+  at: number;
+  seq: number;
+  facts: FactMap;
 }
 
 export interface ChangeQuery {
@@ -317,6 +325,17 @@ export interface FactStore {
   getHostFacts(hostId: string): FactMap | undefined;
   /** Recorded changes of one host, oldest first. */
   listChanges(hostId: string, query: ChangeQuery): Promise<FactChange[]>;
+  /**
+   * Recorded changes of every host that was in `environment` when the change was recorded (the
+   * environment-wide change feed, promotion tracking, time travel of a baseline).
+   */
+  listEnvironmentChanges(environment: string, query: ChangeQuery): Promise<FactChange[]>;
+  /**
+   * Where a host's stored history starts: the facts it had at `at` (its first report, or the
+   * point older changes were folded into), every category merged. Undefined for an unknown host
+   * or one that never reported.
+   */
+  getInitialState(hostId: string): Promise<InitialState | undefined>;
 
   createApiToken(input: { name: string; scope: ApiTokenScope; tokenHash: string; at: number }): Promise<ApiTokenRecord>;
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined>;
@@ -359,6 +378,8 @@ export interface FactStore {
   integrityCheck(): Promise<string>;
   /** Admin actions and enrollments, append-only (store/audit-log.ts). */
   readonly audit: AuditLog;
+  /** Recorded parity audits (store/audit-repository.ts). */
+  readonly audits: AuditRepository;
   /** Hosts awaiting approval and agent token rotations (store/host-admission.ts). */
   readonly admission: HostAdmission;
   /** What the checks at open found (store/store-integrity.ts), when the backend makes them. */

@@ -8,7 +8,7 @@ import type { FactMap } from '@envparity/shared';
 import type Database from 'better-sqlite3';
 import type { HostState } from '../fleet/host-state.js';
 import { newHostState } from '../fleet/host-state.js';
-import type { HostInfo } from './fact-store.js';
+import type { HostInfo, InitialState } from './fact-store.js';
 
 /** What enrollment writes of a host. */
 export interface HostEnrollment {
@@ -67,6 +67,8 @@ export interface HostFactsRepository {
   insertInitialCategory(initial: InitialCategory): void;
   /** Blobs the hosts of `environment` started `category` with. */
   initialBlobHashes(environment: string, category: string): string[];
+  /** A host's initial state (every category merged in the order recorded), undefined when it has none. */
+  initialState(hostId: string): InitialState | undefined;
   addEnvironment(name: string, at: number): void;
 }
 
@@ -134,6 +136,9 @@ function prepare(db: Database.Database) {
     deleteCategory: db.prepare('DELETE FROM host_categories WHERE host_id = ? AND category = ?'),
     insertInitialCategory: db.prepare(
       'INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    initialState: db.prepare(
+      'SELECT s.seq, s.at, b.data FROM initial_states s JOIN blobs b ON b.hash = s.blob_hash WHERE s.host_id = ? ORDER BY s.id',
     ),
     initialBlobHashes: db.prepare(
       'SELECT DISTINCT blob_hash FROM initial_states WHERE environment = ? AND category = ?',
@@ -252,6 +257,15 @@ export class SqliteHostFactsRepository implements HostFactsRepository {
     return (this.stmt.initialBlobHashes.all(environment, category) as { blob_hash: string }[]).map(
       (row) => row.blob_hash,
     );
+  }
+
+  initialState(hostId: string): InitialState | undefined {
+    const rows = this.stmt.initialState.all(hostId) as { seq: number; at: number; data: string }[];
+    const first = rows[0];
+    if (!first) return undefined;
+    const facts: FactMap = {};
+    for (const row of rows) Object.assign(facts, JSON.parse(row.data) as FactMap);
+    return { at: first.at, seq: first.seq, facts };
   }
 
   addEnvironment(name: string, at: number): void {

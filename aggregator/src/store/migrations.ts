@@ -245,6 +245,20 @@ export const MIGRATIONS: readonly (string | TableRebuild)[] = [
   ALTER TABLE blobs_v8 RENAME TO blobs;
   `,
   },
+  // 9: recorded parity audits (store/audit-repository.ts): a snapshot of the audit report with its
+  // author, kept so a later audit can say what is new, remediated or justified since; and the
+  // environment-wide change feed and time travel read `changes` by environment and time.
+  `
+  CREATE TABLE audits (
+    id           INTEGER PRIMARY KEY,
+    at           INTEGER NOT NULL,
+    author       TEXT NOT NULL,
+    environments TEXT NOT NULL,
+    summary      TEXT NOT NULL,
+    report       TEXT NOT NULL
+  );
+  CREATE INDEX changes_environment_at ON changes (environment, at);
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

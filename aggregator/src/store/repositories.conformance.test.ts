@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiTokenRepository, SqliteApiTokenRepository } from './api-token-repository.js';
+import { type AuditRepository, SqliteAuditRepository } from './audit-repository.js';
 import { type ChangeHistoryRepository, SqliteChangeHistoryRepository } from './change-history-repository.js';
 import { type DriftEventRepository, SqliteDriftEventRepository } from './drift-event-repository.js';
 import { type ExceptionRepository, SqliteExceptionRepository } from './exception-repository.js';
@@ -21,6 +22,7 @@ interface Repositories {
   exceptions: ExceptionRepository;
   hostFacts: HostFactsRepository;
   changes: ChangeHistoryRepository;
+  audits: AuditRepository;
   /** The same backend opened again (what a restart sees). */
   reopen(): Repositories;
 }
@@ -44,6 +46,7 @@ function sqliteBackend(): Repositories {
       exceptions: new SqliteExceptionRepository(db),
       hostFacts: new SqliteHostFactsRepository(db),
       changes: new SqliteChangeHistoryRepository(db),
+      audits: new SqliteAuditRepository(db),
       reopen: open,
     };
   };
@@ -332,12 +335,106 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
       at: T0,
     });
     const times = [T0 + 10, T0 + 20, T0 + 20, T0 + 20, T0 + 30];
-    times.forEach((at, i) => repos.changes.record({ hostId: 'a', seq: i + 1, at, path: `p.${i}`, to: i }, 'staging'));
+    for (const [i, at] of times.entries())
+      repos.changes.record({ hostId: 'a', seq: i + 1, at, path: `p.${i}`, to: i }, 'staging');
     const seqs = (query: Parameters<typeof repos.changes.list>[1]) => repos.changes.list('a', query).map((c) => c.seq);
     expect(seqs({ order: 'newest', limit: 10 })).toEqual([5, 4, 3, 2, 1]);
     expect(seqs({ order: 'newest', until: T0 + 20, limit: 2 })).toEqual([4, 3]);
     expect(seqs({ order: 'newest', until: T0 + 20, offset: 2, limit: 2 })).toEqual([2, 1]);
     expect(seqs({ until: T0 + 20, since: T0 + 20, limit: 10 })).toEqual([2, 3, 4]);
     expect(seqs({ offset: 4, limit: 10 })).toEqual([5]);
+  });
+
+  it('change history by environment: the environment the host was in when it changed, in a window, both orders', () => {
+    const repos = backend();
+    for (const id of ['a', 'b'])
+      repos.hostFacts.insertHost({
+        id,
+        tokenHash: `t-${id}`,
+        environment: 'staging',
+        labels: {},
+        agentVersion: null,
+        at: T0,
+      });
+    repos.changes.record({ hostId: 'a', seq: 1, at: T0 + 10, path: 'library.x', from: '1', to: '2' }, 'staging');
+    repos.changes.record({ hostId: 'b', seq: 1, at: T0 + 20, path: 'library.x', from: '1', to: '2' }, 'staging');
+    repos.changes.record({ hostId: 'a', seq: 2, at: T0 + 30, path: 'library.y', to: true }, 'production');
+    repos.changes.record({ hostId: 'b', seq: 2, at: T0 + 40, path: 'library.x', from: '2', to: '3' }, 'staging');
+    const again = repos.reopen();
+    const keys = (environment: string, query: Parameters<ChangeHistoryRepository['listByEnvironment']>[1]) =>
+      again.changes.listByEnvironment(environment, query).map((c) => `${c.hostId}:${c.seq}`);
+    expect(keys('staging', { limit: 10 })).toEqual(['a:1', 'b:1', 'b:2']);
+    expect(keys('staging', { order: 'newest', limit: 2 })).toEqual(['b:2', 'b:1']);
+    expect(keys('staging', { since: T0 + 15, until: T0 + 40, limit: 10 })).toEqual(['b:1', 'b:2']);
+    expect(keys('staging', { order: 'newest', offset: 1, limit: 10 })).toEqual(['b:1', 'a:1']);
+    expect(keys('production', { limit: 10 })).toEqual(['a:2']);
+    expect(keys('dev', { limit: 10 })).toEqual([]);
+    expect(again.changes.listByEnvironment('staging', { limit: 1 })[0]).toEqual({
+      hostId: 'a',
+      seq: 1,
+      at: T0 + 10,
+      path: 'library.x',
+      from: '1',
+      to: '2',
+    });
+  });
+
+  it('initial state: every category merged in the order recorded, with the first row time; none for a host without one', () => {
+    const repos = backend();
+    repos.hostFacts.insertHost({
+      id: 'a',
+      tokenHash: 't',
+      environment: 'staging',
+      labels: {},
+      agentVersion: null,
+      at: T0,
+    });
+    repos.hostFacts.insertBlob('h-os', { 'os.family': 'debian' });
+    repos.hostFacts.insertBlob('h-lib', { 'library.openssl': '3.0.12' });
+    for (const [category, hash, at] of [
+      ['os', 'h-os', T0 + 5],
+      ['library', 'h-lib', T0 + 6],
+    ] as const)
+      repos.hostFacts.insertInitialCategory({ hostId: 'a', seq: 1, at, environment: 'staging', category, hash });
+    const again = repos.reopen();
+    expect(again.hostFacts.initialState('a')).toEqual({
+      at: T0 + 5,
+      seq: 1,
+      facts: { 'os.family': 'debian', 'library.openssl': '3.0.12' },
+    });
+    expect(again.hostFacts.initialState('nobody')).toBeUndefined();
+  });
+
+  it('recorded audits: stored whole with author and time, listed newest first without the report, paged, durable', async () => {
+    const repos = backend();
+    const first = await repos.audits.record({
+      at: T0,
+      author: 'alice',
+      environments: ['staging', 'production'],
+      summary: { drift: 3 },
+      report: { pairs: [{ from: 'staging', to: 'production', differences: [{ path: 'a', status: 'drift' }] }] },
+    });
+    const second = await repos.audits.record({
+      at: T0 + 1,
+      author: 'bob',
+      environments: ['dev'],
+      summary: {},
+      report: {},
+    });
+    expect(second.id).toBeGreaterThan(first.id);
+    const again = repos.reopen();
+    expect(await again.audits.get(first.id)).toEqual(first);
+    expect(await again.audits.get(second.id + 100)).toBeUndefined();
+    const listed = await again.audits.list({ limit: 10 });
+    expect(listed.map((a) => a.author)).toEqual(['bob', 'alice']);
+    expect(listed[1]).toEqual({
+      id: first.id,
+      at: T0,
+      author: 'alice',
+      environments: ['staging', 'production'],
+      summary: { drift: 3 },
+    });
+    expect((await again.audits.list({ limit: 10, before: second.id })).map((a) => a.id)).toEqual([first.id]);
+    expect(await again.audits.list({ limit: 1 })).toHaveLength(1);
   });
 });

@@ -26,6 +26,7 @@ import { FleetState } from '../fleet/fleet-state.js';
 import { cloneHost, type HostState } from '../fleet/host-state.js';
 import { type NewApiToken, SqliteApiTokenRepository } from './api-token-repository.js';
 import { SqliteAuditLog } from './audit-log.js';
+import { SqliteAuditRepository } from './audit-repository.js';
 import { SqliteChangeHistoryRepository } from './change-history-repository.js';
 import { SqliteDriftEventRepository } from './drift-event-repository.js';
 import { SqliteExceptionRepository } from './exception-repository.js';
@@ -44,6 +45,7 @@ import type {
   HostView,
   IngestInput,
   IngestResult,
+  InitialState,
   NewException,
   StoredDriftEvent,
   StoreEvent,
@@ -89,6 +91,8 @@ export class SqliteFactStore implements FactStore {
 
   /** Admin actions and enrollments (append-only). */
   readonly audit: SqliteAuditLog;
+  /** Recorded parity audits. */
+  readonly audits: SqliteAuditRepository;
   readonly admission: SqliteHostAdmission;
   private readonly hostFacts: SqliteHostFactsRepository;
   private readonly changes: SqliteChangeHistoryRepository;
@@ -129,6 +133,7 @@ export class SqliteFactStore implements FactStore {
       this.hostFacts = new SqliteHostFactsRepository(this.db);
       this.changes = new SqliteChangeHistoryRepository(this.db);
       this.audit = new SqliteAuditLog(this.db);
+      this.audits = new SqliteAuditRepository(this.db);
       this.admission = new SqliteHostAdmission(this.db);
       this.driftEvents = new SqliteDriftEventRepository(this.db);
       this.exceptions = new SqliteExceptionRepository(this.db);
@@ -357,6 +362,19 @@ export class SqliteFactStore implements FactStore {
   async listChanges(hostId: string, query: ChangeQuery): Promise<FactChange[]> {
     this.assertOpen();
     return this.changes.list(hostId, query);
+  }
+
+  async listEnvironmentChanges(environment: string, query: ChangeQuery): Promise<FactChange[]> {
+    this.assertOpen();
+    // Reports still buffered belong to the history too.
+    this.ingest.flush();
+    return this.changes.listByEnvironment(environment, query);
+  }
+
+  async getInitialState(hostId: string): Promise<InitialState | undefined> {
+    this.assertOpen();
+    this.ingest.flush();
+    return this.hostFacts.initialState(hostId);
   }
 
   listEnvironments(): string[] {
