@@ -10,8 +10,11 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors.js';
 import type { ApiAuthenticator } from '../http/api-auth.js';
+import type { AuditQueries } from '../queries/audit-queries.js';
 import type { FleetCommands } from '../queries/fleet-commands.js';
 import type { FleetQueries } from '../queries/fleet-queries.js';
+import type { HistoryQueries } from '../queries/history-queries.js';
+import type { PromotionQueries } from '../queries/promotion-queries.js';
 import type { FactStore } from '../store/fact-store.js';
 import { DASHBOARD_ASSETS } from './assets.js';
 import type { DashboardEnv, PageRouter } from './dashboard-env.js';
@@ -52,6 +55,9 @@ export function notFoundPage(c: Context): Response | Promise<Response> {
 export interface DashboardDeps {
   queries: FleetQueries;
   commands: FleetCommands;
+  audits: AuditQueries;
+  promotion: PromotionQueries;
+  history: HistoryQueries;
   store: Pick<FactStore, 'findApiToken' | 'audit'>;
   authenticator: ApiAuthenticator;
   sessions: SessionStore;
@@ -107,6 +113,7 @@ export function createDashboard(deps: DashboardDeps): Hono<DashboardEnv> {
   };
   registerSignInPages(open, deps);
   registerSignOut(signedIn, deps);
-  registerPages(signedIn, { queries: deps.queries, commands: deps.commands, store: deps.store, now: deps.now });
+  const { queries, commands, audits, promotion, history, store, now } = deps;
+  registerPages(signedIn, { queries, commands, audits, promotion, history, store, now });
   return app;
 }

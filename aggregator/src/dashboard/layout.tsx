@@ -7,13 +7,24 @@ import type { Child, FC, PropsWithChildren } from 'hono/jsx';
 import type { ApiPrincipal } from '../http/api-auth.js';
 import { LIVE_SCRIPT_ASSET, STYLESHEET_ASSET } from './assets.js';
 
-export type NavSection = 'overview' | 'compare' | 'environments' | 'hosts' | 'drift' | 'exceptions' | 'facts';
+export type NavSection =
+  | 'overview'
+  | 'compare'
+  | 'environments'
+  | 'hosts'
+  | 'drift'
+  | 'promotion'
+  | 'audit'
+  | 'exceptions'
+  | 'facts';
 
 const NAV: readonly { section: NavSection; href: string; label: string }[] = [
   { section: 'overview', href: '/', label: 'Overview' },
   { section: 'compare', href: '/compare', label: 'Compare' },
   { section: 'hosts', href: '/hosts', label: 'Hosts' },
   { section: 'drift', href: '/drift', label: 'Drift' },
+  { section: 'promotion', href: '/promotion', label: 'Promotion' },
+  { section: 'audit', href: '/audit', label: 'Audit' },
   { section: 'exceptions', href: '/exceptions', label: 'Exceptions' },
   { section: 'facts', href: '/facts', label: 'Facts' },
 ];

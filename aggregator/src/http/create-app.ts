@@ -15,14 +15,19 @@ import { SessionStore } from '../dashboard/sessions.js';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import type { Presence } from '../drift/host-snapshots.js';
 import type { AggregatorMetrics } from '../metrics/aggregator-metrics.js';
+import { AuditQueries } from '../queries/audit-queries.js';
 import { FleetCommands } from '../queries/fleet-commands.js';
 import { FleetQueries } from '../queries/fleet-queries.js';
+import { HistoryQueries } from '../queries/history-queries.js';
+import { PromotionQueries } from '../queries/promotion-queries.js';
 import type { FactStore } from '../store/fact-store.js';
 import { HSTS_HEADER_VALUE } from '../tls.js';
 import { type ApiAuthenticator, type ApiEnv, requireScope } from './api-auth.js';
 import { ApiRouter } from './api-router.js';
 import { registerAuditLogRoutes } from './audit-log-routes.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { requestBodyGuard } from './body-limits.js';
+import { registerChangesRoutes } from './changes-routes.js';
 import { registerCompareRoutes } from './compare-routes.js';
 import { registerDriftRoutes } from './drift-routes.js';
 import { registerEnvironmentsRoutes } from './environments-routes.js';
@@ -33,6 +38,7 @@ import { registerFleetKeyRoutes } from './fleet-key-routes.js';
 import { type AdmissionDisconnector, registerHostAdmissionRoutes } from './host-admission-routes.js';
 import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
+import { registerPromotionRoutes } from './promotion-routes.js';
 import { securityHeaders } from './security-headers.js';
 import { registerSignInCodesRoutes } from './sign-in-codes-routes.js';
 import { registerOpenApiRoute, registerOpenRoutes } from './system-routes.js';
@@ -72,6 +78,9 @@ export interface ApiApp {
   queries: FleetQueries;
   /** Writes the drift engine must hear of (exceptions). */
   commands: FleetCommands;
+  audits: AuditQueries;
+  promotion: PromotionQueries;
+  history: HistoryQueries;
 }
 
 export function createApiApp({
@@ -125,6 +134,10 @@ export function createApiApp({
     now,
   });
   const commands = new FleetCommands({ store, drift, catalog: queries.catalog, now });
+  const audits = new AuditQueries({ queries, store, now });
+  const promotion = new PromotionQueries({ queries, store, now });
+  const history = new HistoryQueries({ queries, store, now });
+  const reportDeps = { queries, audits, promotion, history, store, now };
   registerEnvironmentsRoutes(router, { queries });
   registerCompareRoutes(router, { queries });
   registerHostsRoutes(router, { queries });
@@ -135,15 +148,30 @@ export function createApiApp({
   registerExceptionsRoutes(router, { queries, commands, store, now });
   registerTokensRoutes(router, { store, now });
   registerAuditLogRoutes(router, { store });
+  registerAuditRoutes(router, reportDeps);
+  registerPromotionRoutes(router, reportDeps);
+  registerChangesRoutes(router, reportDeps);
   registerFleetKeyRoutes(router, { fleetKey });
   registerSignInCodesRoutes(router, { sessions });
   registerOpenApiRoute(router);
   // The dashboard: pages on the same port, reading through the same queries and commands.
   app.route(
     '/',
-    createDashboard({ queries, commands, store, authenticator, sessions, logger, secureCookies: hsts, now }),
+    createDashboard({
+      queries,
+      commands,
+      audits,
+      promotion,
+      history,
+      store,
+      authenticator,
+      sessions,
+      logger,
+      secureCookies: hsts,
+      now,
+    }),
   );
-  return { app, router, queries, commands };
+  return { app, router, queries, commands, audits, promotion, history };
 }
 
 /** The Hono app alone (see createApiApp for the registry too). */

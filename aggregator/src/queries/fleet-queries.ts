@@ -137,6 +137,11 @@ export class FleetQueries {
     return this.drift.classify;
   }
 
+  /** The promotion order (config `promotion`), upstream first. */
+  get promotion(): readonly string[] {
+    return this.drift.promotion;
+  }
+
   // --- environments ----------------------------------------------------------------------------
 
   /** The name of a known environment, else NotFoundError naming the known ones. */
