@@ -34,11 +34,11 @@ export function sessionTokenHash(principalId: string, token: string): string | u
   return principalId === BOOTSTRAP_PRINCIPAL_ID ? undefined : hashToken(token);
 }
 
-export function setSessionCookie(c: Context, id: string, secure: boolean): void {
+export function setSessionCookie(c: Context, id: string, tls: boolean): void {
   setCookie(c, SESSION_COOKIE, id, {
     httpOnly: true,
     sameSite: 'Strict',
-    secure,
+    secure: servedOverHttps(c, tls),
     path: '/',
     maxAge: Math.floor(SESSION_TTL_MS / 1000),
   });
@@ -52,7 +52,6 @@ export function clearSessionCookie(c: Context): void {
 export function safeNext(next: string | undefined): string {
   // Browsers drop tabs and newlines from URLs and read `\` as `/`, so `/\t/evil.example` would
   // become `//evil.example`; such a `next` is refused outright, and what is left must stay here.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   if (!next?.startsWith('/') || /[\u0000-\u001f\u007f\\]/.test(next)) return '/';
   const base = 'http://envparity.invalid';
   const url = new URL(next, base);
@@ -62,10 +61,11 @@ export function safeNext(next: string | undefined): string {
 /** Middleware of every page: sets `viewer`/`principal`, or redirects to /login. */
 export function requireViewer({ authenticator, sessions, store }: PageAuthDeps): MiddlewareHandler<DashboardEnv> {
   return async (c, next) => {
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const token = bearerTokenOf(header);
-      const principal = token ? await authenticator.authenticate(token) : undefined;
+    // Only a Bearer header is ours: a proxy in front may add its own (`Basic` for its login), and
+    // the browser's session cookie must still work behind it.
+    const token = bearerTokenOf(c.req.header('authorization'));
+    if (token !== undefined) {
+      const principal = await authenticator.authenticate(token);
       if (!principal) throw new UnauthorizedError('unknown or revoked token');
       c.set('principal', principal);
       c.set('viewer', { principal, csrfToken: undefined });
@@ -101,7 +101,7 @@ export async function verifiedForm(c: Context<DashboardEnv>): Promise<Record<str
   const { csrfToken } = c.get('viewer');
   if (csrfToken === undefined) return fields; // bearer token: no ambient credential to forge
   const origin = c.req.header('origin');
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+  if (origin !== undefined && !isOwnOrigin(c, origin)) {
     throw new ForbiddenError('refused: this form was posted from another site (CSRF protection)');
   }
   if (!sameSecret(fields._csrf ?? '', csrfToken)) {
@@ -120,6 +120,31 @@ export function requirePageScope(c: Context<DashboardEnv>, scope: ApiTokenScope)
       `refused: this needs a token with the ${scope} scope; you are signed in with a ${principal.scope} token`,
     );
   }
+}
+
+/**
+ * Whether a form's `Origin` is this server: the origin requests arrive on, or, behind a reverse
+ * proxy (TLS terminated in front, another port), the host the browser addressed — `Host` or
+ * `X-Forwarded-Host`. Trusting those headers is safe here: a cross-site form cannot set them, and
+ * the CSRF token is checked as well.
+ */
+function isOwnOrigin(c: Context, origin: string): boolean {
+  if (origin === new URL(c.req.url).origin) return true;
+  let host: string;
+  try {
+    const parsed = new URL(origin);
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return false;
+    host = parsed.host;
+  } catch {
+    return false;
+  }
+  const addressed = [c.req.header('x-forwarded-host')?.split(',')[0]?.trim(), c.req.header('host')];
+  return addressed.some((value) => value !== undefined && value.toLowerCase() === host.toLowerCase());
+}
+
+/** Whether the browser reached us over HTTPS (directly, or through a TLS-terminating proxy). */
+export function servedOverHttps(c: Context, tls: boolean): boolean {
+  return tls || c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase() === 'https';
 }
 
 function sameSecret(given: string, expected: string): boolean {

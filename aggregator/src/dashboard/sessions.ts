@@ -16,6 +16,14 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 export const SIGN_IN_CODE_TTL_MS = 15 * 60 * 1000;
 /** At most this many live sessions; the oldest goes first (a script signing in in a loop cannot fill memory). */
 export const MAX_SESSIONS = 10_000;
+/**
+ * At most this many live sessions per principal: past it, that principal's oldest goes, so one
+ * token signing in in a loop cycles its own sessions instead of pushing everyone else out.
+ */
+export const MAX_SESSIONS_PER_PRINCIPAL = 100;
+/** At most this many unused sign-in codes per principal (the oldest goes first), and in all. */
+export const MAX_CODES_PER_PRINCIPAL = 20;
+export const MAX_CODES = 1_000;
 
 export interface Session {
   principal: ApiPrincipal;
@@ -41,11 +49,8 @@ export class SessionStore {
   /** Starts a session; resolves with the id for the cookie (never stored in clear). */
   create(principal: ApiPrincipal, tokenHash: string | undefined): { id: string; session: Session } {
     this.sweep();
-    while (this.sessions.size >= MAX_SESSIONS) {
-      const oldest = this.sessions.keys().next().value;
-      if (oldest === undefined) break;
-      this.sessions.delete(oldest);
-    }
+    dropOldest(this.sessions, MAX_SESSIONS_PER_PRINCIPAL, (entry) => entry.principal.id === principal.id);
+    dropOldest(this.sessions, MAX_SESSIONS);
     const id = randomSecret();
     const session: Session = {
       principal,
@@ -72,14 +77,11 @@ export class SessionStore {
     this.sessions.delete(digest(id));
   }
 
-  /** Ends every session signed in with this token (it was revoked). */
-  destroyByToken(tokenHash: string): void {
-    for (const [key, session] of this.sessions) if (session.tokenHash === tokenHash) this.sessions.delete(key);
-  }
-
   /** A one-time code that signs a browser in as `principal` (for `npm start`'s sign-in link). */
   mintCode(principal: ApiPrincipal, tokenHash: string | undefined): { code: string; expiresAt: number } {
     this.sweep();
+    dropOldest(this.codes, MAX_CODES_PER_PRINCIPAL, (entry) => entry.principal.id === principal.id);
+    dropOldest(this.codes, MAX_CODES);
     const code = randomSecret();
     const expiresAt = this.now() + SIGN_IN_CODE_TTL_MS;
     this.codes.set(digest(code), { principal, tokenHash, expiresAt });
@@ -109,5 +111,20 @@ export class SessionStore {
     const at = this.now();
     for (const [key, session] of this.sessions) if (session.expiresAt <= at) this.sessions.delete(key);
     for (const [key, code] of this.codes) if (code.expiresAt <= at) this.codes.delete(key);
+  }
+}
+
+/**
+ * Deletes the oldest entries (maps keep insertion order) until fewer than `max` of those `counted`
+ * remain, making room for one more.
+ */
+function dropOldest<T>(entries: Map<string, T>, max: number, counted: (entry: T) => boolean = () => true): void {
+  let count = 0;
+  for (const entry of entries.values()) if (counted(entry)) count++;
+  for (const [key, entry] of entries) {
+    if (count < max) return;
+    if (!counted(entry)) continue;
+    entries.delete(key);
+    count--;
   }
 }

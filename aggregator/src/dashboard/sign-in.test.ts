@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { seedFleet } from '../../testing/drift-fleet.js';
 import { ADMIN_TOKEN, createTestApi, type TestApi } from '../../testing/test-api.js';
 import { requestPage, signIn, textOf } from '../../testing/test-dashboard.js';
-import { SESSION_TTL_MS, SessionStore } from './sessions.js';
+import { MAX_CODES_PER_PRINCIPAL, MAX_SESSIONS_PER_PRINCIPAL, SESSION_TTL_MS, SessionStore } from './sessions.js';
 
 let api: TestApi;
 beforeEach(async () => {
@@ -92,6 +92,41 @@ describe('dashboard sign-in', () => {
     expect((await requestPage(api, '/', { token: null, cookie })).status).toBe(303);
   });
 
+  it('works behind a TLS-terminating reverse proxy: its Origin, its Basic auth, a Secure cookie', async () => {
+    const proxied = { 'x-forwarded-host': 'parity.example.com', 'x-forwarded-proto': 'https' };
+    const res = await requestPage(api, '/login', {
+      token: null,
+      form: { token: ADMIN_TOKEN, next: '/' },
+      headers: proxied,
+    });
+    expect(res.headers.get('set-cookie')).toContain('Secure');
+    const direct = await requestPage(api, '/login', { token: null, form: { token: ADMIN_TOKEN, next: '/' } });
+    expect(direct.headers.get('set-cookie')).not.toContain('Secure');
+
+    const { cookie, csrf } = await signIn(api, ADMIN_TOKEN);
+    // The proxy's own login (`Basic`) is not a bearer token: the session cookie still counts.
+    const basic = { authorization: `Basic ${Buffer.from('ops:proxy-password').toString('base64')}` };
+    const page = await requestPage(api, '/', { token: null, cookie, headers: basic });
+    expect(page.status).toBe(200);
+    expect(textOf(page.html)).toContain('bootstrap admin token (admin)');
+    // Another site posting through the same proxy is still refused; the proxied origin is not.
+    const crossSite = await requestPage(api, '/logout', {
+      token: null,
+      cookie,
+      form: { _csrf: csrf },
+      headers: { ...proxied, ...basic, origin: 'https://evil.example' },
+    });
+    expect(crossSite.status).toBe(403);
+    const out = await requestPage(api, '/logout', {
+      token: null,
+      cookie,
+      form: { _csrf: csrf },
+      headers: { ...proxied, ...basic, origin: 'https://parity.example.com' },
+    });
+    expect(out.status).toBe(303);
+    expect((await requestPage(api, '/', { token: null, cookie })).status).toBe(303);
+  });
+
   it('ends the sessions of a token when it is revoked', async () => {
     const { token, id } = await readToken();
     const { cookie } = await signIn(api, token);
@@ -168,5 +203,24 @@ describe('SessionStore', () => {
     clock.now += SESSION_TTL_MS;
     expect(store.get(id)).toBeUndefined();
     expect(store.redeemCode(code)).toBeUndefined();
+  });
+
+  it('caps sessions and codes per principal: one token signing in in a loop cycles only its own', () => {
+    const store = new SessionStore(() => 1_000);
+    const alice = { id: 'alice', name: 'alice', scope: 'read' as const };
+    const bob = { id: 'bob', name: 'bob', scope: 'read' as const };
+    const bobSession = store.create(bob, undefined).id;
+    const aliceFirst = store.create(alice, undefined).id;
+    for (let i = 0; i < MAX_SESSIONS_PER_PRINCIPAL + 50; i++) store.create(alice, undefined);
+    expect(store.size).toBe(MAX_SESSIONS_PER_PRINCIPAL + 1);
+    expect(store.get(aliceFirst)).toBeUndefined();
+    expect(store.get(bobSession)?.principal).toEqual(bob);
+
+    const bobCode = store.mintCode(bob, undefined).code;
+    const aliceCodes = Array.from({ length: MAX_CODES_PER_PRINCIPAL + 5 }, () => store.mintCode(alice, undefined).code);
+    expect(store.hasCode(bobCode)).toBe(true);
+    expect(aliceCodes.filter((code) => store.hasCode(code))).toHaveLength(MAX_CODES_PER_PRINCIPAL);
+    expect(store.hasCode(aliceCodes[0] ?? '')).toBe(false);
+    expect(store.hasCode(aliceCodes.at(-1) ?? '')).toBe(true);
   });
 });
