@@ -203,6 +203,23 @@ describe.skipIf(!support.ok)('the dashboard in Chromium', () => {
     await context.close();
   });
 
+  it('stops live refresh and says so when the session ends (its token revoked)', async () => {
+    const created = await aggregator.api('/api/v1/tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'short-lived', scope: 'read' }),
+    });
+    const token = (await created.json()) as { token: string; id: string };
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await signIn(context, token.token);
+    const notice = page.getByText('Live refresh stopped: your session ended.');
+    expect(await notice.count()).toBe(0);
+    expect((await aggregator.api(`/api/v1/tokens/${token.id}`, { method: 'DELETE' })).status).toBe(200);
+    await expect.poll(() => notice.count(), { timeout: 8_000, interval: 200 }).toBe(1);
+    await screenshot(page, 'live-refresh-signed-out');
+    await context.close();
+  });
+
   it('works with JavaScript disabled: sign-in, pages and filters', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
     const page = await signIn(context, readToken);

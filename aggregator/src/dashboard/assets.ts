@@ -66,22 +66,40 @@ const LIVE_SCRIPT = `
   const every = 3000;
   const regions = () => document.querySelectorAll('[data-live]');
   if (regions().length === 0) return;
+  let etag = null;
+  let timer = null;
+  function signedOut() {
+    clearInterval(timer);
+    const note = document.createElement('p');
+    note.className = 'notice error';
+    note.setAttribute('role', 'status');
+    note.textContent = 'Live refresh stopped: your session ended. Reload the page to sign in again.';
+    document.querySelector('main')?.prepend(note);
+  }
   async function refresh() {
     if (document.hidden) return;
     try {
-      const response = await fetch(location.href, { headers: { 'X-Envparity-Live': '1' }, credentials: 'same-origin' });
-      if (!response.ok) return;
+      const headers = { 'X-Envparity-Live': '1' };
+      if (etag) headers['If-None-Match'] = etag;
+      const response = await fetch(location.href, { headers, credentials: 'same-origin' });
+      if (response.status === 401) return signedOut();
+      if (response.status === 304 || !response.ok) return;
+      etag = response.headers.get('ETag');
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       for (const region of regions()) {
         const fresh = doc.getElementById(region.id);
         if (!fresh || fresh.innerHTML === region.innerHTML) continue;
-        const open = [...region.querySelectorAll('details[open][id]')].map((d) => d.id);
+        // What the user opened or closed stays so, whatever the server renders open by default.
+        const toggled = [...region.querySelectorAll('details[id]')].map((d) => [d.id, d.open]);
         region.innerHTML = fresh.innerHTML;
-        for (const id of open) document.getElementById(id)?.setAttribute('open', '');
+        for (const [id, open] of toggled) {
+          const details = document.getElementById(id);
+          if (details) details.open = open;
+        }
       }
     } catch { /* offline for a moment: try again next time */ }
   }
-  setInterval(refresh, every);
+  timer = setInterval(refresh, every);
 })();
 `;
 
