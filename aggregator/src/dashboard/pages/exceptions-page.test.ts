@@ -169,6 +169,15 @@ describe('POST /exceptions/:id/delete', () => {
     expect(textOf(after.html)).toContain('Nothing expires within 7 days.');
   });
 
+  it('announces a deletion only when the audit log records it (a crafted link shows nothing)', async () => {
+    const { active } = await seedExceptions();
+    for (const id of [active, 'exc-never-existed']) {
+      const crafted = await requestPage(api, `/exceptions?deleted=${id}`);
+      expect(crafted.status).toBe(200);
+      expect(textOf(crafted.html)).not.toContain('was deleted');
+    }
+  });
+
   it('refuses a session post without its CSRF token', async () => {
     const { active } = await seedExceptions();
     const { cookie } = await signIn(api, ADMIN_TOKEN);

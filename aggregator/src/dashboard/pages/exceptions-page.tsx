@@ -44,6 +44,7 @@ export function registerExceptionsPage(router: PageRouter, { queries, commands, 
     const grouped = groupByStatus(await queries.exceptions(), at);
     const viewer = c.get('viewer');
     const board: BoardProps = { grouped, show, page, at, viewer, admin: scopeAllows(viewer.principal.scope, 'admin') };
+    const deleted = await confirmedDeletion(store, query.deleted);
     return renderPage(c, {
       title: show === 'all' ? 'Exceptions' : `Exceptions · ${show}`,
       section: 'exceptions',
@@ -55,9 +56,9 @@ export function registerExceptionsPage(router: PageRouter, { queries, commands, 
             and opens no drift. New ones are made on the compare page (its Justify action):{' '}
             <a href="/compare">create one from a compare</a>.
           </p>
-          {query.deleted !== undefined && query.deleted !== '' && (
+          {deleted !== undefined && (
             <Notice>
-              Exception <code>{query.deleted}</code> was deleted: the differences it justified are drift again.
+              Exception <code>{deleted}</code> was deleted: the differences it justified are drift again.
             </Notice>
           )}
           <ShowLinks show={show} grouped={grouped} />
@@ -173,4 +174,18 @@ function parsePage(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 1;
   if (!/^[1-9]\d{0,5}$/.test(raw)) throw new InvalidRequestError('`page` must be a whole number from 1', 'page');
   return Number(raw);
+}
+
+/** How far back the audit log is searched for the deletion a `?deleted=` notice announces. */
+const DELETION_LOOKBACK = 200;
+
+/**
+ * The id of `?deleted=` when the audit log records that deletion (among its newest entries); a
+ * crafted link naming a live exception, or one never deleted, shows no notice.
+ */
+async function confirmedDeletion(store: PageDeps['store'], id: string | undefined): Promise<string | undefined> {
+  if (id === undefined || id === '') return undefined;
+  const entries = await store.audit.list({ limit: DELETION_LOOKBACK });
+  const recorded = entries.some((entry) => entry.action === 'exception.deleted' && entry.details.id === id);
+  return recorded ? id : undefined;
 }
