@@ -10,6 +10,7 @@ import type { PageRouter } from '../dashboard-env.js';
 import { href } from '../format.js';
 import { Live, Notice } from '../layout.js';
 import { renderPage } from '../render-page.js';
+import { AuditExportLinks } from './audit-export-links.js';
 import { FilterForm, SideForm } from './compare-forms.js';
 import { compareHref, isCanonical, parseCompareFilters } from './compare-params.js';
 import { CompareResults } from './compare-results.js';
@@ -50,6 +51,14 @@ export function registerComparePages(router: PageRouter, deps: PageDeps): void {
             <SideForm environments={queries.catalog.environments()} from={from} to={to} />
           </details>
           <FilterForm filters={filters} />
+          {comparison.from.kind === 'environment' &&
+            comparison.to.kind === 'environment' &&
+            comparison.from.name !== comparison.to.name && (
+              <AuditExportLinks
+                params={{ environments: [comparison.from.name, comparison.to.name] }}
+                label="Export this pair’s audit"
+              />
+            )}
           <Live id="compare-results">
             <CompareResults
               comparison={comparison}

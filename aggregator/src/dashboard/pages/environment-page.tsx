@@ -14,6 +14,7 @@ import type { PageRouter } from '../dashboard-env.js';
 import { href, StatusBadge, shortFingerprint } from '../format.js';
 import { Live, Notice } from '../layout.js';
 import { renderPage } from '../render-page.js';
+import { AuditExportLinks } from './audit-export-links.js';
 import { BaselineCategories, type BaselineView, TiesTable } from './environment-baseline.js';
 import type { PageDeps } from './index.js';
 import { OutlierGroupsSection } from './outlier-groups-table.js';
@@ -91,6 +92,9 @@ export function registerEnvironmentPage(router: PageRouter, { queries }: PageDep
           <Live id="environment-summary">
             <EnvironmentFacts summary={summary} />
           </Live>
+          {state.hosts.length > 0 && (
+            <AuditExportLinks params={{ pairsWith: name }} label={`Export the audit of every pair with ${name}`} />
+          )}
           {state.hosts.length === 0 ? (
             <Notice>
               No host of this environment has reported facts yet: it has no baseline and no outlier. Start an agent with{' '}
