@@ -1,10 +1,11 @@
 /**
  * `/`: the fleet at a glance. Environments in promotion order with their health, a parity matrix
- * of every pair (each cell opens that compare), the newest drift and the exceptions that need
- * attention soon.
+ * of every pair (each cell opens that compare), the changes waiting for promotion, the newest drift
+ * and the exceptions that need attention soon.
  */
 import type { DriftEventRecord } from '../../drift/events.js';
 import type { EnvironmentSummary } from '../../queries/fleet-queries.js';
+import type { PromotionBacklog } from '../../queries/promotion-queries.js';
 import type { PageRouter } from '../dashboard-env.js';
 import { href, percent, StatusBadge, shortFingerprint } from '../format.js';
 import { Live, Wide } from '../layout.js';
@@ -13,6 +14,7 @@ import { COUNTS_AS_DRIFT } from './compare-results.js';
 import { DriftEventsTable } from './drift-events-table.js';
 import { exceptionStatus } from './exception-table.js';
 import type { PageDeps } from './index.js';
+import { ageText } from './promotion-tables.js';
 
 /** Past this many environments the matrix shows the first ones only (per-PR environments can be thousands). */
 export const MATRIX_MAX_ENVIRONMENTS = 12;
@@ -22,7 +24,7 @@ interface ParityCell {
   drift: number;
 }
 
-export function registerOverviewPage(router: PageRouter, { queries, now }: PageDeps): void {
+export function registerOverviewPage(router: PageRouter, { queries, promotion, now }: PageDeps): void {
   router.get('/', async (c) => {
     const environments = await queries.environments();
     const withHosts = environments.filter((summary) => summary.state.hosts.length > 0);
@@ -39,6 +41,7 @@ export function registerOverviewPage(router: PageRouter, { queries, now }: PageD
         parity.set(`${to}\u0000${from}`, cell);
       }
     }
+    const backlog = await promotion.backlog();
     const events = await queries.driftEvents({ limit: 10 });
     const exceptions = await queries.exceptions();
     const at = now();
@@ -67,6 +70,7 @@ export function registerOverviewPage(router: PageRouter, { queries, now }: PageD
             )}
           </Live>
           <Live id="overview-activity">
+            {backlog && <PromotionLine backlog={backlog} now={now()} />}
             <h2>
               Newest drift{' '}
               <small>
@@ -97,6 +101,29 @@ export function registerOverviewPage(router: PageRouter, { queries, now }: PageD
     });
   });
 }
+
+/** "N changes waiting, oldest X days", per adjacent pair in the link titles; only with a promotion order. */
+const PromotionLine = ({ backlog, now }: { backlog: PromotionBacklog; now: number }) => {
+  const oldest =
+    backlog.oldestSince === null
+      ? ''
+      : `, oldest ${ageText(Math.max(0, Math.floor((now - backlog.oldestSince) / 1000)))}`;
+  const perPair = backlog.pairs.map((pair) => `${pair.from} → ${pair.to}: ${pair.waiting}`).join(', ');
+  return (
+    <>
+      <h2>Promotion</h2>
+      <p>
+        <a href="/promotion" title={perPair}>
+          <StatusBadge
+            status={backlog.waiting > 0 ? 'drift' : 'ok'}
+            label={`${backlog.waiting} ${backlog.waiting === 1 ? 'change' : 'changes'} waiting${oldest}`}
+          />
+        </a>{' '}
+        <span class="muted">({perPair})</span>
+      </p>
+    </>
+  );
+};
 
 const EnvironmentCards = ({
   environments,
