@@ -42,6 +42,8 @@ export interface RouteSpec<
   /** Unknown query parameters are ignored instead of refused (probes add cache busters). */
   lenientQuery?: boolean;
   body?: B;
+  /** The body may be left out entirely: an empty body parses as `{}` (every field optional). */
+  optionalBody?: boolean;
   /** Per-field advice appended to validation errors (`reason`: "say why this difference is intended"). */
   hints?: FieldHints;
   /** Success status. */
@@ -49,6 +51,8 @@ export interface RouteSpec<
   response: R;
   /** Non-JSON success content (Prometheus text); the handler returns a Response. */
   contentType?: string;
+  /** Other content the route answers besides JSON (`?format=`: Markdown, HTML, CSV), as Responses. */
+  alternateContentTypes?: readonly string[];
   /** 404 is a documented answer (unknown host, environment, token...). */
   notFound?: boolean;
   /** 409 is a documented answer (already retired host, file exception deleted through the API...). */
@@ -125,7 +129,8 @@ export class ApiRouter {
       if (spec.body) {
         let json: unknown;
         try {
-          json = await c.req.json();
+          const text = await c.req.text();
+          json = spec.optionalBody && text.trim() === '' ? {} : JSON.parse(text);
         } catch {
           throw new InvalidRequestError(
             'invalid body: expected a JSON object (send Content-Type: application/json and a JSON body)',

@@ -1,10 +1,3 @@
-/**
- * `/api/v1/audit` (live parity audit) and `/api/v1/audits` (recorded audits).
- *
- * Every format of an audit (`?format=json|markdown|html|csv`) is the one renderer of
- * `audit-export/`; JSON is the document `envparity/audit/v1`, the others are attachments.
- */
-import type { Context } from 'hono';
 import { z } from 'zod';
 import {
   AUDIT_FORMATS,
@@ -16,13 +9,10 @@ import {
   renderAudit,
 } from '../audit-export/index.js';
 import { auditCountsSchema, auditPairSummarySchema, auditSummarySchema } from '../audit-export/json-schema.js';
-import { InvalidRequestError } from '../errors.js';
 import { AUDIT_SCHEMA } from '../queries/audit-report.js';
-import type { ApiEnv } from './api-auth.js';
 import type { ApiRouter } from './api-router.js';
 import { environmentNameSchema, isoDateTime, limitQuery } from './api-schemas.js';
 import { recordAdminAction } from './audit-log-routes.js';
-import { parseInput } from './parse-query.js';
 import type { ReportRouteDeps } from './report-route-deps.js';
 import type { FieldHints } from './validation-messages.js';
 
@@ -64,6 +54,9 @@ const liveAuditQuery = z.strictObject({
     .meta({ description: 'Only the pairs including this environment (and its outliers).' }),
   format: auditFormatQuery,
 });
+
+/** What `?format=` answers besides the JSON document (listed in the OpenAPI document). */
+const AUDIT_ALTERNATE_CONTENT_TYPES = ['text/markdown', 'text/html', 'text/csv'] as const;
 
 const recordAuditBody = z.strictObject({
   environments: z.array(environmentNameSchema).min(1).max(200).optional(),
@@ -107,22 +100,6 @@ function answer(format: AuditFormat, input: AuditExport) {
   return format === 'json' ? auditDocument(input) : auditAttachment(renderAudit(format, input));
 }
 
-/** The body of `POST /api/v1/audits`, which may be empty (then everything is default). */
-async function recordBody(c: Context<ApiEnv>): Promise<z.output<typeof recordAuditBody>> {
-  const text = await c.req.text();
-  if (text.trim() === '') return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InvalidRequestError(
-      'invalid body: expected a JSON object such as {"environments": ["staging", "production"], "note": "..."}, or no body',
-      'body',
-    );
-  }
-  return parseInput(recordAuditBody, json, 'body', RECORD_HINTS);
-}
-
 export function registerAuditRoutes(router: ApiRouter, { audits, store }: ReportRouteDeps): void {
   router.add(
     {
@@ -141,6 +118,7 @@ export function registerAuditRoutes(router: ApiRouter, { audits, store }: Report
       auth: 'read',
       query: liveAuditQuery,
       response: auditDocumentSchema,
+      alternateContentTypes: AUDIT_ALTERNATE_CONTENT_TYPES,
       notFound: true,
     },
     async ({ query }) => {
@@ -166,11 +144,13 @@ export function registerAuditRoutes(router: ApiRouter, { audits, store }: Report
       tag: 'audits',
       auth: 'admin',
       status: 201,
+      body: recordAuditBody,
+      optionalBody: true,
+      hints: RECORD_HINTS,
       response: recordedAuditSchema,
       notFound: true,
     },
-    async ({ c }) => {
-      const body = await recordBody(c);
+    async ({ body, c }) => {
       const { audit, report } = await audits.record({
         ...(body.environments !== undefined ? { environments: body.environments } : {}),
         ...(body.note !== undefined ? { note: body.note } : {}),
@@ -238,6 +218,7 @@ export function registerAuditRoutes(router: ApiRouter, { audits, store }: Report
         format: auditFormatQuery,
       }),
       response: auditDocumentSchema,
+      alternateContentTypes: AUDIT_ALTERNATE_CONTENT_TYPES,
       notFound: true,
     },
     async ({ params, query }) => {

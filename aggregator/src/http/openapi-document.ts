@@ -29,7 +29,7 @@ export interface OpenApiOperation {
   security: Record<string, string[]>[];
   'x-envparity-scope': string;
   parameters: OpenApiParameter[];
-  requestBody?: { required: true; content: Record<string, { schema: JsonSchema }> };
+  requestBody?: { required: boolean; content: Record<string, { schema: JsonSchema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: JsonSchema }> }>;
 }
 
@@ -92,9 +92,9 @@ function operationOf(route: AnyRouteSpec): OpenApiOperation {
   const success = String(route.status ?? 200);
   const contentType = route.contentType ?? 'application/json';
   const responseSchema = route.contentType ? { type: 'string' } : jsonSchemaOf(route.response, 'output');
-  const responses: OpenApiOperation['responses'] = {
-    [success]: { description: route.summary, content: { [contentType]: { schema: responseSchema } } },
-  };
+  const content: Record<string, { schema: JsonSchema }> = { [contentType]: { schema: responseSchema } };
+  for (const alternate of route.alternateContentTypes ?? []) content[alternate] = { schema: { type: 'string' } };
+  const responses: OpenApiOperation['responses'] = { [success]: { description: route.summary, content } };
   const errors: number[] = [];
   // Without a query schema unknown parameters are refused (400), unless the route is lenient.
   if (route.params || route.query || route.body || !route.lenientQuery) errors.push(400);
@@ -120,7 +120,7 @@ function operationOf(route: AnyRouteSpec): OpenApiOperation {
   if (route.description) operation.description = route.description;
   if (route.body) {
     operation.requestBody = {
-      required: true,
+      required: !route.optionalBody,
       content: { 'application/json': { schema: jsonSchemaOf(route.body, 'input') } },
     };
   }
