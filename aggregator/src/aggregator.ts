@@ -37,6 +37,7 @@ import { warmUpIngest } from './ingest/warm-up.js';
 import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggregator-metrics.js';
 import type { FleetCommands } from './queries/fleet-commands.js';
 import type { FleetQueries } from './queries/fleet-queries.js';
+import type { HistoryQueries } from './queries/history-queries.js';
 import type { FactStore } from './store/fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
 import { logStoreOpenReport } from './store/store-integrity.js';
@@ -104,6 +105,8 @@ export interface AggregatorOptions {
   flushIntervalMs?: number;
   /** Store: per-host quota of change rows (config `maxChangesPerHost`, default 100000). */
   maxChangesPerHost?: number;
+  /** Store: changes are kept this long, then folded (config `retention.changes`, default 400 days; null: no time limit). */
+  changeRetentionSeconds?: number | null;
   /** Store: paths one host may hold (config `maxPathsPerHost`, default 200000). */
   maxPathsPerHost?: number;
   /** Store: `full` (default) fsyncs every commit before its acks; `normal` survives process crashes only. */
@@ -135,6 +138,8 @@ export interface Aggregator {
   readonly queries: FleetQueries;
   /** Writes the drift engine must hear of (exceptions, the exceptions file). */
   readonly commands: FleetCommands;
+  /** Time travel and the environment-wide change feed. */
+  readonly history: HistoryQueries;
   /** Present when webhooks are configured. */
   readonly webhooks: WebhookDispatcher | undefined;
   readonly promotion: readonly string[];
@@ -164,6 +169,14 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
+      ...(options.changeRetentionSeconds !== undefined
+        ? {
+            changeRetentionMs:
+              options.changeRetentionSeconds === null ? null : Math.round(options.changeRetentionSeconds * 1000),
+          }
+        : {}),
+      // Retention measures its edge on the aggregator's clock.
+      now,
       ...(options.maxPathsPerHost !== undefined ? { maxHostPaths: options.maxPathsPerHost } : {}),
       ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
       onListenerError: (error) =>
@@ -230,7 +243,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     isOnline: (hostId: string) => presence.isOnline(hostId),
     presenceOf: (hostId: string) => drift.presenceOf(hostId),
   };
-  const { app, router, queries, commands } = createApiApp({
+  const { app, router, queries, commands, history } = createApiApp({
     store,
     // Host listings show the drift engine's presence phase (online, offline within the grace, lost).
     presence: hostPresence,
@@ -326,6 +339,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     routes: router,
     queries,
     commands,
+    history,
     webhooks,
     promotion: options.promotion ?? [],
     start,

@@ -85,6 +85,20 @@ rateLimit: { perSecond: 10, burst: 20 }
     expect(resolveServeConfig()).toMatchObject({ port: DEFAULT_PORT, heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS });
   });
 
+  it('reads `retention.changes` as a duration (default 400 days, at least a day), naming the key when bad', () => {
+    expect(resolveServeConfig().retention).toEqual({ changesSeconds: 400 * 86_400 });
+    expect(resolveServeConfig(parseAggregatorConfig('retention: { changes: 90d }')).retention).toEqual({
+      changesSeconds: 90 * 86_400,
+    });
+    expect(resolveServeConfig(parseAggregatorConfig('retention: { changes: 2w }')).retention.changesSeconds).toBe(
+      14 * 86_400,
+    );
+    expect(keyOf(() => parseAggregatorConfig('retention: { changes: 12h }'))).toBe('retention.changes');
+    expect(() => parseAggregatorConfig('retention: { changes: 12h }')).toThrow(/at least 1d/);
+    expect(keyOf(() => parseAggregatorConfig('retention: { changes: forever }'))).toBe('retention.changes');
+    expect(keyOf(() => parseAggregatorConfig('retention: { events: 30d }'))).toBe('retention.events');
+  });
+
   it('reports an unreadable file as a config error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'envparity-config-'));
     try {

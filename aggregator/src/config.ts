@@ -41,6 +41,10 @@ export const DEFAULT_RATE_BURST = 200;
 export const DEFAULT_PRESENCE_GRACE_SECONDS = 900;
 /** An offline host is retired from lists after this long; its history is kept. */
 export const DEFAULT_PRESENCE_RETIRE_AFTER_SECONDS = 7 * 24 * 3600;
+/** Changes are kept this long (config `retention.changes`), then folded into the host's initial state. */
+export const DEFAULT_CHANGE_RETENTION_SECONDS = 400 * 24 * 3600;
+/** Shortest `retention.changes`: time travel, the change feed and promotion tracking read at least a day back. */
+export const MIN_CHANGE_RETENTION_SECONDS = 24 * 3600;
 
 /** HTTP limits as the server applies them. */
 export interface HttpLimits {
@@ -173,6 +177,14 @@ export const aggregatorConfigSchema = z.strictObject({
     .optional(),
   /** Per-host quota of change rows; older changes are folded into the host's initial state. */
   maxChangesPerHost: z.number().int().min(100).max(100_000_000).optional(),
+  /** How long history is kept: changes older than `changes` (default 400d) are folded into a state snapshot. */
+  retention: z
+    .strictObject({
+      changes: durationSecondsSchema
+        .refine((seconds) => seconds >= MIN_CHANGE_RETENTION_SECONDS, 'must be at least 1d')
+        .optional(),
+    })
+    .optional(),
   /** Paths one host may hold over all categories (default 200000); a report past it is refused with 4002. */
   maxPathsPerHost: z.number().int().min(1).max(10_000_000).optional(),
   /** `full`: an acknowledged report survives a power loss (fsync per commit); `normal`: a process crash only. */
@@ -229,6 +241,8 @@ export interface ServeConfig {
   http: HttpLimits;
   /** Store options (store/sqlite-fact-store.ts defaults when unset). */
   maxChangesPerHost: number | undefined;
+  /** Config `retention`: changes are kept `changesSeconds`, then folded into the host's initial state. */
+  retention: { changesSeconds: number };
   maxPathsPerHost: number | undefined;
   storeSynchronous: 'full' | 'normal' | undefined;
   enrollment: EnrollmentPolicy & EnrollmentRateLimits;
@@ -301,6 +315,7 @@ export function resolveServeConfig(
       maxConnectionsPerAddress: merged.http?.maxConnectionsPerAddress ?? DEFAULT_HTTP_LIMITS.maxConnectionsPerAddress,
     },
     maxChangesPerHost: merged.maxChangesPerHost,
+    retention: { changesSeconds: merged.retention?.changes ?? DEFAULT_CHANGE_RETENTION_SECONDS },
     maxPathsPerHost: merged.maxPathsPerHost,
     storeSynchronous: merged.storeSynchronous,
     enrollment: {

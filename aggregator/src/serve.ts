@@ -102,6 +102,7 @@ export async function startAggregator({
     environments: config.environments,
     secretPolicy: config.secretPolicy,
     ...(config.maxChangesPerHost !== undefined ? { maxChangesPerHost: config.maxChangesPerHost } : {}),
+    changeRetentionSeconds: config.retention.changesSeconds,
     ...(config.maxPathsPerHost !== undefined ? { maxPathsPerHost: config.maxPathsPerHost } : {}),
     ...(config.storeSynchronous !== undefined ? { storeSynchronous: config.storeSynchronous } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),

@@ -7,8 +7,10 @@ import { CATEGORIES } from '@envparity/shared';
 import { z } from 'zod';
 import type { CompareSide } from '../queries/compare-sides.js';
 import type { FleetQueries } from '../queries/fleet-queries.js';
+import type { HistoryQueries } from '../queries/history-queries.js';
 import type { ApiRouter } from './api-router.js';
-import { categoryListQuery, compareResponseSchema } from './api-schemas.js';
+import { categoryListQuery } from './api-schemas.js';
+import { compareAtSchema, instantQuery } from './history-schemas.js';
 
 export { HOST_SIDE_PREFIX } from '../queries/compare-sides.js';
 
@@ -26,8 +28,18 @@ const compareQuery = z
     category: categoryListQuery
       .optional()
       .meta({ description: `Only these categories, comma-separated (${CATEGORIES.join(', ')}).` }),
+    at: instantQuery('both sides').optional(),
+    fromAt: instantQuery('the `from` side (the other one now, unless `toAt`)').optional(),
+    toAt: instantQuery('the `to` side (the other one now, unless `fromAt`)').optional(),
   })
   .superRefine((q, ctx) => {
+    if (q.at !== undefined && (q.fromAt !== undefined || q.toAt !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['at'],
+        message: 'give `at` (both sides) or `fromAt`/`toAt` (one side each), not both',
+      });
+    }
     for (const side of ['from', 'to'] as const) {
       const host = `${side}Host` as const;
       if (q[side] === undefined && q[host] === undefined) {
@@ -42,7 +54,10 @@ const compareQuery = z
     }
   });
 
-export function registerCompareRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
+export function registerCompareRoutes(
+  router: ApiRouter,
+  { queries, history }: { queries: FleetQueries; history: HistoryQueries },
+): void {
   router.add(
     {
       method: 'get',
@@ -56,19 +71,35 @@ export function registerCompareRoutes(router: ApiRouter, { queries }: { queries:
         'hashes are equal where they should differ, or differ where they should be equal; counts like drift) or ' +
         '`scale` (never lowers `parity`). `parity` = equal or justified ' +
         'behavior paths / compared behavior paths. A path tied in a side’s baseline is absent from that side ' +
-        '(`tie: true`), exactly as `verify --against` sees the baseline.',
+        '(`tie: true`), exactly as `verify --against` sees the baseline. Time travel: `at=ISO` compares both sides ' +
+        'as they were then, `fromAt`/`toAt` one side each (e.g. staging now against production at the incident); ' +
+        'a past side is rebuilt from the stored history (GET /environments/:env/baseline?at=, GET /hosts/:id?at=) and ' +
+        'judged by the same comparison with the exceptions and secret policy as they are now. 409 when a side has ' +
+        'no history that far back, 400 for a future instant.',
       tag: 'compare',
       auth: 'read',
       query: compareQuery,
-      response: compareResponseSchema,
+      response: compareAtSchema,
       notFound: true,
+      conflict: true,
     },
     async ({ query }) => {
-      const comparison = await queries.compare(
-        { environment: query.from, host: query.fromHost },
-        { environment: query.to, host: query.toHost },
-        query.category,
-      );
+      const fromRef = { environment: query.from, host: query.fromHost };
+      const toRef = { environment: query.to, host: query.toHost };
+      const travel = query.at !== undefined || query.fromAt !== undefined || query.toAt !== undefined;
+      const comparison = travel
+        ? await history.compareAt(
+            fromRef,
+            toRef,
+            {
+              ...((query.at ?? query.fromAt) !== undefined ? { fromAt: (query.at ?? query.fromAt) as number } : {}),
+              ...((query.at ?? query.toAt) !== undefined ? { toAt: (query.at ?? query.toAt) as number } : {}),
+              fromParam: query.at !== undefined ? 'at' : 'fromAt',
+              toParam: query.at !== undefined ? 'at' : 'toAt',
+            },
+            query.category,
+          )
+        : { ...(await queries.compare(fromRef, toRef, query.category)), fromAt: undefined, toAt: undefined };
       const { from, to } = comparison;
       const tied = new Set([...from.ties, ...to.ties].map((tie) => tie.path));
       const side = ({ kind, name, environment, fingerprint, ties }: CompareSide) => ({
@@ -87,7 +118,12 @@ export function registerCompareRoutes(router: ApiRouter, { queries }: { queries:
           tied.has(difference.path) ? { ...difference, tie: true as const } : difference,
         ),
         sides: { from: side(from), to: side(to) },
+        ...(travel ? { fromAt: isoOrNull(comparison.fromAt ?? null), toAt: isoOrNull(comparison.toAt ?? null) } : {}),
       };
     },
   );
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -138,9 +138,9 @@ export function createApiApp({
   const promotion = new PromotionQueries({ queries, store, now });
   const history = new HistoryQueries({ queries, store, now });
   const reportDeps = { queries, audits, promotion, history, store, now };
-  registerEnvironmentsRoutes(router, { queries });
-  registerCompareRoutes(router, { queries });
-  registerHostsRoutes(router, { queries });
+  registerEnvironmentsRoutes(router, { queries, history });
+  registerCompareRoutes(router, { queries, history });
+  registerHostsRoutes(router, { queries, history });
   registerHostRetirementRoutes(router, { store, agents, now });
   registerHostAdmissionRoutes(router, { store, agents, now });
   registerDriftRoutes(router, { queries });

@@ -4,23 +4,28 @@
  * answered from the drift engine's per-environment cache.
  */
 import { z } from 'zod';
+import type { Baseline } from '../drift/baseline.js';
 import type { FleetQueries } from '../queries/fleet-queries.js';
+import type { HistoryQueries } from '../queries/history-queries.js';
 import type { ApiRouter } from './api-router.js';
 import {
-  baselineResponseSchema,
   booleanQuery,
   environmentNameSchema,
   environmentsResponseSchema,
   limitQuery,
   outliersResponseSchema,
 } from './api-schemas.js';
+import { baselineAtSchema, instantQuery } from './history-schemas.js';
 
 export const DEFAULT_OUTLIERS_LIMIT = 1000;
 export const MAX_OUTLIERS_LIMIT = 100_000;
 
 export const environmentParamsSchema = z.strictObject({ env: environmentNameSchema });
 
-export function registerEnvironmentsRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
+export function registerEnvironmentsRoutes(
+  router: ApiRouter,
+  { queries, history }: { queries: FleetQueries; history: HistoryQueries },
+): void {
   router.add(
     {
       method: 'get',
@@ -57,16 +62,20 @@ export function registerEnvironmentsRoutes(router: ApiRouter, { queries }: { que
       summary: 'Baseline of an environment: the dominant value of each compared path among its live hosts',
       description:
         'Computed from the live (connected) hosts; when none is live, from the last known state of all (`stale`). ' +
-        'A path whose top values are equally frequent is listed in `ties` and left out of `facts`.',
+        'A path whose top values are equally frequent is listed in `ties` and left out of `facts`. `?at=ISO`: the ' +
+        'baseline at that instant, by the same rules, over the hosts in the environment now (and those retired ' +
+        'after `at`) whose stored history starts at or before `at`, each as it was then; every one counts (presence ' +
+        'is not history). `hostsLeftOut` counts the others. 409 before the retention edge, 400 for a future `at`.',
       tag: 'environments',
       auth: 'read',
       params: environmentParamsSchema,
-      response: baselineResponseSchema,
+      query: z.strictObject({ at: instantQuery('the baseline').optional() }),
+      response: baselineAtSchema,
       notFound: true,
+      conflict: true,
     },
-    ({ params }) => {
-      const { environment, baseline } = queries.environment(params.env);
-      return {
+    async ({ params, query }) => {
+      const shape = (environment: string, baseline: Baseline) => ({
         environment,
         hosts: baseline.hosts,
         stale: baseline.stale,
@@ -76,6 +85,16 @@ export function registerEnvironmentsRoutes(router: ApiRouter, { queries }: { que
         support: baseline.support,
         classes: [...queries.classes],
         secretPolicy: queries.secretPolicy.map(({ glob, expect }) => ({ glob, expect })),
+      });
+      if (query.at === undefined) {
+        const { environment, baseline } = queries.environment(params.env);
+        return shape(environment, baseline);
+      }
+      const past = await history.baselineAt(params.env, query.at);
+      return {
+        ...shape(past.environment, past.baseline),
+        at: new Date(past.at).toISOString(),
+        hostsLeftOut: past.hostsLeftOut,
       };
     },
   );

@@ -4,17 +4,18 @@
  */
 import { z } from 'zod';
 import type { FleetQueries } from '../queries/fleet-queries.js';
+import type { HistoryQueries } from '../queries/history-queries.js';
 import type { HostView } from '../store/fact-store.js';
 import type { ApiRouter } from './api-router.js';
 import {
   changesResponseSchema,
   environmentNameSchema,
   factPathSchema,
-  hostDetailSchema,
   hostsResponseSchema,
   isoTimeQuery,
   limitQuery,
 } from './api-schemas.js';
+import { hostAtSchema, instantQuery } from './history-schemas.js';
 
 export const DEFAULT_CHANGES_LIMIT = 1000;
 export const MAX_CHANGES_LIMIT = 10_000;
@@ -40,11 +41,16 @@ const changesQuery = z.strictObject({
 
 export const hostParamsSchema = z.strictObject({ id: z.string().min(1) });
 
+const hostQuery = z.strictObject({ at: instantQuery('the host’s facts and fingerprints').optional() });
+
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-export function registerHostsRoutes(router: ApiRouter, { queries }: { queries: FleetQueries }): void {
+export function registerHostsRoutes(
+  router: ApiRouter,
+  { queries, history }: { queries: FleetQueries; history: HistoryQueries },
+): void {
   const summary = (host: HostView) => {
     const { online, presence } = queries.presenceOf(host.id);
     return {
@@ -77,16 +83,23 @@ export function registerHostsRoutes(router: ApiRouter, { queries }: { queries: F
       method: 'get',
       path: '/api/v1/hosts/:id',
       operationId: 'getHost',
-      summary: 'One host with its current facts (retired hosts too, with `retiredAt`)',
+      summary: 'One host with its current facts (retired hosts too, with `retiredAt`), or its facts at a past instant',
+      description:
+        '`?at=ISO`: `facts`, `fingerprint` and `fingerprints` as they were then, rebuilt from the stored history ' +
+        '(initial state and changes); volatile facts are left out (they are not recorded as changes). Everything ' +
+        'else (environment, labels, presence, agent version) is current. 409 when the host’s stored history starts ' +
+        'after `at` (`historyStartsAt`), 400 for a future `at`.',
       tag: 'hosts',
       auth: 'read',
       params: hostParamsSchema,
-      response: hostDetailSchema,
+      query: hostQuery,
+      response: hostAtSchema,
       notFound: true,
+      conflict: true,
     },
-    ({ params }) => {
+    async ({ params, query }) => {
       const host = queries.host(params.id);
-      return {
+      const detail = {
         ...summary(host),
         agentVersion: host.agentVersion,
         enrolledAt: iso(host.enrolledAt),
@@ -96,6 +109,16 @@ export function registerHostsRoutes(router: ApiRouter, { queries }: { queries: F
         facts: queries.hostFacts(host.id),
         retiredAt: iso(host.retiredAt),
         ...(host.retiredBy !== null ? { retiredBy: host.retiredBy } : {}),
+      };
+      if (query.at === undefined) return detail;
+      const past = await history.hostAt(host.id, query.at);
+      return {
+        ...detail,
+        fingerprint: past.fingerprint,
+        fingerprints: past.fingerprints,
+        facts: past.facts,
+        at: iso(past.at) as string,
+        historyStartsAt: iso(past.historyStartsAt) as string,
       };
     },
   );

@@ -125,11 +125,28 @@ describe('GET /api/v1/openapi.json', () => {
     const { body: doc } = await api.get('/api/v1/openapi.json');
     const compare = doc.paths['/api/v1/compare'].get;
     expect(compare.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
+      'at',
       'category',
       'from',
+      'fromAt',
       'fromHost',
       'to',
+      'toAt',
       'toHost',
+    ]);
+    // An audit answers JSON or, with `?format=`, Markdown, HTML and CSV; recording one takes an optional body.
+    const audit = doc.paths['/api/v1/audit'].get;
+    expect(Object.keys(audit.responses['200'].content).sort()).toEqual([
+      'application/json',
+      'text/csv',
+      'text/html',
+      'text/markdown',
+    ]);
+    const record = doc.paths['/api/v1/audits'].post;
+    expect(record.requestBody.required).toBe(false);
+    expect(Object.keys(record.requestBody.content['application/json'].schema.properties).sort()).toEqual([
+      'environments',
+      'note',
     ]);
     const outliers = doc.paths['/api/v1/environments/{env}/outliers'].get;
     expect(outliers.parameters).toContainEqual(

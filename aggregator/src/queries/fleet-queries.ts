@@ -187,8 +187,14 @@ export class FleetQueries {
       hostFacts: (id: string) => this.store.getHostFacts(id) ?? {},
       environment: (name: string) => this.environment(name),
     };
-    const fromSide: CompareSide = resolveCompareSide(from, sides);
-    const toSide: CompareSide = resolveCompareSide(to, sides);
+    return this.compareSides(resolveCompareSide(from, sides), resolveCompareSide(to, sides), categories);
+  }
+
+  /**
+   * Two resolved sides (live, or rebuilt at a past instant by the history queries), judged as
+   * `verify` judges them: today's exceptions and secret policy, after publishing expiries.
+   */
+  async compareSides(fromSide: CompareSide, toSide: CompareSide, categories?: readonly string[]): Promise<Comparison> {
     await this.drift.checkExpiredExceptions();
     const comparison = compareFacts(fromSide.facts, toSide.facts, {
       classify: this.drift.classify,

@@ -12,6 +12,7 @@
 import type { FactMap, FactValue, ReportMessage } from '@envparity/shared';
 import type { AuditLog } from './audit-log.js';
 import type { AuditRepository } from './audit-repository.js';
+import type { HistoryStart } from './history-starts.js';
 import type { HostAdmission } from './host-admission.js';
 import type { StoreOpenReport } from './store-integrity.js';
 
@@ -336,6 +337,14 @@ export interface FactStore {
    * or one that never reported.
    */
   getInitialState(hostId: string): Promise<InitialState | undefined>;
+  /** Where every host's stored history starts (one read; time travel asks for many hosts at once). */
+  historyStarts(): Promise<ReadonlyMap<string, HistoryStart>>;
+  /** Retired hosts (they were part of their environment until they were retired). */
+  listRetiredHosts(): HostView[];
+  /** The oldest instant history is kept for (now minus `retention.changes`), null when kept forever. */
+  retentionEdge(): number | null;
+  /** Folds changes older than the retention edge into the initial states now; resolves with rows folded. */
+  compactRetention(): Promise<number>;
 
   createApiToken(input: { name: string; scope: ApiTokenScope; tokenHash: string; at: number }): Promise<ApiTokenRecord>;
   findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined>;

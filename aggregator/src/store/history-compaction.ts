@@ -45,6 +45,9 @@ function blobJson(facts: FactMap): string {
 type StatementName =
   | 'count'
   | 'cut'
+  | 'timeCut'
+  | 'chunkCut'
+  | 'hasOlder'
   | 'firstRemaining'
   | 'initialBlobs'
   | 'deleteInitial'
@@ -56,10 +59,20 @@ type StatementName =
 /** The compaction's prepared statements (prepared once per store). */
 export type CompactionStatements = Record<StatementName, Database.Statement>;
 
-function prepare(db: Database.Database): CompactionStatements {
+/** Prepares the compaction's statements (once per store). */
+export function prepareCompaction(db: Database.Database): CompactionStatements {
   return {
     count: db.prepare('SELECT COUNT(*) AS n FROM changes WHERE host_id = ?'),
     cut: db.prepare('SELECT id, seq, at, environment FROM changes WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?'),
+    // Retention: the newest change observed before the edge, or the `n`-th oldest (a bounded chunk);
+    // both one seek on changes_host_at.
+    timeCut: db.prepare(
+      'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1',
+    ),
+    chunkCut: db.prepare(
+      'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at, id LIMIT 1 OFFSET ?',
+    ),
+    hasOlder: db.prepare('SELECT 1 FROM changes WHERE host_id = ? AND at < ? LIMIT 1'),
     // The earliest remaining change of each path (SQLite takes the bare columns from the MIN row).
     firstRemaining: db.prepare(
       'SELECT path, from_value, MIN(id) AS id FROM changes WHERE host_id = ? AND id > ? GROUP BY path',
@@ -88,7 +101,7 @@ export function compactHostHistory(
   hostId: string,
   keep: number,
   current: CurrentCategories,
-  statements: CompactionStatements = prepare(db),
+  statements: CompactionStatements = prepareCompaction(db),
 ): number {
   const stmt = statements;
   return db.transaction(() => {
@@ -96,33 +109,75 @@ export function compactHostHistory(
     if (total <= keep) return 0;
     // The newest change to fold: `keep` newer ones remain.
     const cut = stmt.cut.get(hostId, Math.max(0, keep)) as CutRow;
-    const snapshot = new Map<string, FactMap>();
-    for (const [category, facts] of current) snapshot.set(category, { ...facts });
-    for (const row of stmt.firstRemaining.all(hostId, cut.id) as { path: string; from_value: string | null }[]) {
-      const category = categoryOf(row.path);
-      let facts = snapshot.get(category);
-      if (!facts) {
-        facts = {};
-        snapshot.set(category, facts);
-      }
-      if (row.from_value === null) delete facts[row.path];
-      else facts[row.path] = JSON.parse(row.from_value) as FactValue;
-    }
-    const previous = (stmt.initialBlobs.all(hostId) as { blob_hash: string }[]).map((row) => row.blob_hash);
-    stmt.deleteInitial.run(hostId);
-    const kept = new Set<string>();
-    for (const category of [...snapshot.keys()].sort(compareStrings)) {
-      const facts = snapshot.get(category) as FactMap;
-      if (Object.keys(facts).length === 0) continue;
-      const hash = fingerprintMap(facts);
-      kept.add(hash);
-      stmt.insertBlob.run(hash, blobJson(facts));
-      stmt.insertInitial.run(hostId, cut.seq, cut.at, cut.environment, category, hash);
-    }
-    const removed = stmt.deleteChanges.run(hostId, cut.id).changes;
-    for (const hash of previous) if (!kept.has(hash)) stmt.deleteUnusedBlob.run({ hash });
-    return removed;
+    return foldThrough(hostId, cut, current, stmt);
   })();
+}
+
+/** Default most change rows one retention transaction folds for one host (the rest follow in later ones). */
+export const DEFAULT_RETENTION_CHUNK_ROWS = 10_000;
+
+/**
+ * Retention: folds a host's changes observed before `edge` into its initial state, at most
+ * `maxRows` of them in this one transaction. The new initial state is stamped with the time of the
+ * newest folded change (the state is exact from then on, so time travel between it and the edge
+ * still works). Changes are cut in `at` order, which is recording order as long as the agent's clock
+ * did not go back (the ingest clamps skew). `more`: older changes remain (a chunk was cut), call again.
+ */
+export function compactHostHistoryBefore(
+  db: Database.Database,
+  hostId: string,
+  edge: number,
+  current: CurrentCategories,
+  statements: CompactionStatements = prepareCompaction(db),
+  maxRows = DEFAULT_RETENTION_CHUNK_ROWS,
+): { removed: number; more: boolean } {
+  const stmt = statements;
+  return db.transaction(() => {
+    const chunk = stmt.chunkCut.get(hostId, edge, Math.max(0, Math.floor(maxRows) - 1)) as CutRow | undefined;
+    const last = chunk ? undefined : (stmt.timeCut.get(hostId, edge) as CutRow | undefined);
+    const cut = chunk ?? last;
+    if (!cut) return { removed: 0, more: false };
+    const removed = foldThrough(hostId, cut, current, stmt);
+    return { removed, more: chunk !== undefined && stmt.hasOlder.get(hostId, edge) !== undefined };
+  })();
+}
+
+/** Whether a host has changes observed before `edge` (one index seek). */
+export function hasChangesBefore(statements: CompactionStatements, hostId: string, edge: number): boolean {
+  return statements.hasOlder.get(hostId, edge) !== undefined;
+}
+
+/**
+ * Replaces a host's initial state with its state just after change `cut` and deletes the changes up
+ * to it; inside the caller's transaction.
+ */
+function foldThrough(hostId: string, cut: CutRow, current: CurrentCategories, stmt: CompactionStatements): number {
+  const snapshot = new Map<string, FactMap>();
+  for (const [category, facts] of current) snapshot.set(category, { ...facts });
+  for (const row of stmt.firstRemaining.all(hostId, cut.id) as { path: string; from_value: string | null }[]) {
+    const category = categoryOf(row.path);
+    let facts = snapshot.get(category);
+    if (!facts) {
+      facts = {};
+      snapshot.set(category, facts);
+    }
+    if (row.from_value === null) delete facts[row.path];
+    else facts[row.path] = JSON.parse(row.from_value) as FactValue;
+  }
+  const previous = (stmt.initialBlobs.all(hostId) as { blob_hash: string }[]).map((row) => row.blob_hash);
+  stmt.deleteInitial.run(hostId);
+  const kept = new Set<string>();
+  for (const category of [...snapshot.keys()].sort(compareStrings)) {
+    const facts = snapshot.get(category) as FactMap;
+    if (Object.keys(facts).length === 0) continue;
+    const hash = fingerprintMap(facts);
+    kept.add(hash);
+    stmt.insertBlob.run(hash, blobJson(facts));
+    stmt.insertInitial.run(hostId, cut.seq, cut.at, cut.environment, category, hash);
+  }
+  const removed = stmt.deleteChanges.run(hostId, cut.id).changes;
+  for (const hash of previous) if (!kept.has(hash)) stmt.deleteUnusedBlob.run({ hash });
+  return removed;
 }
 
 /**
@@ -155,6 +210,8 @@ export interface HistoryCompactorOptions {
   /** The host's current categories (memory), or undefined when it is unknown. */
   currentCategories(hostId: string): CurrentCategories | undefined;
   onError?: (error: unknown) => void;
+  /** A host's initial state moved (its stored history now starts later). */
+  onCompacted?: (hostId: string) => void;
 }
 
 /**
@@ -174,7 +231,7 @@ export class HistoryCompactor {
     this.maxChangesPerHost = Math.max(1, Math.floor(options.maxChangesPerHost ?? DEFAULT_MAX_CHANGES_PER_HOST));
     const headroom = options.headroom ?? DEFAULT_COMPACTION_HEADROOM;
     this.keep = Math.max(0, this.maxChangesPerHost - Math.max(1, Math.floor(this.maxChangesPerHost * headroom)));
-    this.statements = prepare(options.db);
+    this.statements = prepareCompaction(options.db);
     const rows = options.db.prepare('SELECT host_id, COUNT(*) AS n FROM changes GROUP BY host_id').all() as {
       host_id: string;
       n: number;
@@ -185,6 +242,13 @@ export class HistoryCompactor {
   /** Change rows of a host as far as the compactor knows. */
   changeCount(hostId: string): number {
     return this.counts.get(hostId) ?? 0;
+  }
+
+  /** `count` change rows of the host were folded by someone else (retention). */
+  noteFolded(hostId: string, count: number): void {
+    const left = (this.counts.get(hostId) ?? 0) - count;
+    if (left > 0) this.counts.set(hostId, left);
+    else this.counts.delete(hostId);
   }
 
   /** `count` change rows were committed for the host. */
@@ -210,7 +274,9 @@ export class HistoryCompactor {
       this.pending.delete(hostId);
       const current = this.options.currentCategories(hostId);
       try {
-        if (current) removed += compactHostHistory(this.options.db, hostId, this.keep, current, this.statements);
+        const folded = current ? compactHostHistory(this.options.db, hostId, this.keep, current, this.statements) : 0;
+        removed += folded;
+        if (folded > 0) this.options.onCompacted?.(hostId);
         this.counts.set(hostId, (this.statements.count.get(hostId) as { n: number }).n);
       } catch (error) {
         this.options.onError?.(error);

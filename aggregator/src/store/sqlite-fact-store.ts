@@ -53,6 +53,8 @@ import type {
 } from './fact-store.js';
 import { PRESENCE_RETIRED_BY } from './fact-store.js';
 import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
+import { DEFAULT_CHANGE_RETENTION_MS, HistoryRetention } from './history-retention.js';
+import { type HistoryStart, readHistoryStarts } from './history-starts.js';
 import { SqliteHostAdmission } from './host-admission.js';
 import { SqliteHostFactsRepository } from './host-facts-repository.js';
 import { databaseSizeBytes, isMemoryPath, openConnection } from './sqlite-connection.js';
@@ -102,6 +104,9 @@ export class SqliteFactStore implements FactStore {
   /** What the checks at open found (quick_check, host count against the last record). */
   readonly openReport: StoreOpenReport;
   private readonly compactor: HistoryCompactor;
+  private readonly retention: HistoryRetention | undefined;
+  /** Where each host's stored history starts; dropped whenever an initial state is written or moved. */
+  private historyStartCache: Map<string, HistoryStart> | undefined;
   private readonly hostCount: HostCountTracker | undefined;
 
   private readonly fleet: FleetState;
@@ -124,6 +129,10 @@ export class SqliteFactStore implements FactStore {
     synchronous = DEFAULT_STORE_SYNCHRONOUS,
     quickCheckOnOpen = true,
     hostCountFile,
+    changeRetentionMs = DEFAULT_CHANGE_RETENTION_MS,
+    retentionIntervalMs,
+    retentionStartDelayMs,
+    now = Date.now,
   }: SqliteFactStoreOptions = {}) {
     this.path = path;
     this.onListenerError = onListenerError;
@@ -160,7 +169,26 @@ export class SqliteFactStore implements FactStore {
         maxChangesPerHost,
         currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
         onError: (error) => this.onListenerError(error),
+        onCompacted: () => {
+          this.historyStartCache = undefined;
+        },
       });
+      if (changeRetentionMs !== null) {
+        this.retention = new HistoryRetention({
+          db: this.db,
+          retentionMs: changeRetentionMs,
+          now,
+          currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
+          onFolded: (hostId, removed) => {
+            this.historyStartCache = undefined;
+            this.compactor.noteFolded(hostId, removed);
+          },
+          onError: (error) => this.onListenerError(error),
+          ...(retentionIntervalMs !== undefined ? { intervalMs: retentionIntervalMs } : {}),
+          ...(retentionStartDelayMs !== undefined ? { startDelayMs: retentionStartDelayMs } : {}),
+        });
+        this.retention.start();
+      }
       const sidecar = hostCountFile === undefined ? (isMemoryPath(path) ? null : hostCountFileOf(path)) : hostCountFile;
       const previous = sidecar === null ? undefined : readHostCountFile(sidecar);
       this.openReport = checkHostCount(this.db, this.fleet.hostCount, previous, quickCheckOnOpen ? 'ok' : 'skipped');
@@ -183,6 +211,42 @@ export class SqliteFactStore implements FactStore {
   compactHistory(): number {
     this.assertOpen();
     return this.compactor.runPending();
+  }
+
+  /**
+   * Folds changes older than the retention (`changeRetentionMs`) into their hosts' initial states
+   * now (normally hourly in the background); resolves with the change rows removed.
+   */
+  async compactRetention(): Promise<number> {
+    this.assertOpen();
+    if (!this.retention) return 0;
+    this.ingest.flush();
+    return this.retention.run();
+  }
+
+  /** The oldest instant time travel can answer for every host (now - retention), or null without retention. */
+  retentionEdge(): number | null {
+    return this.retention ? this.retention.edge() : null;
+  }
+
+  /**
+   * Where each host's stored history starts (its initial state's time, and the environment it was
+   * in then), every host that has one, in one read; cached until an initial state is written or moved.
+   */
+  async historyStarts(): Promise<ReadonlyMap<string, HistoryStart>> {
+    this.assertOpen();
+    this.ingest.flush();
+    this.historyStartCache ??= readHistoryStarts(this.db);
+    return this.historyStartCache;
+  }
+
+  /** Retired hosts (out of `listHosts()`), by id: time travel needs the ones retired after the instant. */
+  listRetiredHosts(): HostView[] {
+    this.assertOpen();
+    const rows = this.db.prepare('SELECT id FROM hosts WHERE retired_at IS NOT NULL ORDER BY id').all() as {
+      id: string;
+    }[];
+    return rows.map((row) => this.fleet.host(row.id)).filter((host): host is HostState => host !== undefined);
   }
 
   /** Fills the fleet state from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
@@ -480,6 +544,7 @@ export class SqliteFactStore implements FactStore {
   }
 
   private emit(event: StoreEvent): void {
+    if (event.type === 'facts-changed' && event.initial) this.historyStartCache = undefined;
     for (const listener of this.listeners) {
       try {
         listener(event);
@@ -504,6 +569,7 @@ export class SqliteFactStore implements FactStore {
     this.ingest.flush();
     this.compactor.runPending();
     this.compactor.stop();
+    this.retention?.stop();
     this.closed = true;
     this.ingest.stop();
     // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).

@@ -31,6 +31,17 @@ export interface SqliteFactStoreOptions {
   onListenerError?: (error: unknown) => void;
   /** Per-host quota of change rows; older changes are folded into the initial state (history-compaction.ts). */
   maxChangesPerHost?: number;
+  /**
+   * How long changes are kept (ms; config `retention.changes`, default DEFAULT_CHANGE_RETENTION_MS,
+   * 400 days): older ones are folded into the host's initial state by a background pass
+   * (history-retention.ts). null: kept until the per-host quota folds them.
+   */
+  changeRetentionMs?: number | null;
+  /** Time between retention passes (default hourly) and before the first one after open (default 60 s). */
+  retentionIntervalMs?: number;
+  retentionStartDelayMs?: number;
+  /** The clock retention measures the edge with (tests simulate one); default Date.now. */
+  now?: () => number;
   /** Paths one host may hold over all its categories (default MAX_HOST_PATHS); a report past it is refused. */
   maxHostPaths?: number;
   /**
