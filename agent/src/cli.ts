@@ -1,5 +1,6 @@
 import { ConfigError, LOG_LEVELS } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
+import { applyHostRoot, HostRootError } from './host-root.js';
 import { loadAgentConfig } from './load-config.js';
 import type { RunFlags } from './run-command.js';
 import type { BaselineFlags, VerifyFlags } from './verify/verify-command.js';
@@ -10,6 +11,9 @@ import { AGENT_VERSION } from './version.js';
 
 /** Exit codes shared by every agent command (driftctl's convention for verify). */
 export const EXIT = { ok: 0, drift: 1, error: 2 } as const;
+
+const HOST_ROOT_HELP =
+  "read the host's files under this directory (an agent in a container; default: config hostRoot, else ENVPARITY_HOST_ROOT)";
 
 /** Thrown by command actions to end with a given exit code and a one-line reason. */
 export class CliExit extends Error {
@@ -37,12 +41,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--config <file>', 'agent config file (YAML or JSON)')
     .option('--json', 'print the whole fact document as JSON')
     .option('--state-dir <dir>', 'state dir holding the key secrets are hashed with')
-    .action(async (options: { config?: string; json?: boolean; stateDir?: string }) => {
+    .option('--host-root <dir>', HOST_ROOT_HELP)
+    .action(async (options: { config?: string; json?: boolean; stateDir?: string; hostRoot?: string }) => {
       const [{ collectFacts }, { formatSummary }] = await Promise.all([
         import('./collect.js'),
         import('./format-summary.js'),
       ]);
-      const config = await loadAgentConfig(options.config);
+      const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
       const document = await collectFacts({ config, ...(options.stateDir ? { stateDir: options.stateDir } : {}) });
       process.stdout.write(options.json ? `${JSON.stringify(document, null, 2)}\n` : formatSummary(document));
       setExit(EXIT.ok);
@@ -68,6 +73,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       "pin the aggregator certificate's SHA-256 fingerprint (hex, colons optional)",
     )
     .option('--allow-insecure', 'allow plain ws:// or http:// to a non-loopback aggregator (clear text)')
+    .option('--host-root <dir>', HOST_ROOT_HELP)
     .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(LOG_LEVELS))
     .action(async (options: RunFlags) => {
       const [{ runAgentCommand }, { NotEnrolledError, HostRetiredError }, { InsecureTransportError }] =
@@ -122,6 +128,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--ca <file>', 'PEM CA to trust for https:// instead of the system CAs')
     .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')
+    .option('--host-root <dir>', HOST_ROOT_HELP)
     .addHelpText(
       'after',
       `
@@ -129,9 +136,9 @@ Fleet key (secrets are compared as keyed hashes): read from --state-dir when an 
 there, else fetched with the token from GET /api/v1/fleet-key. Without either, verify --against
 exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENROLL_SECRET is ignored.`,
     )
-    .action(async (options: VerifyFlags & { config?: string }) => {
+    .action(async (options: VerifyFlags & { config?: string; hostRoot?: string }) => {
       const { runVerify } = await import('./verify/verify-command.js');
-      const config = await loadAgentConfig(options.config);
+      const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
       setExit(await runVerify(config, options));
     });
 
@@ -148,9 +155,10 @@ exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENR
     .option('--ca <file>', 'PEM CA to trust for https:// instead of the system CAs')
     .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')
-    .action(async (options: BaselineFlags & { config?: string }) => {
+    .option('--host-root <dir>', HOST_ROOT_HELP)
+    .action(async (options: BaselineFlags & { config?: string; hostRoot?: string }) => {
       const { runBaseline } = await import('./verify/verify-command.js');
-      const config = await loadAgentConfig(options.config);
+      const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
       await runBaseline(config, options);
       setExit(EXIT.ok);
     });
@@ -178,6 +186,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof Error && (error as { code?: unknown }).code === 'VERIFY_ERROR') {
       process.stderr.write(`envparity-agent: ${error.message}\n`);
+      return EXIT.error;
+    }
+    if (error instanceof HostRootError) {
+      process.stderr.write(`envparity-agent: host root: ${error.message}\n`);
       return EXIT.error;
     }
     if (error instanceof ConfigError) {

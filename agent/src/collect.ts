@@ -1,6 +1,7 @@
 import { type AgentConfig, FACT_DOCUMENT_SCHEMA_VERSION, type FactDocument } from '@envparity/shared';
 import { BUILTIN_COLLECTORS, type Collector } from './collectors/index.js';
 import { defaultHostId } from './host-id.js';
+import { hostFsFor } from './host-root.js';
 import { type CollectorResult, mergeCollectorResults, runCollectors } from './run-collectors.js';
 import { createSecretHasher } from './secrets.js';
 import { defaultStateDir, loadHashKey } from './state-dir.js';
@@ -35,9 +36,11 @@ export async function collectPass({
   const key = hashKey ?? (await loadHashKey(stateDir)).key;
   const secrets = createSecretHasher(key, config.secrets);
   const collectedAt = new Date().toISOString();
+  // One per pass: in host mode (config `hostRoot`) every collector reads the host's files through it.
+  const host = hostFsFor(config);
   const [result, id] = await Promise.all([
-    runCollectors(collectors, { config, secrets }),
-    hostId ?? config.hostId ?? defaultHostId(),
+    runCollectors(collectors, { config, secrets, ...(host.hostMode ? { host } : {}) }),
+    hostId ?? config.hostId ?? defaultHostId(host),
   ]);
   const { facts, collectors: reports, errors } = mergeCollectorResults(result.collectors);
   const document: FactDocument = {

@@ -4,7 +4,7 @@ import {
   type AgentConfig,
   ConfigError,
   MAX_CONFIG_FILE_BYTES,
-  parseAgentConfig,
+  parseConfigText,
   validateAgentConfig,
 } from '@envparity/shared';
 
@@ -43,8 +43,8 @@ export async function readConfigFileText(file: string, maxBytes = MAX_CONFIG_FIL
   }
 }
 
-/** Reads and validates the agent config file; without a file, the defaults. */
+/** Reads and validates the agent config file (`hostRoot` included: host-root.ts); without a file, the defaults. */
 export async function loadAgentConfig(file?: string): Promise<AgentConfig> {
   if (!file) return validateAgentConfig({});
-  return parseAgentConfig(await readConfigFileText(file), file);
+  return validateAgentConfig(parseConfigText(await readConfigFileText(file), file), file);
 }

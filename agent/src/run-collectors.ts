@@ -1,5 +1,6 @@
 import type { AgentConfig, CollectorReport, FactMap } from '@envparity/shared';
 import { categoryOf, isCategory } from '@envparity/shared';
+import type { HostFs } from './collectors/host-fs.js';
 import type { Collector, CollectorContext } from './collectors/types.js';
 import { execCommand } from './exec.js';
 import type { SecretHasher } from './secrets.js';
@@ -34,6 +35,8 @@ export interface RunCollectorsOptions {
   secrets: SecretHasher;
   /** Overrides config.collectorTimeout (milliseconds). */
   timeoutMs?: number;
+  /** The host's files (host mode); this machine's when absent. */
+  host?: HostFs;
 }
 
 class CollectorTimeoutError extends Error {
@@ -51,13 +54,13 @@ class CollectorTimeoutError extends Error {
  */
 export async function runCollectors(
   collectors: readonly Collector[],
-  { config, secrets, timeoutMs }: RunCollectorsOptions,
+  { config, secrets, timeoutMs, host }: RunCollectorsOptions,
 ): Promise<CollectionResult> {
   const started = performance.now();
   const enabled = collectors.filter((c) => !config.disable.includes(c.name));
   const results = await Promise.all(
     enabled.map((collector) =>
-      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000),
+      runOne(collector, config, secrets, collector.timeoutMs ?? timeoutMs ?? config.collectorTimeout * 1000, host),
     ),
   );
   return { collectors: results, durationMs: round(performance.now() - started) };
@@ -124,6 +127,7 @@ async function runOne(
   config: AgentConfig,
   secrets: SecretHasher,
   timeoutMs: number,
+  host: HostFs | undefined,
 ): Promise<CollectorResult> {
   const controller = new AbortController();
   const started = performance.now();
@@ -134,6 +138,7 @@ async function runOne(
     signal: controller.signal,
     exec: (file, args, options = {}) => execCommand(file, args, { signal: controller.signal, ...options }),
     reportError: (message) => partialErrors.push(message),
+    ...(host ? { host } : {}),
   };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

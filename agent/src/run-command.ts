@@ -5,6 +5,7 @@
 import { type AgentConfig, ConfigError, validateAgentConfig } from '@envparity/shared';
 import { createAgentLogger } from './daemon/logger.js';
 import { startAgent } from './daemon/start-agent.js';
+import { applyHostRoot } from './host-root.js';
 import { loadAgentConfig } from './load-config.js';
 
 export interface RunFlags {
@@ -23,6 +24,8 @@ export interface RunFlags {
   serverFingerprint?: string;
   /** `allowInsecure`: plain ws:// to a non-loopback aggregator. */
   allowInsecure?: boolean;
+  /** `hostRoot`: read the host's files under this directory (host mode). */
+  hostRoot?: string;
 }
 
 /** Parses `k=v` label flags; the value may hold `=`. */
@@ -81,7 +84,7 @@ export async function runAgentCommand(
   flags: RunFlags,
   { env = process.env, untilStopped = waitForSignal }: RunCommandOptions = {},
 ): Promise<void> {
-  const config = applyRunFlags(await loadAgentConfig(flags.config), flags);
+  const config = await applyHostRoot(applyRunFlags(await loadAgentConfig(flags.config), flags), flags.hostRoot, env);
   const logger = createAgentLogger(config.logLevel);
   const enrollSecret = flags.enrollSecret || env.ENVPARITY_ENROLL_SECRET || undefined;
   const stopped = untilStopped();

@@ -132,6 +132,8 @@ export const agentConfigSchema = z.strictObject({
   /** Allow plain ws:// and http:// to a non-loopback aggregator (tokens and facts in clear text). */
   allowInsecure: z.boolean().default(false),
   stateDir: nonEmpty.optional(),
+  /** Host mode (an agent in a container): read the host's files under this directory instead of `/`. */
+  hostRoot: nonEmpty.optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   watch: watchSchema.default(() => watchSchema.parse({})),
   secrets: z.array(nonEmpty).default([...DEFAULT_SECRET_GLOBS]),

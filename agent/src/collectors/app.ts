@@ -18,7 +18,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type FactMap, type FactValue, factPath } from '@envparity/shared';
 import { type Ecosystem, LOCKFILE_FORMATS, type ParsedLockfile } from './app-lockfiles/index.js';
-import type { Collector } from './types.js';
+import type { HostFs } from './host-fs.js';
+import { type Collector, hostFsOf } from './types.js';
 
 /** Lockfiles bigger than this are not read (nor hashed): the file gets an `error` fact instead. */
 export const MAX_LOCKFILE_BYTES = 64 * 1024 * 1024;
@@ -27,6 +28,11 @@ export interface CollectProjectOptions {
   signal?: AbortSignal;
   /** Base for relative project folders; defaults to the agent's working directory. */
   cwd?: string;
+  /**
+   * Host mode: the project is a host path (relative ones from `/`), its folder and lockfiles
+   * resolved inside the host root, so a lockfile symlinked to an absolute path stays in the root.
+   */
+  host?: HostFs;
 }
 
 export interface ProjectResult {
@@ -38,9 +44,13 @@ export interface ProjectResult {
 
 export const appCollector: Collector = {
   name: 'app',
-  async collect({ config, signal }) {
+  async collect(context) {
+    const { config, signal } = context;
+    const host = hostFsOf(context);
     const projects = [...new Set(config.watch.projects)];
-    const results = await Promise.all(projects.map((project) => collectProject(project, { signal })));
+    const results = await Promise.all(
+      projects.map((project) => collectProject(project, { signal, ...(host.hostMode ? { host } : {}) })),
+    );
     const facts: FactMap = {};
     const missing: string[] = [];
     for (const result of results) {
@@ -63,10 +73,12 @@ interface LockfileRead {
 
 /** Reads the lockfiles at the top level of one project folder. Never throws for file problems. */
 export async function collectProject(project: string, options: CollectProjectOptions = {}): Promise<ProjectResult> {
-  const { signal } = options;
-  const dir = path.resolve(options.cwd ?? process.cwd(), project);
+  const { signal, host } = options;
+  const hostDir = host ? path.posix.resolve('/', project) : undefined;
+  let dir: string;
   let entries: string[];
   try {
+    dir = host && hostDir ? await host.local(hostDir) : path.resolve(options.cwd ?? process.cwd(), project);
     const info = await stat(dir);
     if (!info.isDirectory()) return missingProject(project, 'not a directory');
     entries = await readdir(dir);
@@ -76,7 +88,9 @@ export async function collectProject(project: string, options: CollectProjectOpt
   }
   signal?.throwIfAborted();
   const candidates = entries.filter((name) => LOCKFILE_FORMATS.has(name)).sort();
-  const reads = (await Promise.all(candidates.map((name) => readLockfile(dir, name, signal)))).filter(
+  const locate = (name: string) =>
+    host && hostDir ? host.local(path.posix.join(hostDir, name)) : Promise.resolve(path.join(dir, name));
+  const reads = (await Promise.all(candidates.map((name) => readLockfile(locate, name, signal)))).filter(
     (read): read is LockfileRead => read !== undefined,
   );
   signal?.throwIfAborted();
@@ -100,10 +114,14 @@ function missingProject(project: string, reason: string): ProjectResult {
 }
 
 /** Reads, hashes and parses one lockfile; undefined when the name is not a regular file. */
-async function readLockfile(dir: string, name: string, signal?: AbortSignal): Promise<LockfileRead | undefined> {
-  const file = path.join(dir, name);
+async function readLockfile(
+  locate: (name: string) => Promise<string>,
+  name: string,
+  signal?: AbortSignal,
+): Promise<LockfileRead | undefined> {
   let bytes: Buffer;
   try {
+    const file = await locate(name);
     const info = await stat(file);
     if (!info.isFile()) return undefined;
     if (info.size > MAX_LOCKFILE_BYTES) {

@@ -34,6 +34,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
 import type { SecretHasher } from '../secrets.js';
 import { flattenInto, sha256Hex } from './config-flatten.js';
+import type { HostFs } from './host-fs.js';
 import { errorCode, openRegularFile, readUpTo, tooLarge } from './safe-open.js';
 
 export const CONFIG_FILE_FORMATS = ['json', 'yaml', 'ini', 'env', 'toml'] as const;
@@ -115,16 +116,18 @@ export interface ConfigFileOptions {
   followSymlinks?: boolean;
   /** `watch.maxFileBytes` (default 10 MB): larger files are not read. */
   maxFileBytes?: number;
+  /** In host mode, the host's files: watched paths are host paths read under its root. */
+  host?: HostFs;
 }
 
 /** Facts of one watched file. Never throws: a missing or unreadable file is a fact too. */
 export async function collectConfigFile(
   filePath: string,
-  { secrets, followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES }: ConfigFileOptions,
+  { secrets, followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES, host }: ConfigFileOptions,
 ): Promise<FactMap> {
   const facts: FactMap = {};
   const at = (...segments: string[]) => factPath('config', 'file', filePath, ...segments);
-  const opened = await openRegularFile(filePath, followSymlinks);
+  const opened = await openRegularFile(filePath, followSymlinks, host);
   if (!opened.ok) {
     if (opened.missing) facts[at('#missing')] = true;
     else facts[at('#error')] = opened.error;

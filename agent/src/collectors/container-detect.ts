@@ -5,7 +5,7 @@ import {
   parseMountInfo,
   runtimeFromCgroupPath,
 } from './container-cgroup.js';
-import { pathExists, readText, readTrimmed } from './os-files.js';
+import { type HostFs, LOCAL_HOST_FS, readTrimmedIn } from './host-fs.js';
 
 /** Everything the decision looks at, gathered once so the decision itself is a pure function. */
 export interface ContainerSignals {
@@ -56,8 +56,13 @@ export function decideContainer(signals: ContainerSignals): ContainerDetection {
   return { inside: false };
 }
 
-/** Gathers the signals from the filesystem and the environment; tolerates every file missing. */
-export async function gatherContainerSignals(): Promise<ContainerSignals> {
+/**
+ * Gathers the signals from the filesystem and the environment; tolerates every file missing. In
+ * host mode (`host.hostMode`) they are the host's: its files, its PID 1 (cgroup, environ and
+ * mounts), never the agent's environment or own /proc/self, which are its container's.
+ */
+export async function gatherContainerSignals(host: HostFs = LOCAL_HOST_FS): Promise<ContainerSignals> {
+  const self = host.hostMode ? '/proc/1' : '/proc/self';
   const [
     dockerEnv,
     containerEnvFile,
@@ -70,16 +75,16 @@ export async function gatherContainerSignals(): Promise<ContainerSignals> {
     vz,
     bc,
   ] = await Promise.all([
-    pathExists('/.dockerenv'),
-    pathExists('/run/.containerenv'),
-    readTrimmed('/run/systemd/container'),
-    readText('/proc/1/environ'),
-    readText('/proc/1/cgroup'),
-    readText('/proc/self/cgroup'),
-    readText('/proc/self/mountinfo'),
-    pathExists('/var/run/secrets/kubernetes.io/serviceaccount'),
-    pathExists('/proc/vz'),
-    pathExists('/proc/bc'),
+    host.exists('/.dockerenv'),
+    host.exists('/run/.containerenv'),
+    readTrimmedIn(host, '/run/systemd/container'),
+    host.readText('/proc/1/environ'),
+    host.readText('/proc/1/cgroup'),
+    host.readText(`${self}/cgroup`),
+    host.readText(`${self}/mountinfo`),
+    host.exists('/var/run/secrets/kubernetes.io/serviceaccount'),
+    host.exists('/proc/vz'),
+    host.exists('/proc/bc'),
   ]);
   const cgroupPaths = [pid1Cgroup, selfCgroup]
     .flatMap((text) => (text ? text.split('\n') : []))
@@ -89,17 +94,20 @@ export async function gatherContainerSignals(): Promise<ContainerSignals> {
   const signals: ContainerSignals = {
     dockerEnv,
     containerEnvFile,
-    kubernetes: Boolean(process.env.KUBERNETES_SERVICE_HOST) || k8sDir,
+    kubernetes: (!host.hostMode && Boolean(process.env.KUBERNETES_SERVICE_HOST)) || k8sDir,
     cgroupPaths,
     openvz: vz && !bc,
   };
-  const containerVar = process.env.container || (pid1Environ ? containerFromEnviron(pid1Environ) : undefined);
+  const containerVar =
+    (host.hostMode ? undefined : process.env.container) ||
+    (pid1Environ ? containerFromEnviron(pid1Environ) : undefined);
   if (containerVar) signals.containerVar = containerVar;
   if (systemdContainer) signals.systemdContainer = systemdContainer;
   if (root) signals.rootFsType = root.fsType;
   return signals;
 }
 
-export async function detectContainer(): Promise<ContainerDetection> {
-  return decideContainer(await gatherContainerSignals());
+/** Whether this machine (or in host mode, the host under the root) is a container. */
+export async function detectContainer(host: HostFs = LOCAL_HOST_FS): Promise<ContainerDetection> {
+  return decideContainer(await gatherContainerSignals(host));
 }

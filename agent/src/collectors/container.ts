@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
 import {
   type CpuLimit,
@@ -14,19 +14,25 @@ import {
   tightestMemoryLimit,
 } from './container-cgroup.js';
 import { detectContainer } from './container-detect.js';
-import { readInteger, readText } from './os-files.js';
-import type { Collector } from './types.js';
+import { countCpuList } from './hardware-parse.js';
+import { type HostFs, readIntegerIn, readTrimmedIn } from './host-fs.js';
+import { type Collector, hostFsOf } from './types.js';
+
+const { join } = posix;
 
 /**
  * Container facts: whether the agent runs in a container and under which runtime, the cgroup
  * version, and the CPU and memory limits of the agent's own cgroup (the tightest of it and its
- * ancestors, so a pod-level limit counts). Reads files only.
+ * ancestors, so a pod-level limit counts). Reads files only. In host mode they describe the host
+ * (its PID 1's cgroup, its container markers), not the agent's container, and the CPUs available
+ * are the host's online CPUs.
  */
 export const containerCollector: Collector = {
   name: 'container',
-  async collect() {
+  async collect(context) {
+    const host = hostFsOf(context);
     const facts: FactMap = {};
-    const [detection, cgroup] = await Promise.all([detectContainer(), readCgroupLimits()]);
+    const [detection, cgroup] = await Promise.all([detectContainer(host), readCgroupLimits(host)]);
     facts[factPath('container', 'inside')] = detection.inside;
     if (detection.runtime) facts[factPath('container', 'runtime')] = detection.runtime;
     else if (!detection.inside) facts[factPath('container', 'runtime')] = 'none';
@@ -38,10 +44,16 @@ export const containerCollector: Collector = {
       facts[factPath('container', 'cgroup', 'cpu', 'limitCores')] =
         quota === null || period === undefined ? null : Math.round((quota / period) * 1000) / 1000;
     }
-    try {
-      facts[factPath('container', 'cgroup', 'cpu', 'available')] = availableParallelism();
-    } catch {
-      // not available on this runtime
+    if (host.hostMode) {
+      const online = await readTrimmedIn(host, '/sys/devices/system/cpu/online');
+      const count = online ? countCpuList(online) : undefined;
+      if (count !== undefined) facts[factPath('container', 'cgroup', 'cpu', 'available')] = count;
+    } else {
+      try {
+        facts[factPath('container', 'cgroup', 'cpu', 'available')] = availableParallelism();
+      } catch {
+        // not available on this runtime
+      }
     }
     if (cgroup.memory !== undefined) facts[factPath('container', 'cgroup', 'memory', 'limit')] = cgroup.memory;
     return facts;
@@ -55,8 +67,11 @@ interface CgroupLimits {
   memory?: number | null;
 }
 
-async function readCgroupLimits(): Promise<CgroupLimits> {
-  const [mountInfo, procCgroup] = await Promise.all([readText('/proc/self/mountinfo'), readText('/proc/self/cgroup')]);
+async function readCgroupLimits(host: HostFs): Promise<CgroupLimits> {
+  const self = host.hostMode ? '/proc/1' : '/proc/self';
+  const readText = (path: string) => host.readText(path);
+  const readInteger = (path: string) => readIntegerIn(host, path);
+  const [mountInfo, procCgroup] = await Promise.all([readText(`${self}/mountinfo`), readText(`${self}/cgroup`)]);
   if (!mountInfo || !procCgroup) return {};
   const mounts = parseMountInfo(mountInfo);
   const memberships = parseProcCgroup(procCgroup);

@@ -17,6 +17,7 @@ import { DEFAULT_MAX_WATCHED_FILE_BYTES, factPath } from '@envparity/shared';
 import { parse as parseDotenv } from 'dotenv';
 import type { SecretHasher } from '../secrets.js';
 import { envVarFacts } from './config-env.js';
+import type { HostFs } from './host-fs.js';
 import { errorCode, openRegularFile, readUpTo, tooLarge } from './safe-open.js';
 
 export interface EnvFileReadOptions {
@@ -24,6 +25,8 @@ export interface EnvFileReadOptions {
   followSymlinks?: boolean;
   /** `watch.maxFileBytes` (default 10 MB). */
   maxFileBytes?: number;
+  /** In host mode, the host's files: env file paths are host paths read under its root. */
+  host?: HostFs;
 }
 
 export type EnvFileFormat = 'dotenv' | 'systemd';
@@ -92,12 +95,12 @@ export async function collectEnvFileFacts(
   entries: readonly EnvFileConfig[],
   secrets: SecretHasher,
   reportError?: (message: string) => void,
-  { followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES }: EnvFileReadOptions = {},
+  { followSymlinks = false, maxFileBytes = DEFAULT_MAX_WATCHED_FILE_BYTES, host }: EnvFileReadOptions = {},
 ): Promise<FactMap> {
   const parts = await Promise.all(
     entries.map(async (entry): Promise<FactMap> => {
       const { path, format } = envFileEntry(entry);
-      const text = await readEnvFile(path, followSymlinks, maxFileBytes, reportError);
+      const text = await readEnvFile(path, followSymlinks, maxFileBytes, reportError, host);
       if (typeof text !== 'string') return text;
       const vars = format === 'systemd' ? parseSystemdEnvironmentFile(text) : parseDotenv(text);
       return envVarFacts(vars, undefined, secrets, ['config', 'envFile', path]);
@@ -112,11 +115,12 @@ async function readEnvFile(
   followSymlinks: boolean,
   maxFileBytes: number,
   reportError: ((message: string) => void) | undefined,
+  host: HostFs | undefined,
 ): Promise<string | FactMap> {
   const marker = (name: string, value: string | boolean): FactMap => ({
     [factPath('config', 'envFile', path, name)]: value,
   });
-  const opened = await openRegularFile(path, followSymlinks);
+  const opened = await openRegularFile(path, followSymlinks, host);
   if (!opened.ok) {
     if (opened.missing) return marker('#missing', true);
     reportError?.(`env file ${path}: ${opened.error}`);

@@ -1,5 +1,5 @@
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
 import { detectContainer } from './container-detect.js';
 import {
@@ -10,7 +10,8 @@ import {
   storageType,
   vmFromDmi,
 } from './hardware-parse.js';
-import { listDir, readInteger, readLinkTarget, readText, readTrimmed, requireFacts } from './os-files.js';
+import { createHostFs, type HostFs, readIntegerIn, readTrimmedIn } from './host-fs.js';
+import { requireFacts } from './os-files.js';
 import { findSystemTool } from './runtime-path.js';
 import {
   type CpuFallback,
@@ -19,16 +20,20 @@ import {
   memoryFromSystemInformation,
   type SystemInformationLoader,
 } from './system-information.js';
-import type { Collector, CollectorContext } from './types.js';
+import { type Collector, type CollectorContext, hostFsOf } from './types.js';
 
-const DMI = 'sys/class/dmi/id';
-const SYS_CPU = 'sys/devices/system/cpu';
-const SYS_BLOCK = 'sys/block';
+const { join } = posix;
+const DMI = '/sys/class/dmi/id';
+const SYS_CPU = '/sys/devices/system/cpu';
+const SYS_BLOCK = '/sys/block';
 const DETECT_VIRT_TIMEOUT_MS = 2_000;
 const NO_CPU_FALLBACK: CpuFallback = {};
 
 export interface HardwareCollectorOptions {
-  /** The directory holding `proc/` and `sys/` (default `/`; tests point it elsewhere). */
+  /**
+   * A directory holding `proc/` and `sys/` in place of this machine's (tests hide or replace the
+   * sources with it; not host mode). Default: the context's host files.
+   */
   root?: string;
   /** Loads systeminformation, the fallback where /proc/cpuinfo or /proc/meminfo is unreadable. */
   systemInformation?: SystemInformationLoader;
@@ -43,20 +48,26 @@ export interface HardwareCollectorOptions {
  * CPU and memory facts those files would have given (system-information.ts).
  */
 export function createHardwareCollector({
-  root = '/',
+  root,
   systemInformation = loadSystemInformation,
 }: HardwareCollectorOptions = {}): Collector {
+  const fixed = root === undefined ? undefined : createHostFs(root, { hostMode: false });
   return {
     name: 'hardware',
-    collect: (context) => collectHardware(context, root, systemInformation),
+    collect: (context) => collectHardware(context, fixed ?? hostFsOf(context), systemInformation),
   };
 }
 
 export const hardwareCollector: Collector = createHardwareCollector();
 
+/**
+ * In host mode every fact comes from the host's /proc and /sys under the root: no
+ * systemd-detect-virt (it would judge the agent's container), no node:os or systeminformation
+ * fallback (they describe the container); what the files do not say is an error, not a guess.
+ */
 async function collectHardware(
   context: CollectorContext,
-  root: string,
+  root: HostFs,
   systemInformation: SystemInformationLoader,
 ): Promise<FactMap> {
   const facts: FactMap = {};
@@ -64,24 +75,33 @@ async function collectHardware(
     if (value !== undefined && value !== '') facts[factPath('hardware', ...segments)] = value;
   };
   const [cpuinfoText, meminfoText, online, dmi, storage, virtualization] = await Promise.all([
-    readText(join(root, 'proc/cpuinfo')),
-    readText(join(root, 'proc/meminfo')),
-    readTrimmed(join(root, SYS_CPU, 'online')),
+    root.readText('/proc/cpuinfo'),
+    root.readText('/proc/meminfo'),
+    readTrimmedIn(root, join(SYS_CPU, 'online')),
     readDmi(root),
     readStorage(root),
     detectVirtualization(context, root),
   ]);
+  const hostMode = root.hostMode;
+  if (hostMode) {
+    for (const [text, file] of [
+      [cpuinfoText, '/proc/cpuinfo'],
+      [meminfoText, '/proc/meminfo'],
+    ] as const) {
+      if (text === undefined) context.reportError?.(`cannot read ${file} under the host root ${root.root}`);
+    }
+  }
   // Only where a Linux source is missing: the normal path never loads systeminformation.
   const [fallback, fallbackMemory] = await Promise.all([
-    cpuinfoText === undefined ? cpuFromSystemInformation(systemInformation) : NO_CPU_FALLBACK,
-    meminfoText === undefined ? memoryFromSystemInformation(systemInformation) : undefined,
+    cpuinfoText === undefined && !hostMode ? cpuFromSystemInformation(systemInformation) : NO_CPU_FALLBACK,
+    meminfoText === undefined && !hostMode ? memoryFromSystemInformation(systemInformation) : undefined,
   ]);
 
   const cpu = cpuinfoText ? parseCpuInfo(cpuinfoText) : undefined;
   // os.cpus() reads /proc synchronously inside libuv: only a fallback for what cpuinfo lacks.
   let nodeCpus: ReturnType<typeof cpus> | undefined;
   const fallbackCpus = () => {
-    nodeCpus ??= safeCpus();
+    nodeCpus ??= hostMode ? [] : safeCpus();
     return nodeCpus;
   };
   set(cpu?.vendor ?? fallback.vendor, 'cpu', 'vendor');
@@ -139,13 +159,13 @@ function safeCpus(): ReturnType<typeof cpus> {
 }
 
 /** Physical cores and sockets from sysfs topology, for kernels whose cpuinfo does not say (ARM). */
-async function readTopology(root: string): Promise<{ physicalCores?: number; sockets?: number }> {
-  const names = (await listDir(join(root, SYS_CPU))).filter((name) => /^cpu\d+$/.test(name));
+async function readTopology(root: HostFs): Promise<{ physicalCores?: number; sockets?: number }> {
+  const names = (await root.listDir(SYS_CPU)).filter((name) => /^cpu\d+$/.test(name));
   const ids = await Promise.all(
     names.map(async (name) => {
       const [core, pkg] = await Promise.all([
-        readInteger(join(root, SYS_CPU, name, 'topology', 'core_id')),
-        readInteger(join(root, SYS_CPU, name, 'topology', 'physical_package_id')),
+        readIntegerIn(root, join(SYS_CPU, name, 'topology', 'core_id')),
+        readIntegerIn(root, join(SYS_CPU, name, 'topology', 'physical_package_id')),
       ]);
       return core === undefined || pkg === undefined ? undefined : { core, pkg };
     }),
@@ -165,9 +185,9 @@ interface DmiInfo {
   biosVendor?: string;
 }
 
-async function readDmi(root: string): Promise<DmiInfo> {
+async function readDmi(root: HostFs): Promise<DmiInfo> {
   const [vendor, product, boardVendor, biosVendor] = await Promise.all(
-    ['sys_vendor', 'product_name', 'board_vendor', 'bios_vendor'].map((file) => readTrimmed(join(root, DMI, file))),
+    ['sys_vendor', 'product_name', 'board_vendor', 'bios_vendor'].map((file) => readTrimmedIn(root, join(DMI, file))),
   );
   const info: DmiInfo = {};
   if (vendor) info.vendor = vendor;
@@ -186,17 +206,17 @@ interface StorageDevice {
 }
 
 /** Disks from /sys/block: no loop/RAM/zram/device-mapper/optical devices, no removable or empty ones. */
-async function readStorage(root: string): Promise<StorageDevice[]> {
-  const names = (await listDir(join(root, SYS_BLOCK))).filter((name) => !isIgnoredBlockDevice(name)).sort();
+async function readStorage(root: HostFs): Promise<StorageDevice[]> {
+  const names = (await root.listDir(SYS_BLOCK)).filter((name) => !isIgnoredBlockDevice(name)).sort();
   const devices = await Promise.all(
     names.map(async (name): Promise<StorageDevice | undefined> => {
-      const dir = join(root, SYS_BLOCK, name);
+      const dir = join(SYS_BLOCK, name);
       const [sectors, removable, rotational, model, sysPath] = await Promise.all([
-        readInteger(join(dir, 'size')),
-        readInteger(join(dir, 'removable')),
-        readInteger(join(dir, 'queue', 'rotational')),
-        readTrimmed(join(dir, 'device', 'model')),
-        readLinkTarget(dir),
+        readIntegerIn(root, join(dir, 'size')),
+        readIntegerIn(root, join(dir, 'removable')),
+        readIntegerIn(root, join(dir, 'queue', 'rotational')),
+        readTrimmedIn(root, join(dir, 'device', 'model')),
+        root.readLink(dir),
       ]);
       // /sys/block/<dev>/size is always in 512-byte sectors, whatever the logical block size.
       if (!sectors || removable === 1) return undefined;
@@ -216,16 +236,18 @@ async function readStorage(root: string): Promise<StorageDevice[]> {
   return devices.filter((device) => device !== undefined);
 }
 
-/** Virtualization does not change while the agent runs: asked once per process, then reused. */
-let cachedVirtualization: string | undefined;
+/** Virtualization does not change while the agent runs: asked once per process (and root), then reused. */
+const cachedVirtualization = new Map<string, string>();
 
 /**
  * systemd-detect-virt's answer (the container technology if any, else the hypervisor, else `none`),
- * or the same guessed from files when it is not installed.
+ * or the same guessed from files when it is not installed. In host mode always from the host's
+ * files: the tool would describe the agent's container.
  */
-async function detectVirtualization(context: CollectorContext, root: string): Promise<string> {
-  if (cachedVirtualization) return cachedVirtualization;
-  const tool = await findSystemTool('systemd-detect-virt');
+async function detectVirtualization(context: CollectorContext, root: HostFs): Promise<string> {
+  const cached = cachedVirtualization.get(root.root);
+  if (cached) return cached;
+  const tool = root.hostMode ? undefined : await findSystemTool('systemd-detect-virt');
   let answer: string | undefined;
   if (tool) {
     try {
@@ -237,18 +259,18 @@ async function detectVirtualization(context: CollectorContext, root: string): Pr
     }
   }
   answer ??= await guessVirtualization(root);
-  cachedVirtualization = answer;
+  cachedVirtualization.set(root.root, answer);
   return answer;
 }
 
 /** Without systemd-detect-virt: container markers, then DMI, Xen and device-tree hints, then the CPU flag. */
-async function guessVirtualization(root: string): Promise<string> {
+async function guessVirtualization(root: HostFs): Promise<string> {
   const [container, dmi, xen, deviceTree, cpuinfo] = await Promise.all([
-    detectContainer(),
+    detectContainer(root.hostMode ? root : undefined),
     readDmi(root),
-    readTrimmed(join(root, 'sys/hypervisor/type')),
-    readText(join(root, 'proc/device-tree/hypervisor/compatible')),
-    readText(join(root, 'proc/cpuinfo')),
+    readTrimmedIn(root, '/sys/hypervisor/type'),
+    root.readText('/proc/device-tree/hypervisor/compatible'),
+    root.readText('/proc/cpuinfo'),
   ]);
   let vm = vmFromDmi([dmi.vendor, dmi.product, dmi.boardVendor, dmi.biosVendor]);
   if (!vm && xen === 'xen') vm = 'xen';

@@ -1,8 +1,10 @@
-import { open, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { open, readFile } from 'node:fs/promises';
+import { basename, posix } from 'node:path';
 import { type FactMap, type FactValue, factPath } from '@envparity/shared';
+import type { HostFs } from './host-fs.js';
 import { parseApkInstalled } from './library-apk.js';
 import { parseDpkgStatus } from './library-dpkg.js';
+import { hostLibcFacts, hostOpensslFacts } from './library-host.js';
 import { parseRpmQuery, RPM_QUERY_FORMAT } from './library-rpm.js';
 import {
   elfInterpreter,
@@ -13,11 +15,13 @@ import {
   parseMuslLoaderOutput,
   parseOpensslVersion,
 } from './library-system.js';
-import { isDirectory, listDir, readText, requireFacts } from './os-files.js';
+import { requireFacts } from './os-files.js';
 import { findSystemTool } from './runtime-path.js';
 import { probeVersion } from './runtime-probe.js';
 import { safeRealpath } from './runtime-shims.js';
-import type { Collector, CollectorContext } from './types.js';
+import { type Collector, type CollectorContext, hostFsOf } from './types.js';
+
+const { join } = posix;
 
 const DPKG_STATUS = '/var/lib/dpkg/status';
 const DPKG_UPDATES = '/var/lib/dpkg/updates';
@@ -29,17 +33,23 @@ const RPM_TIMEOUT_MS = 8_000;
  * System libraries and OS packages: OpenSSL (the host's, and the one node embeds), the C library
  * (glibc or musl) and every installed dpkg, rpm or apk package with its version. The dpkg and apk
  * databases are parsed directly; rpm's is queried with `rpm -qa`.
+ *
+ * In host mode (library-host.ts) the databases are the host's under the root, rpm's is queried by
+ * the agent's own `rpm --dbpath`, and OpenSSL and the C library are read from the host's files
+ * (the libcrypto banner, the dynamic loader named by the host's /bin/sh); nothing of the host runs.
  */
 export const libraryCollector: Collector = {
   name: 'library',
   async collect(context) {
+    const host = hostFsOf(context);
     const facts: FactMap = {};
+    const apk = cachedPackages(host, [APK_INSTALLED], 'apk', (texts) => parseApkInstalled(texts.join('\n')));
     const parts = await Promise.all([
-      opensslFacts(context),
-      libcFacts(context),
-      dpkgFacts(),
-      cachedPackages([APK_INSTALLED], 'apk', (texts) => parseApkInstalled(texts.join('\n'))),
-      rpmFacts(context),
+      host.hostMode ? hostOpensslFacts(host, context) : opensslFacts(context),
+      host.hostMode ? apk.then((packages) => hostLibcFacts(host, packages, context)) : libcFacts(context),
+      dpkgFacts(host),
+      apk,
+      rpmFacts(context, host),
     ]);
     for (const part of parts) Object.assign(facts, part);
     return requireFacts('library', facts);
@@ -102,7 +112,8 @@ async function libcFromInterpreter(): Promise<LoadedLibc | undefined> {
 }
 
 async function libcFromProcMaps(): Promise<LoadedLibc | undefined> {
-  const maps = await readText('/proc/self/maps');
+  // The agent's own process, deliberately: outside host mode the C library node loads is the host's.
+  const maps = await readFile('/proc/self/maps', 'utf8').catch(() => undefined);
   return maps ? libcFromMaps(maps) : undefined;
 }
 
@@ -123,41 +134,62 @@ interface PackageCacheEntry {
 const packageCache = new Map<string, PackageCacheEntry>();
 
 /** dpkg's status file plus its pending journal (/var/lib/dpkg/updates/NNNN), as dpkg-query reads them. */
-async function dpkgFacts(): Promise<FactMap> {
-  const journal = (await listDir(DPKG_UPDATES)).filter((name) => /^\d+$/.test(name)).sort();
+async function dpkgFacts(host: HostFs): Promise<FactMap> {
+  const journal = (await host.listDir(DPKG_UPDATES)).filter((name) => /^\d+$/.test(name)).sort();
   const files = [DPKG_STATUS, ...journal.map((name) => join(DPKG_UPDATES, name))];
-  return cachedPackages(files, 'dpkg', (texts) => parseDpkgStatus(texts));
+  return cachedPackages(host, files, 'dpkg', (texts) => parseDpkgStatus(texts));
 }
 
 /** Parses the database files (the first one must exist) into `library.<manager>.<name>` facts. */
 async function cachedPackages(
+  host: HostFs,
   files: readonly string[],
   manager: string,
   parse: (texts: string[]) => Map<string, FactValue>,
 ): Promise<FactMap> {
-  const infos = await Promise.all(files.map((file) => stat(file).catch(() => undefined)));
+  const infos = await Promise.all(files.map((file) => host.stat(file)));
   if (!infos[0]) return {};
   const signature = JSON.stringify(files.map((file, i) => [file, infos[i]?.ino, infos[i]?.size, infos[i]?.mtimeMs]));
-  const cached = packageCache.get(manager);
+  const cacheKey = `${host.root}\0${manager}`;
+  const cached = packageCache.get(cacheKey);
   if (cached?.signature === signature) return cached.facts;
   // Names, versions and states are ASCII; latin1 decoding is cheaper than UTF-8 and leaves them as is.
-  const texts = await Promise.all(files.map((file) => readFile(file, 'latin1').catch(() => undefined)));
+  const texts = (await Promise.all(files.map((file) => host.readBuffer(file)))).map((bytes) =>
+    bytes?.toString('latin1'),
+  );
   if (texts[0] === undefined) return {};
   const facts: FactMap = {};
   for (const [name, version] of parse(texts.filter((text) => text !== undefined))) {
     facts[factPath('library', manager, name)] = version;
   }
-  packageCache.set(manager, { signature, facts });
+  packageCache.set(cacheKey, { signature, facts });
   return facts;
 }
 
-async function rpmFacts(context: CollectorContext): Promise<FactMap> {
-  const hasDatabase = (await Promise.all(RPM_DATABASES.map(isDirectory))).some(Boolean);
-  if (!hasDatabase) return {};
+/**
+ * `rpm -qa`. In host mode the agent's own rpm (never the host's) reads the host's database with
+ * `--dbpath`; without an rpm in the agent's image the database cannot be read, which the errors say.
+ */
+async function rpmFacts(context: CollectorContext, host: HostFs): Promise<FactMap> {
+  const found = await Promise.all(RPM_DATABASES.map(async (dir) => ((await host.isDirectory(dir)) ? dir : undefined)));
+  const database = found.find((dir) => dir !== undefined);
+  if (!database) return {};
   const rpm = await findSystemTool('rpm');
-  if (!rpm) return {};
+  if (!rpm) {
+    if (host.hostMode)
+      context.reportError?.(
+        `rpm database ${database} found under the host root, but the agent has no rpm to read it: library.rpm.* not reported`,
+      );
+    return {};
+  }
   try {
-    const result = await context.exec(rpm, ['-qa', '--qf', RPM_QUERY_FORMAT], { timeoutMs: RPM_TIMEOUT_MS });
+    const dbArgs = host.hostMode ? ['--dbpath', await host.local(database)] : [];
+    const result = await context.exec(rpm, [...dbArgs, '-qa', '--qf', RPM_QUERY_FORMAT], {
+      timeoutMs: RPM_TIMEOUT_MS,
+    });
+    if (host.hostMode && (result.timedOut || result.code !== 0)) {
+      context.reportError?.(`rpm --dbpath ${database} under the host root failed: library.rpm.* not reported`);
+    }
     if (result.timedOut || result.code !== 0) return {};
     const facts: FactMap = {};
     for (const [name, version] of parseRpmQuery(result.stdout)) facts[factPath('library', 'rpm', name)] = version;

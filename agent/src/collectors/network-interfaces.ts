@@ -22,6 +22,11 @@ export interface InterfaceFactsOptions {
   interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
   /** Loads systeminformation, the fallback for MTU and state where `sysClassNet` cannot be listed. */
   systemInformation?: SystemInformationLoader;
+  /**
+   * False in host mode without the host's network namespace: node:os and systeminformation would
+   * describe the agent's interfaces, so only /sys (the host's) is read and no addresses are given.
+   */
+  agentNetworkIsHost?: boolean;
 }
 
 async function readTrimmed(file: string): Promise<string | undefined> {
@@ -36,11 +41,13 @@ export async function collectInterfaceFacts({
   sysClassNet = '/sys/class/net',
   interfaces = networkInterfaces,
   systemInformation = loadSystemInformation,
+  agentNetworkIsHost = true,
 }: InterfaceFactsOptions = {}): Promise<FactMap> {
-  const addressesByName = interfaces();
+  const addressesByName = agentNetworkIsHost ? interfaces() : {};
   const sysNames = await readdir(sysClassNet).catch(() => undefined);
   // Only where /sys/class/net cannot be listed: the normal path never loads systeminformation.
-  const fallback = sysNames === undefined ? await interfacesFromSystemInformation(systemInformation) : undefined;
+  const fallback =
+    sysNames === undefined && agentNetworkIsHost ? await interfacesFromSystemInformation(systemInformation) : undefined;
   const names = [
     ...new Set([...(sysNames ?? []), ...(fallback?.keys() ?? []), ...Object.keys(addressesByName)]),
   ].sort();
@@ -60,7 +67,7 @@ export async function collectInterfaceFacts({
       const cidrs = (addressesByName[name] ?? []).map(
         (info) => info.cidr ?? `${info.address}${info.family === 'IPv6' ? '/128' : '/32'}`,
       );
-      facts[at('addresses')] = sortAddresses(cidrs);
+      if (agentNetworkIsHost) facts[at('addresses')] = sortAddresses(cidrs);
     }),
   );
   return facts;

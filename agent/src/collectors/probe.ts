@@ -9,11 +9,14 @@
  * The runner's per-collector timeout (`collectorTimeout`, 10 s by default) would cut off probes the
  * user allowed to run longer, and with them every other probe's result; so this collector sets its
  * own timeout to the longest allowed probe timeout: it is bounded by its probes anyway.
+ *
+ * In host mode no probe runs (a command would run in the agent's container): each one is a
+ * `probe.<name>.error` fact and an entry of the document's errors.
  */
 import type { FactMap, ProbeConfig } from '@envparity/shared';
 import type { ExecResult } from '../exec.js';
 import { probeErrorFacts, probeFailure, probeOutputFacts } from './probe-output.js';
-import type { Collector, CollectorContext } from './types.js';
+import { type Collector, type CollectorContext, hostFsOf } from './types.js';
 
 /** After a probe's own timeout, how long to wait for its process group to die before giving up on it. */
 export const PROBE_GRACE_MS = 300;
@@ -67,6 +70,17 @@ export function createProbeCollector({ graceMs = PROBE_GRACE_MS }: ProbeCollecto
     async collect(context) {
       const { probes } = context.config.watch;
       if (probes.length === 0) return {};
+      if (hostFsOf(context).hostMode) {
+        // A probe would run in the agent's container, not on the host: never silently the wrong answer.
+        const message = "not run in host mode: the command would run in the agent's container, not on the host";
+        return Object.assign(
+          {},
+          ...probes.map((probe) => {
+            context.reportError?.(`probe ${probe.name}: ${message}`);
+            return probeErrorFacts(probe.name, message);
+          }),
+        ) as FactMap;
+      }
       // One listener on the runner's signal, one signal per probe: exec adds an abort listener per
       // call, and dozens of probes on one signal would trip Node's MaxListeners warning.
       const controllers = probes.map(() => new AbortController());

@@ -8,6 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { LOCAL_HOST_FS } from './host-fs.js';
 import { RUNTIMES } from './runtime.js';
 import { PathIndex } from './runtime-path.js';
 import { probeVersion } from './runtime-probe.js';
@@ -88,6 +89,7 @@ async function versionOf(
     const version = await spec.fromFiles(
       { command: entry.name, path: exePath, target: exePath, real: exePath, opaqueShim: false },
       shim,
+      LOCAL_HOST_FS,
     );
     if (version) return version;
   }

@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcessConfig } from '@envparity/shared';
 import type { ExecOptions, ExecResult } from '../exec.js';
+import type { HostFs } from './host-fs.js';
 import { DEFAULT_PROC_ROOT, errorCode, listPids, parseCmdline, readProcFile, readStat } from './process-proc.js';
 
 export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
@@ -23,6 +24,11 @@ export interface ResolveOptions {
   exec?: Exec;
   /** Pids never reported: the agent itself (a regex can match its own command line). */
   excludePids?: readonly number[];
+  /**
+   * In host mode, the host's files: a pid file is a host path read under its root, and systemctl
+   * is never run (the agent's would ask its container's systemd, if any).
+   */
+  host?: HostFs;
   /**
    * The command lines of every process, read once and shared by all `match` entries of one pass
    * (see commandLineTable); read by this call when absent.
@@ -65,7 +71,7 @@ export async function resolveProcesses(spec: ProcessConfig, options: ResolveOpti
   let found: ResolvedProcesses;
   if (spec.match !== undefined)
     found = byRegex(compiled(spec.match), await (options.commandLines ?? commandLineTable(procRoot)), exclude);
-  else if (spec.pidFile !== undefined) found = await byPidFile(spec.pidFile, procRoot);
+  else if (spec.pidFile !== undefined) found = await byPidFile(spec.pidFile, procRoot, options.host);
   else found = await byUnit(spec.unit ?? '', options);
   if (found.pids.length <= 1) return found;
   return { ...found, pids: await oldestFirst(found.pids, procRoot) };
@@ -92,10 +98,10 @@ function byRegex(regex: RegExp, table: ReadonlyMap<number, string>, exclude: Rea
   return matches.length > 0 ? { pids: matches } : { pids: [], problem: `no process matches /${regex.source}/` };
 }
 
-async function byPidFile(pidFile: string, procRoot: string): Promise<ResolvedProcesses> {
+async function byPidFile(pidFile: string, procRoot: string, host: HostFs | undefined): Promise<ResolvedProcesses> {
   let text: string;
   try {
-    text = await readFile(pidFile, 'utf8');
+    text = await readFile(host?.hostMode ? await host.local(pidFile) : pidFile, 'utf8');
   } catch (error) {
     return { pids: [], problem: `cannot read pid file ${pidFile}: ${errorCode(error)}` };
   }
@@ -134,7 +140,7 @@ async function byUnit(unit: string, options: ResolveOptions): Promise<ResolvedPr
   } catch {
     return { pids: [], problem: `unit ${name}: systemd is not running on this host` };
   }
-  if (!options.exec) return { pids: [], problem: `unit ${name} has no running process` };
+  if (!options.exec || options.host?.hostMode) return { pids: [], problem: `unit ${name} has no running process` };
   let result: ExecResult;
   try {
     result = await options.exec('systemctl', ['show', '-p', 'MainPID', '--value', name], {

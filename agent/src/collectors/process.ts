@@ -16,7 +16,8 @@ import type { SecretHasher } from '../secrets.js';
 import { envVarFacts } from './config-env.js';
 import { sha256Hex, toScalar } from './config-flatten.js';
 import { parseLimits } from './config-ulimit.js';
-import { exeRuntime, procExePath } from './process-exe.js';
+import type { HostFs } from './host-fs.js';
+import { exeRuntime, procExePath, runtimeNameFor } from './process-exe.js';
 import {
   DEFAULT_PROC_ROOT,
   DELETED_SUFFIX,
@@ -28,7 +29,8 @@ import {
 } from './process-proc.js';
 import { commandLineTable, describeSpec, type ResolveOptions, resolveProcesses } from './process-resolve.js';
 import { DEFAULT_GROUP_FILE, DEFAULT_PASSWD_FILE, idName } from './process-users.js';
-import type { Collector, CollectorContext } from './types.js';
+import { type HostRuntimeLookup, hostRuntimeLookup, hostRuntimeVersion } from './runtime-host.js';
+import { type Collector, type CollectorContext, hostFsOf } from './types.js';
 
 /** Limits reported per process (`ulimit` short names; see config-ulimit.ts). */
 export const DEFAULT_PROCESS_LIMITS: readonly string[] = [
@@ -56,6 +58,39 @@ export interface ProcessCollectorOptions extends Omit<ResolveOptions, 'exec'> {
   passwdFile?: string;
   groupFile?: string;
   limits?: readonly string[];
+  /** Host mode: runtimes of executables are identified from the host's files (runtime-host.ts). */
+  hostRuntimes?: HostRuntimeLookup;
+}
+
+/**
+ * Host mode: the host's /proc, cgroup tree, passwd and group under the root. The agent's own pid
+ * there is what `proc/self` names. Processes of the host are visible when its /proc is mounted
+ * (as the host's PID namespace sees them), and their environ is readable with the rights the
+ * host gives the agent (root, or the app's user).
+ */
+async function hostModeOptions(host: HostFs, options: ProcessCollectorOptions): Promise<ProcessCollectorOptions> {
+  const local = (path: string) => host.local(path).catch(() => host.lexical(path));
+  const [procRoot, cgroupRoot, systemdRunDir, passwdFile, groupFile, self, hostRuntimes] = await Promise.all([
+    local('/proc'),
+    local('/sys/fs/cgroup'),
+    local('/run/systemd/system'),
+    local('/etc/passwd'),
+    local('/etc/group'),
+    host.readLink('/proc/self'),
+    hostRuntimeLookup(host),
+  ]);
+  const ownPid = Number(self);
+  return {
+    procRoot,
+    cgroupRoot,
+    systemdRunDir,
+    passwdFile,
+    groupFile,
+    host,
+    hostRuntimes,
+    ...(Number.isInteger(ownPid) && ownPid > 0 ? { excludePids: [ownPid] } : {}),
+    ...options,
+  };
 }
 
 type ReadOutcome = { ok: true; facts: FactMap } | { ok: false; problem: string; gone: boolean };
@@ -74,10 +109,12 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): C
         memory.set(context.config, remembered);
       }
       const last = remembered;
-      const procRoot = options.procRoot ?? DEFAULT_PROC_ROOT;
+      const host = hostFsOf(context);
+      const base = host.hostMode ? await hostModeOptions(host, options) : options;
+      const procRoot = base.procRoot ?? DEFAULT_PROC_ROOT;
       const shared: ProcessCollectorOptions = specs.some((spec) => spec.match !== undefined)
-        ? { ...options, commandLines: commandLineTable(procRoot) }
-        : options;
+        ? { ...base, commandLines: commandLineTable(procRoot) }
+        : base;
       const parts = await Promise.all(specs.map((spec) => collectOne(spec, context, shared, last)));
       return Object.assign({}, ...parts) as FactMap;
     },
@@ -102,7 +139,7 @@ async function collectOne(
   memory: Map<string, { key: string; facts: FactMap }>,
 ): Promise<FactMap> {
   const key = JSON.stringify([spec, context.config.watch.envVars, context.secrets.hash('envparity:process-facts')]);
-  const resolved = await resolveProcesses(spec, { ...options, exec: context.exec });
+  const resolved = await resolveProcesses(spec, options.host?.hostMode ? options : { ...options, exec: context.exec });
   const count = resolved.pids.length;
   let problem = resolved.problem;
   for (const pid of resolved.pids.slice(0, READ_ATTEMPTS)) {
@@ -175,7 +212,11 @@ async function readProcess(
     const path = deleted ? exe.target.slice(0, -DELETED_SUFFIX.length) : exe.target;
     facts[at('exe')] = path;
     if (deleted) facts[at('exeDeleted')] = true;
-    const runtime = await exeRuntime(context, path, procExePath(procRoot, pid), deleted);
+    const runtime = options.hostRuntimes
+      ? await hostExeRuntime(path, options.hostRuntimes, (problem) =>
+          context.reportError?.(`process ${spec.name}: runtime version: ${problem}`),
+        )
+      : await exeRuntime(context, path, procExePath(procRoot, pid), deleted);
     if (runtime) {
       facts[at('runtime', 'name')] = runtime.name;
       if (runtime.version) facts[at('runtime', 'version')] = runtime.version;
@@ -192,6 +233,25 @@ async function readProcess(
     }
   }
   return { ok: true, facts };
+}
+
+/** The runtime of a host executable (a host path) and its version from the host's files; never run. */
+async function hostExeRuntime(
+  exePath: string,
+  lookup: HostRuntimeLookup,
+  reportProblem: (problem: string) => void,
+): Promise<{ name: string; version?: string } | undefined> {
+  const name = runtimeNameFor(exePath);
+  if (!name) return undefined;
+  const real = (await lookup.host.realpath(exePath)) ?? exePath;
+  const result = await hostRuntimeVersion(
+    name,
+    { command: name, path: exePath, target: exePath, real, opaqueShim: false },
+    lookup,
+  );
+  if ('version' in result) return { name, version: result.version };
+  reportProblem(result.problem);
+  return { name };
 }
 
 function describeCode(code: string): string {

@@ -5,6 +5,7 @@
 import { constants } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
+import type { HostFs } from './host-fs.js';
 
 /** The PATH directories in order, without duplicates, empty entries or relative ones (never search the cwd). */
 export function pathDirectories(pathEnv = process.env.PATH ?? ''): string[] {
@@ -14,22 +15,31 @@ export function pathDirectories(pathEnv = process.env.PATH ?? ''): string[] {
 /**
  * Directory listings, each read once per collection pass. Directories are listed by their real
  * path, so `/bin` and `/usr/bin` on a merged-/usr system (both usually on PATH) are read once.
+ * With a HostFs (host mode) the directories are host paths read under its root.
  */
 export class PathIndex {
   private readonly listings = new Map<string, Promise<Set<string>>>();
   private readonly byRealDir = new Map<string, Promise<Set<string>>>();
 
-  constructor(readonly directories: readonly string[] = pathDirectories()) {}
+  constructor(
+    readonly directories: readonly string[] = pathDirectories(),
+    private readonly host?: HostFs,
+  ) {}
 
   /** Names in `dir` (empty when unreadable), cached for the life of this index. */
   list(dir: string): Promise<Set<string>> {
     let listing = this.listings.get(dir);
     if (!listing) {
-      listing = realpath(dir).then(
+      const host = this.host;
+      const real = host
+        ? host.realpath(dir).then((found) => found ?? Promise.reject(new Error(`ENOENT: ${dir}`)))
+        : realpath(dir);
+      const read = (path: string) => (host ? host.listDir(path) : readdir(path));
+      listing = real.then(
         (real) => {
           let byReal = this.byRealDir.get(real);
           if (!byReal) {
-            byReal = readdir(real).then(
+            byReal = read(real).then(
               (names) => new Set(names),
               () => new Set<string>(),
             );
@@ -53,7 +63,7 @@ export class PathIndex {
     for (const [index, dir] of directories.entries()) {
       if (!listings[index]?.has(name)) continue;
       const candidate = join(dir, name);
-      if (await isExecutableFile(candidate)) return candidate;
+      if (await (this.host ? this.host.isExecutableFile(candidate) : isExecutableFile(candidate))) return candidate;
     }
     return undefined;
   }

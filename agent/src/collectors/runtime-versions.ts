@@ -35,6 +35,13 @@ export function parsePatchlevel(text: string): string | undefined {
   return /^#define\s+PY_VERSION\s+"([^"]+)"/m.exec(text)?.[1];
 }
 
+/** `#define NODE_MAJOR_VERSION 20` ... from node's include/node/node_version.h -> `20.11.1`. */
+export function parseNodeVersionHeader(text: string): string | undefined {
+  const part = (name: string) => new RegExp(`^#define\\s+NODE_${name}_VERSION\\s+(\\d+)\\s*$`, 'm').exec(text)?.[1];
+  const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+  return major && minor && patch ? `${major}.${minor}.${patch}` : undefined;
+}
+
 /** `__version__ = "23.2.1"` from pip/__init__.py. */
 export function parsePythonDunderVersion(text: string): string | undefined {
   return /^__version__\s*=\s*["']([^"']+)["']/m.exec(text)?.[1];

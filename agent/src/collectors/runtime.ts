@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
+import { type HostFs, LOCAL_HOST_FS } from './host-fs.js';
 import { pathExists, requireFacts } from './os-files.js';
 import {
   cargoVersionFromManifest,
@@ -13,11 +14,12 @@ import {
   rubyVersionFromRbconfig,
   rustcVersionFromManifest,
 } from './runtime-files.js';
+import { collectHostRuntimes } from './runtime-host.js';
 import { PathIndex } from './runtime-path.js';
 import { probeVersion } from './runtime-probe.js';
 import { currentShimEnvironment, resolveExecutable, type ShimEnvironment, safeRealpath } from './runtime-shims.js';
 import { matchVersion, VERSION_PATTERNS } from './runtime-versions.js';
-import type { Collector, CollectorContext } from './types.js';
+import { type Collector, type CollectorContext, hostFsOf } from './types.js';
 
 /** An executable found on PATH, seen through version-manager shims. */
 export interface FoundExecutable {
@@ -37,8 +39,8 @@ interface RuntimeSpec {
   name: string;
   /** Executables to look for, first found wins (`python3`, then `python`). */
   commands: readonly string[];
-  /** Reads the version from the installation's files, without spawning. */
-  fromFiles?: (found: FoundExecutable, shim: ShimEnvironment) => Promise<string | undefined>;
+  /** Reads the version from the installation's files (host paths read through `fs`), without spawning. */
+  fromFiles?: (found: FoundExecutable, shim: ShimEnvironment, fs: HostFs) => Promise<string | undefined>;
   /** Arguments that make the tool print its version; `--version` by default. */
   args?: readonly string[];
   /** Extracts the version from stdout + stderr. */
@@ -53,89 +55,92 @@ const COREPACK_QUIET = {
   COREPACK_ENABLE_STRICT: '0',
 };
 
-/** The runtimes and package managers looked for. Node itself is handled apart (no spawn). */
+/**
+ * The runtimes and package managers looked for. Node itself is handled apart (no spawn). In host
+ * mode only `fromFiles` (and the package that installed the file) can answer: runtime-host.ts.
+ */
 export const RUNTIMES: readonly RuntimeSpec[] = [
   {
     name: 'npm',
     commands: ['npm'],
-    fromFiles: (f) => nodePackageVersion(f.real, ['npm']),
+    fromFiles: (f, _shim, fs) => nodePackageVersion(f.real, ['npm'], fs),
     pattern: VERSION_PATTERNS.plain,
   },
   {
     name: 'yarn',
     commands: ['yarn'],
-    fromFiles: (f) => nodePackageVersion(f.real, ['yarn', '@yarnpkg/cli-dist']),
+    fromFiles: (f, _shim, fs) => nodePackageVersion(f.real, ['yarn', '@yarnpkg/cli-dist'], fs),
     pattern: VERSION_PATTERNS.plain,
     env: COREPACK_QUIET,
   },
   {
     name: 'pnpm',
     commands: ['pnpm'],
-    fromFiles: (f) => nodePackageVersion(f.real, ['pnpm']),
+    fromFiles: (f, _shim, fs) => nodePackageVersion(f.real, ['pnpm'], fs),
     pattern: VERSION_PATTERNS.plain,
     env: COREPACK_QUIET,
   },
   {
     name: 'corepack',
     commands: ['corepack'],
-    fromFiles: (f) => nodePackageVersion(f.real, ['corepack']),
+    fromFiles: (f, _shim, fs) => nodePackageVersion(f.real, ['corepack'], fs),
     pattern: VERSION_PATTERNS.plain,
   },
   {
     name: 'python',
     commands: ['python3', 'python'],
-    fromFiles: (f) => pythonVersionFromHeaders(f.real),
+    fromFiles: (f, _shim, fs) => pythonVersionFromHeaders(f.real, fs),
     pattern: VERSION_PATTERNS.python,
   },
   {
     name: 'pip',
     commands: ['pip3', 'pip'],
-    fromFiles: (f, shim) => pipVersionFromSitePackages(f.target, shim),
+    fromFiles: (f, shim, fs) => pipVersionFromSitePackages(f.target, shim, fs),
     pattern: VERSION_PATTERNS.pip,
   },
   {
     name: 'java',
     commands: ['java'],
-    fromFiles: (f) => javaVersionFromRelease(f.real),
+    fromFiles: (f, _shim, fs) => javaVersionFromRelease(f.real, fs),
     args: ['-version'],
     pattern: VERSION_PATTERNS.java,
   },
   {
     name: 'go',
     commands: ['go'],
-    fromFiles: (f) => goVersionFromRoot(f.real),
+    fromFiles: (f, _shim, fs) => goVersionFromRoot(f.real, fs),
     args: ['version'],
     pattern: VERSION_PATTERNS.go,
   },
   {
     name: 'ruby',
     commands: ['ruby'],
-    fromFiles: (f) => rubyVersionFromRbconfig(f.real),
+    fromFiles: (f, _shim, fs) => rubyVersionFromRbconfig(f.real, fs),
     pattern: VERSION_PATTERNS.ruby,
   },
   { name: 'php', commands: ['php'], args: ['-n', '--version'], pattern: VERSION_PATTERNS.php },
   {
     name: 'dotnet',
     commands: ['dotnet'],
-    fromFiles: async (f) => (await dotnetInstall(f.real))?.sdks.at(-1),
+    fromFiles: async (f, _shim, fs) => (await dotnetInstall(f.real, fs))?.sdks.at(-1),
     pattern: VERSION_PATTERNS.dotnet,
   },
   {
     name: 'rustc',
     commands: ['rustc'],
-    fromFiles: (f) => rustcVersionFromManifest(f.real),
+    fromFiles: (f, _shim, fs) => rustcVersionFromManifest(f.real, fs),
     pattern: VERSION_PATTERNS.rustc,
   },
   {
     name: 'cargo',
     commands: ['cargo'],
-    fromFiles: (f) => cargoVersionFromManifest(f.real),
+    fromFiles: (f, _shim, fs) => cargoVersionFromManifest(f.real, fs),
     pattern: VERSION_PATTERNS.cargo,
   },
   {
     name: 'perl',
     commands: ['perl'],
-    fromFiles: (f, shim) => perlVersionFromHardlink(f.real, (dir) => shim.index.list(dir)),
+    fromFiles: (f, shim, fs) => perlVersionFromHardlink(f.real, (dir) => shim.index.list(dir), fs),
     args: ['-e', 'print $^V'],
     pattern: VERSION_PATTERNS.perl,
   },
@@ -154,6 +159,8 @@ export const RUNTIMES: readonly RuntimeSpec[] = [
 export const runtimeCollector: Collector = {
   name: 'runtime',
   async collect(context) {
+    const host = hostFsOf(context);
+    if (host.hostMode) return collectHostRuntimes(context, host);
     const index = new PathIndex();
     const shim = currentShimEnvironment(index);
     const facts: FactMap = {};
@@ -196,7 +203,7 @@ async function runtimeVersion(
   if (!found && spec.name === 'npm') found = await npmNextToNode();
   if (!found) return undefined;
   if (!found.opaqueShim && spec.fromFiles) {
-    const version = await spec.fromFiles(found, shim);
+    const version = await spec.fromFiles(found, shim, LOCAL_HOST_FS);
     if (version) return version;
   }
   return probeVersion(

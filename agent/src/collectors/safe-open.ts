@@ -6,6 +6,7 @@
  */
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, open, realpath } from 'node:fs/promises';
+import type { HostFs } from './host-fs.js';
 
 export type SafeOpenResult =
   | { ok: true; handle: FileHandle; size: number; realPath: string }
@@ -23,16 +24,27 @@ export function tooLarge(bytes: number | undefined, limit: number): string {
   return `too large: ${bytes === undefined ? '' : `${bytes} bytes, `}over the watch.maxFileBytes cap of ${limit} (not read)`;
 }
 
-/** Opens `filePath` for reading, or says why not (`missing`, or an `error` fit for a `#error` fact). */
-export async function openRegularFile(filePath: string, followSymlinks: boolean): Promise<SafeOpenResult> {
+/**
+ * Opens `filePath` for reading, or says why not (`missing`, or an `error` fit for a `#error` fact).
+ * With a host in host mode, `filePath` is a host path: its directories are resolved inside the host
+ * root (host-fs.ts), and a followed symlink too, so an absolute link target never reaches the
+ * agent's own files; the last component is still opened with O_NOFOLLOW.
+ */
+export async function openRegularFile(
+  filePath: string,
+  followSymlinks: boolean,
+  host?: HostFs,
+): Promise<SafeOpenResult> {
   let handle: FileHandle | undefined;
+  const rooted = host !== undefined && host.root !== '/';
   try {
-    let realPath = filePath;
-    const link = await lstat(filePath);
+    const localPath = rooted ? await host.local(filePath, { followLast: false }) : filePath;
+    let realPath = localPath;
+    const link = await lstat(localPath);
     if (link.isSymbolicLink()) {
       if (!followSymlinks)
         return { ok: false, missing: false, error: 'symlink not followed (watch.followSymlinks is false)' };
-      realPath = await realpath(filePath);
+      realPath = rooted ? await host.local(filePath) : await realpath(filePath);
     }
     handle = await open(realPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const info = await handle.stat();

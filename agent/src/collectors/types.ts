@@ -1,6 +1,7 @@
 import type { AgentConfig, FactMap } from '@envparity/shared';
 import type { ExecOptions, ExecResult } from '../exec.js';
 import type { SecretHasher } from '../secrets.js';
+import { type HostFs, LOCAL_HOST_FS } from './host-fs.js';
 
 /** What every collector gets: the config, the secret hasher, an abort signal and an async exec. */
 export interface CollectorContext {
@@ -15,6 +16,16 @@ export interface CollectorContext {
    * under this collector's name, while the collector still returns what it could collect.
    */
   reportError?(message: string): void;
+  /**
+   * The host's files: this machine's (`/`), or in host mode the host's mounted under `hostRoot`.
+   * Every host path a collector reads goes through it (host-fs.ts). Absent means this machine.
+   */
+  readonly host?: HostFs;
+}
+
+/** The context's host files, this machine's when it names none. */
+export function hostFsOf(context: Pick<CollectorContext, 'host'>): HostFs {
+  return context.host ?? LOCAL_HOST_FS;
 }
 
 /**

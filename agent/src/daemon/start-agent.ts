@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { BUILTIN_COLLECTORS } from '../collectors/index.js';
 import type { Collector } from '../collectors/types.js';
 import { defaultHostId } from '../host-id.js';
+import { hostFsFor } from '../host-root.js';
 import { defaultStateDir, ensureStateDir } from '../state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { AgentDaemon, type AgentStatus } from './agent-daemon.js';
@@ -130,7 +131,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   assertSecureTransport(url, config.allowInsecure);
   const tls = await loadClientTlsOptions(url, config.tls);
   const stateDir = options.stateDir ?? config.stateDir ?? defaultStateDir();
-  const hostId = options.hostId ?? config.hostId ?? (await defaultHostId());
+  const hostId = options.hostId ?? config.hostId ?? (await defaultHostId(hostFsFor(config)));
   checkIdentity(config, hostId);
   const baseLogger = options.logger ?? createAgentLogger(options.logLevel ?? config.logLevel);
   const logger =

@@ -5,10 +5,11 @@
  * every 2 s for a changed signature since /proc announces nothing.
  */
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { type AgentConfig, DEFAULT_PROCESS_POLL_MS } from '@envparity/shared';
 import { envFileEntry } from '../collectors/env-files.js';
 import { type ProcessSignatureOptions, processSignature } from '../collectors/process-signature.js';
+import { hostFsFor } from '../host-root.js';
 import type { WatchTarget } from './watcher.js';
 
 /** Package databases: a file (its directory is watched, filtered by name) or a directory (any entry). */
@@ -60,27 +61,43 @@ export async function watchTargetsFor(
     processes,
   }: TriggerOptions = {},
 ): Promise<WatchTarget[]> {
+  // Host mode: every watched path is a host path, watched where it is under the host root (its
+  // directories resolved inside the root; a directory not there yet is watched where it will be).
+  const host = hostFsFor(config);
+  const localDir = async (hostDir: string) => host.local(hostDir).catch(() => host.lexical(hostDir));
   const targets: WatchTarget[] = [];
   const envFiles = config.watch.envFiles.map((entry) => envFileEntry(entry).path);
   for (const file of [...config.watch.files, ...envFiles]) {
-    const path = resolve(cwd, file);
-    targets.push({ dir: dirname(path), names: [basename(path), KUBERNETES_ATOMIC_DIR], tags: ['config'] });
+    const path = host.hostMode ? posix.resolve('/', file) : resolve(cwd, file);
+    const dir = host.hostMode ? await localDir(dirname(path)) : dirname(path);
+    targets.push({ dir, names: [basename(path), KUBERNETES_ATOMIC_DIR], tags: ['config'] });
   }
   for (const database of packageDatabases) {
     try {
-      const info = await stat(database);
-      if (info.isDirectory()) targets.push({ dir: database, tags: ['library'] });
-      else targets.push({ dir: dirname(database), names: [basename(database)], tags: ['library'] });
+      const local = host.hostMode ? await host.local(database) : database;
+      const info = await stat(local);
+      if (info.isDirectory()) targets.push({ dir: local, tags: ['library'] });
+      else targets.push({ dir: dirname(local), names: [basename(local)], tags: ['library'] });
     } catch {
       // not this distribution's package manager
     }
   }
   for (const project of config.watch.projects) {
-    targets.push({ dir: resolve(cwd, project), names: LOCKFILE_NAMES, tags: ['app'] });
+    const dir = host.hostMode ? await localDir(posix.resolve('/', project)) : resolve(cwd, project);
+    targets.push({ dir, names: LOCKFILE_NAMES, tags: ['app'] });
   }
   const specs = config.watch.processes;
   if (specs.length > 0) {
-    targets.push({ poll: () => processSignature(specs, processes), intervalMs: processPollMs, tags: ['process'] });
+    const pollOptions: ProcessSignatureOptions = host.hostMode
+      ? {
+          procRoot: await localDir('/proc'),
+          cgroupRoot: await localDir('/sys/fs/cgroup'),
+          systemdRunDir: await localDir('/run/systemd/system'),
+          host,
+          ...processes,
+        }
+      : (processes ?? {});
+    targets.push({ poll: () => processSignature(specs, pollOptions), intervalMs: processPollMs, tags: ['process'] });
   }
   return targets;
 }

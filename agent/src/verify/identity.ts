@@ -7,6 +7,7 @@
 import { type AgentConfig, validateAgentConfig } from '@envparity/shared';
 import { loadAgentIdentity, StateFileError } from '../daemon/state-store.js';
 import { defaultHostId } from '../host-id.js';
+import { hostFsFor } from '../host-root.js';
 import { VerifyError } from './verify-error.js';
 
 export interface IdentityFlags {
@@ -40,7 +41,7 @@ export async function resolveIdentity(
   }
   const source: ResolvedIdentity['source'] =
     flags.hostId !== undefined ? 'flag' : config.hostId ? 'config' : recorded ? 'state-dir' : 'default';
-  const hostId = flags.hostId ?? config.hostId ?? recorded?.hostId ?? (await defaultHostId());
+  const hostId = flags.hostId ?? config.hostId ?? recorded?.hostId ?? (await defaultHostId(hostFsFor(config)));
   const environment = flags.environment ?? config.environment ?? recorded?.environment;
   const merged = validateAgentConfig(
     { ...config, hostId, ...(environment !== undefined ? { environment } : {}) },
