@@ -12,12 +12,16 @@
 //    `envparity-agent collect --json`; the ratio shows what verify adds on top of a collection.
 //    The dashboard's pages (overview, an environment, a compare, a host, a hosts list) are measured
 //    the same way.
-// Targets (issues 5, 6 and 12): compare/outliers p50 <= 100 ms and each dashboard page <= 150 ms
-// p50 at 10,000 hosts; verify <= 1.5 s wall.
+// 3. Audits, promotion and time travel (issue 13) on the same fleet: the live audit of the three
+//    environments, promotion tracking of every adjacent pair, and a compare at an instant T taken
+//    after the fleet settled, once --history-changes host changes (default one per host: a day in
+//    which every host changed once) have been made after T, so the answer undoes all of them.
+// Targets (issues 5, 6, 12 and 13): compare/outliers p50 <= 100 ms and each dashboard page <= 150 ms
+// p50 at 10,000 hosts; audit <= 500 ms, promotion <= 200 ms, compare at T <= 300 ms; verify <= 1.5 s wall.
 // Only 127.0.0.1 is contacted; everything started here is stopped here. Last stdout line: JSON.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,9 @@ const { values: args } = parseArgs({
     'verify-hosts': { type: 'string', default: '1000' },
     queries: { type: 'string', default: '40' },
     'verify-runs': { type: 'string', default: '5' },
+    'history-changes': { type: 'string', default: '' },
+    // Node flags for the aggregator process, e.g. --aggregator-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof".
+    'aggregator-node-args': { type: 'string', default: '' },
     skip: { type: 'string', default: '' },
   },
 });
@@ -38,6 +45,7 @@ const verifyHosts = Number(args['verify-hosts']);
 const queries = Number(args.queries);
 const verifyRuns = Number(args['verify-runs']);
 const skip = new Set(args.skip.split(',').filter(Boolean));
+const historyChanges = args['history-changes'] === '' ? hosts : Number(args['history-changes']);
 
 for (const built of ['packages/loadgen/dist/index.js', 'aggregator/dist/cli.js', 'agent/dist/cli.js']) {
   if (!existsSync(join(root, built))) {
@@ -65,11 +73,15 @@ const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function startAggregator() {
   const dataDir = mkdtempSync(join(tmpdir(), 'envparity-bench-'));
+  // The simulated fleet's environments in promotion order (promotion tracking needs one).
+  const configFile = join(dataDir, 'aggregator.yaml');
+  writeFileSync(configFile, 'promotion: [dev, staging, production]\n');
   const adminToken = randomBytes(18).toString('base64url');
   const enrollSecret = randomBytes(18).toString('base64url');
   const child = spawn(
     process.execPath,
     [
+      ...args['aggregator-node-args'].split(' ').filter(Boolean),
       join(root, 'aggregator/bin/envparity-aggregator.js'),
       'serve',
       '--port',
@@ -78,6 +90,8 @@ async function startAggregator() {
       dataDir,
       '--log-level',
       'warn',
+      '--config',
+      configFile,
     ],
     {
       env: { ...process.env, ENVPARITY_ADMIN_TOKEN: adminToken, ENVPARITY_ENROLL_SECRET: enrollSecret },
@@ -142,6 +156,26 @@ async function timeRequest(url, token) {
   return performance.now() - started;
 }
 
+/** Changes stored since `since` in the simulated fleet's three environments (the change feed, paged). */
+async function countChanges(aggregator, since) {
+  let total = 0;
+  for (const environment of ['dev', 'staging', 'production']) {
+    let before;
+    for (;;) {
+      const query = new URLSearchParams({ environment, since, limit: '1000', ...(before ? { before } : {}) });
+      const response = await fetch(`${aggregator.url}/api/v1/changes?${query}`, {
+        headers: { authorization: `Bearer ${aggregator.adminToken}` },
+      });
+      if (!response.ok) throw new Error(`/api/v1/changes: ${response.status} ${await response.text()}`);
+      const body = await response.json();
+      total += body.changes.length;
+      if (!body.next) break;
+      before = body.next;
+    }
+  }
+  return total;
+}
+
 async function measureRoutes(aggregator, routes) {
   const result = {};
   for (const [name, path] of Object.entries(routes)) {
@@ -185,6 +219,35 @@ if (!skip.has('queries')) {
       pageCompareStagingProduction: '/compare?from=staging&to=production',
       pageHost: `/hosts/${encodeURIComponent(hostId)}`,
       pageHostsProduction: '/hosts?env=production',
+    }),
+  );
+  // Issue 13: audits and promotion now; then T, then a day of changes after it, then compare at T.
+  Object.assign(
+    routes,
+    await measureRoutes(aggregator, {
+      auditAllEnvironments: '/api/v1/audit',
+      promotionAdjacentPairs: '/api/v1/promotion',
+    }),
+  );
+  const instant = new Date(Date.now() - 1000).toISOString();
+  await new Promise((r) => setTimeout(r, 1500));
+  const changedBefore = await countChanges(aggregator, instant);
+  for (let made = 0; made < historyChanges; made += 1000) fleet.change(Math.min(1000, historyChanges - made));
+  // Wait until the changes are stored (counted through the change feed of each environment).
+  const waitStarted = Date.now();
+  let changedAfter = changedBefore;
+  while (changedAfter - changedBefore < historyChanges * 0.95 && Date.now() - waitStarted < 300_000) {
+    await new Promise((r) => setTimeout(r, 2000));
+    changedAfter = await countChanges(aggregator, instant);
+  }
+  log(`  ${changedAfter} changes stored after T (${instant})`);
+  output.history = { instant, changesAfterInstant: changedAfter };
+  Object.assign(
+    routes,
+    await measureRoutes(aggregator, {
+      compareStagingProductionAtInstant: `/api/v1/compare?from=staging&to=production&at=${encodeURIComponent(instant)}`,
+      baselineProductionAtInstant: `/api/v1/environments/production/baseline?at=${encodeURIComponent(instant)}`,
+      compareStagingProductionLive: '/api/v1/compare?from=staging&to=production',
     }),
   );
   const floor = routes.healthz.p50Ms || 0.1;
@@ -245,6 +308,7 @@ if (!skip.has('verify')) {
 }
 
 log(
-  'targets: compare/outliers p50 <= 100 ms, pages p50 <= 150 ms at 10,000 hosts; verify p50 <= 1500 ms at 1,000 hosts',
+  'targets at 10,000 hosts: compare/outliers p50 <= 100 ms, pages <= 150 ms, audit <= 500 ms, promotion <= 200 ms, ' +
+    'compare at T <= 300 ms; verify p50 <= 1500 ms at 1,000 hosts',
 );
 console.log(JSON.stringify(output));
