@@ -168,6 +168,8 @@ describe.skipIf(!support.ok)('the dashboard in Chromium', () => {
     for (const path of [
       '/hosts',
       '/drift',
+      '/promotion',
+      '/audit',
       '/exceptions',
       '/environments/production',
       `/facts?path=${encodeURIComponent(FLAG)}`,
@@ -241,6 +243,8 @@ describe.skipIf(!support.ok)('the dashboard in Chromium', () => {
       '/hosts',
       '/hosts/prod-1',
       '/drift',
+      '/promotion',
+      '/audit',
       '/exceptions',
       '/environments/production',
     ]) {
