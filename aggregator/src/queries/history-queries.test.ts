@@ -1,6 +1,8 @@
+import { categoryOf, fingerprintMap, groupByCategory } from '@envparity/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addHost, changeHost, PROMOTION, seedFleet, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { createTestApi, type TestApi } from '../../testing/test-api.js';
+import { type CategoryBlob, computeBaseline, type HostSnapshot } from '../drift/baseline.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { hashToken } from '../token-hash.js';
 import type { HistoryQueries } from './history-queries.js';
@@ -129,6 +131,49 @@ describe('a baseline at a past instant', () => {
     expect(past.baseline.hosts).toBe(4);
     expect(past.baseline.support['config.env.LOG_LEVEL']).toBe(4);
     expect(past.baseline.facts['config.env.LOG_LEVEL']).toBe('info');
+  });
+
+  it('is computeBaseline over the hosts’ states at T, whichever hosts the live baseline counts', async () => {
+    const { store } = api.aggregator;
+    // Ties and a strict majority on undone paths: prod-2 back to 3.0.11, prod-4 drops a package.
+    await changeHost(store, 'prod-2', T0 + 4.5 * HOUR, {
+      'library.openssl': '3.0.11',
+      'config.env.LOG_LEVEL': 'debug',
+    });
+    await changeHost(store, 'prod-4', T0 + 4.6 * HOUR, {}, ['library.dpkg.curl']);
+    api.clock.now = T0 + 5 * HOUR;
+    const ids = ['prod-1', 'prod-2', 'prod-3', 'prod-4'];
+    const presences: Record<string, string[]> = { all: ids, none: [], some: ['prod-1'] };
+    let checked = 0;
+    for (const online of Object.values(presences)) {
+      for (const id of ids) api.presence.set(id, online.includes(id));
+      for (const at of [T0, T0 + HOUR, T0 + 2 * HOUR, T0 + 3 * HOUR, T0 + 4 * HOUR, T0 + 4.5 * HOUR, T0 + 5 * HOUR]) {
+        // The definition: every member then (retired after T included) with history by T, as it was.
+        const snapshots: HostSnapshot[] = [];
+        for (const host of [...store.listHosts(), ...store.listRetiredHosts()]) {
+          if (host.environment !== 'production' || (host.retiredAt !== null && host.retiredAt <= at)) continue;
+          const start = (await store.getInitialState(host.id))?.at;
+          if (start === undefined || start > at) continue;
+          const { facts } = await history.hostAt(host.id, at);
+          const categories = new Map<string, CategoryBlob>();
+          for (const [category, map] of groupByCategory(facts, categoryOf))
+            categories.set(category, { hash: fingerprintMap(map), facts: map });
+          snapshots.push({
+            id: host.id,
+            environment: 'production',
+            online: true,
+            counted: true,
+            categories,
+            factsVersion: 0,
+          });
+        }
+        const expected = computeBaseline('production', snapshots, api.aggregator.queries.classify);
+        const past = await history.baselineAt('production', at);
+        expect(past.baseline).toEqual(expected);
+        checked++;
+      }
+    }
+    expect(checked).toBe(21);
   });
 
   it('refuses an unknown environment and a future instant', async () => {

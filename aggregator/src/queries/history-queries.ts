@@ -14,16 +14,20 @@
  * Cost: an environment's baseline at T reads its changes after T in one indexed query
  * (`listEnvironmentChanges(env, {since})`) and undoes them on the current blobs held in memory;
  * hosts whose history started in another environment (their older changes may carry its stamp)
- * are read one by one. The baseline is computeBaseline over an arrangement with the hosts' per-path
- * value counts at T (past-baseline.ts), so a change per host costs paths, not hosts x paths.
+ * are read one by one. The baseline at T is the baseline of the same hosts now corrected on the
+ * paths changed after T (baseline-at.ts): the drift engine's live one when it is provably over the
+ * same hosts, else one computed over their current blobs. A change per host then costs its patch
+ * and the paths, not hosts x paths.
  */
 import { type Classifier, compilePathGlob, type FactMap, fingerprintFacts } from '@envparity/shared';
-import { type Baseline, type CategoryBlob, computeBaseline, type HostSnapshot } from '../drift/baseline.js';
+import { type Baseline, baselineHosts, type CategoryBlob, type HostSnapshot } from '../drift/baseline.js';
+import type { EnvironmentState } from '../drift/environment-states.js';
 import { ConflictError, InvalidRequestError } from '../errors.js';
 import type { FactChange, FactStore, HostView } from '../store/fact-store.js';
+import { pastBaseline } from './baseline-at.js';
 import { type CompareSide, type Comparison, resolveCompareSide, type SideRef } from './compare-sides.js';
 import type { ChangeCursor, FleetQueries, RecentChanges } from './fleet-queries.js';
-import { type PastHost, pastBaselineSnapshots } from './past-baseline.js';
+import type { PastHost } from './past-baseline.js';
 import { applyPatch, replayChanges, undoPatch, withoutVolatile } from './state-at.js';
 
 export interface HistoryQueriesDeps {
@@ -144,8 +148,10 @@ export class HistoryQueries {
     const environment = this.queries.knownEnvironment(name);
     this.assertPast(at, param);
     this.assertRetained(at, param);
-    const { snapshots, hostsLeftOut } = await this.environmentHostsAt(environment, at);
-    return { environment, at, baseline: computeBaseline(environment, snapshots, this.classify), hostsLeftOut };
+    const live = this.queries.environment(environment);
+    const { hosts, hostsLeftOut } = await this.environmentHostsAt(environment, at, live);
+    const baseline = pastBaseline(environment, hosts, this.classify, liveBaselineOver(live, hosts));
+    return { environment, at, baseline, hostsLeftOut };
   }
 
   private assertRetained(at: number, param: string): void {
@@ -158,10 +164,15 @@ export class HistoryQueries {
     }
   }
 
+  /**
+   * The hosts of the environment at `at` (current blobs and undo patches), and how many were left
+   * out. A host's current categories are the drift engine's (`live`) when they are the same blobs.
+   */
   private async environmentHostsAt(
     environment: string,
     at: number,
-  ): Promise<{ snapshots: HostSnapshot[]; hostsLeftOut: number }> {
+    live: EnvironmentState,
+  ): Promise<{ hosts: PastHost[]; hostsLeftOut: number }> {
     const members = [...this.store.listHosts(), ...this.store.listRetiredHosts()].filter(
       (host) => host.environment === environment && (host.retiredAt === null || host.retiredAt > at),
     );
@@ -186,14 +197,20 @@ export class HistoryQueries {
       if (starts.get(host.id)?.environment === environment) continue;
       changesOf.set(host.id, await this.readAll((limit) => this.store.listChanges(host.id, { since: at + 1, limit })));
     }
+    const snapshots = new Map<string, HostSnapshot>();
+    for (const snapshot of live.hosts) snapshots.set(snapshot.id, snapshot);
     const hosts = known.map((host): PastHost => {
-      const current = new Map<string, CategoryBlob>();
-      for (const [category, hash] of host.categories) {
-        current.set(category, { hash, facts: this.store.getBlob(hash) ?? {} });
+      let current = snapshots.get(host.id)?.categories;
+      if (!current || !sameHashes(current, host.categories)) {
+        const built = new Map<string, CategoryBlob>();
+        for (const [category, hash] of host.categories) {
+          built.set(category, { hash, facts: this.store.getBlob(hash) ?? {} });
+        }
+        current = built;
       }
       return { id: host.id, factsVersion: host.factsVersion, current, patch: undoPatch(changesOf.get(host.id) ?? []) };
     });
-    return { snapshots: pastBaselineSnapshots(environment, hosts), hostsLeftOut: members.length - known.length };
+    return { hosts, hostsLeftOut: members.length - known.length };
   }
 
   /** Reads a list of changes whole, refusing one longer than MAX_TIME_TRAVEL_CHANGES. */
@@ -302,6 +319,42 @@ export class HistoryQueries {
     }
     return { environment, items, next: more && position ? position : null };
   }
+}
+
+/** Whether blobs are the ones of these content hashes (category -> hash): equal hashes, equal facts. */
+function sameHashes(blobs: ReadonlyMap<string, CategoryBlob>, hashes: ReadonlyMap<string, string>): boolean {
+  if (blobs.size !== hashes.size) return false;
+  for (const [category, blob] of blobs) if (hashes.get(category) !== blob.hash) return false;
+  return true;
+}
+
+/** Whether two hosts' categories are the same blobs. */
+function sameBlobs(a: ReadonlyMap<string, CategoryBlob>, b: ReadonlyMap<string, CategoryBlob>): boolean {
+  if (a === b) return true;
+  if (a.size !== b.size) return false;
+  for (const [category, blob] of a) if (b.get(category)?.hash !== blob.hash) return false;
+  return true;
+}
+
+/**
+ * The drift engine's baseline (`live`) when it is provably over exactly these hosts as they are now
+ * (the same ids, each with the same category blobs), else undefined. It is not when a host is
+ * offline past the presence grace, retired after T, has no facts now, or the engine's state
+ * predates a change.
+ */
+function liveBaselineOver(live: EnvironmentState, hosts: readonly PastHost[]): Baseline | undefined {
+  // What computeBaseline counted of `live.hosts` (the counted hosts, else all).
+  const used = baselineHosts(live.hosts).hosts;
+  if (used.length !== hosts.length || live.baseline.hosts !== hosts.length) return undefined;
+  const byId = new Map<string, PastHost>();
+  for (const host of hosts) byId.set(host.id, host);
+  const seen = new Set<string>();
+  for (const snapshot of used) {
+    const host = byId.get(snapshot.id);
+    if (!host || seen.has(snapshot.id) || !sameBlobs(snapshot.categories, host.current)) return undefined;
+    seen.add(snapshot.id);
+  }
+  return seen.size === hosts.length ? live.baseline : undefined;
 }
 
 /** A path glob, where a plain path also covers the paths under it (`library.dpkg` -> `library.dpkg.curl`). */

@@ -16,7 +16,7 @@
  * rules left to `computeBaseline`; when the arrangement would not be small, each host gets its
  * past blobs (PastBlobs) instead.
  */
-import { canonicalValue, categoryOf, compareStrings, type FactValue } from '@envparity/shared';
+import { canonicalValue, categoryOf, compareStrings, type FactScalar, type FactValue } from '@envparity/shared';
 import type { CategoryBlob, HostSnapshot } from '../drift/baseline.js';
 import { PastBlobs, type UndoPatch } from './state-at.js';
 
@@ -31,9 +31,9 @@ export interface PastHost {
 /** Most (blob x path) entries the arrangement may build before the per-host way is used. */
 export const MAX_ARRANGEMENT_ENTRIES = 2_000_000;
 
-interface Run {
+/** A value of a path with its host count at T. */
+export interface Run {
   value: FactValue;
-  key: string;
   count: number;
   /** The first (largest) current blob holding this value of the path; past-only values after them all. */
   rank: number;
@@ -90,18 +90,11 @@ function arrange(
   maxEntries: number,
 ): { stripped: Map<string, CategoryBlob | null>; dealt: (CategoryBlob | null)[] } | undefined {
   const undone = new Set(paths);
-  // Hosts per distinct current blob, and each blob stripped of the undone paths (once per blob).
-  const held = new Map<string, { blob: CategoryBlob; hosts: number }>();
-  for (const host of hosts) {
-    const blob = host.current.get(category);
-    if (!blob) continue;
-    const entry = held.get(blob.hash);
-    if (entry) entry.hosts++;
-    else held.set(blob.hash, { blob, hosts: 1 });
-  }
-  if (held.size * paths.length > maxEntries) return undefined;
+  const images = heldBlobs(category, hosts);
+  if (images.length * paths.length > maxEntries) return undefined;
+  // Each blob stripped of the undone paths (once per blob).
   const stripped = new Map<string, CategoryBlob | null>();
-  for (const [hash, { blob }] of held) {
+  for (const { blob } of images) {
     const facts: Record<string, FactValue> = {};
     let size = 0;
     for (const [path, value] of Object.entries(blob.facts)) {
@@ -110,59 +103,127 @@ function arrange(
       size++;
     }
     // Not a content hash: only a grouping key (equal keys, equal facts), which is all the tally needs.
-    stripped.set(hash, size === 0 ? null : { hash: `${hash}\u0000-${category}`, facts });
+    stripped.set(blob.hash, size === 0 ? null : { hash: `${blob.hash}\u0000-${category}`, facts });
   }
-  // Host counts per value of each undone path, as of T.
-  const counts = new Map<string, Map<string, Run>>();
-  for (const path of paths) counts.set(path, new Map());
-  const add = (path: string, value: FactValue, by: number, rank: number) => {
-    const runs = counts.get(path) as Map<string, Run>;
-    const key = canonicalValue(value);
-    const run = runs.get(key);
+  const runs = tallyAt(paths, images, hosts);
+  const dealt = dealRuns(paths, runs, hosts.length, maxEntries, `${category}\u0000past`);
+  return dealt ? { stripped, dealt } : undefined;
+}
+
+/** A category's distinct current blobs with their host counts, largest first (then by hash). */
+export function heldBlobs(category: string, hosts: readonly PastHost[]): { blob: CategoryBlob; hosts: number }[] {
+  const held = new Map<string, { blob: CategoryBlob; hosts: number }>();
+  for (const host of hosts) {
+    const blob = host.current.get(category);
+    if (!blob) continue;
+    const entry = held.get(blob.hash);
+    if (entry) entry.hosts++;
+    else held.set(blob.hash, { blob, hosts: 1 });
+  }
+  return [...held.values()].sort((a, b) => b.hosts - a.hosts || compareStrings(a.blob.hash, b.blob.hash));
+}
+
+/**
+ * Host counts per value of a path, with the rank of the first blob holding each value. Scalars are
+ * their own Map keys (as baseline.ts's ValueCounts: 1 and "1" apart, -0 with 0), arrays keyed by
+ * their canonical text, so equal values here are equal values there.
+ */
+export class RunTally {
+  readonly #scalars = new Map<FactScalar, Run>();
+  #arrays: Map<string, Run> | undefined;
+
+  add(value: FactValue, by: number, rank: number): void {
+    let run: Run | undefined;
+    if (Array.isArray(value)) {
+      this.#arrays ??= new Map();
+      const key = canonicalValue(value);
+      run = this.#arrays.get(key);
+      if (!run) this.#arrays.set(key, { value, count: by, rank });
+    } else {
+      run = this.#scalars.get(value);
+      if (!run) this.#scalars.set(value, { value, count: by, rank });
+    }
     if (run) run.count += by;
-    else runs.set(key, { value, key, count: by, rank });
-  };
+  }
+
+  /** The count of one value (0 when never added). */
+  count(value: FactValue): number {
+    if (Array.isArray(value)) return this.#arrays?.get(canonicalValue(value))?.count ?? 0;
+    return this.#scalars.get(value)?.count ?? 0;
+  }
+
+  /** Values with a positive count, by rank, then larger counts first. */
+  runs(): Run[] {
+    const all = [...this.#scalars.values()];
+    if (this.#arrays) all.push(...this.#arrays.values());
+    return all.filter((run) => run.count > 0).sort((a, b) => a.rank - b.rank || b.count - a.count);
+  }
+}
+
+/**
+ * Per path (all of one category), its values' host counts as of T, runs ordered for dealing: the
+ * current blobs' values (`images`, largest first) corrected by every host's undo patch.
+ */
+export function tallyAt(
+  paths: readonly string[],
+  images: readonly { blob: CategoryBlob; hosts: number }[],
+  hosts: readonly PastHost[],
+): Map<string, Run[]> {
+  const tallies = new Map<string, RunTally>();
+  for (const path of paths) tallies.set(path, new RunTally());
   // Largest blobs first: values are dealt blob by blob, so every path's runs end near the same
   // positions (the blobs' host counts, shifted by the few hosts that undid a change).
-  const images = [...held.values()].sort((a, b) => b.hosts - a.hosts || compareStrings(a.blob.hash, b.blob.hash));
   images.forEach(({ blob, hosts: count }, rank) => {
+    const { facts } = blob;
     for (const path of paths) {
-      const value = blob.facts[path];
-      if (value !== undefined) add(path, value, count, rank);
+      const value = facts[path];
+      if (value !== undefined) (tallies.get(path) as RunTally).add(value, count, rank);
     }
   });
   for (const host of hosts) {
     for (const [path, past] of host.patch) {
-      if (!undone.has(path)) continue;
-      const now = host.current.get(category)?.facts[path];
-      if (now !== undefined) add(path, now, -1, images.length);
-      if (past !== undefined) add(path, past, 1, images.length);
+      const tally = tallies.get(path);
+      if (!tally) continue;
+      const now = host.current.get(categoryOf(path))?.facts[path];
+      if (now !== undefined) tally.add(now, -1, images.length);
+      if (past !== undefined) tally.add(past, 1, images.length);
     }
   }
-  // Each path's values, blob by blob, dealt to host positions 0, 1, 2...; where they change.
-  const dealtRuns = new Map<string, Run[]>();
+  const out = new Map<string, Run[]>();
+  for (const [path, tally] of tallies) out.set(path, tally.runs());
+  return out;
+}
+
+/**
+ * Each path's runs dealt to host positions 0, 1, 2... (a path is missing past the end of its
+ * runs): one blob per segment where no path changes value, or undefined when the segments x paths
+ * would exceed `maxEntries`. Blob hashes are `${prefix}\u0000${segment}` (grouping keys only).
+ */
+export function dealRuns(
+  paths: readonly string[],
+  runsOf: ReadonlyMap<string, readonly Run[]>,
+  hostCount: number,
+  maxEntries: number,
+  prefix: string,
+): (CategoryBlob | null)[] | undefined {
   const boundaries = new Set<number>([0]);
   for (const path of paths) {
-    const runs = [...(counts.get(path) as Map<string, Run>).values()]
-      .filter((run) => run.count > 0)
-      .sort((a, b) => a.rank - b.rank || b.count - a.count || compareStrings(a.key, b.key));
-    dealtRuns.set(path, runs);
     let position = 0;
-    for (const run of runs) {
+    for (const run of runsOf.get(path) ?? []) {
       position += run.count;
       boundaries.add(position);
     }
   }
-  const starts = [...boundaries].filter((position) => position < hosts.length).sort((a, b) => a - b);
+  const starts = [...boundaries].filter((position) => position < hostCount).sort((a, b) => a - b);
   if (starts.length * paths.length > maxEntries) return undefined;
-  const dealt: (CategoryBlob | null)[] = new Array(hosts.length).fill(null);
+  const dealt: (CategoryBlob | null)[] = new Array(hostCount).fill(null);
   const cursors = new Map<string, { run: number; end: number }>();
-  for (const path of paths) cursors.set(path, { run: 0, end: dealtRuns.get(path)?.[0]?.count ?? 0 });
+  for (const path of paths) cursors.set(path, { run: 0, end: runsOf.get(path)?.[0]?.count ?? 0 });
   starts.forEach((start, segment) => {
     const facts: Record<string, FactValue> = {};
     let size = 0;
     for (const path of paths) {
-      const runs = dealtRuns.get(path) as Run[];
+      const runs = runsOf.get(path) ?? [];
       const cursor = cursors.get(path) as { run: number; end: number };
       while (cursor.run < runs.length && start >= cursor.end) {
         cursor.run++;
@@ -174,11 +235,11 @@ function arrange(
         size++;
       }
     }
-    const blob = size === 0 ? null : { hash: `${category}\u0000past\u0000${segment}`, facts };
-    const end = starts[segment + 1] ?? hosts.length;
+    const blob = size === 0 ? null : { hash: `${prefix}\u0000${segment}`, facts };
+    const end = starts[segment + 1] ?? hostCount;
     for (let position = start; position < end; position++) dealt[position] = blob;
   });
-  return { stripped, dealt };
+  return dealt;
 }
 
 /** Each host with its own past blobs (shared between hosts that undid the same changes). */
