@@ -162,8 +162,15 @@ describe('replaying the stored history', () => {
                 expect(current).toEqual(timeline.at(-1)?.facts);
                 expect(visible(replayHostHistory(store.db, hostId))).toEqual(visible(current));
                 const start = (await store.getInitialState(hostId))?.at ?? Number.POSITIVE_INFINITY;
-                if (after === 'compaction' && maxChangesPerHost === 1_000_000) {
-                  // Retention alone never moves a history start past the edge.
+                const edgeFacts = modelAt(timeline, store.retentionEdge() ?? Number.NEGATIVE_INFINITY);
+                // Retention alone never moves a history start past the edge, except for a host that
+                // had no fact at all there: an empty snapshot has no category row to keep (a known
+                // limit, docs/AGGREGATOR.md "Time travel and retention").
+                if (
+                  after === 'compaction' &&
+                  maxChangesPerHost === 1_000_000 &&
+                  Object.keys(edgeFacts ?? {}).length > 0
+                ) {
                   expect(start).toBeLessThanOrEqual(Math.max(store.retentionEdge() ?? 0, timeline[0]?.at ?? 0));
                 }
                 for (const x of samples)
