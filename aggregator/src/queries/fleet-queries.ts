@@ -182,12 +182,16 @@ export class FleetQueries {
 
   /** Two sides (environment baselines or hosts), path by path, judged as `verify` judges them. */
   async compare(from: SideRef, to: SideRef, categories?: readonly string[]): Promise<Comparison> {
-    const sides = {
-      hostOf: (id: string) => this.store.getHost(id),
-      hostFacts: (id: string) => this.store.getHostFacts(id) ?? {},
-      environment: (name: string) => this.environment(name),
-    };
-    return this.compareSides(resolveCompareSide(from, sides), resolveCompareSide(to, sides), categories);
+    return this.compareSides(this.compareSide(from), this.compareSide(to), categories);
+  }
+
+  /** A side as it is now: an environment's baseline or a host's facts (NotFoundError when unknown). */
+  compareSide(ref: SideRef): CompareSide {
+    return resolveCompareSide(ref, {
+      hostOf: (id) => this.store.getHost(id),
+      hostFacts: (id) => this.store.getHostFacts(id) ?? {},
+      environment: (name) => this.environment(name),
+    });
   }
 
   /**

@@ -25,7 +25,7 @@ import type { EnvironmentState } from '../drift/environment-states.js';
 import { ConflictError, InvalidRequestError } from '../errors.js';
 import type { FactChange, FactStore, HostView } from '../store/fact-store.js';
 import { pastBaseline } from './baseline-at.js';
-import { type CompareSide, type Comparison, resolveCompareSide, type SideRef } from './compare-sides.js';
+import type { CompareSide, Comparison, SideRef } from './compare-sides.js';
 import type { ChangeCursor, FleetQueries, RecentChanges } from './fleet-queries.js';
 import type { PastHost } from './past-baseline.js';
 import { applyPatch, replayChanges, undoPatch, withoutVolatile } from './state-at.js';
@@ -248,11 +248,7 @@ export class HistoryQueries {
   }
 
   private async sideAt(ref: SideRef, at: number | undefined, param: string): Promise<CompareSide> {
-    const live = resolveCompareSide(ref, {
-      hostOf: (id) => this.store.getHost(id),
-      hostFacts: (id) => this.store.getHostFacts(id) ?? {},
-      environment: (name) => this.queries.environment(name),
-    });
+    const live = this.queries.compareSide(ref);
     if (at === undefined) return live;
     if (live.kind === 'host') {
       const state = await this.hostAt(live.name, at, { param });

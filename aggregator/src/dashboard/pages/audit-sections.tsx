@@ -10,9 +10,10 @@ import {
   type AuditSince,
   type RecordedAuditSummary,
 } from '../../queries/audit-report.js';
-import { FactValueView, href, isoTime, percent, StatusBadge, TimeAgo } from '../format.js';
+import { FactValueView, href, isoTime, percent, StatusBadge } from '../format.js';
 import { Wide } from '../layout.js';
 import { AUDIT_STATUS_FILTERS, type AuditPageParams, auditPageHref, keepsStatus } from './audit-params.js';
+import { ExceptionFacts } from './compare-results.js';
 
 /** Rows shown per pair; the exports have every row. */
 export const AUDIT_ROWS_PER_PAIR = 500;
@@ -256,17 +257,7 @@ const ExceptionNote = ({ exception, now }: { exception: AuditException | undefin
     <span>
       {exception.reason}
       <br />
-      <small class="muted">
-        owner {exception.owner ?? '—'} · expires{' '}
-        {exception.expiresAt === null ? (
-          'never'
-        ) : (
-          <>
-            {isoTime(exception.expiresAt)} (<TimeAgo at={exception.expiresAt} now={now} />)
-          </>
-        )}{' '}
-        · glob <span class="mono">{exception.path}</span>
-      </small>
+      <ExceptionFacts exception={exception} now={now} />
     </span>
   );
 

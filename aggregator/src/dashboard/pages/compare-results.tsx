@@ -249,17 +249,7 @@ const Justification = ({
     {record && (
       <>
         <br />
-        <small class="muted">
-          owner {record.owner ?? '—'} · expires{' '}
-          {record.expiresAt === null ? (
-            'never'
-          ) : (
-            <>
-              {isoTime(record.expiresAt)} (<TimeAgo at={record.expiresAt} now={now} />)
-            </>
-          )}{' '}
-          · glob <span class="mono">{record.path}</span>
-        </small>
+        <ExceptionFacts exception={record} now={now} />
       </>
     )}
   </span>
@@ -286,3 +276,24 @@ const Pager = ({ filters, total }: { filters: CompareFilters; total: number }) =
     </nav>
   );
 };
+
+/** An exception's owner, expiry and glob, under its reason (compare and audit rows). */
+export const ExceptionFacts = ({
+  exception,
+  now,
+}: {
+  exception: { owner?: string | null; expiresAt: number | null; path: string };
+  now: number;
+}) => (
+  <small class="muted">
+    owner {exception.owner ?? '—'} · expires{' '}
+    {exception.expiresAt === null ? (
+      'never'
+    ) : (
+      <>
+        {isoTime(exception.expiresAt)} (<TimeAgo at={exception.expiresAt} now={now} />)
+      </>
+    )}{' '}
+    · glob <span class="mono">{exception.path}</span>
+  </small>
+);
