@@ -2,7 +2,11 @@
  * Issue 10, failure 8: `collect` floods drove the agent to 125% CPU and 118k log lines in 12 s,
  * `resync` floods gave 129 full reports in 12 s. The real agent bin against a fake aggregator that
  * floods it: collections and resync reports run at most once per 10 s (the rest coalesced), the
- * agent's own CPU time over the flood stays under 10% of one core, and its log stays short.
+ * agent's own CPU time over the flood stays under a quarter of one core, and its log stays short.
+ *
+ * The CPU bound is a quarter, not a tenth: on a quiet machine the agent spends about 6% of a core
+ * decoding 1,000 frames a second, but CI runs this file beside others on two cores and the same
+ * work measured 12% there. A quarter still fails the regression this guards (125% of a core).
  */
 import { readFileSync } from 'node:fs';
 import { encodeMessage, type ServerMessage } from '@envparity/shared';
@@ -20,6 +24,8 @@ afterEach(async () => {
 const CLOCK_TICKS_PER_SECOND = 100;
 const FLOOD_MS = 6_000;
 const MESSAGES_PER_SECOND = 1_000;
+/** Share of one core the agent may spend over the flood (the unpaced agent spent 1.25). */
+const MAX_CPU_SHARE = 0.25;
 
 /** utime + stime of a process, in seconds of CPU (from /proc/<pid>/stat). */
 function cpuSeconds(pid: number): number {
@@ -61,7 +67,7 @@ function linesSince(agent: AgentHandle, from: number, msg: string): number {
 }
 
 describe('aggregator request floods', () => {
-  it('a collect flood is coalesced: at most one pass per 10 s, under 10% of a core, a short log', async () => {
+  it('a collect flood is coalesced: at most one pass per 10 s, under a quarter of a core, a short log', async () => {
     const { agent, fake } = await connectedAgent('flood-collect');
     const session = fake.sessions.at(-1) as FakeSession;
     const logsBefore = agent.logs.length;
@@ -72,7 +78,7 @@ describe('aggregator request floods', () => {
     const wall = (Date.now() - startedAt) / 1000;
     const passes = linesSince(agent, logsBefore, 'collection pass done');
     const lines = agent.logs.length - logsBefore;
-    expect(cpu / wall, `agent CPU ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s`).toBeLessThan(0.1);
+    expect(cpu / wall, `agent CPU ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s`).toBeLessThan(MAX_CPU_SHARE);
     expect(passes).toBeGreaterThanOrEqual(1);
     expect(passes).toBeLessThanOrEqual(2);
     expect(lines).toBeLessThan(100);
@@ -97,7 +103,7 @@ describe('aggregator request floods', () => {
     expect(reports.length).toBeGreaterThanOrEqual(1);
     expect(reports.length).toBeLessThanOrEqual(1 + Math.floor(FLOOD_MS / 10_000));
     expect(reports[0]?.full?.config).toBeDefined();
-    expect(cpu / wall, `agent CPU ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s`).toBeLessThan(0.1);
+    expect(cpu / wall, `agent CPU ${cpu.toFixed(2)} s over ${wall.toFixed(1)} s`).toBeLessThan(MAX_CPU_SHARE);
     expect(agent.process.running).toBe(true);
   }, 60_000);
 });
