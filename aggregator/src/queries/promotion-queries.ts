@@ -1,13 +1,15 @@
 /**
  * Promotion tracking (issue 13 req 4): changes an upstream environment got that its downstream has
- * not yet, and changes that reached downstream first (out of order). Per request each environment's
- * history is read once (one indexed `listEnvironmentChanges`) and each baseline's hosts are grouped
- * by category blob once; the rest is promotion-tracking.ts, pure.
+ * not yet, and changes that reached downstream first (out of order). Per pair only the histories of
+ * the paths that can matter are read (promotion-candidates.ts, indexed by path), and each baseline's
+ * hosts are grouped by category blob once per request; the rest is promotion-tracking.ts, pure.
  */
 import { createExceptionMatcher, createSecretPolicyMatcher } from '@envparity/shared';
+import type { EnvironmentState } from '../drift/environment-states.js';
 import { InvalidRequestError } from '../errors.js';
 import type { FactStore } from '../store/fact-store.js';
 import type { FleetQueries } from './fleet-queries.js';
+import { outOfOrderPaths, waitingPaths } from './promotion-candidates.js';
 import { PromotionHistory } from './promotion-history.js';
 import { ValueHolders } from './promotion-holders.js';
 import {
@@ -127,7 +129,7 @@ export class PromotionQueries {
     const reading = this.reading(at);
     const backlog: PromotionBacklog = { pairs: [], waiting: 0, oldestSince: null };
     for (const { from, to } of pairs) {
-      // Waiting needs only `from`'s history: production's (the largest) is not read here.
+      // Waiting needs only the paths where the baselines differ: no out-of-order candidates here.
       const { waiting } = waitingChanges(await this.pairInput(reading, from, to, at, false));
       const oldestSince = waiting[0]?.since ?? null;
       backlog.pairs.push({ from, to, waiting: waiting.length, oldestSince });
@@ -151,31 +153,25 @@ export class PromotionQueries {
     return { from, to };
   }
 
-  /** Per-request memo of each environment's history and value holders (an environment is in up to two pairs). */
+  /** Per-request memo of each environment's value holders (an environment is in up to two pairs). */
   private reading(at: number) {
-    const histories = new Map<string, Promise<PromotionHistory>>();
     const holders = new Map<string, ValueHolders>();
     const reading = {
       truncated: false,
-      history: (environment: string): Promise<PromotionHistory> => {
-        let history = histories.get(environment);
-        if (!history) {
-          history = this.store
-            .listEnvironmentChanges(environment, {
-              ...(this.lookbackMs !== undefined ? { since: at - this.lookbackMs } : {}),
-              order: 'newest',
-              limit: this.maxChanges + 1,
-            })
-            .then((changes) => {
-              if (changes.length > this.maxChanges) {
-                reading.truncated = true;
-                changes.length = this.maxChanges;
-              }
-              return new PromotionHistory(changes);
-            });
-          histories.set(environment, history);
+      /** The changes of `paths` recorded in `environment` (in the look-back window, newest first). */
+      history: async (environment: string, paths: ReadonlySet<string>): Promise<PromotionHistory> => {
+        if (paths.size === 0) return new PromotionHistory([]);
+        const changes = await this.store.listEnvironmentChanges(environment, {
+          ...(this.lookbackMs !== undefined ? { since: at - this.lookbackMs } : {}),
+          order: 'newest',
+          limit: this.maxChanges + 1,
+          paths: [...paths],
+        });
+        if (changes.length > this.maxChanges) {
+          reading.truncated = true;
+          changes.length = this.maxChanges;
         }
-        return history;
+        return new PromotionHistory(changes);
       },
       holders: (environment: string): ValueHolders => {
         let entry = holders.get(environment);
@@ -189,29 +185,40 @@ export class PromotionQueries {
     return reading;
   }
 
+  /**
+   * Reads only the histories that can matter (promotion-candidates.ts): `from`'s of the paths where
+   * the baselines differ or `to` holds a value `from`'s baseline lacks, `to`'s of the latter.
+   */
   private async pairInput(
     reading: ReturnType<PromotionQueries['reading']>,
     from: string,
     to: string,
     at: number,
-    withToHistory = true,
+    withOutOfOrder = true,
   ): Promise<PairInput> {
-    // Histories first: reading them commits buffered reports, which the states then include.
-    const fromHistory = await reading.history(from);
-    const toHistory = withToHistory ? await reading.history(to) : new PromotionHistory([]);
-    const side = (environment: string, history: PromotionHistory): PromotionSide => ({
-      environment,
-      baseline: this.queries.environment(environment).baseline.facts,
-      holders: reading.holders(environment),
+    // Commit buffered reports first: the states below and the histories then agree.
+    await this.store.flush();
+    const fromState = this.queries.environment(from);
+    const toState = this.queries.environment(to);
+    const secrets = createSecretPolicyMatcher(this.queries.secretPolicy);
+    const expectedToDiffer = (path: string) => secrets(path)?.expect === 'differ';
+    const tracked = (path: string) => this.queries.classify(path) === 'behavior' && !expectedToDiffer(path);
+    const toPaths = withOutOfOrder
+      ? outOfOrderPaths(fromState, toState, reading.holders(to), tracked)
+      : new Set<string>();
+    const fromPaths = new Set([...waitingPaths(fromState, toState, tracked), ...toPaths]);
+    const side = (state: EnvironmentState, history: PromotionHistory): PromotionSide => ({
+      environment: state.environment,
+      baseline: state.baseline.facts,
+      holders: reading.holders(state.environment),
       history,
     });
-    const secrets = createSecretPolicyMatcher(this.queries.secretPolicy);
     return {
-      from: side(from, fromHistory),
-      to: side(to, toHistory),
+      from: side(fromState, await reading.history(from, fromPaths)),
+      to: side(toState, await reading.history(to, toPaths)),
       classify: this.queries.classify,
       exceptionFor: createExceptionMatcher(this.queries.exceptionRules(), from, to, new Date(at)),
-      expectedToDiffer: (path) => secrets(path)?.expect === 'differ',
+      expectedToDiffer,
       enrolledAt: (hostId) => this.store.getHost(hostId)?.enrolledAt,
       now: at,
     };

@@ -6,7 +6,7 @@
  */
 import type { FactValue } from '@envparity/shared';
 import type Database from 'better-sqlite3';
-import type { ChangeQuery, FactChange } from './fact-store.js';
+import type { ChangeQuery, EnvironmentChangeQuery, FactChange } from './fact-store.js';
 import { valueColumn } from './value-columns.js';
 
 /** The change history of one backend; the conformance suite holds any implementation to it. */
@@ -16,7 +16,7 @@ export interface ChangeHistoryRepository {
   /** A host's changes observed at or after `since`, oldest first, at most `limit`. */
   list(hostId: string, query: ChangeQuery): FactChange[];
   /** Changes recorded while their host was in `environment`, in the query's window and order. */
-  listByEnvironment(environment: string, query: ChangeQuery): FactChange[];
+  listByEnvironment(environment: string, query: EnvironmentChangeQuery): FactChange[];
   /** Whether some host of `environment` ever changed `path` to this value (initial states not included). */
   changedTo(environment: string, path: string, value: FactValue): boolean;
   /** Flags a recorded change as an emergency change (the drift engine's finding). */
@@ -58,6 +58,13 @@ function prepare(db: Database.Database) {
     listEnvironmentNewest: db.prepare(
       'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes WHERE environment = ? AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
     ),
+    // Of some paths: the (environment, path, to_value) index finds each path's rows, then they are sorted.
+    listEnvironmentPaths: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes INDEXED BY changes_environment_path_value WHERE environment = ? AND path IN (SELECT value FROM json_each(?)) AND at >= ? AND at <= ? ORDER BY at, id LIMIT ? OFFSET ?',
+    ),
+    listEnvironmentPathsNewest: db.prepare(
+      'SELECT host_id, seq, at, path, from_value, to_value, emergency FROM changes INDEXED BY changes_environment_path_value WHERE environment = ? AND path IN (SELECT value FROM json_each(?)) AND at >= ? AND at <= ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
+    ),
     changedTo: db.prepare('SELECT 1 FROM changes WHERE environment = ? AND path = ? AND to_value = ? LIMIT 1'),
     markEmergency: db.prepare('UPDATE changes SET emergency = 1 WHERE host_id = ? AND seq = ? AND path = ?'),
   };
@@ -91,11 +98,16 @@ export class SqliteChangeHistoryRepository implements ChangeHistoryRepository {
 
   listByEnvironment(
     environment: string,
-    { since, until, order = 'oldest', offset = 0, limit }: ChangeQuery,
+    { since, until, order = 'oldest', offset = 0, limit, paths }: EnvironmentChangeQuery,
   ): FactChange[] {
-    const statement = order === 'newest' ? this.stmt.listEnvironmentNewest : this.stmt.listEnvironment;
     const from = since ?? Number.MIN_SAFE_INTEGER;
     const to = until ?? Number.MAX_SAFE_INTEGER;
+    if (paths !== undefined) {
+      if (paths.length === 0) return [];
+      const statement = order === 'newest' ? this.stmt.listEnvironmentPathsNewest : this.stmt.listEnvironmentPaths;
+      return (statement.all(environment, JSON.stringify(paths), from, to, limit, offset) as ChangeRow[]).map(changeOf);
+    }
+    const statement = order === 'newest' ? this.stmt.listEnvironmentNewest : this.stmt.listEnvironment;
     return (statement.all(environment, from, to, limit, offset) as ChangeRow[]).map(changeOf);
   }
 

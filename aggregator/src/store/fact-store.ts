@@ -136,6 +136,12 @@ export interface ChangeQuery {
   limit: number;
 }
 
+/** An environment's change feed, optionally of some paths only (promotion reads the paths that can matter). */
+export interface EnvironmentChangeQuery extends ChangeQuery {
+  /** Only changes of these paths (an empty list: no changes). */
+  paths?: readonly string[];
+}
+
 /** `read` < `verify` (read, plus the fleet key for `verify` on a CI runner) < `admin`. */
 export const API_TOKEN_SCOPES = ['read', 'verify', 'admin'] as const;
 export type ApiTokenScope = (typeof API_TOKEN_SCOPES)[number];
@@ -330,7 +336,7 @@ export interface FactStore {
    * Recorded changes of every host that was in `environment` when the change was recorded (the
    * environment-wide change feed, promotion tracking, time travel of a baseline).
    */
-  listEnvironmentChanges(environment: string, query: ChangeQuery): Promise<FactChange[]>;
+  listEnvironmentChanges(environment: string, query: EnvironmentChangeQuery): Promise<FactChange[]>;
   /**
    * Where a host's stored history starts: the facts it had at `at` (its first report, or the
    * point older changes were folded into), every category merged. Undefined for an unknown host

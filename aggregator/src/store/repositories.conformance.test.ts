@@ -379,6 +379,35 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
     });
   });
 
+  it('change history by environment of some paths: only those, in the window and order, none for an empty list', () => {
+    const repos = backend();
+    repos.hostFacts.insertHost({
+      id: 'a',
+      tokenHash: 't',
+      environment: 'staging',
+      labels: {},
+      agentVersion: null,
+      at: T0,
+    });
+    const paths = ['library.x', 'library.y', 'config.z', 'library.x', 'config.z'];
+    for (const [i, path] of paths.entries())
+      repos.changes.record(
+        { hostId: 'a', seq: i + 1, at: T0 + 10 * i, path, to: i },
+        i === 3 ? 'production' : 'staging',
+      );
+    const seqs = (query: Parameters<ChangeHistoryRepository['listByEnvironment']>[1]) =>
+      repos.changes.listByEnvironment('staging', query).map((c) => c.seq);
+    expect(seqs({ paths: ['library.x', 'config.z'], limit: 10 })).toEqual([1, 3, 5]);
+    expect(seqs({ paths: ['config.z', 'library.x'], order: 'newest', limit: 2 })).toEqual([5, 3]);
+    expect(seqs({ paths: ['library.x', 'config.z'], since: T0 + 10, until: T0 + 30, limit: 10 })).toEqual([3]);
+    expect(seqs({ paths: ['library.x', 'config.z'], order: 'newest', offset: 1, limit: 10 })).toEqual([3, 1]);
+    expect(seqs({ paths: ['nothing.here'], limit: 10 })).toEqual([]);
+    expect(seqs({ paths: [], limit: 10 })).toEqual([]);
+    // A path with quotes or a comma is one path, not a list.
+    repos.changes.record({ hostId: 'a', seq: 6, at: T0 + 60, path: 'config.file."a,b".k', to: 1 }, 'staging');
+    expect(seqs({ paths: ['config.file."a,b".k'], limit: 10 })).toEqual([6]);
+  });
+
   it('initial state: every category merged in the order recorded, with the first row time; none for a host without one', () => {
     const repos = backend();
     repos.hostFacts.insertHost({

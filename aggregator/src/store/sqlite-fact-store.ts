@@ -37,6 +37,7 @@ import type {
   DriftWrite,
   EnrollInput,
   EnrollResult,
+  EnvironmentChangeQuery,
   ExceptionRecord,
   FactChange,
   FactStore,
@@ -428,7 +429,7 @@ export class SqliteFactStore implements FactStore {
     return this.changes.list(hostId, query);
   }
 
-  async listEnvironmentChanges(environment: string, query: ChangeQuery): Promise<FactChange[]> {
+  async listEnvironmentChanges(environment: string, query: EnvironmentChangeQuery): Promise<FactChange[]> {
     this.assertOpen();
     // Reports still buffered belong to the history too.
     this.ingest.flush();
