@@ -6,7 +6,8 @@
  */
 import { type Classifier, compareStrings, fingerprintMap } from '@envparity/shared';
 import type { FactStore } from '../store/fact-store.js';
-import { type Baseline, computeBaseline, type HostSnapshot } from './baseline.js';
+import type { Baseline, HostSnapshot } from './baseline.js';
+import { BaselineTally } from './baseline-tally.js';
 import type { HostSnapshots } from './host-snapshots.js';
 import { findOutliers, type Outlier, OutlierIndex, sortHosts } from './outliers.js';
 
@@ -56,6 +57,8 @@ export class EnvironmentStates {
   readonly #states = new Map<string, EnvironmentState>();
   /** The last outlier index per environment: kept across recomputations while the baseline is unchanged. */
   readonly #indexes = new Map<string, OutlierIndex>();
+  /** Per environment, the baseline's value counts: a recomputation applies the blobs that changed. */
+  readonly #tallies = new Map<string, BaselineTally>();
 
   constructor({ store, snapshots, classify }: EnvironmentStatesOptions) {
     this.#store = store;
@@ -128,6 +131,15 @@ export class EnvironmentStates {
     return this.#members;
   }
 
+  #tally(environment: string): BaselineTally {
+    let tally = this.#tallies.get(environment);
+    if (!tally) {
+      tally = new BaselineTally(this.#classify);
+      this.#tallies.set(environment, tally);
+    }
+    return tally;
+  }
+
   #compute(environment: string): EnvironmentState {
     const ids = this.#membership().get(environment) ?? [];
     const hosts: HostSnapshot[] = [];
@@ -147,6 +159,7 @@ export class EnvironmentStates {
       hostCount: ids.length,
       online,
       previousIndex: this.#indexes.get(environment),
+      tally: this.#tally(environment),
     });
     this.#indexes.set(environment, state.index);
     return state;
@@ -164,12 +177,14 @@ export interface EnvironmentStateInput {
   online?: number;
   /** The environment's last index: reused while the baseline is the same and it holds few unused blobs. */
   previousIndex?: OutlierIndex | undefined;
+  /** The environment's kept value counts, brought to `hosts` (default: counted afresh). */
+  tally?: BaselineTally;
 }
 
 /** An environment's state from its hosts' snapshots (EnvironmentStates reads them from the store; tests make them). */
 export function environmentState(input: EnvironmentStateInput): EnvironmentState {
   const { environment, hosts, classify, previousIndex } = input;
-  const baseline = computeBaseline(environment, hosts, classify);
+  const baseline = (input.tally ?? new BaselineTally(classify)).update(hosts).baseline(environment);
   const used = hosts.filter((host) => host.counted ?? host.online);
   const version = baselineVersion(baseline);
   let blobs = 0;
