@@ -5,7 +5,7 @@ import { createFleetModel } from '@envparity/loadgen';
  * HOSTS hosts (default 3,300) in `production` and a few in `staging`, facts from the loadgen's
  * fleet model (~700 dpkg packages), T taken, then one random package changed on every host (each
  * host ends with its own library blob). Needs `npx tsc -b` first (reads the built dist/).
- *   node scripts/bench-baseline-at.mjs [hosts] [runs]
+ *   [MIXED=1] [PROFILE=file.cpuprofile] node scripts/bench-baseline-at.mjs [hosts] [runs]
  */
 import { categoryOf, fingerprintMap, groupByCategory } from '@envparity/shared';
 import { createAggregator } from '../aggregator/dist/aggregator.js';
@@ -20,9 +20,9 @@ const online = new Set();
 const presence = { isOnline: (id) => online.has(id), onPresenceChange: () => () => {} };
 const aggregator = createAggregator({ adminToken: 'x', flushIntervalMs: 1, presence, now: () => clock.now });
 const { store, history } = aggregator;
-const model = createFleetModel({
-  environments: [{ name: 'production', weight: 1 }],
-});
+// MIXED=1: the loadgen's own environment mix (production 6 : staging 3 : dev 1), as `npm run bench` has it.
+const mixed = process.env.MIXED === '1';
+const model = createFleetModel(mixed ? {} : { environments: [{ name: 'production', weight: 1 }] });
 
 function fullReport(seq, at, facts) {
   const full = {};
@@ -37,7 +37,7 @@ function fullReport(seq, at, facts) {
 const sims = [];
 for (let i = 0; i < HOSTS + 30; i++) {
   const sim = model.host(i);
-  const environment = i < HOSTS ? 'production' : 'staging';
+  const environment = mixed ? sim.environment : i < HOSTS ? 'production' : 'staging';
   sims.push({ sim, environment, seq: 1 });
   await store.enrollHost({
     hostId: sim.hostId,
@@ -88,6 +88,24 @@ console.log(
   `hosts ${HOSTS}, live baseline ${live.baseline.hosts} hosts, ${Object.keys(live.baseline.facts).length} paths`,
 );
 
+// LIVE=1: what one host's change costs the live state of its environment (recomputed on the next read).
+if (process.env.LIVE === '1') {
+  const host = sims.find((candidate) => candidate.environment === 'production');
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    host.seq++;
+    await store.ingestReport({
+      hostId: host.sim.hostId,
+      report: { type: 'report', seq: host.seq, observedAt: at + i, delta: { config: { set: { 'config.env.BENCH': `${i}` }, unset: [] } } },
+      receivedAt: at + i,
+    });
+    await store.flush();
+    const start = performance.now();
+    aggregator.queries.environment('production');
+    times.push(performance.now() - start);
+  }
+  console.log(`live production state after one host's change: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
+}
 // PHASES=1: time the store reads baselineAt makes.
 if (process.env.PHASES === '1') {
   for (const name of ['listEnvironmentChanges', 'historyStarts', 'listHosts', 'listRetiredHosts']) {
