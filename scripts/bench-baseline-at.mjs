@@ -106,6 +106,21 @@ if (process.env.LIVE === '1') {
   }
   console.log(`live production state after one host's change: ${times.map((t) => t.toFixed(1)).join(', ')} ms`);
 }
+// ROUTES=a,b: time these HTTP routes in process (after the changes; the admin token is `x`);
+// ROUTES_ONLY=1 stops after them.
+if (process.env.ROUTES) {
+  for (const route of process.env.ROUTES.split(',')) {
+    await time(`GET ${route}`, async () => {
+      const response = await aggregator.app.request(route, { headers: { authorization: 'Bearer x' } });
+      if (response.status !== 200) throw new Error(`${route}: ${response.status}`);
+      await response.text();
+    });
+  }
+  if (process.env.ROUTES_ONLY === '1') {
+    await aggregator.stop();
+    process.exit(0);
+  }
+}
 // PHASES=1: time the store reads baselineAt makes.
 if (process.env.PHASES === '1') {
   for (const name of ['listEnvironmentChanges', 'historyStarts', 'listHosts', 'listRetiredHosts']) {

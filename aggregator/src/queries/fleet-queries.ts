@@ -9,7 +9,6 @@ import {
   type Classifier,
   type ClassRule,
   compareFacts,
-  compareStrings,
   type DifferenceStatus,
   type ExceptionRule,
   type FactMap,
@@ -21,8 +20,7 @@ import type { EnvironmentState } from '../drift/environment-states.js';
 import type { DriftEventRecord } from '../drift/events.js';
 import type { Presence } from '../drift/host-snapshots.js';
 import { type JudgedOutlier, judgeOutliers } from '../drift/judge-outliers.js';
-import { causeKey } from '../drift/outlier-groups.js';
-import type { DiffList, PathDifference } from '../drift/outliers.js';
+import type { PathDifference } from '../drift/outliers.js';
 import type { HostPresence } from '../drift/presence-tracker.js';
 import { NotFoundError } from '../errors.js';
 import type { DriftEventQuery, ExceptionRecord, FactChange, FactStore, HostView } from '../store/fact-store.js';
@@ -34,6 +32,7 @@ import {
   sortEnvironments,
 } from './environment-catalog.js';
 import { type FactDistribution, factDistribution, hostFact, valueMatches } from './fact-distribution.js';
+import { byCauseRank, causeHosts, type OutlierCause, outlierCauses } from './outlier-causes.js';
 
 /** What the queries read of the drift engine: its read model, never its passes. */
 export type DriftReads = Pick<
@@ -333,8 +332,8 @@ export class FleetQueries {
   /**
    * A known environment's outliers grouped by cause (a path and both its values: the drift engine's
    * `causeKey`), judged with the exceptions; drift first, then justified, then scale, most hosts
-   * first. Hosts sharing a category blob share its cached difference list, so this costs a lookup
-   * per (host, category) and the distinct lists' differences, never hosts x paths.
+   * first. Which hosts share which cause is computed once per environment state (outlier-causes.ts);
+   * a request judges the causes and merges host ids for the groups it returns.
    */
   async outlierGroups(
     name: string,
@@ -343,34 +342,24 @@ export class FleetQueries {
     const environment = this.knownEnvironment(name);
     await this.drift.checkExpiredExceptions();
     const state = this.drift.state(environment);
-    const { lists, outlierHosts } = hostsPerDiffList(state, includeScale, hostsPerGroup);
-    const byCause = new Map<string, { difference: PathDifference; hostCount: number; hosts: string[] }>();
-    for (const { list, hostCount, hosts } of lists) {
-      for (const difference of list.diffs) {
-        if (difference.class === 'scale' && !includeScale) continue;
-        const key = causeKey(difference);
-        const cause = byCause.get(key);
-        if (!cause) byCause.set(key, { difference, hostCount, hosts });
-        else {
-          // One blob per host and category: lists of one cause never share a host.
-          cause.hostCount += hostCount;
-          cause.hosts = mergeSortedIds(cause.hosts, hosts, hostsPerGroup);
-        }
-      }
-    }
-    const causes = [...byCause.values()];
+    const { causes, outlierHosts } = outlierCauses(state, includeScale, hostsPerGroup);
     const judged = judgeOutliers(
       causes.map(({ difference }) => ({ hostId: '', ...difference })),
       environment,
       this.drift.exceptionRules(),
       new Date(this.now()),
     );
-    const groups = judged.map(({ hostId: _, ...outlier }, index) => {
-      const { hostCount, hosts } = causes[index] as (typeof causes)[number];
-      return { ...outlier, hostCount, hosts };
+    const ranked = judged.map((outlier, index) => {
+      const cause = causes[index] as OutlierCause;
+      return { outlier, cause, status: outlier.status, hostCount: cause.hostCount, path: outlier.path, key: cause.key };
     });
-    groups.sort(byOutlierGroupRank);
-    return { state, groups: groups.slice(0, limit), total: groups.length, outlierHosts };
+    ranked.sort(byCauseRank);
+    const groups = ranked.slice(0, limit).map(({ outlier: { hostId: _, ...outlier }, cause }) => ({
+      ...outlier,
+      hostCount: cause.hostCount,
+      hosts: causeHosts(cause, hostsPerGroup),
+    }));
+    return { state, groups, total: ranked.length, outlierHosts };
   }
 
   /** Values of one path in every environment that has hosts, promotion order first (one walk of the hosts). */
@@ -408,53 +397,4 @@ export interface OutlierCauseGroups {
   total: number;
   /** Hosts with at least one of the differences counted (behavior, or scale too). */
   outlierHosts: number;
-}
-
-/** The difference lists the environment's hosts have, each with its host count and first host ids. */
-function hostsPerDiffList(
-  state: EnvironmentState,
-  includeScale: boolean,
-  hostsPerList: number,
-): { lists: { list: DiffList; hostCount: number; hosts: string[] }[]; outlierHosts: number } {
-  const lists = new Map<string, { list: DiffList; hostCount: number; hosts: string[] }>();
-  let outlierHosts = 0;
-  for (const host of state.sortedBaselineHosts()) {
-    let off = false;
-    for (const list of state.index.host(host)) {
-      if ((includeScale ? list.diffs.length : list.behavior) === 0) continue;
-      off = true;
-      let entry = lists.get(list.key);
-      if (!entry) {
-        entry = { list, hostCount: 0, hosts: [] };
-        lists.set(list.key, entry);
-      }
-      entry.hostCount++;
-      if (entry.hosts.length < hostsPerList) entry.hosts.push(host.id);
-    }
-    if (off) outlierHosts++;
-  }
-  return { lists: [...lists.values()], outlierHosts };
-}
-
-/** The first `cap` ids of two sorted id lists. */
-function mergeSortedIds(a: readonly string[], b: readonly string[], cap: number): string[] {
-  const merged: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (merged.length < cap && (i < a.length || j < b.length)) {
-    const takeA = j >= b.length || (i < a.length && compareStrings(a[i] as string, b[j] as string) <= 0);
-    merged.push((takeA ? a[i++] : b[j++]) as string);
-  }
-  return merged;
-}
-
-const STATUS_RANK: Partial<Record<DifferenceStatus, number>> = { drift: 0, justified: 1, scale: 2 };
-
-function byOutlierGroupRank(a: OutlierCauseGroup, b: OutlierCauseGroup): number {
-  return (
-    (STATUS_RANK[a.status] ?? 3) - (STATUS_RANK[b.status] ?? 3) ||
-    b.hostCount - a.hostCount ||
-    compareStrings(a.path, b.path) ||
-    compareStrings(causeKey(a), causeKey(b))
-  );
 }
