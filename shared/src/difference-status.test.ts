@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type DifferenceToJudge, differenceStatus } from './difference-status.js';
+import {
+  DIFFERENCE_STATUS_ORDER,
+  DIFFERENCE_STATUSES,
+  type DifferenceToJudge,
+  differenceStatus,
+  differenceStatusRank,
+} from './difference-status.js';
 
 const exception = { id: 'exc-1', reason: 'canary runs the new TLS stack' };
 
@@ -19,5 +25,15 @@ describe('differenceStatus', () => {
     const cases: DifferenceToJudge[] = [{ factClass: 'identity' }, { factClass: 'volatile' }];
     expect(cases.map(differenceStatus)).toEqual(['drift', 'drift']);
     expect(differenceStatus({ factClass: 'identity', exception })).toBe('justified');
+  });
+});
+
+describe('differenceStatusRank', () => {
+  it('orders what needs action first, and every status before an unknown one', () => {
+    const sorted = ['scale', 'unknown', 'justified', 'secret-policy', 'drift'].sort(
+      (a, b) => differenceStatusRank(a) - differenceStatusRank(b),
+    );
+    expect(sorted).toEqual(['drift', 'secret-policy', 'justified', 'scale', 'unknown']);
+    expect(new Set(DIFFERENCE_STATUS_ORDER)).toEqual(new Set(DIFFERENCE_STATUSES));
   });
 });

@@ -10,6 +10,15 @@ import type { FactClass } from './classes.js';
 /** Every status a difference can have; `secret-policy` only from a comparison with a secret policy. */
 export const DIFFERENCE_STATUSES = ['drift', 'justified', 'scale', 'secret-policy'] as const;
 export type DifferenceStatus = (typeof DIFFERENCE_STATUSES)[number];
+/** The order lists show statuses in: what needs action first (drift, a broken secret policy), then the rest. */
+export const DIFFERENCE_STATUS_ORDER: readonly DifferenceStatus[] = ['drift', 'secret-policy', 'justified', 'scale'];
+
+/** Rank of a status in DIFFERENCE_STATUS_ORDER (unknown ones last), for sorting. */
+export function differenceStatusRank(status: string): number {
+  const rank = DIFFERENCE_STATUS_ORDER.indexOf(status as DifferenceStatus);
+  return rank === -1 ? DIFFERENCE_STATUS_ORDER.length : rank;
+}
+
 /** The statuses a comparison without a secret policy can produce (what `differenceStatus` returns). */
 export type PlainDifferenceStatus = Exclude<DifferenceStatus, 'secret-policy'>;
 

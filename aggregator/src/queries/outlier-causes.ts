@@ -5,7 +5,7 @@
  * judging with the exceptions (which change, and expire) is the cheap half, done per request.
  * Host ids are merged only for the groups a page shows.
  */
-import { compareStrings, type DifferenceStatus } from '@envparity/shared';
+import { compareStrings, type DifferenceStatus, differenceStatusRank } from '@envparity/shared';
 import type { EnvironmentState } from '../drift/environment-states.js';
 import { causeKey } from '../drift/outlier-groups.js';
 import type { PathDifference } from '../drift/outliers.js';
@@ -103,15 +103,13 @@ export function causeHosts(cause: OutlierCause, cap: number): string[] {
   return cause.merged;
 }
 
-const STATUS_RANK: Partial<Record<DifferenceStatus, number>> = { drift: 0, justified: 1, scale: 2 };
-
 /** Drift first, then justified, then scale; most hosts first; then by path and cause. */
 export function byCauseRank(
   a: { status: DifferenceStatus; hostCount: number; path: string; key: string },
   b: { status: DifferenceStatus; hostCount: number; path: string; key: string },
 ): number {
   return (
-    (STATUS_RANK[a.status] ?? 3) - (STATUS_RANK[b.status] ?? 3) ||
+    differenceStatusRank(a.status) - differenceStatusRank(b.status) ||
     b.hostCount - a.hostCount ||
     compareStrings(a.path, b.path) ||
     compareStrings(a.key, b.key)

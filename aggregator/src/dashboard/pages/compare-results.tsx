@@ -3,7 +3,7 @@
  * differences the filters keep, one page of them, under a heading per category. A justified row
  * says which exception justifies it (reason, owner, expiry); a drift row offers admins "Justify".
  */
-import type { ComparedDifference, DifferenceStatus } from '@envparity/shared';
+import { type ComparedDifference, DIFFERENCE_STATUS_ORDER, type DifferenceStatus } from '@envparity/shared';
 import type { CompareSide, Comparison } from '../../queries/compare-sides.js';
 import type { ExceptionRecord } from '../../store/fact-store.js';
 import { FactValueView, href, isoTime, percent, StatusBadge, shortFingerprint, TimeAgo } from '../format.js';
@@ -19,8 +19,6 @@ export function keepsDifference(difference: ComparedDifference, status: StatusFi
   if (status === 'drift') return COUNTS_AS_DRIFT.has(difference.status);
   return difference.status === status;
 }
-
-const STATUS_ORDER: readonly DifferenceStatus[] = ['drift', 'secret-policy', 'justified', 'scale'];
 
 type StatusCounts = Partial<Record<DifferenceStatus, number>>;
 
@@ -129,7 +127,7 @@ function groupByCategory(rows: readonly ComparedDifference[]): [string, Compared
 
 const CategoryCounts = ({ counts }: { counts: StatusCounts }) => (
   <small class="muted">
-    {STATUS_ORDER.filter((status) => counts[status] !== undefined)
+    {DIFFERENCE_STATUS_ORDER.filter((status) => counts[status] !== undefined)
       .map((status) => `${counts[status]} ${status}`)
       .join(', ')}
   </small>
@@ -137,13 +135,15 @@ const CategoryCounts = ({ counts }: { counts: StatusCounts }) => (
 
 const StatusSummary = ({ counts, filters }: { counts: StatusCounts; filters: CompareFilters }) => (
   <p>
-    {STATUS_ORDER.filter((status) => status !== 'secret-policy' || counts[status] !== undefined).map((status) => (
-      <>
-        <a href={compareHref(filters, { status, page: 1 })}>
-          <StatusBadge status={status} label={`${counts[status] ?? 0} ${status}`} />
-        </a>{' '}
-      </>
-    ))}
+    {DIFFERENCE_STATUS_ORDER.filter((status) => status !== 'secret-policy' || counts[status] !== undefined).map(
+      (status) => (
+        <>
+          <a href={compareHref(filters, { status, page: 1 })}>
+            <StatusBadge status={status} label={`${counts[status] ?? 0} ${status}`} />
+          </a>{' '}
+        </>
+      ),
+    )}
   </p>
 );
 

@@ -2,7 +2,7 @@
  * How a host differs from its environment's baseline: the same comparison (and judgement: drift,
  * justified by an exception, scale, secret policy) as `/compare?from=ENV&to=host:ID`, cut short.
  */
-import { compareStrings } from '@envparity/shared';
+import { compareStrings, differenceStatusRank } from '@envparity/shared';
 import { NotFoundError } from '../../errors.js';
 import type { Comparison } from '../../queries/compare-sides.js';
 import type { FleetQueries } from '../../queries/fleet-queries.js';
@@ -12,7 +12,6 @@ import { Wide } from '../layout.js';
 
 /** The host page lists this many differences; the compare page has them all. */
 export const BASELINE_DIFF_ROWS = 50;
-const STATUS_ORDER = ['drift', 'secret-policy', 'justified', 'scale'];
 
 export type BaselineDiff =
   | { kind: 'no-environment' }
@@ -41,9 +40,8 @@ export const BaselineDiffView = ({ diff, hostId }: { diff: BaselineDiff; hostId:
   }
   const { comparison, environment, stale } = diff;
   const compareLink = href('/compare', { from: environment, to: `host:${hostId}` });
-  const rank = (status: string) => STATUS_ORDER.indexOf(status);
   const differences = [...comparison.differences].sort(
-    (a, b) => rank(a.status) - rank(b.status) || compareStrings(a.path, b.path),
+    (a, b) => differenceStatusRank(a.status) - differenceStatusRank(b.status) || compareStrings(a.path, b.path),
   );
   return (
     <>
