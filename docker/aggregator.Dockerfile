@@ -7,6 +7,13 @@ COPY . .
 RUN npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+ARG VERSION=0.1.0
+ARG SOURCE_URL=https://github.com/envparity/envparity
+LABEL org.opencontainers.image.title="envparity-aggregator" \
+      org.opencontainers.image.description="envparity aggregator: agent ingest, fact store, drift engine, HTTP API and dashboard" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}"
 WORKDIR /opt/envparity
 COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/node_modules ./node_modules
@@ -16,11 +23,13 @@ COPY --from=build /src/shared/dist ./shared/dist
 COPY --from=build /src/aggregator/package.json ./aggregator/
 COPY --from=build /src/aggregator/bin ./aggregator/bin
 COPY --from=build /src/aggregator/dist ./aggregator/dist
-RUN mkdir -p /var/lib/envparity-aggregator && chown node:node /var/lib/envparity-aggregator
+RUN mkdir -p /var/lib/envparity-aggregator && chown 1000:1000 /var/lib/envparity-aggregator
 ENV NODE_ENV=production
-USER node
+# uid 1000 is the image's `node` user; numeric so that Kubernetes' runAsNonRoot can check it.
+USER 1000:1000
 VOLUME /var/lib/envparity-aggregator
 EXPOSE 7300
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:7300/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Plain HTTP only: an aggregator serving TLS (--tls-cert) is checked by its orchestrator's HTTPS probe instead.
+HEALTHCHECK --interval=30s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:7300/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "aggregator/bin/envparity-aggregator.js"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "7300", "--data", "/var/lib/envparity-aggregator"]
