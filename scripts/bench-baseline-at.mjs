@@ -18,7 +18,13 @@ const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const clock = { now: T0 };
 const online = new Set();
 const presence = { isOnline: (id) => online.has(id), onPresenceChange: () => () => {} };
-const aggregator = createAggregator({ adminToken: 'x', flushIntervalMs: 1, presence, now: () => clock.now });
+const aggregator = createAggregator({
+  adminToken: 'x',
+  flushIntervalMs: 1,
+  presence,
+  now: () => clock.now,
+  promotion: ['dev', 'staging', 'production'],
+});
 const { store, history } = aggregator;
 // MIXED=1: the loadgen's own environment mix (production 6 : staging 3 : dev 1), as `npm run bench` has it.
 const mixed = process.env.MIXED === '1';

@@ -1,15 +1,17 @@
 /**
- * Promotion reads only the histories of candidate paths (promotion-candidates.ts). Property: on
- * random fleets and change sequences its lists equal those computed from every change of both
- * environments (the pure functions over full histories), so the narrowing loses nothing.
+ * Promotion reads only the histories of candidate paths (promotion-candidates.ts) and asks who holds
+ * a value of the outlier index (promotion-holders.ts). Property: on random fleets and change
+ * sequences its lists equal those computed from every change of both environments with holders
+ * counted host by host (the pure functions over full histories), so neither shortcut loses anything.
  */
-import { createExceptionMatcher, type FactValue } from '@envparity/shared';
+import { categoryOf, createExceptionMatcher, type FactValue, factValuesEqual, ownValue } from '@envparity/shared';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addHost, changeHost, PROMOTION, serverFacts, T0 } from '../../testing/drift-fleet.js';
 import { createTestApi, type TestApi } from '../../testing/test-api.js';
+import type { EnvironmentState } from '../drift/environment-states.js';
 import { PromotionHistory } from './promotion-history.js';
-import { ValueHolders } from './promotion-holders.js';
+import { type Holders, hostsOfBaseline } from './promotion-holders.js';
 import { PromotionQueries } from './promotion-queries.js';
 import { outOfOrderCandidates, type PairInput, waitingChanges } from './promotion-tracking.js';
 
@@ -38,7 +40,19 @@ afterEach(async () => {
   api = undefined;
 });
 
-/** The lists from every recorded change of both environments (no narrowing). */
+/** Who holds what, host by host (no blobs, no index): the reference for ValueHolders. */
+function naiveHolders(state: EnvironmentState): Holders {
+  const hosts = hostsOfBaseline(state);
+  const holding = (path: string, value: FactValue) =>
+    hosts.filter((host) => {
+      const blob = host.categories.get(categoryOf(path));
+      const held = blob ? ownValue(blob.facts, path) : undefined;
+      return held !== undefined && factValuesEqual(held, value);
+    });
+  return { total: hosts.length, hosts: holding, count: (path, value) => holding(path, value).length };
+}
+
+/** The lists from every recorded change of both environments (no narrowing, no index). */
 async function fromFullHistories(testApi: TestApi, from: string, to: string) {
   const { queries, store } = testApi.aggregator;
   const full = async (environment: string) =>
@@ -46,7 +60,7 @@ async function fromFullHistories(testApi: TestApi, from: string, to: string) {
   const side = async (environment: string) => ({
     environment,
     baseline: queries.environment(environment).baseline.facts,
-    holders: new ValueHolders(queries.environment(environment)),
+    holders: naiveHolders(queries.environment(environment)),
     history: await full(environment),
   });
   const input: PairInput = {
@@ -84,9 +98,12 @@ describe('promotion reads only the candidate paths’ histories', () => {
         let at = T0;
         for (const { hosts, path, pick, afterMinutes } of changes) {
           const values = VALUES[path] as FactValue[];
+          // One pick in (values + 1) removes the path: hosts that lack a value the baseline has.
+          const value = values[pick % (values.length + 1)];
           for (const host of hosts) {
             at += afterMinutes * 60_000;
-            await changeHost(testApi.aggregator.store, host, at, { [path]: values[pick % values.length] as FactValue });
+            if (value === undefined) await changeHost(testApi.aggregator.store, host, at, {}, [path]);
+            else await changeHost(testApi.aggregator.store, host, at, { [path]: value });
           }
         }
         testApi.clock.now = at + HOUR;

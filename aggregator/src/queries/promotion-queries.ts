@@ -11,7 +11,7 @@ import type { FactStore } from '../store/fact-store.js';
 import type { FleetQueries } from './fleet-queries.js';
 import { outOfOrderPaths, waitingPaths } from './promotion-candidates.js';
 import { PromotionHistory } from './promotion-history.js';
-import { ValueHolders } from './promotion-holders.js';
+import { type ValueHolders, valueHoldersOf } from './promotion-holders.js';
 import {
   bothReport,
   type JustifiedChange,
@@ -176,7 +176,7 @@ export class PromotionQueries {
       holders: (environment: string): ValueHolders => {
         let entry = holders.get(environment);
         if (!entry) {
-          entry = new ValueHolders(this.queries.environment(environment));
+          entry = valueHoldersOf(this.queries.environment(environment), this.queries.classify);
           holders.set(environment, entry);
         }
         return entry;
@@ -224,16 +224,13 @@ export class PromotionQueries {
     };
   }
 
-  /** The out-of-order candidates less those `from` started with (initial states: one indexed look-up each). */
+  /** The out-of-order candidates less those `from` started with (initial states, one batched look-up). */
   private async outOfOrder(input: PairInput): Promise<OutOfOrderChange[]> {
-    const changes: OutOfOrderChange[] = [];
-    for (const { fromArrival, ...change } of outOfOrderCandidates(input)) {
-      // No recorded change of `from` to it: did `from` start with it (taken as in order)?
-      if (fromArrival === undefined) {
-        if (await this.store.environmentHadValue(input.from.environment, change.path, change.value)) continue;
-      }
-      changes.push(change);
-    }
-    return changes;
+    const candidates = outOfOrderCandidates(input);
+    // No recorded change of `from` to it: did `from` start with it (taken as in order)?
+    const unexplained = candidates.filter(({ fromArrival }) => fromArrival === undefined);
+    const startedWith = await this.store.environmentHadValues(input.from.environment, unexplained);
+    const inOrder = new Set(unexplained.filter((_, index) => startedWith[index]));
+    return candidates.filter((candidate) => !inOrder.has(candidate)).map(({ fromArrival: _, ...change }) => change);
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '@envparity/shared';
 import type { HostSnapshot } from '../drift/baseline.js';
 import type { ArrivedValue, PromotionHistory } from './promotion-history.js';
-import type { ValueHolders } from './promotion-holders.js';
+import type { Holders } from './promotion-holders.js';
 
 export const PROMOTE_ACTION = 'promote';
 export const UPSTREAM_ACTION = 'apply to upstream';
@@ -83,7 +83,7 @@ export interface OutOfOrderCandidate extends OutOfOrderChange {
 export interface PromotionSide {
   environment: string;
   baseline: Readonly<FactMap>;
-  holders: ValueHolders;
+  holders: Holders;
   history: PromotionHistory;
 }
 

@@ -50,6 +50,18 @@ describe('drift storage', () => {
     expect(await store.environmentHadValue('staging', 'library.openssl', '3.0.13')).toBe(true);
     expect(await store.environmentHadValue('qa', 'library.openssl', '3.0.13')).toBe(false);
     expect(await store.environmentHadValue('staging', 'network.dns.servers', ['10.0.0.2', '10.0.0.3'])).toBe(true);
+    // Many at once, one answer each in order: from changes, from initial states, neither, a bad path.
+    expect(
+      await store.environmentHadValues('staging', [
+        { path: 'library.openssl', value: '3.0.13' },
+        { path: 'network.dns.servers', value: ['10.0.0.3', '10.0.0.2'] },
+        { path: 'library.openssl', value: '3.0.12' },
+        { path: 'network.dns.servers', value: ['10.0.0.2', '10.0.0.3'] },
+        { path: 'library.zlib', value: '1' },
+        { path: 'not a path', value: '1' },
+      ]),
+    ).toEqual([true, false, true, true, false, false]);
+    expect(await store.environmentHadValues('staging', [])).toEqual([]);
     expect(events.map((event) => event.type)).toEqual([
       'host-enrolled',
       'facts-changed',

@@ -364,6 +364,11 @@ export interface FactStore {
    * (changes are stamped with the host's environment when recorded). Indexed: emergency detection.
    */
   environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean>;
+  /**
+   * `environmentHadValue` for many values at once, one answer each in order: each category blob the
+   * environment's hosts started with is read once for all of them (promotion asks about hundreds).
+   */
+  environmentHadValues(environment: string, values: readonly { path: string; value: FactValue }[]): Promise<boolean[]>;
 
   /** Every exception, expired ones included, sorted by creation (from memory). */
   listExceptions(): ExceptionRecord[];

@@ -447,24 +447,47 @@ export class SqliteFactStore implements FactStore {
   }
 
   async environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean> {
+    const [had] = await this.environmentHadValues(environment, [{ path, value }]);
+    return had === true;
+  }
+
+  async environmentHadValues(
+    environment: string,
+    values: readonly { path: string; value: FactValue }[],
+  ): Promise<boolean[]> {
     this.assertOpen();
     // Reports still buffered belong to the history too.
     this.ingest.flush();
-    if (this.changes.changedTo(environment, path, value)) return true;
-    // Initial states: the category blobs hosts of this environment started with.
-    let category: string;
-    try {
-      category = categoryOf(path);
-    } catch {
-      return false;
+    const answers = values.map(({ path, value }) => this.changes.changedTo(environment, path, value));
+    // Initial states: the category blobs hosts of this environment started with, each read once.
+    const open = new Map<string, number[]>();
+    values.forEach(({ path }, index) => {
+      if (answers[index]) return;
+      let category: string;
+      try {
+        category = categoryOf(path);
+      } catch {
+        return;
+      }
+      const indexes = open.get(category);
+      if (indexes) indexes.push(index);
+      else open.set(category, [index]);
+    });
+    const json = values.map(({ value }) => JSON.stringify(value));
+    for (const [category, indexes] of open) {
+      let left = indexes;
+      for (const hash of this.hostFacts.initialBlobHashes(environment, category)) {
+        const facts = this.fleet.blobs.facts(hash) ?? this.hostFacts.blobFacts(hash);
+        left = left.filter((index) => {
+          const held = ownValue(facts, (values[index] as { path: string }).path);
+          const had = held !== undefined && JSON.stringify(held) === json[index];
+          if (had) answers[index] = true;
+          return !had;
+        });
+        if (left.length === 0) break;
+      }
     }
-    const json = JSON.stringify(value);
-    for (const hash of this.hostFacts.initialBlobHashes(environment, category)) {
-      const facts = this.fleet.blobs.facts(hash) ?? this.hostFacts.blobFacts(hash);
-      const held = ownValue(facts, path);
-      if (held !== undefined && JSON.stringify(held) === json) return true;
-    }
-    return false;
+    return answers;
   }
 
   // --- exceptions, drift events, API tokens (their repositories) -------------------------------
