@@ -85,6 +85,7 @@ describe('envparity-agent collect', () => {
         'probe',
         'process',
         'runtime',
+        'security',
       ].sort(),
     );
     for (const collector of document.collectors) expect(collector.durationMs).toBeGreaterThanOrEqual(0);

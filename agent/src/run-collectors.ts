@@ -1,5 +1,5 @@
 import type { AgentConfig, CollectorReport, FactMap } from '@envparity/shared';
-import { categoryOf, isCategory } from '@envparity/shared';
+import { categoryOf, PROTOCOL_CATEGORIES } from '@envparity/shared';
 import type { HostFs } from './collectors/host-fs.js';
 import type { Collector, CollectorContext } from './collectors/types.js';
 import { execCommand } from './exec.js';
@@ -111,7 +111,8 @@ function splitValidFacts(facts: FactMap): { valid: FactMap; invalid: string[] } 
       invalid.push(path);
       continue;
     }
-    if (isCategory(category)) valid[path] = value;
+    // The protocol's categories: the fact model's own and its extras (`security`).
+    if (PROTOCOL_CATEGORIES.includes(category)) valid[path] = value;
     else invalid.push(path);
   }
   return { valid, invalid };

@@ -36,6 +36,18 @@ describe('default class rules', () => {
     ['process.api.argv', 'behavior'],
     ['process.api.limit.nofile', 'behavior'],
     ['config.envFile["/etc/default/api"].LOG_LEVEL', 'behavior'],
+    ['security.sshd.PermitRootLogin', 'behavior'],
+    ['security.sshd.Ciphers', 'behavior'],
+    ['security.apparmor.profiles.enforce', 'behavior'],
+    ['security.selinux.mode', 'behavior'],
+    ['security.firewall.fingerprint', 'behavior'],
+    ['security.firewall.rules', 'behavior'],
+    ['security.firewall.policy.inet.filter.input', 'behavior'],
+    ['security.sysctl["kernel.kptr_restrict"]', 'behavior'],
+    ['security.kernel.lockdown', 'behavior'],
+    ['security.tls["api.internal:443"].accepts', 'behavior'],
+    ['security.accounts.uid0', 'behavior'],
+    ['security.accounts.emptyPassword', 'behavior'],
   ] as const)('%s is %s', (path, expected) => {
     expect(classify(path)).toBe(expected);
   });

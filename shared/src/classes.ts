@@ -68,6 +68,8 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'probe.**.*_count', class: 'scale' },
   { glob: 'probe.**.*_rows', class: 'scale' },
   { glob: 'probe.**.size', class: 'scale' },
+  // security.*: no rule, so behavior. Counts there (AppArmor profiles per mode, firewall rules,
+  // passwordless accounts) are posture, not size: one profile or rule more than the baseline is drift.
 ];
 
 export type Classifier = (path: string) => FactClass;

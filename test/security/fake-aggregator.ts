@@ -116,9 +116,19 @@ export function minimalAgentConfig(extra: Record<string, unknown> = {}): Record<
     watch: { envVars: ['ENVPARITY_SECURITY_TEST'], ...(watch ?? {}) },
     disable:
       disable ??
-      ['hardware', 'runtime', 'library', 'app', 'network', 'container', 'probe', 'host', 'process', 'os'].filter(
-        (name) => !(watchProjects && name === 'app'),
-      ),
+      [
+        'hardware',
+        'runtime',
+        'library',
+        'app',
+        'network',
+        'container',
+        'probe',
+        'host',
+        'process',
+        'os',
+        'security',
+      ].filter((name) => !(watchProjects && name === 'app')),
     ...rest,
   };
 }

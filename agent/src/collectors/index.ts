@@ -9,6 +9,7 @@ import { osCollector } from './os.js';
 import { probeCollector } from './probe.js';
 import { processCollector } from './process.js';
 import { runtimeCollector } from './runtime.js';
+import { securityCollector } from './security.js';
 import type { Collector } from './types.js';
 
 export type { Collector, CollectorContext } from './types.js';
@@ -26,4 +27,5 @@ export const BUILTIN_COLLECTORS: readonly Collector[] = [
   containerCollector,
   probeCollector,
   processCollector,
+  securityCollector,
 ];

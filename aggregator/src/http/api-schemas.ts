@@ -4,11 +4,11 @@
  * tests parse every answer with them, so the document cannot drift from what the API sends.
  */
 import {
-  CATEGORIES,
   classRuleSchema,
   DIFFERENCE_STATUSES,
   factValueSchema,
   isValidPath,
+  PROTOCOL_CATEGORIES,
   environmentNameSchema as sharedEnvironmentName,
 } from '@envparity/shared';
 import { z } from 'zod';
@@ -57,8 +57,8 @@ export const categoryListQuery = z
   .string()
   .transform((s) => s.split(',').map((c) => c.trim()))
   .refine(
-    (list) => list.every((c) => (CATEGORIES as readonly string[]).includes(c)),
-    `expected categories among ${CATEGORIES.join(', ')}, comma-separated`,
+    (list) => list.every((c) => PROTOCOL_CATEGORIES.includes(c)),
+    `expected categories among ${PROTOCOL_CATEGORIES.join(', ')}, comma-separated`,
   );
 
 export const errorBodySchema = z

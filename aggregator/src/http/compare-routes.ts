@@ -3,7 +3,7 @@
  * environment, path by path, judged by the shared `compareFacts` with the stored exceptions — the
  * function the agent's `verify` uses, so the API and `verify` always agree.
  */
-import { CATEGORIES } from '@envparity/shared';
+import { PROTOCOL_CATEGORIES } from '@envparity/shared';
 import { z } from 'zod';
 import type { CompareSide } from '../queries/compare-sides.js';
 import type { FleetQueries } from '../queries/fleet-queries.js';
@@ -27,7 +27,7 @@ const compareQuery = z
     toHost: z.string().min(1).optional().meta({ description: 'Host id (same as `to=host:ID`).' }),
     category: categoryListQuery
       .optional()
-      .meta({ description: `Only these categories, comma-separated (${CATEGORIES.join(', ')}).` }),
+      .meta({ description: `Only these categories, comma-separated (${PROTOCOL_CATEGORIES.join(', ')}).` }),
     at: instantQuery('both sides').optional(),
     fromAt: instantQuery('the `from` side (the other one now, unless `toAt`)').optional(),
     toAt: instantQuery('the `to` side (the other one now, unless `fromAt`)').optional(),

@@ -3,7 +3,7 @@
  * id typed in), and which differences to show. Both sit outside the live region, so a refresh
  * never resets what the user is typing.
  */
-import { CATEGORIES } from '@envparity/shared';
+import { PROTOCOL_CATEGORIES } from '@envparity/shared';
 import { HOST_SIDE_PREFIX } from '../../queries/compare-sides.js';
 import { href } from '../format.js';
 import { type CompareFilters, DEFAULT_DIFFERENCES_LIMIT, STATUS_FILTERS } from './compare-params.js';
@@ -118,12 +118,12 @@ export const FilterForm = ({ filters }: { filters: CompareFilters }) => {
           <option value="" selected={category === undefined}>
             all categories
           </option>
-          {CATEGORIES.map((name) => (
+          {PROTOCOL_CATEGORIES.map((name) => (
             <option value={name} selected={name === category}>
               {name}
             </option>
           ))}
-          {category !== undefined && !(CATEGORIES as readonly string[]).includes(category) && (
+          {category !== undefined && !PROTOCOL_CATEGORIES.includes(category) && (
             <option value={category} selected>
               {category}
             </option>
