@@ -4,6 +4,7 @@ import {
   compileNameGlob,
   compilePathGlob,
   GlobTooLongError,
+  globReachesCategory,
   MAX_GLOB_LENGTH,
   MAX_GLOB_SEGMENTS,
   matchAnyName,
@@ -420,5 +421,21 @@ describe('compileNameGlob', () => {
     const glob = compileNameGlob('*TOKEN*', true);
     expect(glob).toMatchObject({ source: '*TOKEN*', caseInsensitive: true });
     expect(glob.matches('github_token')).toBe(true);
+  });
+});
+
+describe('globReachesCategory', () => {
+  it('is true when the first segment is **, the category or a wildcard matching it', () => {
+    for (const glob of [
+      'security.sshd.PasswordAuthentication',
+      'security.**',
+      '**',
+      '**.PermitRootLogin',
+      '*.sshd.*',
+      's*',
+    ])
+      expect(globReachesCategory(glob, 'security'), glob).toBe(true);
+    for (const glob of ['config.env.*', 'securityx.*', 'config.file["security.sshd"].*', 'library.**'])
+      expect(globReachesCategory(glob, 'security'), glob).toBe(false);
   });
 });

@@ -277,6 +277,16 @@ export function compilePathGlob(glob: string): PathGlob {
   };
 }
 
+/**
+ * Whether the glob can match some path whose first segment (its category) is `category`: the
+ * glob's first segment is `**`, that name, or a wildcard that matches it. `**` and `*.x` reach every
+ * category; `config.*` reaches none but config.
+ */
+export function globReachesCategory(glob: string, category: string): boolean {
+  const [first] = parseGlobSegments(glob);
+  return first !== undefined && (first.kind === 'any-depth' || segmentMatches(first, category));
+}
+
 /** One-off convenience; compile once with compilePathGlob when matching many paths. */
 export function matchPathGlob(glob: string, path: string): boolean {
   return compilePathGlob(glob).matches(path);

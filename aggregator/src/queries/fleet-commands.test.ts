@@ -105,4 +105,35 @@ describe('FleetCommands.createExceptionRequest', () => {
     expect(store.listExceptions()).toEqual([]);
     expect(told).toEqual([]);
   });
+
+  it('asks an exception that can cover security facts for an owner and an expiry within 180 days', async () => {
+    const { store, commands } = checked();
+    const day = 86_400_000;
+    const inDays = (days: number) => new Date(T0 + days * day).toISOString();
+    const security = { ...request, path: 'security.sshd.PasswordAuthentication' };
+    const refused: [object, string, RegExp][] = [
+      [
+        { expiresAt: inDays(30) },
+        'owner',
+        /`owner` is required: `security.sshd.PasswordAuthentication` can cover security/,
+      ],
+      [{ owner: '  ', expiresAt: inDays(30) }, 'owner', /`owner` is required/],
+      [{ owner: 'secops' }, 'expiresAt', /`expiresAt` is required, at most 180 days ahead/],
+      [{ owner: 'secops', expiresAt: inDays(181) }, 'expiresAt', /at most 180 days ahead \(by 2025-06-30/],
+      [{ path: '**', owner: 'secops' }, 'expiresAt', /`\*\*` can cover security/],
+      [{ path: '*.sshd.*', expiresAt: inDays(1) }, 'owner', /`owner` is required/],
+    ];
+    for (const [change, field, message] of refused) {
+      const attempt = commands.createExceptionRequest({ ...security, ...change }, { createdBy: 'ci' });
+      await expect(attempt).rejects.toMatchObject({ field, message: expect.stringMatching(message) });
+    }
+    expect(store.listExceptions()).toEqual([]);
+    // Within the rules it is created; a glob that cannot reach security facts needs neither.
+    await commands.createExceptionRequest(
+      { ...security, owner: 'secops', expiresAt: inDays(180) },
+      { createdBy: 'ci' },
+    );
+    await commands.createExceptionRequest({ ...request, path: 'config.env.*' }, { createdBy: 'ci' });
+    expect(store.listExceptions().map((e) => e.path)).toEqual(['security.sshd.PasswordAuthentication', 'config.env.*']);
+  });
 });
