@@ -5,7 +5,7 @@ import { createTestApi, type TestApi } from '../../testing/test-api.js';
 import { type CategoryBlob, computeBaseline, type HostSnapshot } from '../drift/baseline.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors.js';
 import { hashToken } from '../token-hash.js';
-import type { HistoryQueries } from './history-queries.js';
+import { HistoryQueries } from './history-queries.js';
 
 const HOUR = 3_600_000;
 let api: TestApi;
@@ -95,6 +95,29 @@ describe('a baseline at a past instant', () => {
     expect(late.hostsLeftOut).toBe(0);
     expect(late.baseline.support['config.env.LOG_LEVEL']).toBe(3);
     expect(late.baseline.facts).toEqual(api.aggregator.queries.environment('production').baseline.facts);
+  });
+
+  it('is kept while only later changes arrive, and rebuilt when the past moves (late change, new host)', async () => {
+    const { store, queries } = api.aggregator;
+    const fresh = () =>
+      new HistoryQueries({ queries, store, now: () => api.clock.now }).baselineAt('production', T0 + HOUR);
+    const first = await history.baselineAt('production', T0 + HOUR);
+    expect(await history.baselineAt('production', T0 + HOUR)).toBe(first);
+    // The fleet's normal traffic: changes after T leave the past as it was.
+    api.clock.now = T0 + 6 * HOUR;
+    await changeHost(store, 'prod-1', T0 + 6 * HOUR, { 'library.openssl': '3.0.15' });
+    expect(await history.baselineAt('production', T0 + HOUR)).toBe(first);
+    expect(first).toEqual(await fresh());
+    // A late report (an agent's spool) with a change observed before T: the past moved.
+    await changeHost(store, 'prod-2', T0 + HOUR - 1, { 'config.env.LOG_LEVEL': 'debug' });
+    const late = await history.baselineAt('production', T0 + HOUR);
+    expect(late).not.toBe(first);
+    expect(late).toEqual(await fresh());
+    // A new host: the hosts left out at T change.
+    await addHost(store, 'prod-5', 'production', serverFacts('prod-5'), T0 + 6 * HOUR);
+    const joined = await history.baselineAt('production', T0 + HOUR);
+    expect(joined.hostsLeftOut).toBe(late.hostsLeftOut + 1);
+    expect(joined).toEqual(await fresh());
   });
 
   it('reports a tie as the live baseline does instead of breaking it', async () => {

@@ -28,6 +28,7 @@ import { pastBaseline } from './baseline-at.js';
 import type { CompareSide, Comparison, SideRef } from './compare-sides.js';
 import type { ChangeCursor, FleetQueries, RecentChanges } from './fleet-queries.js';
 import type { PastHost } from './past-baseline.js';
+import { PastBaselineCache } from './past-baseline-cache.js';
 import { applyPatch, replayChanges, undoPatch, withoutVolatile } from './state-at.js';
 
 export interface HistoryQueriesDeps {
@@ -83,10 +84,14 @@ export class HistoryQueries {
   private readonly store: FactStore;
   readonly now: () => number;
 
+  /** Baselines at T already rebuilt (past-baseline-cache.ts says when one is dropped). */
+  private readonly pastBaselines = new PastBaselineCache<BaselineAt>();
+
   constructor({ queries, store, now = Date.now }: HistoryQueriesDeps) {
     this.queries = queries;
     this.store = store;
     this.now = now;
+    store.subscribe((event) => this.pastBaselines.onStoreEvent(event));
   }
 
   private get classify(): Classifier {
@@ -148,10 +153,22 @@ export class HistoryQueries {
     const environment = this.queries.knownEnvironment(name);
     this.assertPast(at, param);
     this.assertRetained(at, param);
-    const live = this.queries.environment(environment);
-    const { hosts, hostsLeftOut } = await this.environmentHostsAt(environment, at, live);
-    const baseline = pastBaseline(environment, hosts, this.classify, liveBaselineOver(live, hosts));
-    return { environment, at, baseline, hostsLeftOut };
+    // Buffered reports first: their events may drop a kept baseline.
+    await this.store.flush();
+    const version = this.store.historyVersion();
+    const kept = this.pastBaselines.get(environment, at, version);
+    if (kept) return kept;
+    const building = this.pastBaselines.begin(environment, at, version);
+    let result: BaselineAt | undefined;
+    try {
+      const live = this.queries.environment(environment);
+      const { hosts, hostsLeftOut } = await this.environmentHostsAt(environment, at, live);
+      const baseline = pastBaseline(environment, hosts, this.classify, liveBaselineOver(live, hosts));
+      result = { environment, at, baseline, hostsLeftOut };
+      return result;
+    } finally {
+      this.pastBaselines.set(building, result, this.store.historyVersion());
+    }
   }
 
   private assertRetained(at: number, param: string): void {

@@ -345,6 +345,12 @@ export interface FactStore {
   getInitialState(hostId: string): Promise<InitialState | undefined>;
   /** Where every host's stored history starts (one read; time travel asks for many hosts at once). */
   historyStarts(): Promise<ReadonlyMap<string, HistoryStart>>;
+  /**
+   * Changes whenever some host's stored history start moves: its first report, the per-host quota
+   * folding its oldest changes, retention. What was rebuilt of the past stays true until then
+   * (together with the change events: time travel's cache).
+   */
+  historyVersion(): number;
   /** Retired hosts (they were part of their environment until they were retired). */
   listRetiredHosts(): HostView[];
   /** The oldest instant history is kept for (now minus `retention.changes`), null when kept forever. */

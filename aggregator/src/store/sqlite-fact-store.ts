@@ -108,6 +108,8 @@ export class SqliteFactStore implements FactStore {
   private readonly retention: HistoryRetention | undefined;
   /** Where each host's stored history starts; dropped whenever an initial state is written or moved. */
   private historyStartCache: Map<string, HistoryStart> | undefined;
+  /** Goes up whenever a host's history start moves (historyVersion()). */
+  private historyStartsMoved = 0;
   private readonly hostCount: HostCountTracker | undefined;
 
   private readonly fleet: FleetState;
@@ -170,9 +172,7 @@ export class SqliteFactStore implements FactStore {
         maxChangesPerHost,
         currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
         onError: (error) => this.onListenerError(error),
-        onCompacted: () => {
-          this.historyStartCache = undefined;
-        },
+        onCompacted: () => this.historyStartsChanged(),
       });
       if (changeRetentionMs !== null) {
         this.retention = new HistoryRetention({
@@ -181,7 +181,7 @@ export class SqliteFactStore implements FactStore {
           now,
           currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
           onFolded: (hostId, removed) => {
-            this.historyStartCache = undefined;
+            this.historyStartsChanged();
             this.compactor.noteFolded(hostId, removed);
           },
           onError: (error) => this.onListenerError(error),
@@ -239,6 +239,15 @@ export class SqliteFactStore implements FactStore {
     this.ingest.flush();
     this.historyStartCache ??= readHistoryStarts(this.db);
     return this.historyStartCache;
+  }
+
+  historyVersion(): number {
+    return this.historyStartsMoved;
+  }
+
+  private historyStartsChanged(): void {
+    this.historyStartCache = undefined;
+    this.historyStartsMoved++;
   }
 
   /** Retired hosts (out of `listHosts()`), by id: time travel needs the ones retired after the instant. */
@@ -568,7 +577,7 @@ export class SqliteFactStore implements FactStore {
   }
 
   private emit(event: StoreEvent): void {
-    if (event.type === 'facts-changed' && event.initial) this.historyStartCache = undefined;
+    if (event.type === 'facts-changed' && event.initial) this.historyStartsChanged();
     for (const listener of this.listeners) {
       try {
         listener(event);
