@@ -33,6 +33,19 @@ export function pairText(pair: { from: string; to: string }): string {
   return `${pair.from} → ${pair.to}`;
 }
 
+/** Security differences, listed apart in every format (they must be deliberate: issue 16 req 4). */
+export const SECURITY_SECTION_NOTE =
+  'Security differences must be deliberate: an exception covering one needs an owner and expires within 180 days.';
+
+/** Every difference of a `security.*` path, with its pair, in pair order. */
+export function securityDifferences(report: AuditExport['report']) {
+  return report.pairs.flatMap((pair) =>
+    pair.differences
+      .filter((difference) => difference.category === 'security')
+      .map((difference) => ({ pair, difference })),
+  );
+}
+
 /** The title line of every format. */
 export function auditTitle({ report, audit }: AuditExport): string {
   return audit === undefined

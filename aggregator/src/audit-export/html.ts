@@ -7,7 +7,16 @@
 import type { FactValue } from '@envparity/shared';
 import type { AuditChange, AuditException, AuditSince, AuditStatus } from '../queries/audit-report.js';
 import { AUDIT_STATUSES } from '../queries/audit-report.js';
-import { type AuditExport, auditTitle, isoText, pairText, parityText, valueText } from './audit-export.js';
+import {
+  type AuditExport,
+  auditTitle,
+  isoText,
+  pairText,
+  parityText,
+  SECURITY_SECTION_NOTE,
+  securityDifferences,
+  valueText,
+} from './audit-export.js';
 
 export function escapeHtml(text: string): string {
   return text
@@ -173,6 +182,20 @@ export function renderAuditHtml(input: AuditExport): string {
     '<p class="search" hidden><label>Search rows <input type="search" id="search" placeholder="path, value, owner, status…"></label></p>',
   );
   if (since) parts.push(sinceSection(since));
+  const security = securityDifferences(report);
+  if (security.length > 0) {
+    parts.push(
+      '<h2>Security differences</h2>',
+      `<p class="muted">${e(SECURITY_SECTION_NOTE)}</p>`,
+      table(
+        ['pair', 'path', 'from', 'to', 'status'],
+        security.map(
+          ({ pair, difference }) =>
+            `<tr><td>${e(pairText(pair))}</td><td class="path">${e(difference.path)}</td>${valueCell(difference.from)}${valueCell(difference.to)}<td>${status(difference.status)}</td></tr>`,
+        ),
+      ),
+    );
+  }
   if (summary.causes.length > 0) {
     parts.push(
       '<h2>Differences by cause</h2>',

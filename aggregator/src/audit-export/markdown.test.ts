@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { auditReportFixture, auditSinceFixture, FIXTURE_AT } from '../../testing/audit-report-fixture.js';
+import { renderAuditHtml } from './html.js';
 import { markdownCell, renderAuditMarkdown } from './markdown.js';
 
 describe('renderAuditMarkdown', () => {
@@ -34,6 +35,28 @@ describe('renderAuditMarkdown', () => {
       const cells = (l: string) => l.replace(/\\\|/g, '').split('|').length;
       expect(cells(line)).toBe(cells(header as string));
     }
+  });
+
+  it('lists security differences apart, before the rest, and only when there are some', () => {
+    expect(renderAuditMarkdown({ report: auditReportFixture() })).not.toContain('## Security differences');
+    const report = auditReportFixture();
+    const pair = report.pairs[0] as (typeof report.pairs)[number];
+    pair.differences.push({
+      path: 'security.sshd.PasswordAuthentication',
+      category: 'security',
+      from: 'no',
+      to: 'yes',
+      status: 'drift',
+      action: 'remediate or justify',
+    });
+    const text = renderAuditMarkdown({ report });
+    expect(text).toContain('## Security differences');
+    expect(text).toContain('an exception covering one needs an owner and expires within 180 days');
+    expect(text).toContain(
+      `| ${pair.from} → ${pair.to} | security.sshd.PasswordAuthentication | no | yes | drift |  |`,
+    );
+    expect(text.indexOf('## Security differences')).toBeLessThan(text.indexOf(`## ${pair.from} → ${pair.to} (`));
+    expect(renderAuditHtml({ report })).toContain('<h2>Security differences</h2>');
   });
 
   it('adds the since-diff and the recorded audit’s identity', () => {

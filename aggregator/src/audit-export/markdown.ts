@@ -6,7 +6,16 @@
  */
 import type { AuditChange, AuditCounts, AuditException, AuditSince } from '../queries/audit-report.js';
 import { AUDIT_STATUSES } from '../queries/audit-report.js';
-import { type AuditExport, auditTitle, isoText, pairText, parityText, valueText } from './audit-export.js';
+import {
+  type AuditExport,
+  auditTitle,
+  isoText,
+  pairText,
+  parityText,
+  SECURITY_SECTION_NOTE,
+  securityDifferences,
+  valueText,
+} from './audit-export.js';
 
 /** One table cell: `\`, `|`, emphasis, code, link and HTML characters escaped; line breaks as `<br>`. */
 export function markdownCell(text: string): string {
@@ -110,6 +119,27 @@ export function renderAuditMarkdown(input: AuditExport): string {
     ),
   );
   if (since) out.push('', ...sinceSection(since));
+  const security = securityDifferences(report);
+  if (security.length > 0) {
+    out.push(
+      '',
+      '## Security differences',
+      '',
+      SECURITY_SECTION_NOTE,
+      '',
+      table(
+        ['pair', 'path', 'from', 'to', 'status', 'exception'],
+        security.map(({ pair, difference }) => [
+          markdownCell(pairText(pair)),
+          markdownCell(difference.path),
+          valueCell(difference.from),
+          valueCell(difference.to),
+          difference.status,
+          exceptionCell(difference.exception),
+        ]),
+      ),
+    );
+  }
   const shared = summary.causes.filter((cause) => cause.pairs.length > 1);
   if (shared.length > 0) {
     out.push(

@@ -4,6 +4,7 @@
  * says which exception justifies it (reason, owner, expiry); a drift row offers admins "Justify".
  */
 import { type ComparedDifference, DIFFERENCE_STATUS_ORDER, type DifferenceStatus } from '@envparity/shared';
+import { SECURITY_SECTION_NOTE } from '../../audit-export/audit-export.js';
 import type { CompareSide, Comparison } from '../../queries/compare-sides.js';
 import type { ExceptionRecord } from '../../store/fact-store.js';
 import { FactValueView, href, isoTime, percent, StatusBadge, shortFingerprint, TimeAgo } from '../format.js';
@@ -92,6 +93,7 @@ export const CompareResults = ({ comparison, filters, exceptions, canJustify, no
         <section>
           <h3>
             {category} <CategoryCounts counts={countStatuses(perCategory.get(category) ?? rows)} />
+            {category === 'security' && <small class="muted"> {SECURITY_SECTION_NOTE}</small>}
           </h3>
           <Wide>
             <table>
