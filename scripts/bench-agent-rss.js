@@ -42,7 +42,7 @@ const warmupSeconds = 60;
 const VARIANTS = {
   workspace: { file: join(root, 'agent', 'bin', 'envparity-agent.js'), command: (file) => [process.execPath, file] },
   bundle: { file: join(root, 'agent', 'dist', 'envparity-agent.mjs'), command: (file) => [process.execPath, file] },
-  binary: { file: join(root, 'agent', 'dist', 'package', 'envparity-agent'), command: (file) => [file] },
+  binary: { file: join(root, 'agent', 'dist', 'pkg', 'envparity-agent'), command: (file) => [file] },
 };
 const variants = args.variants.split(',').filter((name) => {
   if (!VARIANTS[name]) throw new Error(`unknown variant ${name}`);

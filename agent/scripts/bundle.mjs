@@ -48,20 +48,30 @@ const ESM_DEFINES = { __filename: '__envparityFilename', __dirname: '__envparity
 const CJS_BANNER = "var __envparityImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
 /**
- * The yarn v1 lockfile parser is loaded with `createRequire(import.meta.url)(...)`, which esbuild
+ * Packages loaded on first use with `createRequire(import.meta.url)('<name>')` (the yarn v1
+ * lockfile parser; the TOML, INI, dotenv and semver parsers in lazy-packages.js), which esbuild
  * cannot follow (and which would look for node_modules beside the bundle): rewritten to a plain
- * `require`, which esbuild bundles. Fails the build if the code no longer reads that way.
+ * `require`, which esbuild bundles and still runs only when called. Fails the build if a file
+ * known to load packages this way no longer does.
  */
+const CREATE_REQUIRE_CALL = /createRequire\(import\.meta\.url\)\(('[^']+')\)/g;
+const LAZY_REQUIRE_FILES = {
+  'yarn-v1.js': ['@yarnpkg/lockfile'],
+  'lazy-packages.js': ['dotenv', 'ini', 'semver', 'smol-toml'],
+};
 const bundleCreateRequireCalls = {
   name: 'bundle-create-require-calls',
   setup(pluginBuild) {
-    pluginBuild.onLoad({ filter: /[/\\]app-lockfiles[/\\]yarn-v1\.js$/ }, async (args) => {
+    pluginBuild.onLoad({ filter: /[/\\](yarn-v1|lazy-packages)\.js$/ }, async (args) => {
       const source = await readFile(args.path, 'utf8');
-      const dynamic = "createRequire(import.meta.url)('@yarnpkg/lockfile')";
-      if (!source.includes(dynamic)) {
-        throw new Error(`${args.path} no longer loads @yarnpkg/lockfile through ${dynamic}: update bundle.mjs`);
+      const file = args.path.split(/[/\\]/).pop();
+      for (const name of LAZY_REQUIRE_FILES[file] ?? []) {
+        const dynamic = `createRequire(import.meta.url)('${name}')`;
+        if (!source.includes(dynamic)) {
+          throw new Error(`${args.path} no longer loads ${name} through ${dynamic}: update bundle.mjs`);
+        }
       }
-      return { contents: source.replace(dynamic, "require('@yarnpkg/lockfile')"), loader: 'js' };
+      return { contents: source.replace(CREATE_REQUIRE_CALL, 'require($1)'), loader: 'js' };
     });
   },
 };

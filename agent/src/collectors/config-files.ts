@@ -28,10 +28,8 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { DEFAULT_MAX_WATCHED_FILE_BYTES, type FactMap, factPath } from '@envparity/shared';
-import { parse as parseDotenv } from 'dotenv';
-import { parse as parseIni } from 'ini';
-import { parse as parseToml } from 'smol-toml';
 import { parseAllDocuments } from 'yaml';
+import { loadDotenv, loadIni, loadSmolToml } from '../lazy-packages.js';
 import type { SecretHasher } from '../secrets.js';
 import { flattenInto, sha256Hex } from './config-flatten.js';
 import type { HostFs } from './host-fs.js';
@@ -76,11 +74,11 @@ export function parseConfigText(text: string, format: ConfigFileFormat): unknown
       return values.length === 0 ? null : values.length === 1 ? values[0] : values;
     }
     case 'ini':
-      return parseIni(content);
+      return loadIni().parse(content);
     case 'env':
-      return parseDotenv(content);
+      return loadDotenv().parse(content);
     case 'toml':
-      return parseToml(content, { integersAsBigInt: 'asNeeded' });
+      return loadSmolToml().parse(content, { integersAsBigInt: 'asNeeded' });
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import type { EnvFileConfig, FactMap } from '@envparity/shared';
 import { DEFAULT_MAX_WATCHED_FILE_BYTES, factPath } from '@envparity/shared';
-import { parse as parseDotenv } from 'dotenv';
+import { loadDotenv } from '../lazy-packages.js';
 import type { SecretHasher } from '../secrets.js';
 import { envVarFacts } from './config-env.js';
 import type { HostFs } from './host-fs.js';
@@ -102,7 +102,7 @@ export async function collectEnvFileFacts(
       const { path, format } = envFileEntry(entry);
       const text = await readEnvFile(path, followSymlinks, maxFileBytes, reportError, host);
       if (typeof text !== 'string') return text;
-      const vars = format === 'systemd' ? parseSystemdEnvironmentFile(text) : parseDotenv(text);
+      const vars = format === 'systemd' ? parseSystemdEnvironmentFile(text) : loadDotenv().parse(text);
       return envVarFacts(vars, undefined, secrets, ['config', 'envFile', path]);
     }),
   );

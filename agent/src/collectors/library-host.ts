@@ -44,13 +44,33 @@ export function opensslVersionFromLibrary(content: Buffer): { flavor: string; ve
   return libressl ? { flavor: 'LibreSSL', version: libressl[1] as string } : undefined;
 }
 
+/**
+ * Orders libcrypto sonames newest first, their versions compared number by number (what a numeric
+ * localeCompare gave: 3 before 1.1.1 before 1.1). Not localeCompare itself: its first call maps ~3 MB
+ * of ICU collation data of the node binary, which then stays in the daemon's RSS.
+ */
+export function newerSonameFirst(a: string, b: string): number {
+  const left = sonameVersion(a);
+  const right = sonameVersion(b);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    // A version that runs out first is the older one (1.1 before 1.1.1).
+    const difference = (right[i] ?? -1) - (left[i] ?? -1);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+function sonameVersion(name: string): number[] {
+  return (LIBCRYPTO.exec(name)?.[1] ?? '').split('.').filter(Boolean).map(Number);
+}
+
 /** `library.openssl.version` (or `library.libressl.version`) from the host's newest libcrypto. */
 export async function hostOpensslFacts(host: HostFs, context: Pick<CollectorContext, 'reportError'>): Promise<FactMap> {
   const candidates: string[] = [];
   for (const dir of await libraryDirs(host)) {
     const names = (await host.listDir(dir)).filter((name) => LIBCRYPTO.test(name));
     // The highest soname first: libcrypto.so.3 before a compatibility libcrypto.so.1.1.
-    names.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+    names.sort(newerSonameFirst);
     candidates.push(...names.map((name) => join(dir, name)));
   }
   for (const file of candidates) {

@@ -1,6 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
 import { type FactMap, type FactValue, factPath } from '@envparity/shared';
+import { detachedValue } from '../detached-strings.js';
 import type { HostFs } from './host-fs.js';
 import { parseApkInstalled } from './library-apk.js';
 import { parseDpkgStatus } from './library-dpkg.js';
@@ -160,7 +161,8 @@ async function cachedPackages(
   if (texts[0] === undefined) return {};
   const facts: FactMap = {};
   for (const [name, version] of parse(texts.filter((text) => text !== undefined))) {
-    facts[factPath('library', manager, name)] = version;
+    // Kept in packageCache between passes: its own characters, not views into the database text.
+    facts[factPath('library', manager, name)] = detachedValue(version);
   }
   packageCache.set(cacheKey, { signature, facts });
   return facts;

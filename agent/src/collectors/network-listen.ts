@@ -9,7 +9,7 @@
  * every host and every restart, so listing it would be pure noise. They are only counted, in
  * `network.listen.ephemeral.<protocol>` (volatile).
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
 import { decodeHostIPv4, decodeHostIPv6, sortAddresses } from './network-ip.js';
@@ -24,23 +24,39 @@ export interface ListeningSocket {
 
 const TCP_LISTEN = '0A';
 
+/**
+ * The first four fields (slot, local address, remote address, state) of each row after the header.
+ * One scan of the whole table instead of splitting every row into all its fields: a busy host (an
+ * aggregator, a proxy) has tens of thousands of rows, nearly all of them not listening.
+ */
+const ROW_FIELDS = /^[^\S\n]*[^\s]+[^\S\n]+([^\s]+)[^\S\n]+([^\s]+)[^\S\n]+([^\s]+)/gm;
+
 /** Parses one /proc/net/{tcp,tcp6,udp,udp6} table, keeping listening sockets only. */
 export function parseProcNetSockets(text: string, protocol: ListenProtocol, ipv6: boolean): ListeningSocket[] {
   const sockets: ListeningSocket[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 4) continue;
-    const [, local, remote, state] = fields as [string, string, string, string];
+  const header = text.indexOf('\n');
+  if (header >= 0) addListeningRows(text, header + 1, protocol, ipv6, sockets);
+  return sockets;
+}
+
+/** Adds the listening sockets of the rows of `text` from `from` on (whole rows only) to `sockets`. */
+function addListeningRows(
+  text: string,
+  from: number,
+  protocol: ListenProtocol,
+  ipv6: boolean,
+  sockets: ListeningSocket[],
+): void {
+  ROW_FIELDS.lastIndex = from;
+  for (let row = ROW_FIELDS.exec(text); row; row = ROW_FIELDS.exec(text)) {
+    const [, local, remote, state] = row as unknown as [string, string, string, string];
+    if (protocol === 'tcp' && state.toUpperCase() !== TCP_LISTEN) continue;
     const [localHex, localPortHex] = local.split(':');
     const [remoteHex, remotePortHex] = remote.split(':');
     if (!localHex || !localPortHex || !remoteHex || !remotePortHex) continue;
     const port = Number.parseInt(localPortHex, 16);
     if (!Number.isInteger(port) || port === 0) continue;
-    if (protocol === 'tcp') {
-      if (state.toUpperCase() !== TCP_LISTEN) continue;
-    } else if (!/^0+$/.test(remoteHex) || Number.parseInt(remotePortHex, 16) !== 0) {
-      continue;
-    }
+    if (protocol !== 'tcp' && (!/^0+$/.test(remoteHex) || Number.parseInt(remotePortHex, 16) !== 0)) continue;
     try {
       const address = ipv6 ? decodeHostIPv6(localHex) : decodeHostIPv4(localHex);
       sockets.push({ protocol, address, port });
@@ -48,7 +64,49 @@ export function parseProcNetSockets(text: string, protocol: ListenProtocol, ipv6
       // a malformed row: skip it
     }
   }
-  return sockets;
+}
+
+/** Bytes read from a table at a time. */
+const READ_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Reads and parses one table a chunk at a time, as parseProcNetSockets() would parse the whole of
+ * it: a host with 20,000 connections has a 3 MB /proc/net/tcp, which read whole was a 3 MB string
+ * per table per pass (and as much again in the heap's high-water mark). ASCII, so latin1 decoding.
+ */
+export async function readProcNetSockets(
+  file: string,
+  protocol: ListenProtocol,
+  ipv6: boolean,
+): Promise<ListeningSocket[]> {
+  const sockets: ListeningSocket[] = [];
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let carried = '';
+    let headerSeen = false;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const text = carried + buffer.toString('latin1', 0, bytesRead);
+      const lastLineEnd = text.lastIndexOf('\n');
+      if (lastLineEnd < 0) {
+        carried = text;
+        continue;
+      }
+      let from = 0;
+      if (!headerSeen) {
+        from = text.indexOf('\n') + 1;
+        headerSeen = true;
+      }
+      addListeningRows(text.slice(0, lastLineEnd + 1), from, protocol, ipv6, sockets);
+      carried = text.slice(lastLineEnd + 1);
+    }
+    if (headerSeen && carried) addListeningRows(carried, 0, protocol, ipv6, sockets);
+    return sockets;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** An inclusive port range, e.g. [32768, 60999]. */
@@ -118,7 +176,7 @@ export async function collectListenFacts(
   const tables = await Promise.all(
     TABLES.map(async ({ file, protocol, ipv6 }) => {
       try {
-        return parseProcNetSockets(await readFile(join(procNet, file), 'utf8'), protocol, ipv6);
+        return await readProcNetSockets(join(procNet, file), protocol, ipv6);
       } catch {
         return [];
       }

@@ -8,7 +8,7 @@
 import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { loadSmolToml } from '../lazy-packages.js';
 import { isDirectory, listDir, readText } from './os-files.js';
 import { isExecutableFile, type PathIndex } from './runtime-path.js';
 
@@ -158,7 +158,7 @@ async function readRustupSettings(rustupHome: string): Promise<RustupSettings | 
   const text = await readText(join(rustupHome, 'settings.toml'));
   if (text === undefined) return { overrides: {} };
   try {
-    const parsed = parseToml(text) as { default_toolchain?: unknown; overrides?: unknown };
+    const parsed = loadSmolToml().parse(text) as { default_toolchain?: unknown; overrides?: unknown };
     const settings: RustupSettings = { overrides: {} };
     if (typeof parsed.default_toolchain === 'string') settings.defaultToolchain = parsed.default_toolchain;
     if (parsed.overrides && typeof parsed.overrides === 'object') {
@@ -177,7 +177,7 @@ export function parseRustToolchainFile(text: string, legacyName: boolean): strin
   const trimmed = text.trim();
   if (legacyName && /^[A-Za-z0-9._-]+$/.test(trimmed)) return trimmed;
   try {
-    const parsed = parseToml(trimmed) as { toolchain?: { channel?: unknown; path?: unknown } };
+    const parsed = loadSmolToml().parse(trimmed) as { toolchain?: { channel?: unknown; path?: unknown } };
     const channel = parsed.toolchain?.channel;
     if (parsed.toolchain?.path !== undefined || typeof channel !== 'string') return undefined;
     return channel;

@@ -4,6 +4,7 @@
  * good facts instead of making them look removed (which would show as drift and back again).
  */
 import { categoryOf, type FactMap } from '@envparity/shared';
+import { detachFactStrings } from '../detached-strings.js';
 
 export interface PassResult {
   /** Each collector that ran: its facts, or undefined when it failed (threw or timed out: its previous facts are kept). */
@@ -33,7 +34,8 @@ export class CollectedFacts {
       const ran = new Set(results.map((result) => result.name));
       for (const name of [...this.byCollector.keys()]) if (!ran.has(name)) this.byCollector.delete(name);
     }
-    for (const { name, facts } of results) if (facts) this.byCollector.set(name, facts);
+    // Kept until the collector's next pass: strings sliced from the texts the pass read would keep those alive.
+    for (const { name, facts } of results) if (facts) this.byCollector.set(name, detachFactStrings(facts));
     for (const { name, facts } of results) {
       if (facts || this.byCollector.has(name)) continue;
       const carried: FactMap = {};

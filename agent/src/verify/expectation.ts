@@ -10,9 +10,9 @@
  * shorthand would misread (array values, strings that look like a regex or range, "ignore").
  */
 import { type FactValue, factValueSchema, factValuesEqual, parsePath } from '@envparity/shared';
-import semver from 'semver';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
+import { loadSemver } from '../lazy-packages.js';
 
 export const EXPECTATION_FORMAT = 'envparity/expectations/v1';
 
@@ -45,7 +45,7 @@ const X_RANGE = /^v?\d+(\.(\d+|[xX*]))*(\.[xX*])$|^v?\d+\.[xX*]$/;
 
 function looksLikeRange(text: string): boolean {
   if (!/^[<>=^~]/.test(text) && !text.includes('||') && !/\s-\s/.test(text) && !X_RANGE.test(text)) return false;
-  return semver.validRange(text) !== null;
+  return loadSemver().validRange(text) !== null;
 }
 
 function compileRegex(source: string, flags: string, path: string): RegExp {
@@ -83,7 +83,7 @@ export function parseMatcher(path: string, raw: unknown): Matcher {
     const value = parsed.data;
     if ('equals' in value) return { kind: 'equals', value: value.equals };
     if ('range' in value) {
-      if (semver.validRange(value.range) === null)
+      if (loadSemver().validRange(value.range) === null)
         throw new ExpectationError(`${path}: invalid semver range ${JSON.stringify(value.range)}`);
       return { kind: 'range', range: value.range };
     }
@@ -117,6 +117,7 @@ export function matches(matcher: Matcher, actual: FactValue | undefined): boolea
     }
     case 'range': {
       if (typeof actual !== 'string' && typeof actual !== 'number') return false;
+      const semver = loadSemver();
       const version = semver.coerce(String(actual));
       return version !== null && semver.satisfies(version, matcher.range, { includePrerelease: true });
     }

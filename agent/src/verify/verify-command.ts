@@ -17,7 +17,6 @@ import {
   factMapSchema,
 } from '@envparity/shared';
 import { z } from 'zod';
-import { collectFacts } from '../collect.js';
 import { loadClientTlsOptions } from '../daemon/tls-options.js';
 import { SECRET_HASH_PREFIX } from '../secrets.js';
 import { defaultStateDir } from '../state-dir.js';
@@ -149,11 +148,23 @@ async function readExpectationFile(source: string): Promise<ExpectationFile> {
   }
 }
 
+/**
+ * The collectors' modules (~150 ms to load), imported as the command starts: they load while the
+ * identity is resolved and the fleet key and baseline are fetched, not before. A failed load
+ * rejects only when awaited (a command that ends earlier on a usage error never sees it).
+ */
+function loadCollector(): Promise<typeof import('../collect.js')> {
+  const loading = import('../collect.js');
+  loading.catch(() => {});
+  return loading;
+}
+
 /** Runs verify; resolves with the exit code (0 parity, 1 drift). Throws VerifyError for exit 2. */
 export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: VerifyIo = {}): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = io.stderr ?? ((text: string) => process.stderr.write(text));
+  const collector = loadCollector();
   if (Boolean(flags.against) === Boolean(flags.expect)) {
     throw new VerifyError('give exactly one of --against ENV (with --aggregator) or --expect FILE');
   }
@@ -192,8 +203,8 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
         transport,
       }),
       getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema, { explain: READ_EXPLAIN, transport }),
-      (stateKey ? Promise.resolve(stateKey) : fetchFleetKey(aggregator, token, transport)).then((hashKey) =>
-        collectFacts({ config: collectConfig, stateDir, hashKey, hostId }),
+      Promise.all([stateKey || fetchFleetKey(aggregator, token, transport), collector]).then(
+        ([hashKey, { collectFacts }]) => collectFacts({ config: collectConfig, stateDir, hashKey, hostId }),
       ),
     ]);
     const classes: ClassRule[] = baseline.classes ?? [];
@@ -218,6 +229,7 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
       if (hashed.length > 0) throw new NoFleetKeyError(stateDir, `${source} holds secret hashes: ${examples(hashed)}`);
       hashKey = throwawayKey();
     }
+    const { collectFacts } = await collector;
     const facts = await collectFacts({ config: collectConfig, stateDir, hashKey, hostId });
     result = verifyAgainstExpectations(host, facts.facts, file, source, {
       ...judge,
@@ -253,6 +265,7 @@ export async function runBaseline(config: AgentConfig, flags: BaselineFlags, io:
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? ((text: string) => process.stdout.write(text));
   const stderr = io.stderr ?? ((text: string) => process.stderr.write(text));
+  const collector = loadCollector();
   const stateDir = flags.stateDir ?? config.stateDir ?? defaultStateDir(env);
   const identity = await resolveIdentity(config, flags, stateDir);
   const token = flags.token || env.ENVPARITY_TOKEN || undefined;
@@ -263,6 +276,7 @@ export async function runBaseline(config: AgentConfig, flags: BaselineFlags, io:
     token,
     ...(aggregator && token ? { transport: await resolveTransport(aggregator, config, flags) } : {}),
   });
+  const { collectFacts } = await collector;
   const document = await collectFacts({
     config: identity.config,
     stateDir,

@@ -2,12 +2,12 @@
  * poetry.lock (TOML): every `[[package]]` table with its `name` and `version`. Names are
  * normalized per PEP 503. The lock does not say which packages are direct (pyproject.toml does).
  */
-import { parse } from 'smol-toml';
+import { loadSmolToml } from '../../lazy-packages.js';
 import { isRecord, normalizePythonName } from './common.js';
 import type { LockedPackage, ParsedLockfile } from './types.js';
 
 export function parsePoetryLock(text: string): ParsedLockfile {
-  const doc = parse(text);
+  const doc = loadSmolToml().parse(text);
   const meta: Record<string, string> = {};
   const lockVersion = isRecord(doc.metadata) ? doc.metadata['lock-version'] : undefined;
   if (typeof lockVersion === 'string') meta.format = `poetry-${lockVersion}`;

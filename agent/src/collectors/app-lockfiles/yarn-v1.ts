@@ -19,12 +19,21 @@ interface YarnLockfileModule {
   };
 }
 
-// Loaded through require: the package is a CommonJS bundle that also exports an unrelated
-// `default`, so an ESM default import resolves differently under Node and under bundlers.
-const lockfile = createRequire(import.meta.url)('@yarnpkg/lockfile') as YarnLockfileModule;
+let lockfile: YarnLockfileModule | undefined;
+
+/**
+ * Loaded through require: the package is a CommonJS bundle that also exports an unrelated
+ * `default`, so an ESM default import resolves differently under Node and under bundlers. Loaded
+ * on the first yarn v1 lockfile only: its import costs ~100 ms and ~1 MB of heap that every
+ * `collect`, `verify` and daemon would otherwise pay on hosts without one.
+ */
+function yarnLockfile(): YarnLockfileModule {
+  lockfile ??= createRequire(import.meta.url)('@yarnpkg/lockfile') as YarnLockfileModule;
+  return lockfile;
+}
 
 export function parseYarnV1(text: string): ParsedLockfile {
-  const result = lockfile.parse(text);
+  const result = yarnLockfile().parse(text);
   if (result.type === 'conflict') throw new Error('yarn.lock holds merge conflicts yarn cannot resolve');
   const packages: LockedPackage[] = [];
   for (const [descriptor, entry] of Object.entries(result.object)) {
