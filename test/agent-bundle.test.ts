@@ -1,10 +1,3 @@
-/**
- * The one-file agent (issue "Install the agent anywhere", requirement 1): agent/dist/envparity-agent.mjs,
- * built by `npm run build`, copied ALONE into an empty directory, behaves as the workspace bin:
- * the same fact paths from `collect --json`, the same `--version` and help, `baseline` and
- * `verify --expect` round-trip, and `run` enrolls with a real aggregator and reports.
- */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AGENT_BIN,
   type AggregatorHandle,
+  type CompletedRun,
   cleanupProcesses,
   makeTempDir,
   REPO_ROOT,
+  runToCompletion,
   spawnManaged,
   startAggregator,
   TEST_ENROLL_SECRET,
@@ -24,29 +19,11 @@ import {
 
 const BUILT_BUNDLE = join(REPO_ROOT, 'agent/dist/envparity-agent.mjs');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+function runNode(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CompletedRun> {
+  return runToCompletion(process.execPath, args, { cwd, env });
 }
 
-function runNode(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function factPaths(run: Run): Set<string> {
+function factPaths(run: CompletedRun): Set<string> {
   expect(run.code, run.stderr).toBe(0);
   return new Set(Object.keys((JSON.parse(run.stdout) as FactDocument).facts));
 }

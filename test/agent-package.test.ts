@@ -6,7 +6,7 @@
  * `dpkg --root` (maintainer scripts run chrootless, honoring DPKG_ROOT), checked file by file,
  * reinstalled (idempotent, conffile edits kept) and purged.
  */
-import { type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -15,9 +15,11 @@ import type { FactDocument } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AGENT_BIN,
+  type CompletedRun,
   cleanupProcesses,
   makeTempDir,
   REPO_ROOT,
+  runToCompletion,
   spawnManaged,
   startAggregator,
   TEST_ENROLL_SECRET,
@@ -54,34 +56,14 @@ async function buildIsFresh(): Promise<boolean> {
   return built > Math.max(...inputs);
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = runToCompletion;
 
 function ok(result: SpawnSyncReturns<string>, what: string): string {
   expect(result.status, `${what}: ${result.stderr}`).toBe(0);
   return result.stdout;
 }
 
-function factPaths(result: Run): Set<string> {
+function factPaths(result: CompletedRun): Set<string> {
   expect(result.code, result.stderr).toBe(0);
   return new Set(Object.keys((JSON.parse(result.stdout) as FactDocument).facts));
 }

@@ -3,39 +3,27 @@
  * `mountNamespace`, it runs in a private mount namespace (`unshare -m`) with bind mounts, so several
  * agents on one machine can watch the SAME path and see different files (tests run as root).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TEST_ENROLL_SECRET } from './aggregator.js';
-import { type ExitInfo, type ManagedProcess, makeTempDir, REPO_ROOT, spawnManaged } from './processes.js';
+import {
+  type CompletedRun,
+  type ExitInfo,
+  type ManagedProcess,
+  makeTempDir,
+  REPO_ROOT,
+  runToCompletion,
+  spawnManaged,
+} from './processes.js';
 
 export const AGENT_BIN = join(REPO_ROOT, 'agent/bin/envparity-agent.js');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CompletedRun;
 
 /** Runs one short agent command (`collect`, `verify`, `baseline`) to completion; `env` is the whole environment. */
 export function runAgentCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AGENT_BIN, ...args], {
-      cwd: REPO_ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runToCompletion(process.execPath, [AGENT_BIN, ...args], { cwd: REPO_ROOT, env });
 }
 
 export interface BindMount {

@@ -179,6 +179,34 @@ export function spawnManaged(command: string, args: readonly string[], options: 
 }
 
 /** A fresh temp dir, removed by `cleanupProcesses()`. */
+/** What a short command printed and how it ended. */
+export interface CompletedRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to its end, collecting stdout and stderr (for the long-running ones: spawnManaged). */
+export function runToCompletion(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CompletedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export async function makeTempDir(prefix = 'envparity-e2e-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   tempDirs.add(dir);
