@@ -102,7 +102,12 @@ if (process.env.LIVE === '1') {
     host.seq++;
     await store.ingestReport({
       hostId: host.sim.hostId,
-      report: { type: 'report', seq: host.seq, observedAt: at + i, delta: { config: { set: { 'config.env.BENCH': `${i}` }, unset: [] } } },
+      report: {
+        type: 'report',
+        seq: host.seq,
+        observedAt: at + i,
+        delta: { config: { set: { 'config.env.BENCH': `${i}` }, unset: [] } },
+      },
       receivedAt: at + i,
     });
     await store.flush();
