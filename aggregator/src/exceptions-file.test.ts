@@ -56,6 +56,17 @@ describe('parseExceptionsFile', () => {
     expect(parse('')).toEqual([]);
   });
 
+  it('takes a security exception with an owner and an expiry within 180 days', () => {
+    const [entry] = parse(
+      '- { path: security.sshd.*, environments: [staging], reason: r, owner: secops, expiresAt: "2025-06-01T00:00:00Z" }',
+    );
+    expect(entry).toMatchObject({
+      path: 'security.sshd.*',
+      owner: 'secops',
+      expiresAt: Date.parse('2025-06-01T00:00:00Z'),
+    });
+  });
+
   it('names the entry and says what is wrong, in the API’s words', () => {
     const problems: [string, string][] = [
       [
@@ -75,6 +86,14 @@ describe('parseExceptionsFile', () => {
         'exceptions.yaml: exception 2 (path config.env.A): same path and environments as exception 1',
       ],
       ['- { path: a.b, environments: [staging], reason: r, severity: high }', '`severity` is not a known field'],
+      [
+        '- { path: security.sshd.PasswordAuthentication, environments: [staging], reason: r, expiresAt: "2025-02-01T00:00:00Z" }',
+        'exceptions.yaml: exception 1 (path security.sshd.PasswordAuthentication): `owner` is required: `security.sshd.PasswordAuthentication` can cover security.** facts',
+      ],
+      [
+        '- { path: "**", environments: [staging], reason: r, owner: secops }',
+        '`expiresAt` is required, at most 180 days ahead (by 2025-06-30T12:00:00.000Z)',
+      ],
       ['path: x', 'exceptions.yaml: expected a list of exceptions'],
       ['- [oops', 'exceptions.yaml: not valid YAML or JSON'],
     ];

@@ -15,6 +15,7 @@ import { EXCEPTION_FIELD_HINTS } from './http/exceptions-routes.js';
 import { describeValidationError } from './http/validation-messages.js';
 import type { EnvironmentCatalog } from './queries/environment-catalog.js';
 import type { FleetCommands } from './queries/fleet-commands.js';
+import { securityExceptionProblem } from './queries/security-exceptions.js';
 import type { FileException } from './store/fact-store.js';
 
 /** `source` of the exceptions loaded from `file` (shown by `GET /api/v1/exceptions`). */
@@ -110,6 +111,8 @@ export function parseExceptionsFile(
     };
     if (value.impact !== undefined) out.impact = value.impact;
     if (value.owner !== undefined) out.owner = value.owner;
+    const problem = securityExceptionProblem(out, now);
+    if (problem) throw new ConfigError(`${label}: ${problem.message}`, 'exceptions');
     return out;
   });
 }

@@ -5,18 +5,15 @@
  * A request for a new exception (API body or dashboard form) is checked here, once, so both refuse
  * the same things with the same words.
  */
-import { compilePathGlob, globReachesCategory } from '@envparity/shared';
+import { compilePathGlob } from '@envparity/shared';
 import type { DriftEngine } from '../drift/drift-engine.js';
 import { ConflictError, InvalidRequestError } from '../errors.js';
 import type { ExceptionRecord, FactStore, FileException, NewException } from '../store/fact-store.js';
 import { type EnvironmentCatalog, unknownEnvironmentMessage } from './environment-catalog.js';
+import { securityExceptionProblem } from './security-exceptions.js';
 
 /** What a bad `path` glob is told (the API's field hint for `path`). */
 export const EXCEPTION_PATH_HINT = 'give the fact path or a glob, e.g. "config.env.LOG_LEVEL" or "library.pip.*"';
-
-/** Longest a security exception may run: a security difference is re-decided at least twice a year. */
-export const MAX_SECURITY_EXCEPTION_DAYS = 180;
-const DAY_MS = 86_400_000;
 
 /** A new exception as asked for (already shaped by the API's body schema): times as ISO text. */
 export interface ExceptionRequest {
@@ -35,25 +32,6 @@ export interface FleetCommandsDeps {
   /** Known environments (FleetQueries.catalog): what an exception request may name. */
   catalog?: EnvironmentCatalog;
   now?: () => number;
-}
-
-/**
- * Security differences must be deliberate (issue 16 req 4): an exception that can cover a
- * `security.**` path names an owner and expires within MAX_SECURITY_EXCEPTION_DAYS.
- */
-function checkSecurityException(request: ExceptionRequest, expiresAt: number | null, at: number): void {
-  if (!globReachesCategory(request.path, 'security')) return;
-  const why = `\`${request.path}\` can cover security.** facts, and a security difference must be deliberate`;
-  if (request.owner === undefined || request.owner.trim() === '') {
-    throw new InvalidRequestError(`invalid body: \`owner\` is required: ${why}; name who answers for it`, 'owner');
-  }
-  const latest = at + MAX_SECURITY_EXCEPTION_DAYS * DAY_MS;
-  if (expiresAt === null || expiresAt > latest) {
-    throw new InvalidRequestError(
-      `invalid body: \`expiresAt\` is required, at most ${MAX_SECURITY_EXCEPTION_DAYS} days ahead (by ${new Date(latest).toISOString()}): ${why}`,
-      'expiresAt',
-    );
-  }
 }
 
 export class FleetCommands {
@@ -98,7 +76,8 @@ export class FleetCommands {
         );
       }
     }
-    checkSecurityException(request, expiresAt, at);
+    const problem = securityExceptionProblem({ ...request, expiresAt }, at);
+    if (problem) throw new InvalidRequestError(`invalid body: ${problem.message}`, problem.field);
     return this.createException({
       path: request.path,
       environments: [...request.environments],
