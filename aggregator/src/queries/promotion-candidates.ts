@@ -4,14 +4,10 @@
  * not every change an environment ever recorded. Exact, not a heuristic: a change of any other path
  * is dropped by `waitingChanges`/`outOfOrderCandidates` whatever its history says (why, below).
  */
-import { type FactMap, type FactValue, factValuesEqual, ownValue } from '@envparity/shared';
+import type { FactValue } from '@envparity/shared';
 import type { EnvironmentState } from '../drift/environment-states.js';
 import type { ValueHolders } from './promotion-holders.js';
-
-function holds(baseline: Readonly<FactMap>, path: string, value: FactValue): boolean {
-  const held = ownValue(baseline, path);
-  return held !== undefined && factValuesEqual(held, value);
-}
+import { holds } from './promotion-tracking.js';
 
 /**
  * Waiting needs a value `from`'s baseline holds and `to`'s does not: only paths where the two

@@ -18,6 +18,7 @@ import {
 } from '@envparity/shared';
 import type { CategoryBlob, HostSnapshot } from '../drift/baseline.js';
 import type { EnvironmentState } from '../drift/environment-states.js';
+import { holds } from './promotion-tracking.js';
 
 /** One distinct category blob of the baseline's hosts, and the hosts holding it. */
 export interface BlobHosts {
@@ -114,8 +115,7 @@ export class ValueHolders implements Holders {
   }
 
   #isBaselineValue(path: string, value: FactValue): boolean {
-    const expected = ownValue(this.#state.baseline.facts, path);
-    return expected !== undefined && factValuesEqual(expected, value);
+    return holds(this.#state.baseline.facts, path, value);
   }
 
   /** Built once from the index: every blob's differences, with the hosts holding the blob. */

@@ -11,7 +11,7 @@ import type { FactStore } from '../store/fact-store.js';
 import type { FleetQueries } from './fleet-queries.js';
 import { outOfOrderPaths, waitingPaths } from './promotion-candidates.js';
 import { PromotionHistory } from './promotion-history.js';
-import { type ValueHolders, valueHoldersOf } from './promotion-holders.js';
+import { valueHoldersOf } from './promotion-holders.js';
 import {
   bothReport,
   type JustifiedChange,
@@ -153,9 +153,8 @@ export class PromotionQueries {
     return { from, to };
   }
 
-  /** Per-request memo of each environment's value holders (an environment is in up to two pairs). */
+  /** Per-request reads of the change history (and whether one was cut at `maxChanges`). */
   private reading(at: number) {
-    const holders = new Map<string, ValueHolders>();
     const reading = {
       truncated: false,
       /** The changes of `paths` recorded in `environment` (in the look-back window, newest first). */
@@ -172,14 +171,6 @@ export class PromotionQueries {
           changes.length = this.maxChanges;
         }
         return new PromotionHistory(changes);
-      },
-      holders: (environment: string): ValueHolders => {
-        let entry = holders.get(environment);
-        if (!entry) {
-          entry = valueHoldersOf(this.queries.environment(environment), this.queries.classify);
-          holders.set(environment, entry);
-        }
-        return entry;
       },
     };
     return reading;
@@ -204,13 +195,13 @@ export class PromotionQueries {
     const expectedToDiffer = (path: string) => secrets(path)?.expect === 'differ';
     const tracked = (path: string) => this.queries.classify(path) === 'behavior' && !expectedToDiffer(path);
     const toPaths = withOutOfOrder
-      ? outOfOrderPaths(fromState, toState, reading.holders(to), tracked)
+      ? outOfOrderPaths(fromState, toState, valueHoldersOf(toState, this.queries.classify), tracked)
       : new Set<string>();
     const fromPaths = new Set([...waitingPaths(fromState, toState, tracked), ...toPaths]);
     const side = (state: EnvironmentState, history: PromotionHistory): PromotionSide => ({
       environment: state.environment,
       baseline: state.baseline.facts,
-      holders: reading.holders(state.environment),
+      holders: valueHoldersOf(state, this.queries.classify),
       history,
     });
     return {

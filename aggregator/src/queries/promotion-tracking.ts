@@ -100,7 +100,8 @@ export interface PairInput {
   now: number;
 }
 
-function holds(baseline: Readonly<FactMap>, path: string, value: FactValue): boolean {
+/** Whether a baseline holds `path` = `value`. */
+export function holds(baseline: Readonly<FactMap>, path: string, value: FactValue): boolean {
   const held = ownValue(baseline, path);
   return held !== undefined && factValuesEqual(held, value);
 }

@@ -12,14 +12,7 @@
  *   category's blob, not hundreds of per-path "added" changes; after that the history is per-path
  *   changes stamped with the agent's observation time (change-history-repository.ts).
  */
-import {
-  categoryOf,
-  createClassifier,
-  type FactMap,
-  type FactValue,
-  MAX_HOST_PATHS,
-  ownValue,
-} from '@envparity/shared';
+import { createClassifier, type FactMap, type FactValue, MAX_HOST_PATHS } from '@envparity/shared';
 import type Database from 'better-sqlite3';
 import { StoreError, storeFailed } from '../errors.js';
 import { FleetState } from '../fleet/fleet-state.js';
@@ -29,6 +22,7 @@ import { SqliteAuditLog } from './audit-log.js';
 import { SqliteAuditRepository } from './audit-repository.js';
 import { SqliteChangeHistoryRepository } from './change-history-repository.js';
 import { SqliteDriftEventRepository } from './drift-event-repository.js';
+import { environmentHadValues } from './environment-had-values.js';
 import { SqliteExceptionRepository } from './exception-repository.js';
 import type {
   ApiTokenRecord,
@@ -467,36 +461,11 @@ export class SqliteFactStore implements FactStore {
     this.assertOpen();
     // Reports still buffered belong to the history too.
     this.ingest.flush();
-    const answers = values.map(({ path, value }) => this.changes.changedTo(environment, path, value));
-    // Initial states: the category blobs hosts of this environment started with, each read once.
-    const open = new Map<string, number[]>();
-    values.forEach(({ path }, index) => {
-      if (answers[index]) return;
-      let category: string;
-      try {
-        category = categoryOf(path);
-      } catch {
-        return;
-      }
-      const indexes = open.get(category);
-      if (indexes) indexes.push(index);
-      else open.set(category, [index]);
-    });
-    const json = values.map(({ value }) => JSON.stringify(value));
-    for (const [category, indexes] of open) {
-      let left = indexes;
-      for (const hash of this.hostFacts.initialBlobHashes(environment, category)) {
-        const facts = this.fleet.blobs.facts(hash) ?? this.hostFacts.blobFacts(hash);
-        left = left.filter((index) => {
-          const held = ownValue(facts, (values[index] as { path: string }).path);
-          const had = held !== undefined && JSON.stringify(held) === json[index];
-          if (had) answers[index] = true;
-          return !had;
-        });
-        if (left.length === 0) break;
-      }
-    }
-    return answers;
+    return environmentHadValues(
+      { changes: this.changes, hostFacts: this.hostFacts, blobInMemory: (hash) => this.fleet.blobs.facts(hash) },
+      environment,
+      values,
+    );
   }
 
   // --- exceptions, drift events, API tokens (their repositories) -------------------------------
