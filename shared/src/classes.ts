@@ -45,6 +45,10 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   // a restart changes the pid; `stale` says the facts are the last ones read, not current
   { glob: 'process.*.pid', class: 'volatile' },
   { glob: 'process.*.stale', class: 'volatile' },
+  // service.*: whether and how fast a server answered is the moment's, not the environment's
+  { glob: 'service.*.reachable', class: 'volatile' },
+  { glob: 'service.*.latencyMs', class: 'volatile' },
+  { glob: 'service.*.error', class: 'volatile' },
   // scale: sizes and counts, compared but non-blocking
   { glob: 'hardware.cpu.cores', class: 'scale' },
   { glob: 'hardware.cpu.physicalCores', class: 'scale' },
@@ -68,6 +72,15 @@ export const DEFAULT_CLASS_RULES: readonly ClassRule[] = [
   { glob: 'probe.**.*_count', class: 'scale' },
   { glob: 'probe.**.*_rows', class: 'scale' },
   { glob: 'probe.**.size', class: 'scale' },
+  // a server sized for its load: production's buffers and connection limits are meant to be bigger
+  { glob: 'service.*.settings.max_connections', class: 'scale' },
+  { glob: 'service.*.settings.shared_buffers', class: 'scale' },
+  { glob: 'service.*.settings.work_mem', class: 'scale' },
+  { glob: 'service.*.settings.maintenance_work_mem', class: 'scale' },
+  { glob: 'service.*.settings.effective_cache_size', class: 'scale' },
+  { glob: 'service.*.settings.innodb_buffer_pool_size', class: 'scale' },
+  { glob: 'service.*.settings.maxmemory', class: 'scale' },
+  { glob: 'service.*.tables.*.rows', class: 'scale' },
   // security.*: no rule, so behavior. Counts there (AppArmor profiles per mode, firewall rules,
   // passwordless accounts) are posture, not size: one profile or rule more than the baseline is drift.
 ];

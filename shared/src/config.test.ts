@@ -67,6 +67,7 @@ describe('agent config', () => {
       probes: [],
       processes: [],
       envFiles: [],
+      services: [],
       followSymlinks: false,
       maxFileBytes: 10 * 1024 * 1024,
     });

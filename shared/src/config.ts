@@ -4,6 +4,7 @@
  */
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
+import { servicesSchema } from './config-services.js';
 import { ConfigError } from './errors.js';
 import { environmentNameSchema } from './facts.js';
 import { LOG_LEVELS } from './logging.js';
@@ -92,6 +93,8 @@ export const watchSchema = z.strictObject({
     .default([])
     .refine((list) => new Set(list.map((p) => p.name)).size === list.length, 'process names must be unique'),
   envFiles: z.array(envFileSchema).default([]),
+  /** Servers the application talks to: versions and settings under `service.<name>.*` (config-services.ts). */
+  services: servicesSchema,
   /** Read watched files through a symlink (default false: a symlink is reported, never read). */
   followSymlinks: z.boolean().default(false),
   /** Watched files larger than this are not read; the facts say so (default 10 MB). */

@@ -3,6 +3,7 @@ export * from './canonical.js';
 export * from './classes.js';
 export * from './compare.js';
 export * from './config.js';
+export * from './config-services.js';
 export * from './diff.js';
 export * from './difference-status.js';
 export * from './errors.js';

@@ -10,6 +10,7 @@ import { probeCollector } from './probe.js';
 import { processCollector } from './process.js';
 import { runtimeCollector } from './runtime.js';
 import { securityCollector } from './security.js';
+import { serviceCollector } from './service.js';
 import type { Collector } from './types.js';
 
 export type { Collector, CollectorContext } from './types.js';
@@ -28,4 +29,5 @@ export const BUILTIN_COLLECTORS: readonly Collector[] = [
   probeCollector,
   processCollector,
   securityCollector,
+  serviceCollector,
 ];
