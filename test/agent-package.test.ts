@@ -117,9 +117,10 @@ describe('the single executable (agent/dist/pkg/envparity-agent)', () => {
     const after = factPaths(await workspace());
     const live = new Set([...difference(before, after), ...difference(after, before)]);
     const stable = (paths: Set<string>) => new Set([...paths].filter((path) => !live.has(path)));
-    // The workspace's node finds the npm installed beside it (<prefix>/lib/node_modules/npm) even
-    // off PATH; the binary carries no npm. Nothing else may differ.
-    const npmBesideNode = (path: string) => path.startsWith('runtime.npm.');
+    // The workspace agent runs on a node of this machine (and finds the npm installed beside it,
+    // <prefix>/lib/node_modules/npm, even off PATH); the binary's built-in Node is no runtime of
+    // the host, and this PATH has no node. Nothing else may differ.
+    const npmBesideNode = (path: string) => path.startsWith('runtime.npm.') || path.startsWith('runtime.node.');
     expect(stable(before).size).toBeGreaterThan(100);
     expect({
       onlyBinary: difference(stable(binary), stable(before)),
@@ -127,8 +128,9 @@ describe('the single executable (agent/dist/pkg/envparity-agent)', () => {
     }).toEqual({ onlyBinary: [], onlyWorkspace: [] });
     const document = JSON.parse(binaryRun.stdout) as FactDocument;
     expect(document.agentVersion).toBe(VERSION);
-    // No node on PATH: the runtime it reports is the one built into it, this test's Node.
-    expect(document.facts['runtime.node.version']).toBe(process.versions.node);
+    // No node on PATH: the Node built into the binary is not reported as the host's runtime.
+    expect(document.facts['runtime.node.version']).toBeUndefined();
+    expect(document.errors.filter((error) => error.collector === 'runtime')).toEqual([]);
   });
 
   it('run enrolls with a real aggregator and reports, with nothing on stderr (no require warning)', async () => {

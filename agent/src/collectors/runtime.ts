@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { type FactMap, factPath } from '@envparity/shared';
+import { isSingleExecutable } from '../single-executable.js';
 import { type HostFs, LOCAL_HOST_FS } from './host-fs.js';
 import { pathExists, requireFacts } from './os-files.js';
 import {
@@ -169,14 +170,15 @@ export const runtimeCollector: Collector = {
       Promise.all(RUNTIMES.map((spec) => runtimeVersion(context, spec, index, shim))),
       dotnetDetails(index, shim),
     ]);
-    facts[factPath('runtime', 'node', 'version')] = node;
+    if (node !== undefined) facts[factPath('runtime', 'node', 'version')] = node;
     RUNTIMES.forEach((spec, i) => {
       const version = versions[i];
       if (version) facts[factPath('runtime', spec.name, 'version')] = version;
     });
     if (dotnet && dotnet.sdks.length > 0) facts[factPath('runtime', 'dotnet', 'sdks')] = dotnet.sdks;
     if (dotnet && dotnet.runtimes.length > 0) facts[factPath('runtime', 'dotnet', 'runtimes')] = dotnet.runtimes;
-    return requireFacts('runtime', facts);
+    // A host with no runtime at all is normal for the single executable (it needs none).
+    return (await isSingleExecutable()) ? facts : requireFacts('runtime', facts);
   },
 };
 
@@ -200,7 +202,7 @@ async function runtimeVersion(
   shim: ShimEnvironment,
 ): Promise<string | undefined> {
   let found = await findExecutable(spec.commands, index, shim);
-  if (!found && spec.name === 'npm') found = await npmNextToNode();
+  if (!found && spec.name === 'npm' && !(await isSingleExecutable())) found = await npmNextToNode();
   if (!found) return undefined;
   if (!found.opaqueShim && spec.fromFiles) {
     const version = await spec.fromFiles(found, shim, LOCAL_HOST_FS);
@@ -218,10 +220,21 @@ async function runtimeVersion(
 /**
  * Node without a spawn: the agent's own `process.version` when the `node` on PATH is the binary the
  * agent runs on (or when there is none on PATH); another `node` on PATH is asked for its version.
+ * The single executable's built-in Node is not the host's: there only a `node` on PATH counts.
  */
-async function nodeVersion(context: CollectorContext, index: PathIndex, shim: ShimEnvironment): Promise<string> {
-  const own = process.version.replace(/^v/, '');
+async function nodeVersion(
+  context: CollectorContext,
+  index: PathIndex,
+  shim: ShimEnvironment,
+): Promise<string | undefined> {
   const found = await findExecutable(['node'], index, shim);
+  if (await isSingleExecutable()) {
+    if (!found) return undefined;
+    return probeVersion(context, found.target, ['--version'], (output) => matchVersion(output, VERSION_PATTERNS.node), {
+      cache: !found.opaqueShim,
+    });
+  }
+  const own = process.version.replace(/^v/, '');
   if (!found) return own;
   if (!found.opaqueShim && found.real === (await safeRealpath(process.execPath))) return own;
   const other = await probeVersion(
