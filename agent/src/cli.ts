@@ -100,7 +100,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('verify')
     .description(
-      'compare this host with a live environment or an expectation file (exit 0 parity, 1 drift, 2 error); never enrolls',
+      'compare this host with a live environment or an expectation file and run health checks (exit 0 parity, 1 drift or a failing check, 2 error); never enrolls',
     )
     .option('--against <env>', 'environment whose live baseline to compare with')
     .option('--aggregator <url>', 'aggregator URL (http(s):// or ws(s)://)')
@@ -125,6 +125,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--fail-on <categories>', 'only these categories (comma-separated) can fail the run')
     .option('--category <categories>', 'compare only these categories (comma-separated)')
     .option('--out <file>', 'write the report to a file instead of stdout')
+    .option('--checks <file>', 'health checks to run too: a file holding only checks: (see docs/VERIFY.md)')
+    .option('--retry-timeout <duration>', 're-run failing health checks until they pass or this long has passed (60s)')
+    .option('--sleep <duration>', 'pause between health check attempts while retrying (default 1s)')
     .option('--ca <file>', 'PEM CA to trust for https:// instead of the system CAs')
     .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')

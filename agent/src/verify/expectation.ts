@@ -8,11 +8,13 @@
  *   ignore                hardware.cpu.cores: ignore
  * and the explicit forms {equals}, {range}, {match}, {oneOf}, {ignore: true} for values the
  * shorthand would misread (array values, strings that look like a regex or range, "ignore").
+ * A `checks:` list beside `facts:` holds health checks (checks.ts).
  */
 import { type FactValue, factValueSchema, factValuesEqual, parsePath } from '@envparity/shared';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { loadSemver } from '../lazy-packages.js';
+import { CheckFileError, type HealthCheck, parseChecks } from './checks.js';
 
 export const EXPECTATION_FORMAT = 'envparity/expectations/v1';
 
@@ -29,6 +31,8 @@ export interface ExpectationFile {
   environment?: string;
   createdAt?: string;
   expectations: Map<string, Matcher>;
+  /** Health checks to run beside the fact comparison (empty when the file has none). */
+  checks: HealthCheck[];
 }
 
 /** A bad expectation file; the message names the path or key. */
@@ -146,6 +150,7 @@ const fileSchema = z.strictObject({
   environment: z.string().optional(),
   createdAt: z.string().optional(),
   facts: z.record(z.string(), z.unknown()),
+  checks: z.unknown().optional(),
 });
 
 /** Parses and validates an expectation file (YAML or JSON). */
@@ -173,7 +178,14 @@ export function parseExpectationFile(text: string, source = 'expectation file'):
     }
     expectations.set(path, parseMatcher(path, value));
   }
-  const file: ExpectationFile = { format: EXPECTATION_FORMAT, expectations };
+  let checks: HealthCheck[] = [];
+  try {
+    if (parsed.data.checks !== undefined) checks = parseChecks(parsed.data.checks, source);
+  } catch (cause) {
+    if (cause instanceof CheckFileError) throw new ExpectationError(cause.message, { cause });
+    throw cause;
+  }
+  const file: ExpectationFile = { format: EXPECTATION_FORMAT, expectations, checks };
   if (parsed.data.hostId) file.hostId = parsed.data.hostId;
   if (parsed.data.environment) file.environment = parsed.data.environment;
   if (parsed.data.createdAt) file.createdAt = parsed.data.createdAt;

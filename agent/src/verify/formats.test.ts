@@ -2,7 +2,15 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { verifyAgainstBaseline, verifyAgainstExpectations } from './evaluate.js';
 import { parseExpectationFile } from './expectation.js';
-import { formatJson, formatJunit, formatMarkdown, formatText, VERIFY_JSON_SCHEMA } from './formats.js';
+import {
+  formatJson,
+  formatJunit,
+  formatMarkdown,
+  formatText,
+  VERIFY_JSON_SCHEMA,
+  type VerifyReport,
+} from './formats.js';
+import type { HealthCheckResult } from './run-checks.js';
 
 const baseline = {
   'os.distro.id': 'debian',
@@ -251,5 +259,65 @@ describe('the secretPolicy needs to know which environment this host is in', () 
       expect(result.passed).toBe(true);
       expect(result.checks[0]?.status).toBe('pass');
     }
+  });
+});
+
+describe('health checks in every format', () => {
+  const parity = verifyAgainstBaseline({ id: 'h' }, baseline, 'production', baseline);
+  const healthChecks: HealthCheckResult[] = [
+    { name: 'api', kind: 'http', ok: false, expected: 'status 200', actual: 'status 503', durationMs: 12, attempts: 4 },
+    { name: 'db <port>', kind: 'tcp', ok: true, expected: 'open', actual: 'open', durationMs: 1.5, attempts: 1 },
+  ];
+  const report: VerifyReport = { ...parity, passed: false, healthChecks };
+
+  it('text lists every check and counts them in the summary line', () => {
+    const text = formatText(report);
+    expect(text).toContain(
+      'checks\n  FAIL api (http)\n      expected status 200\n      actual   status 503\n      4 attempts, 12ms\n',
+    );
+    expect(text).toContain('  PASS db <port> (tcp)');
+    expect(text.trim().split('\n').at(-1)).toMatch(/^FAIL: .* 0 drift, .* parity 100\.0%; checks: 1 of 2 failing$/);
+    expect(formatText({ ...parity, healthChecks: [healthChecks[1]!] })).toMatch(/; checks: 1 passing\n$/);
+    expect(formatText(parity)).not.toContain('checks');
+  });
+
+  it('json carries them under checks, beside the differences', () => {
+    const json = JSON.parse(formatJson(report));
+    expect(json.passed).toBe(false);
+    expect(json.differences).toEqual([]);
+    expect(json.checks).toEqual(healthChecks);
+    expect(JSON.parse(formatJson(parity)).checks).toEqual([]);
+  });
+
+  it('junit has a testcase per check, failing ones with a failure, and a failing summary', () => {
+    const xml = formatJunit(report);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const suite = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml).testsuites.testsuite;
+    const cases = [suite.testcase].flat() as {
+      classname: string;
+      name: string;
+      time: string;
+      failure?: { type: string; message: string };
+    }[];
+    expect(cases.map((c) => [c.classname, c.name, Boolean(c.failure)])).toEqual([
+      ['envparity.check.http', 'api', true],
+      ['envparity.check.tcp', 'db <port>', false],
+      ['envparity', 'summary', true],
+    ]);
+    expect(cases[0]?.failure).toMatchObject({
+      type: 'check',
+      message: 'expected status 200; saw status 503 (4 attempts, 12ms)',
+    });
+    expect(cases[0]?.time).toBe('0.012');
+    // Only a check failed: the summary's failure says so rather than drift.
+    expect(cases[2]?.failure?.type).toBe('check');
+    expect(Number(suite.failures)).toBe(2);
+  });
+
+  it('markdown adds a table of checks', () => {
+    const md = formatMarkdown(report);
+    expect(md).toMatch(/^### envparity: ❌ failing checks — /);
+    expect(md).toContain('| ❌ **api** | http | status 200 | status 503 | 4 | 12ms |');
+    expect(md).toContain('| ✅ db <port> | tcp | open | open | 1 | 2ms |');
   });
 });

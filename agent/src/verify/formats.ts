@@ -1,6 +1,14 @@
 /** Output formats of `verify`: text (default), json (stable schema), junit, markdown. */
 import type { FactValue } from '@envparity/shared';
+import { formatMs } from './checks.js';
 import { type Check, isFailing, type VerifyResult } from './evaluate.js';
+import type { HealthCheckResult } from './run-checks.js';
+
+/**
+ * A verify result with its health checks (run-checks.ts) beside the fact differences; `passed`
+ * is already false when a check failed.
+ */
+export type VerifyReport = VerifyResult & { healthChecks?: readonly HealthCheckResult[] };
 
 export const VERIFY_FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
 export type VerifyFormat = (typeof VERIFY_FORMATS)[number];
@@ -26,10 +34,32 @@ function targetName(result: VerifyResult): string {
     : `expectations ${result.target.name}`;
 }
 
-/** One line: the verdict, the counts and the parity score. */
-export function summaryLine(result: VerifyResult): string {
+/** A fact difference fails the run (else, when it fails, only health checks did). */
+function factsFailed(result: VerifyResult): boolean {
+  return result.checks.some((check) => isFailing(check, result));
+}
+
+function checksCount(result: VerifyReport): string {
+  const checks = result.healthChecks ?? [];
+  if (checks.length === 0) return '';
+  const failing = checks.filter((check) => !check.ok).length;
+  return failing ? `; checks: ${failing} of ${checks.length} failing` : `; checks: ${checks.length} passing`;
+}
+
+/** One line: the verdict, the counts and the parity score (and the health checks when there are any). */
+export function summaryLine(result: VerifyReport): string {
   const s = result.summary;
-  return `${result.passed ? 'PASS' : 'FAIL'}: host ${result.host.id} vs ${targetName(result)}: ${s.drift} drift, ${s.secretPolicy ? `${s.secretPolicy} secret-policy, ` : ''}${s.justified} justified, ${s.scale} scale, ${s.pass} equal of ${s.checked} checked — parity ${percent(result.parity)}`;
+  return `${result.passed ? 'PASS' : 'FAIL'}: host ${result.host.id} vs ${targetName(result)}: ${s.drift} drift, ${s.secretPolicy ? `${s.secretPolicy} secret-policy, ` : ''}${s.justified} justified, ${s.scale} scale, ${s.pass} equal of ${s.checked} checked — parity ${percent(result.parity)}${checksCount(result)}`;
+}
+
+/** `3 attempts, 12ms`: how often a check ran and how long its last attempt took. */
+function tries(check: HealthCheckResult): string {
+  return `${check.attempts} attempt${check.attempts === 1 ? '' : 's'}, ${formatMs(check.durationMs)}`;
+}
+
+/** How a check's outcome reads in one line: what it expected, what it saw, how many tries. */
+function checkDetail(check: HealthCheckResult): string {
+  return `expected ${check.expected}; saw ${check.actual} (${tries(check)})`;
 }
 
 const ANSI = {
@@ -42,8 +72,8 @@ const ANSI = {
   reset: '\x1b[0m',
 };
 
-/** Text: non-passing checks grouped by category, then the summary line; colored when `color`. */
-export function formatText(result: VerifyResult, { color = false } = {}): string {
+/** Text: non-passing paths grouped by category, every health check, then the summary line; colored when `color`. */
+export function formatText(result: VerifyReport, { color = false } = {}): string {
   const paint = (code: keyof typeof ANSI, text: string) => (color ? `${ANSI[code]}${text}${ANSI.reset}` : text);
   const byCategory = new Map<string, Check[]>();
   for (const check of result.checks) {
@@ -73,15 +103,25 @@ export function formatText(result: VerifyResult, { color = false } = {}): string
       if (check.exception) lines.push(paint('dim', `      exception ${check.exception.id}: ${check.exception.reason}`));
     }
   }
+  if (result.healthChecks?.length) {
+    lines.push(paint('bold', 'checks'));
+    for (const check of result.healthChecks) {
+      lines.push(`  ${check.ok ? paint('green', 'PASS') : paint('red', 'FAIL')} ${check.name} (${check.kind})`);
+      lines.push(`      expected ${check.expected}`);
+      lines.push(`      actual   ${check.actual}`);
+      lines.push(paint('dim', `      ${tries(check)}`));
+    }
+  }
   if (lines.length > 0) lines.push('');
   lines.push(paint(result.passed ? 'green' : 'red', summaryLine(result)));
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON: the whole result under a versioned schema id; `checks` lists only non-passing paths. */
-export function formatJson(result: VerifyResult): string {
-  const { checks, ...rest } = result;
-  return `${JSON.stringify({ schema: VERIFY_JSON_SCHEMA, ...rest, differences: checks.filter((c) => c.status !== 'pass') }, null, 2)}\n`;
+/** JSON: the whole result under a versioned schema id; `differences` lists only non-passing paths, `checks` every health check. */
+export function formatJson(result: VerifyReport): string {
+  const { checks, healthChecks = [], ...rest } = result;
+  const differences = checks.filter((c) => c.status !== 'pass');
+  return `${JSON.stringify({ schema: VERIFY_JSON_SCHEMA, ...rest, differences, checks: healthChecks }, null, 2)}\n`;
 }
 
 function xmlEscape(text: string): string {
@@ -120,6 +160,21 @@ interface JunitCase {
   name: string;
   failure?: { type: string; message: string; body: string };
   note?: string;
+  /** Seconds. */
+  time?: number;
+}
+
+function checkCases(result: VerifyReport): JunitCase[] {
+  return (result.healthChecks ?? []).map((check) => {
+    const junitCase: JunitCase = {
+      classname: `envparity.check.${check.kind}`,
+      name: check.name,
+      time: check.durationMs / 1000,
+    };
+    if (check.ok) junitCase.note = checkDetail(check);
+    else junitCase.failure = { type: 'check', message: checkDetail(check), body: checkDetail(check) };
+    return junitCase;
+  });
 }
 
 function casesPerDifference(result: VerifyResult): JunitCase[] {
@@ -175,12 +230,21 @@ function casesPerCategory(result: VerifyResult): JunitCase[] {
  * the verdict; never a testcase per fact (a host has thousands).
  */
 export function formatJunit(
-  result: VerifyResult,
+  result: VerifyReport,
   { timestamp = new Date(), per = 'difference' }: JunitOptions = {},
 ): string {
-  const cases = per === 'category' ? casesPerCategory(result) : casesPerDifference(result);
+  const cases = [
+    ...(per === 'category' ? casesPerCategory(result) : casesPerDifference(result)),
+    ...checkCases(result),
+  ];
   const summary: JunitCase = { classname: 'envparity', name: 'summary', note: summaryLine(result) };
-  if (!result.passed) summary.failure = { type: 'drift', message: summaryLine(result), body: summaryLine(result) };
+  // `check` when only health checks failed: the facts are in parity.
+  if (!result.passed)
+    summary.failure = {
+      type: factsFailed(result) ? 'drift' : 'check',
+      message: summaryLine(result),
+      body: summaryLine(result),
+    };
   cases.push(summary);
   const failures = cases.filter((c) => c.failure).length;
   const suiteName = `envparity verify ${result.host.id} vs ${targetName(result)}`;
@@ -191,7 +255,7 @@ export function formatJunit(
     `    <properties><property name="parity" value="${result.parity}"/><property name="strict" value="${result.strict}"/><property name="checked" value="${result.summary.checked}"/></properties>`,
   ];
   for (const c of cases) {
-    out.push(`    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="0">`);
+    out.push(`    <testcase classname="${xmlEscape(c.classname)}" name="${xmlEscape(c.name)}" time="${c.time ?? 0}">`);
     if (c.failure) {
       out.push(
         `      <failure type="${xmlEscape(c.failure.type)}" message="${xmlEscape(c.failure.message)}">${xmlEscape(c.failure.body)}</failure>`,
@@ -208,11 +272,11 @@ function mdCell(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/`/g, "'").replace(/\r?\n/g, ' ');
 }
 
-/** Markdown for a pull-request or deploy comment: verdict, counts, then a table of differences. */
-export function formatMarkdown(result: VerifyResult): string {
+/** Markdown for a pull-request or deploy comment: verdict, counts, a table of differences, one of checks. */
+export function formatMarkdown(result: VerifyReport): string {
   const s = result.summary;
   const lines = [
-    `### envparity: ${result.passed ? '✅ parity' : '❌ drift'} — \`${mdCell(result.host.id)}\` vs ${mdCell(targetName(result))}`,
+    `### envparity: ${result.passed ? '✅ parity' : factsFailed(result) ? '❌ drift' : '❌ failing checks'} — \`${mdCell(result.host.id)}\` vs ${mdCell(targetName(result))}`,
     '',
     `Parity **${percent(result.parity)}** · ${s.drift} drift · ${s.secretPolicy ? `${s.secretPolicy} secret-policy · ` : ''}${s.justified} justified · ${s.scale} scale · ${s.pass} equal of ${s.checked} checked`,
   ];
@@ -227,6 +291,15 @@ export function formatMarkdown(result: VerifyResult): string {
       );
     }
   }
+  if (result.healthChecks?.length) {
+    lines.push('', '| check | kind | expected | actual | attempts | time |', '|---|---|---|---|---|---|');
+    for (const check of result.healthChecks) {
+      const verdict = check.ok ? `✅ ${mdCell(check.name)}` : `❌ **${mdCell(check.name)}**`;
+      lines.push(
+        `| ${verdict} | ${check.kind} | ${mdCell(check.expected)} | ${mdCell(check.actual)} | ${check.attempts} | ${formatMs(check.durationMs)} |`,
+      );
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -236,7 +309,7 @@ export interface FormatOptions {
 }
 
 export function formatVerifyResult(
-  result: VerifyResult,
+  result: VerifyReport,
   format: VerifyFormat,
   { color = false, junitPer = 'difference' }: FormatOptions = {},
 ): string {

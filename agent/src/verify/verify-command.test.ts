@@ -5,7 +5,7 @@
  */
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateAgentConfig } from '@envparity/shared';
@@ -197,5 +197,119 @@ describe('verify and baseline never enroll and take the fleet key from the state
     await runBaseline(config, { stateDir: fresh, aggregator: url, token: 'verify-token', hostId: 'ci-1' }, served.io);
     expect(served.out.stdout).toContain('hostId: ci-1');
     expect(served.out.stdout).toContain(hashWith(SERVED_KEY));
+  });
+});
+
+describe('verify runs health checks beside the facts', () => {
+  let dir: string;
+  let tcp: NetServer;
+  let port: number;
+  const plainConfig = () =>
+    validateAgentConfig({ watch: { services: [{ name: 'port', type: 'tcp', host: '127.0.0.1', port }] } });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'envparity-verify-checks-'));
+    tcp = createNetServer((socket) => socket.end());
+    await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+    port = (tcp.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => tcp.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const write = async (name: string, text: string) => {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return file;
+  };
+  const expectation = (checks: string) =>
+    write(
+      `expect-${Math.random().toString(36).slice(2)}.yaml`,
+      `format: envparity/expectations/v1\nfacts:\n  os.platform: linux\nchecks:\n${checks}`,
+    );
+  const run = (extra: Partial<VerifyFlags>, config = plainConfig()) => {
+    const { out, io } = capture();
+    return runVerify(config, { format: 'json', stateDir: join(dir, 'state'), ...extra }, io).then((code) => ({
+      code,
+      out,
+    }));
+  };
+
+  it('exit 1 when a check fails even with fact parity; exit 0 when all pass', async () => {
+    const failing = await expectation(`  - { tcp: "127.0.0.1:${port}" }\n  - { name: not ready, command: "exit 1" }\n`);
+    const bad = await run({ expect: failing });
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.out.stdout);
+    expect(report.summary).toMatchObject({ drift: 0, checked: 1 });
+    expect(report.passed).toBe(false);
+    expect(report.checks).toMatchObject([
+      { name: `tcp 127.0.0.1:${port}`, kind: 'tcp', ok: true, attempts: 1 },
+      { name: 'not ready', kind: 'command', ok: false, expected: 'exit 0', actual: 'exit 1', attempts: 1 },
+    ]);
+    const passing = await expectation(`  - { tcp: "127.0.0.1:${port}" }\n  - { command: "true" }\n`);
+    const good = await run({ expect: passing, format: 'text' });
+    expect(good.code, good.out.stdout).toBe(0);
+    expect(good.out.stdout).toMatch(/^PASS: .*; checks: 2 passing$/m);
+  });
+
+  it('--checks adds a file of checks; names must stay unique across both files', async () => {
+    const file = await expectation(`  - { name: one, command: "true" }\n`);
+    const more = await write('more.yaml', `checks:\n  - { name: two, command: "echo hi", stdoutContains: hi }\n`);
+    const { code, out } = await run({ expect: file, checks: more });
+    expect(code, out.stdout).toBe(0);
+    expect(JSON.parse(out.stdout).checks.map((c: { name: string }) => c.name)).toEqual(['one', 'two']);
+    const clash = await write('clash.yaml', `checks:\n  - { name: one, command: "true" }\n`);
+    await expect(run({ expect: file, checks: clash })).rejects.toThrow(
+      /clash\.yaml: checks\[0\]\.name: duplicate name "one"/,
+    );
+  });
+
+  it('exit 2 for a bad checks file, an unknown service and a bad duration flag, naming them', async () => {
+    const file = await expectation(`  - { command: "true" }\n`);
+    const badKind = await write('bad-kind.yaml', 'checks:\n  - { ping: 10.0.0.1 }\n');
+    const refusals = [
+      run({ expect: file, checks: badKind }),
+      run({ expect: await expectation(`  - { service: db }\n`) }),
+      run({ expect: file, retryTimeout: 'soon' }),
+      run({ expect: file, checks: join(dir, 'missing.yaml') }),
+    ];
+    const messages = await Promise.all(
+      refusals.map((p) =>
+        p.then(
+          () => 'resolved',
+          (e: Error & { code?: string }) => `${e.code} ${e.message}`,
+        ),
+      ),
+    );
+    expect(messages[0]).toMatch(
+      /^VERIFY_ERROR .*bad-kind\.yaml: checks\[0\]: unknown check kind: expected one of http, tcp, command, service, got "ping"$/,
+    );
+    expect(messages[1]).toMatch(
+      /^VERIFY_ERROR .*checks\[0\]\.service: no service "db" in the agent config's watch\.services \(declared: port\)$/,
+    );
+    expect(messages[2]).toBe('VERIFY_ERROR --retry-timeout: expected a duration such as 500ms, 2s, 1m, got "soon"');
+    expect(messages[3]).toMatch(/^VERIFY_ERROR cannot read .*missing\.yaml/);
+  });
+
+  it('--retry-timeout re-runs a failing check until it passes and says so on stderr', async () => {
+    // Counts its runs in a file: fails twice, passes from the third attempt on.
+    const counter = join(dir, 'attempts');
+    const command = `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; [ $n -ge 3 ]`;
+    const file = await expectation(`  - { name: warm-up, command: ${JSON.stringify(command)} }\n`);
+    const { out, io } = capture();
+    const code = await runVerify(
+      plainConfig(),
+      { format: 'json', stateDir: join(dir, 'state'), expect: file, retryTimeout: '30s', sleep: '50ms' },
+      io,
+    );
+    expect(code, out.stdout + out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout).checks).toMatchObject([{ name: 'warm-up', ok: true, attempts: 3 }]);
+    expect(out.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^checks: attempt 1: 1 of 1 failing \(warm-up: exit 1\); retrying in 50ms/),
+      expect.stringMatching(/^checks: attempt 2: 1 of 1 failing/),
+      'checks: attempt 3: all 1 passing',
+    ]);
   });
 });

@@ -24,8 +24,9 @@ import { type AggregatorTransport, apiBaseUrl, getJson } from './aggregator-clie
 import { type VerifyResult, verifyAgainstBaseline, verifyAgainstExpectations } from './evaluate.js';
 import { ExpectationError, type ExpectationFile, formatExpectationFile, parseExpectationFile } from './expectation.js';
 import { fetchFleetKey, NoFleetKeyError, readStateDirFleetKey, resolveFleetKey } from './fleet-key.js';
-import { formatVerifyResult, JUNIT_PER, type JunitPer, type VerifyFormat } from './formats.js';
+import { formatVerifyResult, JUNIT_PER, type JunitPer, type VerifyFormat, type VerifyReport } from './formats.js';
 import { type IdentityFlags, resolveIdentity } from './identity.js';
+import { readExtraChecks, startVerifyChecks, type VerifyChecks } from './run-checks.js';
 import { VerifyError } from './verify-error.js';
 
 export { apiBaseUrl, DEFAULT_HTTP_TIMEOUT_MS } from './aggregator-client.js';
@@ -63,6 +64,12 @@ export interface VerifyFlags extends IdentityFlags, TransportFlags {
   failOn?: string;
   category?: string;
   out?: string;
+  /** A file holding only `checks:` (checks.ts), run beside the expectation file's own. */
+  checks?: string;
+  /** Re-run failing checks this long (`60s`); default one try. */
+  retryTimeout?: string;
+  /** Pause between check attempts (`2s`; default 1s). */
+  sleep?: string;
 }
 
 function splitList(value: string | undefined): string[] | undefined {
@@ -183,8 +190,10 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   const token = flags.token || env.ENVPARITY_TOKEN || undefined;
   const aggregator = flags.aggregator ?? config.aggregator;
   const stateKey = await readStateDirFleetKey(stateDir);
+  const extraChecks = await readExtraChecks(flags.checks);
 
   let result: VerifyResult;
+  let healthChecks: VerifyChecks;
   if (flags.against) {
     if (!aggregator) throw new VerifyError('--against needs --aggregator URL (or `aggregator` in the config)');
     if (!token) {
@@ -196,17 +205,22 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
     const base = apiBaseUrl(aggregator);
     const transport = await resolveTransport(aggregator, config, flags);
     const environment = encodeURIComponent(flags.against);
-    // The baseline, the exceptions and this host's facts are independent: fetch while collecting.
+    const checks = startVerifyChecks(extraChecks, config, flags, { env, progress: stderr });
+    healthChecks = checks;
+    // The baseline, the exceptions and the checks are independent: fetch while checking, then collect.
     const [baseline, exceptions, facts] = await Promise.all([
       getJson(base, `/api/v1/environments/${environment}/baseline`, token, baselineResponseSchema, {
         explain: { ...READ_EXPLAIN, 404: `no environment ${JSON.stringify(flags.against)} on this aggregator` },
         transport,
       }),
       getJson(base, '/api/v1/exceptions', token, exceptionsResponseSchema, { explain: READ_EXPLAIN, transport }),
-      Promise.all([stateKey || fetchFleetKey(aggregator, token, transport), collector]).then(
+      Promise.all([stateKey || fetchFleetKey(aggregator, token, transport), collector, checks.results]).then(
         ([hashKey, { collectFacts }]) => collectFacts({ config: collectConfig, stateDir, hashKey, hostId }),
       ),
-    ]);
+    ]).catch((error: unknown) => {
+      checks.stop(); // the run ends with exit 2: no retrying check keeps the process alive
+      throw error;
+    });
     const classes: ClassRule[] = baseline.classes ?? [];
     result = verifyAgainstBaseline(host, facts.facts, flags.against, baseline.facts, {
       ...judge,
@@ -229,25 +243,30 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
       if (hashed.length > 0) throw new NoFleetKeyError(stateDir, `${source} holds secret hashes: ${examples(hashed)}`);
       hashKey = throwawayKey();
     }
-    const { collectFacts } = await collector;
+    healthChecks = startVerifyChecks([...file.checks, ...extraChecks], config, flags, { env, progress: stderr });
+    const [{ collectFacts }] = await Promise.all([collector, healthChecks.results]);
     const facts = await collectFacts({ config: collectConfig, stateDir, hashKey, hostId });
     result = verifyAgainstExpectations(host, facts.facts, file, source, {
       ...judge,
       ...(categories ? { categories } : {}),
     });
   }
+  const checkResults = await healthChecks.results;
+  const checksPassed = checkResults.every((check) => check.ok);
+  const report: VerifyReport = { ...result, passed: result.passed && checksPassed, healthChecks: checkResults };
   const color = !flags.out && (io.isTty ?? process.stdout.isTTY === true) && !env.NO_COLOR;
-  const output = formatVerifyResult(result, flags.format, {
+  const output = formatVerifyResult(report, flags.format, {
     color,
     ...(flags.junitPer ? { junitPer: flags.junitPer } : {}),
   });
   if (flags.out) {
     await writeFile(flags.out, output);
-    stderr(`${result.passed ? 'parity' : 'drift'}: report written to ${flags.out}\n`);
+    const verdict = !result.passed ? 'drift' : checksPassed ? 'parity' : 'checks failing';
+    stderr(`${verdict}: report written to ${flags.out}\n`);
   } else {
     stdout(output);
   }
-  return result.passed ? 0 : 1;
+  return report.passed ? 0 : 1;
 }
 
 export interface BaselineFlags extends IdentityFlags, TransportFlags {
