@@ -86,6 +86,7 @@ describe('envparity-agent collect', () => {
         'process',
         'runtime',
         'security',
+        'service',
       ].sort(),
     );
     for (const collector of document.collectors) expect(collector.durationMs).toBeGreaterThanOrEqual(0);
