@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type ClassRule, createClassifier, MAX_FRAME_BYTES, type SecretPolicyRule } from '@envparity/shared';
+import { type ClassRule, type DeclaredClassRule, MAX_FRAME_BYTES, type SecretPolicyRule } from '@envparity/shared';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
+import { ClassRegistry } from './classes/class-registry.js';
 import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_HOST,
@@ -38,8 +39,9 @@ import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggre
 import type { FleetCommands } from './queries/fleet-commands.js';
 import type { FleetQueries } from './queries/fleet-queries.js';
 import type { HistoryQueries } from './queries/history-queries.js';
+import { readDeclaredClasses, SqliteDeclaredClassRepository } from './store/declared-class-repository.js';
 import type { FactStore } from './store/fact-store.js';
-import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
+import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore, type SqliteFactStore } from './store/sqlite-fact-store.js';
 import { logStoreOpenReport } from './store/store-integrity.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
@@ -142,6 +144,8 @@ export interface Aggregator {
   readonly history: HistoryQueries;
   /** Present when webhooks are configured. */
   readonly webhooks: WebhookDispatcher | undefined;
+  /** The classifier with its layers: config overrides, declared probe classes, defaults. */
+  readonly classes: ClassRegistry;
   readonly promotion: readonly string[];
   /** Listens on host:port; resolves with the URL actually bound (port 0 picks one). */
   start(): Promise<{ url: string; port: number }>;
@@ -160,12 +164,21 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
-  const classify = createClassifier(options.classes ?? []);
   const now = options.now ?? Date.now;
-  const store =
-    options.store ??
-    openSqliteFactStore({
-      path: options.dbPath ?? ':memory:',
+  const dbPath = options.dbPath ?? ':memory:';
+  // Declared probe classes are read before the store loads its fleet state through the classifier,
+  // so a restart classifies every stored path exactly as before.
+  const classes = new ClassRegistry({
+    overrides: options.classes ?? [],
+    declared: options.store ? [] : readDeclaredClasses(dbPath),
+    logger,
+    now,
+  });
+  const classify = classes.classify;
+  // A store handed in was loaded with its own classifier: declarations then stay in memory.
+  const openOwnStore = (): SqliteFactStore => {
+    const opened = openSqliteFactStore({
+      path: dbPath,
       classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
@@ -182,6 +195,10 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
     });
+    classes.persistTo(new SqliteDeclaredClassRepository(opened.db));
+    return opened;
+  };
+  const store: FactStore = options.store ?? openOwnStore();
 
   let gateway: AgentGateway | undefined;
   const fleetKey = options.fleetKey ?? randomBytes(32).toString('base64url');
@@ -192,7 +209,8 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     storeHostsMissing: () => store.openReport?.missingHosts ?? 0,
   });
   logStoreOpenReport(logger, store.openReport);
-  gateway = new AgentGateway({
+  // `declareClasses` reaches the sessions through AgentGatewayOptions (agent-gateway.ts forwards it).
+  const gatewayOptions = {
     store,
     metrics,
     logger,
@@ -206,7 +224,11 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
     ...(options.helloTimeoutMs !== undefined ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
     ...(options.now ? { now: options.now } : {}),
-  });
+    declareClasses: (hostId: string, rules: readonly DeclaredClassRule[]) => {
+      classes.declare(hostId, rules);
+    },
+  };
+  gateway = new AgentGateway(gatewayOptions);
   const agents = gateway;
   const presence = options.presence ?? agents;
   const drift = new DriftEngine({
@@ -251,7 +273,8 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     authenticator: createApiAuthenticator({ store, adminToken: options.adminToken }),
     logger,
     drift,
-    classes: options.classes ?? [],
+    // Live: declared probe classes join the published rules as they are accepted.
+    classes: classes.rules,
     fleetKey,
     agents,
     environments: options.environments ?? options.promotion ?? [],
@@ -266,7 +289,8 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
-    warmUpIngest(classify);
+    // Synthetic paths must not enter the registry's cache: they could contradict a later declaration.
+    warmUpIngest((path) => classes.peek(path));
     const tls = options.tls;
     // Node checks header and request timeouts on this interval (default 30 s): keep it below them.
     const connectionsCheckingInterval = Math.max(250, Math.min(1000, httpLimits.headersTimeoutMs / 2));
@@ -341,6 +365,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     commands,
     history,
     webhooks,
+    classes,
     promotion: options.promotion ?? [],
     start,
     stop() {

@@ -84,6 +84,8 @@ describe('agent config', () => {
     ['watch: { probes: [{ name: p, command: "" }] }', 'watch.probes.0.command', 'watch.probes[0].command'],
     ['watch: { probes: [{ name: p, command: x, timeout: -1 }] }', 'watch.probes.0.timeout', 'timeout'],
     ['watch: { probes: [{ name: p, command: x, shell: true }] }', 'watch.probes.0.shell', 'shell: unknown key'],
+    ['watch: { probes: [{ name: p, command: x, class: identity }] }', 'watch.probes.0.class', 'watch.probes[0].class'],
+    ['watch: { probes: [{ name: p, command: x, class: size }] }', 'watch.probes.0.class', 'watch.probes[0].class'],
     ['labels: { service: 3 }', 'labels.service', 'labels.service'],
     ['watch: { processes: [{ name: api }] }', 'watch.processes.0', 'exactly one of match, pidFile or unit'],
     ['watch: { processes: [{ name: api, match: x, unit: y }] }', 'watch.processes.0', 'got match, unit'],
@@ -96,6 +98,17 @@ describe('agent config', () => {
     expect(error.key).toBe(key);
     expect(error.message).toContain(message);
     expect(error.message).toContain('agent.yaml');
+  });
+
+  it('takes a probe class (behavior, scale, volatile), absent by default', () => {
+    const config = parseAgentConfig(
+      'watch: { probes: [{ name: rows, command: "echo 1", class: scale }, { name: v, command: "echo 2" }] }',
+    );
+    expect(config.watch.probes.map((probe) => probe.class)).toEqual(['scale', undefined]);
+    for (const factClass of ['behavior', 'volatile']) {
+      const parsed = parseAgentConfig(`watch: { probes: [{ name: p, command: x, class: ${factClass} }] }`);
+      expect(parsed.watch.probes[0]?.class).toBe(factClass);
+    }
   });
 
   it('rejects duplicate probe names, bad YAML and non-mapping documents', () => {

@@ -5,6 +5,7 @@
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { servicesSchema } from './config-services.js';
+import { declarableClassSchema, PROBE_NAME } from './declared-classes.js';
 import { ConfigError } from './errors.js';
 import { environmentNameSchema } from './facts.js';
 import { LOG_LEVELS } from './logging.js';
@@ -23,9 +24,14 @@ export const SHA256_FINGERPRINT = /^(?:[0-9A-Fa-f]{64}|(?:[0-9A-Fa-f]{2}:){31}[0
 const labelKey = z.string().regex(/^[A-Za-z0-9_.\-/]+$/, 'label keys are letters, digits and _ . - /');
 
 export const probeSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'probe names are letters, digits, _ and -'),
+  name: z.string().regex(PROBE_NAME, 'probe names are letters, digits, _ and -'),
   command: nonEmpty,
   timeout: z.number().positive().max(600).default(DEFAULT_PROBE_TIMEOUT_SECONDS),
+  /**
+   * The class of every fact of this probe (`scale` for row counts and sizes), declared to the
+   * aggregator in `hello` (declared-classes.ts); absent: the aggregator's rules decide.
+   */
+  class: declarableClassSchema.optional(),
 });
 export type ProbeConfig = z.infer<typeof probeSchema>;
 

@@ -1,13 +1,17 @@
 import { pack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
+import { compilePathGlob } from './glob.js';
 import {
   CLOSE_CODES,
   clampTimestamp,
   DEFAULT_MAX_CLOCK_SKEW_MS,
+  declaredProbeName,
   decodeAgentMessage,
   decodeMessage,
   decodeServerMessage,
   encodeMessage,
+  isProbeErrorPath,
+  MAX_DECLARED_CLASSES,
   MAX_EPOCH_MS,
   MAX_FRAME_BYTES,
   MAX_SEQ,
@@ -15,6 +19,7 @@ import {
   MAX_VALUE_BYTES,
   ProtocolError,
   type ProtocolMessage,
+  probeClassRules,
 } from './protocol.js';
 
 const samples: ProtocolMessage[] = [
@@ -83,6 +88,86 @@ describe('encode / decode', () => {
       delta: { config: { set: { 'config.env.LOG_LEVEL': 'debug' }, unset: [] } },
     });
     expect(oneChange.length).toBeLessThan(128);
+  });
+});
+
+describe('hello classes', () => {
+  const hello = {
+    type: 'hello',
+    v: 1,
+    token: 't',
+    hostId: 'web-1',
+    labels: {},
+    agentVersion: '0.2.0',
+    lastAckedSeq: 0,
+    fingerprints: {},
+  } as const;
+
+  it('carries declared probe classes, and an old agent without them still decodes', () => {
+    const classes = [{ glob: 'probe.orders.**', class: 'scale' as const }];
+    expect(decodeAgentMessage(encodeMessage({ ...hello, classes }))).toEqual({ ...hello, classes });
+    expect(decodeAgentMessage(pack(hello))).toEqual(hello);
+  });
+
+  it('ignores fields it does not know (as an older aggregator ignores `classes`)', () => {
+    const decoded = decodeAgentMessage(pack({ ...hello, futureField: [1, 2] }));
+    expect(decoded).toEqual(hello);
+  });
+
+  it('refuses identity, unknown classes and more than MAX_DECLARED_CLASSES rules', () => {
+    for (const factClass of ['identity', 'size']) {
+      expect(
+        codeOf(() => decodeAgentMessage(pack({ ...hello, classes: [{ glob: 'probe.a.**', class: factClass }] }))),
+      ).toBe('SCHEMA_VIOLATION');
+    }
+    const rules = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ glob: `probe.p${i}.**`, class: 'scale' }));
+    expect(decodeAgentMessage(pack({ ...hello, classes: rules(MAX_DECLARED_CLASSES) })).type).toBe('hello');
+    expect(codeOf(() => decodeAgentMessage(pack({ ...hello, classes: rules(MAX_DECLARED_CLASSES + 1) })))).toBe(
+      'SCHEMA_VIOLATION',
+    );
+  });
+});
+
+describe('declared probe classes', () => {
+  it('one probe.<name>.** rule per probe with a class; the glob also matches the probe itself', () => {
+    const rules = probeClassRules([
+      { name: 'orders', class: 'scale' },
+      { name: 'version' },
+      { name: 'os-id', class: 'volatile' },
+    ]);
+    expect(rules).toEqual([
+      { glob: 'probe.orders.**', class: 'scale' },
+      { glob: 'probe.os-id.**', class: 'volatile' },
+    ]);
+    const glob = compilePathGlob('probe.orders.**');
+    expect(glob.matches('probe.orders')).toBe(true);
+    expect(glob.matches('probe.orders.orders')).toBe(true);
+    expect(glob.matches('probe.ordersx')).toBe(false);
+  });
+
+  it('names the probe of a glob under probe.<literal name>, else undefined', () => {
+    expect(declaredProbeName('probe.orders.**')).toBe('orders');
+    expect(declaredProbeName('probe.orders')).toBe('orders');
+    expect(declaredProbeName('probe["orders"].rows')).toBe('orders');
+    for (const glob of [
+      'probe.*.**',
+      'probe.ord*.**',
+      'probe.**',
+      '**',
+      'os.orders.**',
+      'probe["a.b"].**',
+      'probe..x',
+    ]) {
+      expect(declaredProbeName(glob)).toBeUndefined();
+    }
+  });
+
+  it('knows the probe error path', () => {
+    expect(isProbeErrorPath(['probe', 'orders', 'error'], 'orders')).toBe(true);
+    expect(isProbeErrorPath(['probe', 'orders', 'errors'], 'orders')).toBe(false);
+    expect(isProbeErrorPath(['probe', 'orders', 'x', 'error'], 'orders')).toBe(false);
+    expect(isProbeErrorPath(['probe', 'other', 'error'], 'orders')).toBe(false);
   });
 });
 

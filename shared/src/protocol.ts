@@ -5,6 +5,7 @@
 import { Packr } from 'msgpackr';
 import { z } from 'zod';
 import { formatIssues } from './config.js';
+import { declaredClassRuleSchema, MAX_DECLARED_CLASSES } from './declared-classes.js';
 import { EnvparityError } from './errors.js';
 import {
   CATEGORIES,
@@ -14,6 +15,8 @@ import {
   type FactValue,
   factValueSchema,
 } from './facts.js';
+
+export * from './declared-classes.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest frame either side accepts; a full report of a host with thousands of packages is ~200 KB. */
@@ -312,6 +315,11 @@ export const helloMessageSchema = z.object({
   lastAckedSeq: seq,
   /** Per-category fingerprints of the state the agent believes the aggregator holds. */
   fingerprints: categoryRecord(fingerprint).default({}),
+  /**
+   * Classes the agent declares for its probes (`watch.probes[].class`), one `probe.<name>.**` rule
+   * each; absent from older agents, ignored by older aggregators (this object is not strict).
+   */
+  classes: z.array(declaredClassRuleSchema).max(MAX_DECLARED_CLASSES).optional(),
 });
 
 export const reportMessageSchema = z

@@ -10,6 +10,7 @@ import {
   CLOSE_CODES,
   type EnrollMessage,
   PROTOCOL_VERSION,
+  probeClassRules,
   type ServerMessage,
 } from '@envparity/shared';
 import type { Logger } from 'pino';
@@ -200,6 +201,7 @@ export class AggregatorSession {
 
   private sendHello(connection: Connection, credentials: Credentials): void {
     this.state = 'hello';
+    const declaredClasses = probeClassRules(this.config.watch.probes);
     connection.send({
       type: 'hello',
       v: PROTOCOL_VERSION,
@@ -210,6 +212,8 @@ export class AggregatorSession {
       lastAckedSeq: this.outbox.lastAckedSeq,
       fingerprints: this.outbox.ackedFingerprints(),
       ...(this.config.environment ? { environment: this.config.environment } : {}),
+      // Before any report of this connection: the aggregator classifies the probes' facts with them.
+      ...(declaredClasses.length > 0 ? { classes: declaredClasses } : {}),
     });
   }
 

@@ -36,6 +36,8 @@ export interface AgentGatewayOptions {
   enrollmentPolicy?: EnrollmentPolicy;
   /** Agent clocks this far from the server's are clamped and flagged (default 1 day). */
   maxClockSkewMs?: number;
+  /** Registers the probe classes a hello declares, before the host's reports (classes/class-registry.ts). */
+  declareClasses?: SessionContext['declareClasses'];
   now?: () => number;
 }
 
@@ -77,6 +79,7 @@ export class AgentGateway {
       enrollmentGuard: new EnrollmentGuard({ ...options.enrollment, now: options.now ?? Date.now }),
       ...(options.enrollmentPolicy ? { enrollmentPolicy: options.enrollmentPolicy } : {}),
       ...(options.maxClockSkewMs !== undefined ? { maxClockSkewMs: options.maxClockSkewMs } : {}),
+      ...(options.declareClasses ? { declareClasses: options.declareClasses } : {}),
       bind: (session) => this.bind(session),
       unbind: (session) => this.unbind(session),
       reenrolled: (hostId, session) => this.evictRevoked(hostId, session),

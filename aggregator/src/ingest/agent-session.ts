@@ -11,6 +11,7 @@ import {
   boundReportTime,
   CLOSE_CODES,
   type CloseCodeName,
+  type DeclaredClassRule,
   decodeAgentMessage,
   type EnrollMessage,
   encodeMessage,
@@ -78,6 +79,11 @@ export interface SessionContext {
   unbind(session: AgentSession): void;
   /** The host re-enrolled through `session`: a live socket still using the revoked token must go. */
   reenrolled(hostId: string, session: AgentSession): void;
+  /**
+   * Registers the probe classes a hello declares (classes/class-registry.ts), before the welcome,
+   * so they classify every report of the host; absent, declarations are ignored.
+   */
+  readonly declareClasses?: (hostId: string, rules: readonly DeclaredClassRule[]) => void;
 }
 
 export type SessionState = 'new' | 'enrolled' | 'ready';
@@ -352,6 +358,7 @@ export class AgentSession {
         return;
     }
     if (!(await this.comeBackOrRefuse(owner, 'hello'))) return;
+    if (message.classes && message.classes.length > 0) this.ctx.declareClasses?.(owner, message.classes);
     await store.updateHostInfo(owner, {
       environment: message.environment ?? null,
       labels: message.labels,

@@ -259,6 +259,17 @@ export const MIGRATIONS: readonly (string | TableRebuild)[] = [
   );
   CREATE INDEX changes_environment_at ON changes (environment, at);
   `,
+  // 10: classes agents declared for their probes (store/declared-class-repository.ts), the first
+  // accepted declaration per glob. No reference to hosts: a retired host's declaration keeps its
+  // paths' class, since the fleet keeps one class per path.
+  `
+  CREATE TABLE declared_classes (
+    glob    TEXT PRIMARY KEY,
+    class   TEXT NOT NULL,
+    host_id TEXT NOT NULL,
+    at      INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Brings the database to the latest schema, one transaction per migration. */

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiTokenRepository, SqliteApiTokenRepository } from './api-token-repository.js';
 import { type AuditRepository, SqliteAuditRepository } from './audit-repository.js';
 import { type ChangeHistoryRepository, SqliteChangeHistoryRepository } from './change-history-repository.js';
+import { type DeclaredClassRepository, SqliteDeclaredClassRepository } from './declared-class-repository.js';
 import { type DriftEventRepository, SqliteDriftEventRepository } from './drift-event-repository.js';
 import { type ExceptionRepository, SqliteExceptionRepository } from './exception-repository.js';
 import { type HostFactsRepository, SqliteHostFactsRepository } from './host-facts-repository.js';
@@ -23,6 +24,7 @@ interface Repositories {
   hostFacts: HostFactsRepository;
   changes: ChangeHistoryRepository;
   audits: AuditRepository;
+  declaredClasses: DeclaredClassRepository;
   /** The same backend opened again (what a restart sees). */
   reopen(): Repositories;
 }
@@ -47,6 +49,7 @@ function sqliteBackend(): Repositories {
       hostFacts: new SqliteHostFactsRepository(db),
       changes: new SqliteChangeHistoryRepository(db),
       audits: new SqliteAuditRepository(db),
+      declaredClasses: new SqliteDeclaredClassRepository(db),
       reopen: open,
     };
   };
@@ -57,6 +60,18 @@ const BACKENDS: [string, () => Repositories][] = [['sqlite', sqliteBackend]];
 const T0 = Date.UTC(2026, 0, 1);
 
 describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
+  it('declared classes: the first declaration of a glob is kept, listed oldest first, durable', () => {
+    const repos = backend();
+    expect(repos.declaredClasses.list()).toEqual([]);
+    const sizes = { glob: 'probe.sizes.**', class: 'scale' as const, hostId: 'web-1', at: T0 + 5 };
+    const os = { glob: 'probe.os.**', class: 'volatile' as const, hostId: 'web-2', at: T0 };
+    expect(repos.declaredClasses.add(sizes)).toBe(true);
+    expect(repos.declaredClasses.add(os)).toBe(true);
+    expect(repos.declaredClasses.add({ ...sizes, class: 'behavior', hostId: 'web-3', at: T0 + 9 })).toBe(false);
+    expect(repos.declaredClasses.list()).toEqual([os, sizes]);
+    expect(repos.reopen().declaredClasses.list()).toEqual([os, sizes]);
+  });
+
   it('API tokens: created, found by hash while not revoked, listed with revocations, durable', () => {
     const repos = backend();
     const a = repos.tokens.create({ name: 'ci', scope: 'verify', tokenHash: 'hash-a', at: T0 });
