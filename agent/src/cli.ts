@@ -1,29 +1,26 @@
 import { ConfigError, LOG_LEVELS } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
+import { CliExit, EXIT } from './cli-exit.js';
 import { applyHostRoot, HostRootError } from './host-root.js';
 import { loadAgentConfig } from './load-config.js';
 import type { RunFlags } from './run-command.js';
+import type { AggregatorFlags } from './verify/answering-aggregator.js';
 import type { BaselineFlags, VerifyFlags } from './verify/verify-command.js';
 import { AGENT_VERSION } from './version.js';
 
 // Each command imports its own modules when it runs: a cold `collect` (run by cron or CI on every
 // host) should not pay for the daemon's WebSocket and logging stack, nor verify's formats.
 
-/** Exit codes shared by every agent command (driftctl's convention for verify). */
-export const EXIT = { ok: 0, drift: 1, error: 2 } as const;
-
 const HOST_ROOT_HELP =
   "read the host's files under this directory (an agent in a container; default: config hostRoot, else ENVPARITY_HOST_ROOT)";
 
-/** Thrown by command actions to end with a given exit code and a one-line reason. */
-export class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CliExit';
-  }
+/** `--aggregator` may be repeated: the list replaces the config's (fail-over, tried in order). */
+const collectUrls = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** One flag stays a string (exactly as before the lists); several become the list. */
+function oneOrList(urls: readonly string[] | undefined): string | string[] | undefined {
+  if (urls === undefined) return undefined;
+  return urls.length === 1 ? urls[0] : [...urls];
 }
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -58,7 +55,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('run the agent daemon: report facts to the aggregator and watch for changes')
     .option(
       '--aggregator <url>',
-      'aggregator URL (ws://, wss://, http:// or https://); default: `aggregator` in the config',
+      'aggregator URL (ws://, wss://, http:// or https://); repeat to fail over between several (tried in order); default: `aggregator` in the config',
+      collectUrls,
     )
     .option('--enroll-secret <secret>', 'enroll secret (or ENVPARITY_ENROLL_SECRET)')
     .option('--config <file>', 'agent config file (YAML or JSON)')
@@ -75,7 +73,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--allow-insecure', 'allow plain ws:// or http:// to a non-loopback aggregator (clear text)')
     .option('--host-root <dir>', HOST_ROOT_HELP)
     .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(LOG_LEVELS))
-    .action(async (options: RunFlags) => {
+    .action(async (flags: Omit<RunFlags, 'aggregator'> & { aggregator?: string[] }) => {
+      const options: RunFlags = { ...flags, aggregator: oneOrList(flags.aggregator) };
       const [{ runAgentCommand }, { NotEnrolledError, HostRetiredError }, { InsecureTransportError }] =
         await Promise.all([
           import('./run-command.js'),
@@ -103,7 +102,11 @@ function buildProgram(setExit: (code: number) => void): Command {
       'compare this host with a live environment or an expectation file and run health checks (exit 0 parity, 1 drift or a failing check, 2 error); never enrolls',
     )
     .option('--against <env>', 'environment whose live baseline to compare with')
-    .option('--aggregator <url>', 'aggregator URL (http(s):// or ws(s)://)')
+    .option(
+      '--aggregator <url>',
+      'aggregator URL (http(s):// or ws(s)://); repeat to try several in order until one answers',
+      collectUrls,
+    )
     .option(
       '--token <token>',
       'API token of scope verify (or admin; read is enough with a state-dir fleet key), or ENVPARITY_TOKEN',
@@ -139,18 +142,31 @@ Fleet key (secrets are compared as keyed hashes): read from --state-dir when an 
 there, else fetched with the token from GET /api/v1/fleet-key. Without either, verify --against
 exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENROLL_SECRET is ignored.`,
     )
-    .action(async (options: VerifyFlags & { config?: string; hostRoot?: string }) => {
-      const { runVerify } = await import('./verify/verify-command.js');
-      const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
-      setExit(await runVerify(config, options));
-    });
+    .action(
+      async (options: Omit<VerifyFlags, 'aggregator'> & AggregatorFlags & { config?: string; hostRoot?: string }) => {
+        const [{ runVerify }, { withAggregator, withAnsweringAggregator }] = await Promise.all([
+          import('./verify/verify-command.js'),
+          import('./verify/answering-aggregator.js'),
+        ]);
+        const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
+        setExit(
+          await withAnsweringAggregator(config, options, (aggregator) =>
+            runVerify(withAggregator(config, aggregator), { ...options, aggregator }),
+          ),
+        );
+      },
+    );
 
   program
     .command('baseline')
     .description("write this host's behavior facts as an expectation file for verify --expect; never enrolls")
     .option('--config <file>', 'agent config file (YAML or JSON)')
     .option('--state-dir <dir>', "an enrolled agent's state dir: fleet key, host id and environment")
-    .option('--aggregator <url>', 'aggregator to fetch the fleet key from when the state dir has none')
+    .option(
+      '--aggregator <url>',
+      'aggregator to fetch the fleet key from when the state dir has none; repeat to try several in order',
+      collectUrls,
+    )
     .option('--token <token>', 'API token of scope verify for the fleet key (or ENVPARITY_TOKEN)')
     .option('--host-id <id>', "host id written to the file (default: the config's, else the agent's in the state dir)")
     .option('--environment <name>', "environment written to the file (default: the config's, else the agent's)")
@@ -159,12 +175,19 @@ exits 2; verify --expect works if the file holds no secret hashes. ENVPARITY_ENR
     .option('--server-fingerprint <sha256>', "pin the aggregator certificate's SHA-256 fingerprint")
     .option('--allow-insecure', 'allow plain http:// to a non-loopback aggregator (the token in clear text)')
     .option('--host-root <dir>', HOST_ROOT_HELP)
-    .action(async (options: BaselineFlags & { config?: string; hostRoot?: string }) => {
-      const { runBaseline } = await import('./verify/verify-command.js');
-      const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
-      await runBaseline(config, options);
-      setExit(EXIT.ok);
-    });
+    .action(
+      async (options: Omit<BaselineFlags, 'aggregator'> & AggregatorFlags & { config?: string; hostRoot?: string }) => {
+        const [{ runBaseline }, { withAggregator, withAnsweringAggregator }] = await Promise.all([
+          import('./verify/verify-command.js'),
+          import('./verify/answering-aggregator.js'),
+        ]);
+        const config = await applyHostRoot(await loadAgentConfig(options.config), options.hostRoot);
+        await withAnsweringAggregator(config, options, (aggregator) =>
+          runBaseline(withAggregator(config, aggregator), { ...options, aggregator }),
+        );
+        setExit(EXIT.ok);
+      },
+    );
 
   return program;
 }

@@ -9,7 +9,8 @@ import { applyHostRoot } from './host-root.js';
 import { loadAgentConfig } from './load-config.js';
 
 export interface RunFlags {
-  aggregator?: string;
+  /** Repeated `--aggregator`: a list to fail over between. */
+  aggregator?: string | string[];
   enrollSecret?: string;
   config?: string;
   environment?: string;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INTERVAL_SECONDS, DEFAULT_SECRET_GLOBS, parseAgentConfig, validateAgentConfig } from './config.js';
+import {
+  aggregatorUrls,
+  DEFAULT_INTERVAL_SECONDS,
+  DEFAULT_SECRET_GLOBS,
+  MAX_AGGREGATOR_URLS,
+  parseAgentConfig,
+  validateAgentConfig,
+} from './config.js';
 import { ConfigError } from './errors.js';
 
 const briefExample = `
@@ -80,6 +87,15 @@ describe('agent config', () => {
     ['interval: soon', 'interval', 'interval:'],
     ['interval: 0', 'interval', 'interval:'],
     ['aggregator: ftp://x', 'aggregator', 'aggregator:'],
+    ['aggregator: []', 'aggregator', 'aggregator: give at least one URL'],
+    ['aggregator: [ws://a:1, ftp://x]', 'aggregator.1', 'aggregator[1]: expected a ws://'],
+    [
+      'aggregator: [ws://a:1, ws://b:1, ws://a:1]',
+      'aggregator.2',
+      'aggregator[2]: duplicate: the same URL as aggregator[0]',
+    ],
+    ['aggregator: 7300', 'aggregator', 'aggregator: expected a URL or a list of URLs'],
+    ['aggregator: { url: ws://a:1 }', 'aggregator', 'aggregator: expected a URL or a list of URLs'],
     ['watch: { tls: ["no-port"] }', 'watch.tls.0', 'host:port'],
     ['watch: { probes: [{ name: p, command: "" }] }', 'watch.probes.0.command', 'watch.probes[0].command'],
     ['watch: { probes: [{ name: p, command: x, timeout: -1 }] }', 'watch.probes.0.timeout', 'timeout'],
@@ -121,5 +137,30 @@ describe('agent config', () => {
     expect(errorOf(() => parseAgentConfig('environment: [unclosed')).message).toContain('not valid YAML or JSON');
     expect(errorOf(() => parseAgentConfig('- a\n- b')).message).toContain('mapping');
     expect(errorOf(() => parseAgentConfig('a: 1\na: 2')).message).toContain('not valid YAML');
+  });
+
+  it('takes one aggregator URL as before, or a list to fail over between', () => {
+    expect(parseAgentConfig('aggregator: ws://127.0.0.1:7300').aggregator).toBe('ws://127.0.0.1:7300');
+    const list = parseAgentConfig('aggregator: [ws://a:7300, "https://b.example.com"]').aggregator;
+    expect(list).toEqual(['ws://a:7300', 'https://b.example.com']);
+    expect(aggregatorUrls(list)).toEqual(['ws://a:7300', 'https://b.example.com']);
+    expect(aggregatorUrls('ws://a:1')).toEqual(['ws://a:1']);
+    expect(aggregatorUrls(undefined)).toEqual([]);
+    // A parsed config validates again unchanged (the CLI merges flags over it and validates).
+    expect(validateAgentConfig(parseAgentConfig('aggregator: [ws://a:1, ws://b:1]')).aggregator).toEqual([
+      'ws://a:1',
+      'ws://b:1',
+    ]);
+  });
+
+  it(`takes at most ${MAX_AGGREGATOR_URLS} aggregator URLs and keeps credentials out of the duplicate message`, () => {
+    const urls = (count: number) => Array.from({ length: count }, (_, index) => `ws://agg-${index}:7300`);
+    expect(validateAgentConfig({ aggregator: urls(MAX_AGGREGATOR_URLS) }).aggregator).toHaveLength(MAX_AGGREGATOR_URLS);
+    expect(errorOf(() => validateAgentConfig({ aggregator: urls(MAX_AGGREGATOR_URLS + 1) })).message).toContain(
+      `aggregator: at most ${MAX_AGGREGATOR_URLS} URLs, got ${MAX_AGGREGATOR_URLS + 1}`,
+    );
+    const duplicate = errorOf(() => validateAgentConfig({ aggregator: ['wss://u:pw@a/', 'wss://u:pw@a/'] }));
+    expect(duplicate.message).toContain('aggregator[1]: duplicate');
+    expect(duplicate.message).not.toContain('pw');
   });
 });

@@ -113,6 +113,34 @@ export const watchSchema = z.strictObject({
 });
 export type WatchConfig = z.infer<typeof watchSchema>;
 
+/** `aggregator` as a list: at most this many URLs to fail over between. */
+export const MAX_AGGREGATOR_URLS = 16;
+
+const aggregatorUrl = z
+  .string()
+  .regex(/^(wss?|https?):\/\/[^\s]+$/, 'expected a ws://, wss://, http:// or https:// URL');
+/** The list's own rules, checked after the union so that each reads as itself (not "Invalid input"). */
+function checkAggregatorList(value: string | string[], context: z.RefinementCtx): void {
+  if (typeof value === 'string') return;
+  if (value.length === 0) context.addIssue({ code: 'custom', message: 'give at least one URL' });
+  if (value.length > MAX_AGGREGATOR_URLS) {
+    context.addIssue({ code: 'custom', message: `at most ${MAX_AGGREGATOR_URLS} URLs, got ${value.length}` });
+  }
+  // The URL itself stays out of the message: it may carry credentials.
+  value.forEach((url, index) => {
+    const first = value.indexOf(url);
+    if (first !== index) {
+      context.addIssue({ code: 'custom', path: [index], message: `duplicate: the same URL as aggregator[${first}]` });
+    }
+  });
+}
+
+/** The aggregator URLs of a config value, in order: none, the one, or the list. */
+export function aggregatorUrls(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return typeof value === 'string' ? [value] : [...value];
+}
+
 export const agentConfigSchema = z.strictObject({
   environment: environmentNameSchema.optional(),
   labels: z.record(labelKey, z.string()).default({}),
@@ -121,9 +149,10 @@ export const agentConfigSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_.\-:]+$/, 'host ids are letters, digits and _ . - :')
     .max(128)
     .optional(),
+  /** One aggregator URL, or a list to fail over between (aggregator-urls in the agent: rotation, backoff per round). */
   aggregator: z
-    .string()
-    .regex(/^(wss?|https?):\/\/[^\s]+$/, 'expected a ws://, wss://, http:// or https:// URL')
+    .union([aggregatorUrl, z.array(aggregatorUrl)], { error: 'expected a URL or a list of URLs' })
+    .superRefine(checkAggregatorList)
     .optional(),
   interval: z.number().int().min(1).max(86_400).default(DEFAULT_INTERVAL_SECONDS),
   /** TLS to the aggregator (wss:// and https://): pin a CA and/or the server certificate's SHA-256. */

@@ -8,7 +8,12 @@
 import { type AgentConfig, type Classifier, createClassifier } from '@envparity/shared';
 import type { Logger } from 'pino';
 import type { Collector } from '../collectors/types.js';
-import { AggregatorSession, DEFAULT_STABLE_CONNECTION_MS, type SessionPhase } from './aggregator-session.js';
+import {
+  type AggregatorEndpoint,
+  AggregatorSession,
+  DEFAULT_STABLE_CONNECTION_MS,
+  type SessionPhase,
+} from './aggregator-session.js';
 import { redactUrl } from './aggregator-url.js';
 import type { BackoffOptions } from './backoff.js';
 import { CollectedFacts } from './collected-facts.js';
@@ -19,7 +24,6 @@ import type { Outbox } from './outbox.js';
 import type { RateLimiterOptions } from './rate-limiter.js';
 import { DEFAULT_VOLATILE_REFRESH_MS, ReportPolicy } from './report-policy.js';
 import { DEFAULT_MAX_IN_FLIGHT, ReportSender } from './report-sender.js';
-import type { ClientTlsOptions } from './tls-options.js';
 import { type TriggerOptions, watchTargetsFor } from './triggers.js';
 import { type ChangeWatcher, createChangeWatcher } from './watcher.js';
 
@@ -29,7 +33,8 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 2_000;
 
 export interface AgentDaemonOptions {
   config: AgentConfig;
-  url: string;
+  /** The aggregators to connect to, in order (fail-over: aggregator-rotation.ts); at least one. */
+  endpoints: readonly AggregatorEndpoint[];
   stateDir: string;
   hostId: string;
   enrollSecret: string | undefined;
@@ -39,6 +44,8 @@ export interface AgentDaemonOptions {
   collectors: readonly Collector[];
   backoff?: BackoffOptions;
   stableMs?: number;
+  /** With several aggregators: how long one must keep rejecting the token before the agent re-enrolls. */
+  tokenRejectionConfirmMs?: number;
   pingIntervalMs?: number;
   maxInFlight?: number;
   /** Pace of frames sent (reports and heartbeats), under the aggregator's rate limit. */
@@ -50,14 +57,14 @@ export interface AgentDaemonOptions {
   classify?: Classifier;
   /** `collect` and `resync` from the aggregator are honoured at most this often (default 10 s); more are coalesced. */
   aggregatorRequestIntervalMs?: number;
-  /** Pinned CA and/or server certificate fingerprint for wss:// (tls-options.ts). */
-  tls?: ClientTlsOptions;
 }
 
 /** What status() reports: for tests and diagnostics. */
 export interface AgentStatus {
   phase: SessionPhase;
   hostId: string;
+  /** The aggregator connected to (or tried next), credentials redacted. */
+  aggregator: string;
   enrolled: boolean;
   lastAckedSeq: number;
   nextSeq: number;
@@ -125,7 +132,7 @@ export class AgentDaemon {
     const { options } = this;
     return new AggregatorSession({
       config: options.config,
-      url: options.url,
+      endpoints: options.endpoints,
       stateDir: options.stateDir,
       hostId: options.hostId,
       enrollSecret: options.enrollSecret,
@@ -134,8 +141,8 @@ export class AgentDaemon {
       logger: options.logger,
       backoff: options.backoff,
       stableMs: options.stableMs,
+      tokenRejectionConfirmMs: options.tokenRejectionConfirmMs,
       pingIntervalMs: options.pingIntervalMs,
-      tls: options.tls,
       events: {
         ready: async (connection, { need, heartbeatSeconds }) => {
           if (need.length > 0) this.policy.requireFull(need);
@@ -179,7 +186,7 @@ export class AgentDaemon {
       {
         hostId: this.options.hostId,
         environment: config.environment,
-        aggregator: redactUrl(this.options.url),
+        aggregators: this.options.endpoints.map((endpoint) => redactUrl(endpoint.url)),
         stateDir: this.options.stateDir,
         enrolled: this.session.credentials !== undefined,
         lastAckedSeq: this.outbox.lastAckedSeq,
@@ -209,6 +216,7 @@ export class AgentDaemon {
     return {
       phase: this.session.phase,
       hostId: this.options.hostId,
+      aggregator: redactUrl(this.session.url),
       enrolled: this.session.credentials !== undefined,
       lastAckedSeq: this.outbox.lastAckedSeq,
       nextSeq: this.outbox.nextSeq,

@@ -3,7 +3,9 @@
  * says hello, takes the credentials a welcome carries (an approval, a new fleet key, a rotated
  * token), hands acks and requests to its owner, and after a close decides what follows from the
  * close code: reconnect with backoff (reset after a stable connection or a token rotation),
- * re-enroll, or stop for good (host retired). What to report and when is not its business.
+ * re-enroll, or stop for good (host retired). With several aggregator URLs it fails over between
+ * them (aggregator-rotation.ts): the next URL after every close, the backoff once per round.
+ * What to report and when is not its business.
  */
 import {
   type AgentConfig,
@@ -15,7 +17,9 @@ import {
 } from '@envparity/shared';
 import type { Logger } from 'pino';
 import { AGENT_VERSION } from '../version.js';
-import { type Backoff, type BackoffOptions, createBackoff } from './backoff.js';
+import { AggregatorRotation } from './aggregator-rotation.js';
+import { redactUrl } from './aggregator-url.js';
+import type { BackoffOptions } from './backoff.js';
 import { describeClose } from './close-log.js';
 import { Connection, clampHeartbeatSeconds, isReportRejection } from './connection.js';
 import { type Credentials, saveCredentials } from './credentials.js';
@@ -45,9 +49,17 @@ export interface SessionEvents {
   retired(reason: string): void;
 }
 
+/** One aggregator the agent may connect to: its agent channel URL and the TLS options for it. */
+export interface AggregatorEndpoint {
+  url: string;
+  /** Pinned CA and/or server certificate fingerprint for wss:// (tls-options.ts). */
+  tls?: ClientTlsOptions;
+}
+
 export interface AggregatorSessionOptions {
   config: AgentConfig;
-  url: string;
+  /** In order of preference; at least one. After a close the session moves to the next, wrapping around. */
+  endpoints: readonly AggregatorEndpoint[];
   stateDir: string;
   hostId: string;
   enrollSecret: string | undefined;
@@ -58,8 +70,8 @@ export interface AggregatorSessionOptions {
   backoff?: BackoffOptions;
   stableMs?: number;
   pingIntervalMs?: number;
-  /** Pinned CA and/or server certificate fingerprint for wss:// (tls-options.ts). */
-  tls?: ClientTlsOptions;
+  /** With several URLs: how long one must keep rejecting the token before it is believed (aggregator-rotation.ts). */
+  tokenRejectionConfirmMs?: number;
 }
 
 export class AggregatorSession {
@@ -68,7 +80,7 @@ export class AggregatorSession {
   private readonly logger: Logger;
   private readonly outbox: Outbox;
   private readonly events: SessionEvents;
-  private readonly backoff: Backoff;
+  private readonly rotation: AggregatorRotation;
   private current: Credentials | undefined;
   /**
    * Approval mode: the token of an enrollment an admin has not approved yet. Hello uses it (and is
@@ -95,7 +107,21 @@ export class AggregatorSession {
     this.outbox = options.outbox;
     this.events = options.events;
     this.current = options.credentials;
-    this.backoff = createBackoff(options.backoff);
+    this.rotation = new AggregatorRotation(options.endpoints.length, {
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.tokenRejectionConfirmMs !== undefined
+        ? { tokenRejectionConfirmMs: options.tokenRejectionConfirmMs }
+        : {}),
+    });
+  }
+
+  /** The agent channel URL connected to (or to be tried next), unredacted. */
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  private get endpoint(): AggregatorEndpoint {
+    return this.options.endpoints[this.rotation.index] as AggregatorEndpoint;
   }
 
   get phase(): SessionPhase {
@@ -118,11 +144,12 @@ export class AggregatorSession {
     this.lastTlsFailure = undefined;
     this.state = 'connecting';
     this.welcomedAt = undefined;
+    const { url, tls } = this.endpoint;
     const connection: Connection = new Connection(
       {
-        url: this.options.url,
+        url,
         ...(this.options.pingIntervalMs !== undefined ? { pingIntervalMs: this.options.pingIntervalMs } : {}),
-        ...(this.options.tls ? { tls: this.options.tls } : {}),
+        ...(tls ? { tls } : {}),
       },
       {
         open: () => this.onOpen(connection),
@@ -168,7 +195,7 @@ export class AggregatorSession {
 
   private onOpen(connection: Connection): void {
     if (connection !== this.connection) return;
-    this.logger.debug({}, 'connected');
+    this.logger.debug({ aggregator: redactUrl(this.url) }, 'connected');
     if (this.pendingToken !== undefined && !this.reenroll) {
       this.sendHello(connection, { token: this.pendingToken, fleetKey: '' });
       return;
@@ -316,7 +343,8 @@ export class AggregatorSession {
     const replay = await this.outbox.welcome(lastSeq);
     this.state = 'ready';
     this.welcomedAt = Date.now();
-    this.logger.info({ lastSeq, need, replay }, 'connected to the aggregator');
+    this.rotation.welcomed();
+    this.logger.info({ aggregator: redactUrl(this.url), lastSeq, need, replay }, 'connected to the aggregator');
     await this.events.ready(connection, {
       need,
       heartbeatSeconds: clampHeartbeatSeconds(heartbeatSeconds ?? this.config.interval),
@@ -329,19 +357,21 @@ export class AggregatorSession {
     const wasReady = this.state === 'ready';
     this.state = 'idle';
     this.events.disconnected();
-    // An admin rotated the token: say hello again at once, whatever the backoff.
-    if (code === CLOSE_CODES.tokenRotation) this.backoff.reset();
+    // An admin rotated the token: say hello again at once (to the same aggregator), whatever the backoff.
+    if (code === CLOSE_CODES.tokenRotation) this.rotation.resetBackoff();
     const stable =
       this.welcomedAt !== undefined &&
       Date.now() - this.welcomedAt >= (this.options.stableMs ?? DEFAULT_STABLE_CONNECTION_MS) &&
       // Two agents with one host id knock each other off (4040, or 4010 after a re-enrollment): never reset then.
       code !== CLOSE_CODES.replaced &&
       code !== CLOSE_CODES.unauthorized;
-    if (stable) this.backoff.reset();
+    if (stable) this.rotation.resetBackoff();
     this.logClose(code, reason, wasReady);
     if (wasReady && isReportRejection(code, reason) && this.outbox.spooled > 0)
       this.events.reportsRejected(code, reason);
-    if (code === CLOSE_CODES.unauthorized && this.current && this.options.enrollSecret) this.reenroll = true;
+    // Re-enroll only once the rejection is believed: every URL, or one for 10 s (one URL: at once, as ever).
+    const tokenRevoked = code === CLOSE_CODES.unauthorized && this.rotation.tokenRejected();
+    if (tokenRevoked && this.current && this.options.enrollSecret) this.reenroll = true;
     // A pending enrollment that was rejected (its token is unknown now): enroll again.
     if (code === CLOSE_CODES.unauthorized && this.pendingToken !== undefined) this.pendingToken = undefined;
     if (this.stopping) return;
@@ -352,9 +382,13 @@ export class AggregatorSession {
     }
     // A close reason `retry after N s` (enrollment lockout or storm) is honoured: never sooner.
     const retryAfter = /^retry after (\d{1,6}) s/.exec(reason);
-    const delay = Math.max(this.backoff.next(), retryAfter ? Number(retryAfter[1]) * 1000 : 0);
+    const next = this.rotation.next({ stay: code === CLOSE_CODES.tokenRotation });
+    const delay = Math.max(next.delayMs, retryAfter ? Number(retryAfter[1]) * 1000 : 0);
     this.reconnectCount++;
-    this.logger.info({ delayMs: delay, attempt: this.backoff.attempt }, 'reconnecting');
+    this.logger.info(
+      { delayMs: delay, attempt: this.rotation.attempt, aggregator: redactUrl(this.url) },
+      this.options.endpoints.length > 1 && !next.roundFailed ? 'failing over to the next aggregator' : 'reconnecting',
+    );
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 
@@ -369,6 +403,7 @@ export class AggregatorSession {
       lastTransportError: this.lastTransportError,
       lastTlsFailure: this.lastTlsFailure,
     });
-    this.logger[level](fields, message);
+    // The URL that closed, credentials redacted: with several aggregators the operator needs to know which.
+    this.logger[level]({ ...fields, aggregator: redactUrl(this.url) }, message);
   }
 }

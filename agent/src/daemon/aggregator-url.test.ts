@@ -1,6 +1,6 @@
 import { ConfigError } from '@envparity/shared';
 import { describe, expect, it } from 'vitest';
-import { agentChannelUrl, redactUrl } from './aggregator-url.js';
+import { agentChannelUrl, agentChannelUrls, redactUrl } from './aggregator-url.js';
 
 describe('agentChannelUrl', () => {
   it('maps http to ws and https to wss and appends the channel path when there is none', () => {
@@ -23,5 +23,23 @@ describe('agentChannelUrl', () => {
 
   it('redacts credentials for logs', () => {
     expect(redactUrl('wss://user:pw@agg/api/v1/agent')).toBe('wss://agg/api/v1/agent');
+  });
+});
+
+describe('agentChannelUrls', () => {
+  it('normalizes one URL or a list, in order', () => {
+    expect(agentChannelUrls('http://agg:7300')).toEqual(['ws://agg:7300/api/v1/agent']);
+    expect(agentChannelUrls(['https://b', 'ws://a:1'])).toEqual(['wss://b/api/v1/agent', 'ws://a:1/api/v1/agent']);
+  });
+
+  it('refuses no URL, too many, and two that are one aggregator, naming the index', () => {
+    expect(() => agentChannelUrls(undefined)).toThrow(/aggregator: no aggregator URL/);
+    expect(() => agentChannelUrls([])).toThrow(/aggregator: no aggregator URL/);
+    expect(() => agentChannelUrls(Array.from({ length: 17 }, (_, index) => `ws://a:${index + 1}`))).toThrow(
+      /at most 16 URLs, got 17/,
+    );
+    expect(() => agentChannelUrls(['ws://a:1', 'ws://b:1', 'http://a:1/'])).toThrow(
+      'aggregator[2]: the same aggregator as aggregator[0]',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError } from '@envparity/shared';
+import { aggregatorUrls, ConfigError, MAX_AGGREGATOR_URLS } from '@envparity/shared';
 
 /** The agent channel's path on the aggregator (docs/PROTOCOL.md). */
 export const AGENT_CHANNEL_PATH = '/api/v1/agent';
@@ -27,6 +27,32 @@ export function agentChannelUrl(input: string): string {
   if (url.pathname === '' || url.pathname === '/') url.pathname = AGENT_CHANNEL_PATH;
   url.hash = '';
   return url.toString();
+}
+
+/**
+ * The agent channel URLs for the `aggregator` given (one, or a list to fail over between): each
+ * normalized; two that normalize alike (`http://a:1` and `ws://a:1/api/v1/agent`) are refused,
+ * naming the index, as the config refuses exact duplicates.
+ */
+export function agentChannelUrls(aggregator: string | readonly string[] | undefined): string[] {
+  const given = aggregatorUrls(aggregator);
+  if (given.length === 0) {
+    throw new ConfigError(
+      'aggregator: no aggregator URL: pass --aggregator or set `aggregator` in the config',
+      'aggregator',
+    );
+  }
+  if (given.length > MAX_AGGREGATOR_URLS) {
+    throw new ConfigError(`aggregator: at most ${MAX_AGGREGATOR_URLS} URLs, got ${given.length}`, 'aggregator');
+  }
+  const urls = given.map((url) => agentChannelUrl(url));
+  urls.forEach((url, index) => {
+    const first = urls.indexOf(url);
+    if (first !== index) {
+      throw new ConfigError(`aggregator[${index}]: the same aggregator as aggregator[${first}]`, 'aggregator');
+    }
+  });
+  return urls;
 }
 
 /** The URL without user name and password, for logs. */

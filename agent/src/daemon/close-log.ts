@@ -47,7 +47,7 @@ export function describeClose(context: CloseContext): CloseLogLine {
       return line(
         'error',
         context.hasEnrollSecret
-          ? 'agent token rejected (4010): unknown or revoked; re-enrolling with the enroll secret'
+          ? 'agent token rejected (4010): unknown or revoked; re-enrolling with the enroll secret (with several aggregators: once every one rejects it, or one still does 10 s later)'
           : 'agent token rejected (4010): unknown or revoked; pass --enroll-secret or set ENVPARITY_ENROLL_SECRET to re-enroll; will retry',
       );
     case CLOSE_CODES.hostMismatch:

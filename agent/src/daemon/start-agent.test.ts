@@ -39,27 +39,35 @@ interface HostRecord {
   changes: { seq: number; path: string }[];
 }
 
+interface SharedStore {
+  tokens: Map<string, string>;
+  hosts: Map<string, HostRecord>;
+}
+
 /** What the aggregator does, minus the database: enough to check the agent against the contract. */
 class FakeAggregator {
   readonly server: WebSocketServer;
   readonly received: { message: AgentMessage; socket: WebSocket }[] = [];
-  readonly tokens = new Map<string, string>();
-  readonly hosts = new Map<string, HostRecord>();
+  readonly tokens: Map<string, string>;
+  readonly hosts: Map<string, HostRecord>;
   readonly sockets = new Set<WebSocket>();
   enrollSecret = ENROLL_SECRET;
   holdAcks = false;
   need: string[] | undefined;
   connections = 0;
 
-  private constructor(server: WebSocketServer) {
+  private constructor(server: WebSocketServer, store: SharedStore) {
     this.server = server;
+    this.tokens = store.tokens;
+    this.hosts = store.hosts;
     server.on('connection', (socket) => this.onConnection(socket));
   }
 
-  static async start(port = 0): Promise<FakeAggregator> {
+  /** `store`: another fake's tokens and hosts, as aggregators over one database share them. */
+  static async start(port = 0, store?: SharedStore): Promise<FakeAggregator> {
     const server = new WebSocketServer({ host: '127.0.0.1', port, path: '/api/v1/agent' });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    return new FakeAggregator(server);
+    return new FakeAggregator(server, store ?? { tokens: new Map(), hosts: new Map() });
   }
 
   get port(): number {
@@ -494,6 +502,59 @@ describe('startAgent against a fake aggregator', () => {
     const newToken = (await readFile(join(stateDir, 'agent-token'), 'utf8')).trim();
     expect(newToken).not.toBe(oldToken);
     expect(logLines.some((line) => line.includes('4010'))).toBe(true);
+  });
+
+  it('fails over to the next aggregator URL over a shared store: same token, spool replayed once, status names the URL', async () => {
+    const other = await FakeAggregator.start(0, fake);
+    const facts = { current: { 'os.release': '12' } as FactMap };
+    const agent = await start({ collectors: [stub('os', facts)], aggregator: [fake.url, other.url] });
+    expect(agent.urls).toEqual([
+      `${fake.url.replace('http', 'ws')}/api/v1/agent`,
+      `${other.url.replace('http', 'ws')}/api/v1/agent`,
+    ]);
+    await until(() => agent.status().lastAckedSeq === 1, 'the first ack');
+    expect(agent.status().aggregator).toBe(agent.urls[0]);
+
+    await fake.close(); // the first aggregator dies
+    facts.current = { 'os.release': '13' };
+    await agent.collectNow();
+    await until(
+      () => agent.status().phase === 'ready' && agent.status().lastAckedSeq === 2,
+      'the report through the second',
+    );
+    expect(agent.status().aggregator).toBe(agent.urls[1]);
+    expect(other.messages('hello')).toHaveLength(1);
+    expect([...fake.messages('enroll'), ...other.messages('enroll')]).toHaveLength(1);
+    expect(other.host('web-1')).toMatchObject({ applied: [1, 2], facts: { 'os.release': '13' } });
+    expect(
+      logLines.some(
+        (line) => line.includes('"aggregator":"ws://127.0.0.1:') && line.includes('connected to the aggregator'),
+      ),
+    ).toBe(true);
+    await other.close();
+  });
+
+  it('with several URLs, one that rejects the token does not make the agent re-enroll while another knows it', async () => {
+    const stranger = await FakeAggregator.start(); // not sharing the store: it knows no token
+    const facts = { current: { 'os.release': '12' } as FactMap };
+    const first = await start({ collectors: [stub('os', facts)] });
+    await until(() => first.status().lastAckedSeq === 1, 'the first ack');
+    await first.stop();
+    const token = (await readFile(join(stateDir, 'agent-token'), 'utf8')).trim();
+
+    // The stranger first: it refuses the token (4010); the agent moves on and says hello to the one that knows it.
+    const agent = await start({
+      collectors: [stub('os', facts)],
+      aggregator: [stranger.url, fake.url],
+      tokenRejectionConfirmMs: 60_000,
+    });
+    await until(() => agent.status().phase === 'ready', 'welcomed by the aggregator that knows the token');
+    expect(agent.status().aggregator).toBe(agent.urls[1]);
+    expect(stranger.messages('hello')).toHaveLength(1);
+    expect(stranger.messages('enroll')).toHaveLength(0);
+    expect(fake.messages('enroll')).toHaveLength(1); // the first run's enrollment only
+    expect((await readFile(join(stateDir, 'agent-token'), 'utf8')).trim()).toBe(token);
+    await stranger.close();
   });
 
   it('refuses to start with neither a token nor an enroll secret', async () => {

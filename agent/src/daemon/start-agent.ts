@@ -17,7 +17,8 @@ import { hostFsFor } from '../host-root.js';
 import { defaultStateDir, ensureStateDir } from '../state-dir.js';
 import { AGENT_VERSION } from '../version.js';
 import { AgentDaemon, type AgentStatus } from './agent-daemon.js';
-import { agentChannelUrl } from './aggregator-url.js';
+import type { AggregatorEndpoint } from './aggregator-session.js';
+import { agentChannelUrls } from './aggregator-url.js';
 import type { BackoffOptions } from './backoff.js';
 import { readCredentials } from './credentials.js';
 import { createAgentLogger, type LogLevel } from './logger.js';
@@ -27,8 +28,11 @@ import { saveAgentIdentity } from './state-store.js';
 import { assertSecureTransport, loadClientTlsOptions } from './tls-options.js';
 
 export interface StartAgentOptions {
-  /** Aggregator URL: ws://, wss://, http:// (-> ws) or https:// (-> wss); default `config.aggregator`. */
-  aggregator?: string;
+  /**
+   * Aggregator URL: ws://, wss://, http:// (-> ws) or https:// (-> wss), or a list of them to fail
+   * over between (tried in order, wrapping around); default `config.aggregator`.
+   */
+  aggregator?: string | readonly string[];
   /** The agent config, parsed or raw (validated here). Flags are merged into it by the CLI. */
   config?: AgentConfig | AgentConfigInput;
   /** Needed when the state dir holds no agent token yet (or the token was revoked). */
@@ -49,6 +53,8 @@ export interface StartAgentOptions {
   backoff?: BackoffOptions;
   /** A connection up this long after `welcome` resets the backoff (default 10 s). */
   stableMs?: number;
+  /** With several aggregators: one that keeps rejecting the token this long is believed (default 10 s). */
+  tokenRejectionConfirmMs?: number;
   /** Agent-side ping period; a missing pong by the next ping drops the socket (default 30 s). */
   pingIntervalMs?: number;
   /** Unacknowledged reports on the wire, at most (default 16). */
@@ -77,8 +83,10 @@ export interface StartAgentOptions {
 export interface RunningAgent {
   readonly hostId: string;
   readonly stateDir: string;
-  /** The agent channel URL, normalized. */
+  /** The first agent channel URL, normalized. */
   readonly url: string;
+  /** Every agent channel URL, normalized, in the order they are tried. */
+  readonly urls: readonly string[];
   /** Clean stop: socket closed with 1000, spool and state flushed. */
   stop(): Promise<void>;
   /** Collects now (all collectors, or those named like `categories`) and reports what changed. */
@@ -119,17 +127,13 @@ export class NotEnrolledError extends EnvparityError {
  */
 export async function startAgent(options: StartAgentOptions = {}): Promise<RunningAgent> {
   const config = validateAgentConfig(options.config ?? {}, 'config');
-  const aggregator = options.aggregator ?? config.aggregator;
-  if (!aggregator) {
-    throw new ConfigError(
-      'aggregator: no aggregator URL: pass --aggregator or set `aggregator` in the config',
-      'aggregator',
-    );
-  }
-  const url = agentChannelUrl(aggregator);
+  const urls = agentChannelUrls(options.aggregator ?? config.aggregator);
   // Before anything touches the network or the state dir: plain ws:// off this host, a bad CA file.
-  assertSecureTransport(url, config.allowInsecure);
-  const tls = await loadClientTlsOptions(url, config.tls);
+  const endpoints: AggregatorEndpoint[] = [];
+  for (const url of urls) {
+    assertSecureTransport(url, config.allowInsecure);
+    endpoints.push({ url, tls: await loadClientTlsOptions(url, config.tls) });
+  }
   const stateDir = options.stateDir ?? config.stateDir ?? defaultStateDir();
   const hostId = options.hostId ?? config.hostId ?? (await defaultHostId(hostFsFor(config)));
   checkIdentity(config, hostId);
@@ -163,7 +167,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   });
   const daemon = new AgentDaemon({
     config,
-    url,
+    endpoints,
     stateDir,
     hostId,
     enrollSecret: options.enrollSecret || undefined,
@@ -174,6 +178,7 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
     ...pick(options, [
       'backoff',
       'stableMs',
+      'tokenRejectionConfirmMs',
       'pingIntervalMs',
       'maxInFlight',
       'sendRate',
@@ -183,7 +188,6 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
       'aggregatorRequestIntervalMs',
     ] as const),
     ...(options.packageDatabases ? { triggers: { packageDatabases: options.packageDatabases } } : {}),
-    tls,
   });
   // No uncaught exception ends the daemon: it is logged, the connection is dropped and retried.
   const onUncaught = (error: unknown) => daemon.onUncaught(error);
@@ -201,7 +205,8 @@ export async function startAgent(options: StartAgentOptions = {}): Promise<Runni
   return {
     hostId,
     stateDir,
-    url,
+    url: urls[0] as string,
+    urls,
     stop: async () => {
       await daemon.stop();
       process.off('uncaughtException', onUncaught);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import {
   type AgentConfig,
+  aggregatorUrls,
   type ClassRule,
   classRuleSchema,
   createClassifier,
@@ -188,7 +189,8 @@ export async function runVerify(config: AgentConfig, flags: VerifyFlags, io: Ver
   const judge = { strict: flags.strict ?? false, failOn: splitList(flags.failOn) ?? [] };
   const host = { id: hostId, ...(identity.environment ? { environment: identity.environment } : {}) };
   const token = flags.token || env.ENVPARITY_TOKEN || undefined;
-  const aggregator = flags.aggregator ?? config.aggregator;
+  // The CLI passes the one URL that answered; a config list starts with its first.
+  const aggregator = flags.aggregator ?? aggregatorUrls(config.aggregator)[0];
   const stateKey = await readStateDirFleetKey(stateDir);
   const extraChecks = await readExtraChecks(flags.checks);
 
@@ -288,7 +290,8 @@ export async function runBaseline(config: AgentConfig, flags: BaselineFlags, io:
   const stateDir = flags.stateDir ?? config.stateDir ?? defaultStateDir(env);
   const identity = await resolveIdentity(config, flags, stateDir);
   const token = flags.token || env.ENVPARITY_TOKEN || undefined;
-  const aggregator = flags.aggregator ?? config.aggregator;
+  // The CLI passes the one URL that answered; a config list starts with its first.
+  const aggregator = flags.aggregator ?? aggregatorUrls(config.aggregator)[0];
   const fleetKey = await resolveFleetKey({
     stateDir,
     aggregator,
