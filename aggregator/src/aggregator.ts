@@ -39,9 +39,13 @@ import { type AggregatorMetrics, createAggregatorMetrics } from './metrics/aggre
 import type { FleetCommands } from './queries/fleet-commands.js';
 import type { FleetQueries } from './queries/fleet-queries.js';
 import type { HistoryQueries } from './queries/history-queries.js';
-import { readDeclaredClasses, SqliteDeclaredClassRepository } from './store/declared-class-repository.js';
+import { readDeclaredClasses } from './store/declared-class-repository.js';
 import type { FactStore } from './store/fact-store.js';
-import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore, type SqliteFactStore } from './store/sqlite-fact-store.js';
+import { PgDeclaredClassRepository } from './store/postgres/pg-declared-class-repository.js';
+import { openPostgresBridge, PostgresFactStore } from './store/postgres/postgres-fact-store.js';
+import type { RepositoryFactStore } from './store/repository-fact-store.js';
+import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
+import type { FactStoreOptions } from './store/store-options.js';
 import { logStoreOpenReport } from './store/store-integrity.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
@@ -55,8 +59,10 @@ export const DEFAULT_HTTP_CLOSE_GRACE_MS = 1000;
 export const DEFAULT_LISTEN_BACKLOG = 4096;
 
 export interface AggregatorOptions {
-  /** SQLite file; `:memory:` (the default) for tests. Ignored when `store` is given. */
+  /** SQLite file; `:memory:` (the default) for tests. Ignored when `store` or `postgres` is given. */
   dbPath?: string;
+  /** Keep the data in this PostgreSQL database instead (config `store.url`); ignored when `store` is given. */
+  postgres?: { connectionString: string; password?: string };
   /** A ready store (e.g. another FactStore implementation); the aggregator closes it on stop. */
   store?: FactStore;
   host?: string;
@@ -166,19 +172,23 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   const heartbeatSeconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   const now = options.now ?? Date.now;
   const dbPath = options.dbPath ?? ':memory:';
+  // Migrated and connected before anything else: a wrong URL or password fails the start at once.
+  const postgres =
+    options.store || !options.postgres
+      ? undefined
+      : openPostgresBridge({ ...options.postgres, applicationName: 'envparity-aggregator' });
   // Declared probe classes are read before the store loads its fleet state through the classifier,
   // so a restart classifies every stored path exactly as before.
   const classes = new ClassRegistry({
     overrides: options.classes ?? [],
-    declared: options.store ? [] : readDeclaredClasses(dbPath),
+    declared: options.store ? [] : postgres ? new PgDeclaredClassRepository(postgres).list() : readDeclaredClasses(dbPath),
     logger,
     now,
   });
   const classify = classes.classify;
   // A store handed in was loaded with its own classifier: declarations then stay in memory.
-  const openOwnStore = (): SqliteFactStore => {
-    const opened = openSqliteFactStore({
-      path: dbPath,
+  const openOwnStore = (): RepositoryFactStore => {
+    const common: FactStoreOptions = {
       classify,
       flushIntervalMs: options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS,
       ...(options.maxChangesPerHost !== undefined ? { maxChangesPerHost: options.maxChangesPerHost } : {}),
@@ -191,11 +201,18 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       // Retention measures its edge on the aggregator's clock.
       now,
       ...(options.maxPathsPerHost !== undefined ? { maxHostPaths: options.maxPathsPerHost } : {}),
-      ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
       onListenerError: (error) =>
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
-    });
-    classes.persistTo(new SqliteDeclaredClassRepository(opened.db));
+    };
+    const opened = postgres
+      ? new PostgresFactStore({ bridge: postgres, ...common })
+      : openSqliteFactStore({
+          path: dbPath,
+          ...common,
+          ...(options.storeSynchronous !== undefined ? { synchronous: options.storeSynchronous } : {}),
+        });
+    classes.persistTo(opened.declaredClasses);
+    announce.info({ store: opened.location, backend: postgres ? 'postgres' : 'sqlite' }, 'store opened');
     return opened;
   };
   const store: FactStore = options.store ?? openOwnStore();

@@ -28,6 +28,7 @@ interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   insecureDev?: boolean;
+  store?: string;
 }
 
 /** `--tls-cert` and `--tls-key` come together; paths are resolved against the working dir. */
@@ -53,6 +54,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--port <port>', 'port to listen on, 0 for any free port (default 7300)', parsePort)
     .option('--data <dir>', 'data dir: database and generated secrets (default ./envparity-data)')
+    .option(
+      '--store <url>',
+      'keep the data in PostgreSQL (postgres://user@host:port/db; env ENVPARITY_STORE_URL) instead of the SQLite file in --data',
+    )
     .addOption(new Option('--log-level <level>', 'log level (default info)').choices(LOG_LEVELS))
     .option('--tls-cert <file>', 'PEM certificate (chain): serve HTTPS and WSS on the same port (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted)')
@@ -65,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           port: flags.port,
           data: flags.data,
           logLevel: flags.logLevel,
+          ...(flags.store !== undefined ? { store: { url: flags.store } } : {}),
           ...(flags.insecureDev ? { insecureDev: true } : {}),
           ...tlsFlag(flags),
         },

@@ -111,6 +111,20 @@ export const webhookConfigSchema = z.strictObject({
   events: z.array(z.string().min(1)).optional(),
 });
 
+/** A PostgreSQL connection URL; its text (which may hold a password) is never echoed in an error. */
+export const postgresUrlSchema = z.string().superRefine((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a URL (expected postgres://user@host:port/database)' });
+    return;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    ctx.addIssue({ code: 'custom', message: `expected a postgres:// or postgresql:// URL, got ${url.protocol}//` });
+  }
+});
+
 export const aggregatorConfigSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: z.number().int().min(0).max(65_535).optional(),
@@ -213,6 +227,17 @@ export const aggregatorConfigSchema = z.strictObject({
   driftGroupWindow: durationSecondsSchema.optional(),
   /** A throwaway local setup: allows an enroll secret shorter than 16 characters. Never in production. */
   insecureDev: z.boolean().optional(),
+  /**
+   * Where the data is kept: absent, the embedded SQLite file in `data`; `url: postgres://...` for a
+   * PostgreSQL database several aggregators may share (store/postgres/).
+   */
+  store: z
+    .strictObject({
+      url: postgresUrlSchema,
+      /** A file holding the password (first line), when the URL has none; else `PGPASSWORD`. */
+      passwordFile: z.string().min(1).optional(),
+    })
+    .optional(),
 });
 export type AggregatorConfigFile = z.infer<typeof aggregatorConfigSchema>;
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
@@ -250,6 +275,8 @@ export interface ServeConfig {
   /** Config `driftGroupWindow` in ms, undefined for the drift engine's default. */
   driftGroupWindowMs: number | undefined;
   insecureDev: boolean;
+  /** Config `store`: a PostgreSQL database, or undefined for the SQLite file in `data`. */
+  store: { url: string; passwordFile: string | undefined } | undefined;
 }
 
 /** The enrollment guard's limits (ingest/enrollment-guard.ts), as the config sets them. */
@@ -288,7 +315,9 @@ export function resolveServeConfig(
   file: AggregatorConfigFile = {},
   flags: Partial<AggregatorConfigFile> = {},
 ): ServeConfig {
-  const merged = validateAggregatorConfig({ ...file, ...stripUndefined(flags) }, 'flags');
+  // A `--store` URL keeps the file's `store.passwordFile`.
+  const store = file.store && flags.store ? { store: { ...file.store, ...flags.store } } : {};
+  const merged = validateAggregatorConfig({ ...file, ...stripUndefined(flags), ...store }, 'flags');
   return {
     host: merged.host ?? DEFAULT_HOST,
     port: merged.port ?? DEFAULT_PORT,
@@ -335,6 +364,7 @@ export function resolveServeConfig(
     maxClockSkewMs: secondsToMs(merged.clockSkew) ?? DEFAULT_MAX_CLOCK_SKEW_MS,
     driftGroupWindowMs: secondsToMs(merged.driftGroupWindow),
     insecureDev: merged.insecureDev ?? false,
+    store: merged.store ? { url: merged.store.url, passwordFile: merged.store.passwordFile } : undefined,
   };
 }
 

@@ -3,6 +3,7 @@
  * exceptions file, listening server; then runs until SIGINT/SIGTERM and shuts down cleanly (sockets
  * closed with 1001, buffered reports committed, database closed). SIGHUP reloads the exceptions file.
  */
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '@envparity/shared';
 import type { Logger } from 'pino';
@@ -14,6 +15,29 @@ import { createExceptionsFileLoader } from './exceptions-file.js';
 import { enrollSecretProblem } from './ingest/enrollment-policy.js';
 import { announcer, createLogger } from './logger.js';
 import { loadTlsCredentials, type TlsCredentials } from './tls.js';
+
+/**
+ * The PostgreSQL connection of config `store`: the password from the URL, else the first line of
+ * `passwordFile` (relative to the config file), else node-postgres reads `PGPASSWORD` itself.
+ */
+async function postgresConnection(
+  store: NonNullable<ServeConfig['store']>,
+  configFile: string | undefined,
+): Promise<{ connectionString: string; password?: string }> {
+  if (store.passwordFile === undefined) return { connectionString: store.url };
+  const file = resolve(configFile ? dirname(configFile) : '.', store.passwordFile);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`store.passwordFile: cannot read ${file}: ${(cause as Error).message}`, 'store.passwordFile', {
+      cause,
+    });
+  }
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password === '') throw new ConfigError(`store.passwordFile: ${file} is empty`, 'store.passwordFile');
+  return { connectionString: store.url, password };
+}
 
 /** The database file inside the data dir. */
 export const DB_FILE = 'envparity.db';
@@ -46,7 +70,9 @@ export async function startAggregator({
   logger,
 }: ServeOptions = {}): Promise<RunningAggregator> {
   const file = configFile ? await loadAggregatorConfig(configFile) : {};
-  const config = resolveServeConfig(file, flags);
+  // `--store` first, then ENVPARITY_STORE_URL, then the file's `store.url`.
+  const envStore = flags.store === undefined && env.ENVPARITY_STORE_URL ? { store: { url: env.ENVPARITY_STORE_URL } } : {};
+  const config = resolveServeConfig(file, { ...flags, ...envStore });
   const log = logger ?? createLogger(config.logLevel);
   const announce = announcer(log);
   try {
@@ -70,8 +96,10 @@ export async function startAggregator({
   if (config.insecureDev) {
     log.warn({}, 'insecure dev mode: weak enroll secrets are accepted; never run a real fleet like this');
   }
+  const postgres = config.store ? await postgresConnection(config.store, configFile) : undefined;
   const aggregator = createAggregator({
     dbPath: join(config.data, DB_FILE),
+    ...(postgres ? { postgres } : {}),
     host: config.host,
     port: config.port,
     enrollSecret: secrets.enrollSecret.value,

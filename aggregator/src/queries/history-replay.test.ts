@@ -160,7 +160,7 @@ describe('replaying the stored history', () => {
               for (const [hostId, timeline] of timelines) {
                 const current = store.getHostFacts(hostId) ?? {};
                 expect(current).toEqual(timeline.at(-1)?.facts);
-                expect(visible(replayHostHistory(store.db, hostId))).toEqual(visible(current));
+                expect(visible(replayHostHistory(store.sql, hostId))).toEqual(visible(current));
                 const start = (await store.getInitialState(hostId))?.at ?? Number.POSITIVE_INFINITY;
                 const edgeFacts = modelAt(timeline, store.retentionEdge() ?? Number.NEGATIVE_INFINITY);
                 // Retention alone never moves a history start past the edge, except for a host that

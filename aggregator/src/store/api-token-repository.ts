@@ -13,7 +13,7 @@ export interface NewApiToken {
   at: number;
 }
 
-interface TokenRow {
+export interface TokenRow {
   id: string;
   name: string;
   scope: ApiTokenScope;
@@ -21,7 +21,7 @@ interface TokenRow {
   revoked_at: number | null;
 }
 
-function toToken(row: TokenRow): ApiTokenRecord {
+export function toToken(row: TokenRow): ApiTokenRecord {
   return { id: row.id, name: row.name, scope: row.scope, createdAt: row.created_at, revokedAt: row.revoked_at };
 }
 

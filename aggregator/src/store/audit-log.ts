@@ -6,8 +6,9 @@
  * token value, the enroll secret or the fleet key, and `details` keys that name a secret are
  * replaced by `[redacted]` as a second line of defense.
  */
-import type Database from 'better-sqlite3';
+
 import { StoreError } from '../errors.js';
+import type { SqlPort } from './sql-port.js';
 
 /** Actions the aggregator records (`action` is free text for forward compatibility; these are the ones in use). */
 export const AUDIT_ACTIONS = [
@@ -116,31 +117,18 @@ function toEntry(row: AuditRow): AuditEntry {
   };
 }
 
-/** `audit_log` on better-sqlite3. `appendSync` also works inside a caller's transaction (enrollments). */
-export class SqliteAuditLog implements AuditLog {
-  private readonly insert: Database.Statement;
-  private readonly newest: Database.Statement;
-  private readonly older: Database.Statement;
-
-  constructor(db: Database.Database) {
-    this.insert = db.prepare(
-      'INSERT INTO audit_log (at, actor, action, source, details) VALUES (@at, @actor, @action, @source, @details)',
-    );
-    this.newest = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?');
-    this.older = db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?');
-  }
+/** `audit_log` in portable SQL (sql-port.ts). `appendSync` also works inside a caller's transaction (enrollments). */
+export class SqlAuditLog implements AuditLog {
+  constructor(private readonly sql: SqlPort) {}
 
   appendSync(entry: NewAuditEntry): AuditEntry {
     const details = redactAuditDetails(entry.details);
     try {
-      const { lastInsertRowid } = this.insert.run({
-        at: entry.at,
-        actor: entry.actor,
-        action: entry.action,
-        source: entry.source,
-        details: JSON.stringify(details),
-      });
-      return { ...entry, details, id: Number(lastInsertRowid) };
+      const row = this.sql.get<{ id: number }>(
+        'INSERT INTO audit_log (at, actor, action, source, details) VALUES (?, ?, ?, ?, ?) RETURNING id',
+        [entry.at, entry.actor, entry.action, entry.source, JSON.stringify(details)],
+      );
+      return { ...entry, details, id: Number(row?.id) };
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot append to the audit log: ${(cause as Error).message}`, { cause });
     }
@@ -151,7 +139,10 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async list({ limit, before }: AuditQuery): Promise<AuditEntry[]> {
-    const rows = (before === undefined ? this.newest.all(limit) : this.older.all(before, limit)) as AuditRow[];
+    const rows =
+      before === undefined
+        ? this.sql.all<AuditRow>('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?', [limit])
+        : this.sql.all<AuditRow>('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?', [before, limit]);
     return rows.map(toEntry);
   }
 }

@@ -37,7 +37,7 @@ export interface AuditRepository {
   get(id: number): Promise<AuditRecord | undefined>;
 }
 
-interface AuditRow {
+export interface AuditRow {
   id: number;
   at: number;
   author: string;
@@ -46,13 +46,25 @@ interface AuditRow {
   report?: string;
 }
 
-function summaryOf(row: AuditRow): AuditRecordSummary {
+export function summaryOf(row: AuditRow): AuditRecordSummary {
   return {
     id: row.id,
     at: row.at,
     author: row.author,
     environments: JSON.parse(row.environments) as string[],
     summary: JSON.parse(row.summary) as unknown,
+  };
+}
+
+/** The record as a read would give it back (a JSON round trip), not the caller's objects. */
+export function recordedAudit(id: number, audit: NewAuditRecord, environments: string[]): AuditRecord {
+  return {
+    id,
+    at: audit.at,
+    author: audit.author,
+    environments,
+    summary: JSON.parse(JSON.stringify(audit.summary)) as unknown,
+    report: JSON.parse(JSON.stringify(audit.report)) as unknown,
   };
 }
 
@@ -80,15 +92,7 @@ export class SqliteAuditRepository implements AuditRepository {
       summary: JSON.stringify(audit.summary),
       report: JSON.stringify(audit.report),
     });
-    return {
-      id: Number(lastInsertRowid),
-      at: audit.at,
-      author: audit.author,
-      environments,
-      // What a read would give back (a JSON round trip), not the caller's object.
-      summary: JSON.parse(JSON.stringify(audit.summary)) as unknown,
-      report: JSON.parse(JSON.stringify(audit.report)) as unknown,
-    };
+    return recordedAudit(Number(lastInsertRowid), audit, environments);
   }
 
   async list({ limit, before }: { limit: number; before?: number }): Promise<AuditRecordSummary[]> {

@@ -23,7 +23,7 @@ export interface ChangeHistoryRepository {
   markEmergency(hostId: string, seq: number, path: string): void;
 }
 
-interface ChangeRow {
+export interface ChangeRow {
   host_id: string;
   seq: number;
   at: number;
@@ -33,7 +33,7 @@ interface ChangeRow {
   emergency: number;
 }
 
-function changeOf(row: ChangeRow): FactChange {
+export function changeOf(row: ChangeRow): FactChange {
   const change: FactChange = { hostId: row.host_id, seq: row.seq, at: row.at, path: row.path };
   if (row.from_value !== null) change.from = JSON.parse(row.from_value) as FactValue;
   if (row.to_value !== null) change.to = JSON.parse(row.to_value) as FactValue;

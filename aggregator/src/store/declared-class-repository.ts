@@ -18,16 +18,16 @@ export interface DeclaredClassRecord {
   at: number;
 }
 
-interface DeclaredClassRow {
+export interface DeclaredClassRow {
   glob: string;
   class: DeclarableClass;
   host_id: string;
   at: number;
 }
 
-const SELECT_ALL = 'SELECT glob, class, host_id, at FROM declared_classes ORDER BY at, glob';
+export const SELECT_DECLARED_CLASSES = 'SELECT glob, class, host_id, at FROM declared_classes ORDER BY at, glob';
 
-function toRecord(row: DeclaredClassRow): DeclaredClassRecord {
+export function toDeclaredClassRecord(row: DeclaredClassRow): DeclaredClassRecord {
   return { glob: row.glob, class: row.class, hostId: row.host_id, at: row.at };
 }
 
@@ -47,11 +47,11 @@ export class SqliteDeclaredClassRepository implements DeclaredClassRepository {
     this.insert = db.prepare(
       'INSERT INTO declared_classes (glob, class, host_id, at) VALUES (@glob, @class, @hostId, @at) ON CONFLICT (glob) DO NOTHING',
     );
-    this.selectAll = db.prepare(SELECT_ALL);
+    this.selectAll = db.prepare(SELECT_DECLARED_CLASSES);
   }
 
   list(): DeclaredClassRecord[] {
-    return (this.selectAll.all() as DeclaredClassRow[]).map(toRecord);
+    return (this.selectAll.all() as DeclaredClassRow[]).map(toDeclaredClassRecord);
   }
 
   add(record: DeclaredClassRecord): boolean {
@@ -70,7 +70,9 @@ export function readDeclaredClasses(path: string): DeclaredClassRecord[] {
   try {
     db = new Database(path, { fileMustExist: true });
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'declared_classes'").get();
-    return table === undefined ? [] : (db.prepare(SELECT_ALL).all() as DeclaredClassRow[]).map(toRecord);
+    return table === undefined
+      ? []
+      : (db.prepare(SELECT_DECLARED_CLASSES).all() as DeclaredClassRow[]).map(toDeclaredClassRecord);
   } catch (cause) {
     throw new StoreError('STORE_FAILED', `cannot read the declared classes of ${path}: ${(cause as Error).message}`, {
       cause,

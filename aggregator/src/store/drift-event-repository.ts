@@ -9,7 +9,7 @@ import { StoreError } from '../errors.js';
 import type { DriftEventQuery, DriftResolution, DriftWrite, NewDriftEvent, StoredDriftEvent } from './fact-store.js';
 import { valueColumn } from './value-columns.js';
 
-interface DriftEventRow {
+export interface DriftEventRow {
   id: number;
   key: string;
   kind: StoredDriftEvent['kind'];
@@ -31,7 +31,7 @@ interface DriftEventRow {
   exception: string | null;
 }
 
-function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
+export function toDriftEvent(row: DriftEventRow): StoredDriftEvent {
   const event: StoredDriftEvent = {
     id: String(row.id),
     key: row.key,

@@ -1,14 +1,14 @@
 /**
- * Exceptions in SQLite (`exceptions`), held in memory too (the drift engine reads them on every
- * pass). Two sources: the API (`source` absent) and the exceptions file (`source: file:<path>`),
+ * Exceptions (`exceptions`), held in memory too (the drift engine reads them on every pass), in
+ * portable SQL (sql-port.ts): the same class on SQLite and PostgreSQL. Two sources: the API (`source` absent) and the exceptions file (`source: file:<path>`),
  * which is replaced as a whole on each load; ids cannot be shared between the two.
  */
 
 import { randomUUID } from 'node:crypto';
 import { compareStrings } from '@envparity/shared';
-import type Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import type { ExceptionRecord, FileException, NewException } from './fact-store.js';
+import type { SqlPort } from './sql-port.js';
 
 interface ExceptionRow {
   id: string;
@@ -54,23 +54,32 @@ function toException(row: ExceptionRow): ExceptionRecord {
   return record;
 }
 
-function prepare(db: Database.Database) {
-  return {
-    insertException: db.prepare(
-      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by)
-       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy)`,
-    ),
-    deleteException: db.prepare('DELETE FROM exceptions WHERE id = ?'),
-    upsertFileException: db.prepare(
-      `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by, expired_at, source)
-       VALUES (@id, @path, @environments, @reason, @impact, @owner, @expiresAt, @createdAt, @createdBy, @expiredAt, @source)
-       ON CONFLICT (id) DO UPDATE SET path = excluded.path, environments = excluded.environments,
-         reason = excluded.reason, impact = excluded.impact, owner = excluded.owner, expires_at = excluded.expires_at,
-         created_at = excluded.created_at, created_by = excluded.created_by, expired_at = excluded.expired_at,
-         source = excluded.source`,
-    ),
-    markExceptionExpired: db.prepare('UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL'),
-  };
+const SQL = {
+  insert: `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  delete: 'DELETE FROM exceptions WHERE id = ?',
+  upsertFile: `INSERT INTO exceptions (id, path, environments, reason, impact, owner, expires_at, created_at, created_by, expired_at, source)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET path = excluded.path, environments = excluded.environments,
+       reason = excluded.reason, impact = excluded.impact, owner = excluded.owner, expires_at = excluded.expires_at,
+       created_at = excluded.created_at, created_by = excluded.created_by, expired_at = excluded.expired_at,
+       source = excluded.source`,
+  markExpired: 'UPDATE exceptions SET expired_at = ? WHERE id = ? AND expired_at IS NULL',
+} as const;
+
+/** The columns `id` to `created_by`, in the order of SQL.insert. */
+function ruleColumns(record: ExceptionRecord): unknown[] {
+  return [
+    record.id,
+    record.path,
+    JSON.stringify(record.environments),
+    record.reason,
+    record.impact ?? null,
+    record.owner ?? null,
+    record.expiresAt,
+    record.createdAt,
+    record.createdBy ?? null,
+  ];
 }
 
 /** Exceptions of one backend; held to repositories.conformance.test.ts. */
@@ -83,17 +92,22 @@ export interface ExceptionRepository {
   replaceFileExceptions(source: string, exceptions: readonly FileException[]): string[];
   /** Records that the expiry was noticed (once). */
   markExpired(id: string, at: number): void;
+  /**
+   * The SQL half of `markExpired`, for a caller's transaction; returns the memory half, to run once
+   * that transaction committed (a rolled-back one must leave the record as it was).
+   */
+  stageExpired(id: string, at: number): () => void;
 }
 
-export class SqliteExceptionRepository implements ExceptionRepository {
+export class SqlExceptionRepository implements ExceptionRepository {
   private readonly records = new Map<string, ExceptionRecord>();
-  private readonly stmt: ReturnType<typeof prepare>;
 
-  constructor(private readonly db: Database.Database) {
-    this.stmt = prepare(db);
-    for (const row of db.prepare('SELECT * FROM exceptions ORDER BY created_at, id').all() as ExceptionRow[]) {
-      this.records.set(row.id, toException(row));
-    }
+  constructor(private readonly sql: SqlPort) {
+    // By creation, then id by code unit (sorted here: the databases' text collations differ).
+    const rows = sql
+      .all<ExceptionRow>('SELECT * FROM exceptions')
+      .sort((a, b) => a.created_at - b.created_at || compareStrings(a.id, b.id));
+    for (const row of rows) this.records.set(row.id, toException(row));
   }
 
   list(): ExceptionRecord[] {
@@ -107,23 +121,13 @@ export class SqliteExceptionRepository implements ExceptionRepository {
       id: randomUUID(),
       expiredAt: null,
     };
-    this.stmt.insertException.run({
-      id: record.id,
-      path: record.path,
-      environments: JSON.stringify(record.environments),
-      reason: record.reason,
-      impact: record.impact ?? null,
-      owner: record.owner ?? null,
-      expiresAt: record.expiresAt,
-      createdAt: record.createdAt,
-      createdBy: record.createdBy ?? null,
-    });
+    this.sql.run(SQL.insert, ruleColumns(record));
     this.records.set(record.id, record);
     return record;
   }
 
   delete(id: string): boolean {
-    const deleted = this.stmt.deleteException.run(id).changes > 0;
+    const deleted = this.sql.run(SQL.delete, [id]) > 0;
     this.records.delete(id);
     return deleted;
   }
@@ -157,24 +161,12 @@ export class SqliteExceptionRepository implements ExceptionRepository {
     const removed = [...this.records.values()].filter((record) => record.source !== undefined && !next.has(record.id));
     for (const record of removed) for (const name of record.environments) affected.add(name);
     try {
-      this.db.transaction(() => {
-        for (const record of removed) this.stmt.deleteException.run(record.id);
+      this.sql.transaction(() => {
+        for (const record of removed) this.sql.run(SQL.delete, [record.id]);
         for (const record of next.values()) {
-          this.stmt.upsertFileException.run({
-            id: record.id,
-            path: record.path,
-            environments: JSON.stringify(record.environments),
-            reason: record.reason,
-            impact: record.impact ?? null,
-            owner: record.owner ?? null,
-            expiresAt: record.expiresAt,
-            createdAt: record.createdAt,
-            createdBy: record.createdBy ?? null,
-            expiredAt: record.expiredAt,
-            source,
-          });
+          this.sql.run(SQL.upsertFile, [...ruleColumns(record), record.expiredAt, source]);
         }
-      })();
+      });
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `cannot store the file exceptions: ${(cause as Error).message}`, { cause });
     }
@@ -187,12 +179,8 @@ export class SqliteExceptionRepository implements ExceptionRepository {
     this.stageExpired(id, at)();
   }
 
-  /**
-   * The SQL half of `markExpired`, for a caller's transaction; returns the memory half, to run once
-   * that transaction committed (a rolled-back one must leave the record as it was).
-   */
   stageExpired(id: string, at: number): () => void {
-    this.stmt.markExceptionExpired.run(at, id);
+    this.sql.run(SQL.markExpired, [at, id]);
     return () => {
       const record = this.records.get(id);
       if (record && record.expiredAt === null) this.records.set(id, { ...record, expiredAt: at });

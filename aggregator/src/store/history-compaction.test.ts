@@ -1,28 +1,20 @@
 import type { FactMap, ReportMessage } from '@envparity/shared';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStoreBackends } from '../../../test/helpers/store-backends.js';
 import { hashToken } from '../token-hash.js';
 import { replayHostHistory } from './history-compaction.js';
-import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
+import type { RepositoryFactStore } from './repository-fact-store.js';
+import { openSqliteFactStore } from './sqlite-fact-store.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-const stores: SqliteFactStore[] = [];
+const BACKENDS = useStoreBackends();
 
-function open(options: Parameters<typeof openSqliteFactStore>[0] = {}): SqliteFactStore {
-  const store = openSqliteFactStore({ flushIntervalMs: 1, ...options });
-  stores.push(store);
-  return store;
+function changeRows(store: RepositoryFactStore, hostId: string): number {
+  return store.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM changes WHERE host_id = ?', [hostId])?.n ?? 0;
 }
 
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-
-function changeRows(store: SqliteFactStore, hostId: string): number {
-  return (store.db.prepare('SELECT COUNT(*) AS n FROM changes WHERE host_id = ?').get(hostId) as { n: number }).n;
-}
-
-async function enroll(store: SqliteFactStore, hostId: string, at = T0) {
+async function enroll(store: RepositoryFactStore, hostId: string, at = T0) {
   await store.enrollHost({
     hostId,
     tokenHash: hashToken(`token-${hostId}-${at}`),
@@ -68,10 +60,10 @@ function byCategory(facts: FactMap): Record<string, FactMap> {
 
 type Step = { set?: FactMap; unset?: string[]; full?: FactMap; reenroll?: true };
 
-/** Plays the steps; returns how many change rows the store recorded in all. */
-async function play(store: SqliteFactStore, steps: Step[]): Promise<number> {
+/** Plays the steps as reports numbered after `afterSeq` (the host's first report); returns how many change rows were recorded. */
+async function play(store: RepositoryFactStore, steps: Step[], afterSeq = 1): Promise<number> {
   let recorded = 0;
-  let seq = 0;
+  let seq = afterSeq;
   let enrolledAt = T0;
   for (const step of steps) {
     if (step.reenroll) {
@@ -106,7 +98,7 @@ async function play(store: SqliteFactStore, steps: Step[]): Promise<number> {
   return recorded;
 }
 
-describe('per-host history quota', () => {
+describe('per-host history quota, as a property (sqlite: a store per run)', () => {
   it('replaying the initial state and the remaining changes gives the current state (property)', async () => {
     let compactedRuns = 0;
     await fc.assert(
@@ -120,7 +112,7 @@ describe('per-host history quota', () => {
             await enroll(store, 'web-1');
             await store.ingestReport({
               hostId: 'web-1',
-              report: report(0.5, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
+              report: report(1, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
               receivedAt: T0,
             });
             const recorded = await play(store, steps);
@@ -133,14 +125,12 @@ describe('per-host history quota', () => {
               recordVolatileChanges
                 ? facts
                 : Object.fromEntries(Object.entries(facts ?? {}).filter(([p]) => p !== 'os.uptime'));
-            expect(visible(replayHostHistory(store.db, 'web-1'))).toEqual(visible(store.getHostFacts('web-1')));
+            expect(visible(replayHostHistory(store.sql, 'web-1'))).toEqual(visible(store.getHostFacts('web-1')));
             // No blob is left that neither a host nor an initial state points at.
-            const orphans = store.db
-              .prepare(
-                `SELECT COUNT(*) AS n FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM host_categories)
-                   AND hash NOT IN (SELECT blob_hash FROM initial_states)`,
-              )
-              .get() as { n: number };
+            const orphans = store.sql.get(
+              `SELECT COUNT(*) AS n FROM blobs WHERE hash NOT IN (SELECT blob_hash FROM host_categories)
+                 AND hash NOT IN (SELECT blob_hash FROM initial_states)`,
+            ) as { n: number };
             expect(orphans.n).toBe(0);
             expect(await store.integrityCheck()).toBe('ok');
           } finally {
@@ -153,6 +143,10 @@ describe('per-host history quota', () => {
     // Not a vacuous property: most runs went over their quota and were compacted.
     expect(compactedRuns).toBeGreaterThan(20);
   });
+});
+
+describe.each(BACKENDS)('per-host history quota (%s)', (_name, backend) => {
+  const open = (options = {}) => backend.open(undefined, options);
 
   it('a host emptied and refilled records the refill as a change, not as a second initial state', async () => {
     // The CI counterexample (seed 199176143): every fact unset, then one set again.
@@ -160,13 +154,13 @@ describe('per-host history quota', () => {
     await enroll(store, 'web-1');
     await store.ingestReport({
       hostId: 'web-1',
-      report: report(0.5, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
+      report: report(1, { full: byCategory({ 'os.release': '12', 'os.uptime': 5 }) }),
       receivedAt: T0,
     });
     await play(store, [{ unset: ['os.release', 'os.uptime'] }, { set: { 'os.release': 0 } }, { reenroll: true }]);
     store.compactHistory();
     expect(store.getHostFacts('web-1')).toEqual({ 'os.release': 0 });
-    expect(replayHostHistory(store.db, 'web-1')).toEqual({ 'os.release': 0 });
+    expect(replayHostHistory(store.sql, 'web-1')).toEqual({ 'os.release': 0 });
   });
 
   it('compacts on its own after the commit that crossed the quota, down to 90% of it', async () => {
@@ -189,17 +183,16 @@ describe('per-host history quota', () => {
     }
     expect(changeRows(store, 'web-1')).toBeGreaterThanOrEqual(45);
     // The initial state now describes the host just after the last folded change.
-    const initial = store.db.prepare('SELECT seq, at FROM initial_states WHERE host_id = ?').all('web-1') as {
-      seq: number;
-      at: number;
-    }[];
-    const oldest = store.db.prepare('SELECT MIN(seq) AS seq FROM changes WHERE host_id = ?').get('web-1') as {
+    const initial = store.sql.all<{ seq: number; at: number }>('SELECT seq, at FROM initial_states WHERE host_id = ?', [
+      'web-1',
+    ]);
+    const oldest = store.sql.get('SELECT MIN(seq) AS seq FROM changes WHERE host_id = ?', ['web-1']) as {
       seq: number;
     };
     expect(initial).toHaveLength(1);
     expect(initial[0]?.seq).toBe(oldest.seq - 1);
     expect(initial[0]?.at).toBe(T0 + (oldest.seq - 1) * 1000);
-    expect(replayHostHistory(store.db, 'web-1')).toEqual({ 'library.dpkg.n': '80' });
+    expect(replayHostHistory(store.sql, 'web-1')).toEqual({ 'library.dpkg.n': '80' });
     // The changes API still lists the newest ones, oldest first.
     const listed = await store.listChanges('web-1', { limit: 1000 });
     expect(listed.at(-1)).toMatchObject({ seq: 80, from: '79', to: '80' });
@@ -233,7 +226,7 @@ describe('per-host history quota', () => {
     // A compactor with a smaller quota over the same database (as after a restart with a new option).
     const { HistoryCompactor } = await import('./history-compaction.js');
     const compactor = new HistoryCompactor({
-      db: store.db,
+      sql: store.sql,
       maxChangesPerHost: 10,
       currentCategories: (hostId) => new Map([['library', store.getHostFacts(hostId) as FactMap]]),
     });
@@ -241,7 +234,7 @@ describe('per-host history quota', () => {
     expect(compactor.runPending()).toBe(39 - 9);
     expect(changeRows(store, 'web-1')).toBe(9);
     expect(changeRows(store, 'web-2')).toBe(1);
-    expect(replayHostHistory(store.db, 'web-1')).toEqual(store.getHostFacts('web-1'));
-    expect(replayHostHistory(store.db, 'web-2')).toEqual(store.getHostFacts('web-2'));
+    expect(replayHostHistory(store.sql, 'web-1')).toEqual(store.getHostFacts('web-1'));
+    expect(replayHostHistory(store.sql, 'web-2')).toEqual(store.getHostFacts('web-2'));
   });
 });

@@ -18,7 +18,7 @@
  * it runs once per that many changes, not after every report.
  */
 import { categoryOf, compareStrings, type FactMap, type FactValue, fingerprintMap } from '@envparity/shared';
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 
 /** Default quota of change rows per host (store option `maxChangesPerHost`). */
 export const DEFAULT_MAX_CHANGES_PER_HOST = 100_000;
@@ -42,75 +42,47 @@ function blobJson(facts: FactMap): string {
   return JSON.stringify(sorted);
 }
 
-type StatementName =
-  | 'count'
-  | 'cut'
-  | 'timeCut'
-  | 'chunkCut'
-  | 'hasOlder'
-  | 'firstRemaining'
-  | 'initialBlobs'
-  | 'deleteInitial'
-  | 'insertBlob'
-  | 'insertInitial'
-  | 'deleteChanges'
-  | 'deleteUnusedBlob';
+/**
+ * The compaction's SQL, portable (sql-port.ts). Retention's cuts (the newest change observed before
+ * the edge, or the `n`-th oldest: a bounded chunk) are each one seek on changes_host_at.
+ */
+const SQL = {
+  count: 'SELECT COUNT(*) AS n FROM changes WHERE host_id = ?',
+  cut: 'SELECT id, seq, at, environment FROM changes WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?',
+  timeCut:
+    'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1',
+  chunkCut:
+    'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at, id LIMIT 1 OFFSET ?',
+  hasOlder: 'SELECT 1 AS found FROM changes WHERE host_id = ? AND at < ? LIMIT 1',
+  // The earliest remaining change of each path.
+  firstRemaining: `SELECT c.path, c.from_value FROM changes c
+      JOIN (SELECT MIN(id) AS id FROM changes WHERE host_id = ? AND id > ? GROUP BY path) first ON first.id = c.id`,
+  initialBlobs: 'SELECT DISTINCT blob_hash FROM initial_states WHERE host_id = ?',
+  deleteInitial: 'DELETE FROM initial_states WHERE host_id = ?',
+  insertBlob: 'INSERT INTO blobs (hash, data) VALUES (?, ?) ON CONFLICT DO NOTHING',
+  insertInitial:
+    'INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES (?, ?, ?, ?, ?, ?)',
+  deleteChanges: 'DELETE FROM changes WHERE host_id = ? AND id <= ?',
+  deleteUnusedBlob: `DELETE FROM blobs WHERE hash = ?
+      AND NOT EXISTS (SELECT 1 FROM initial_states WHERE blob_hash = ?)
+      AND NOT EXISTS (SELECT 1 FROM host_categories WHERE blob_hash = ?)`,
+} as const;
 
-/** The compaction's prepared statements (prepared once per store). */
-export type CompactionStatements = Record<StatementName, Database.Statement>;
-
-/** Prepares the compaction's statements (once per store). */
-export function prepareCompaction(db: Database.Database): CompactionStatements {
-  return {
-    count: db.prepare('SELECT COUNT(*) AS n FROM changes WHERE host_id = ?'),
-    cut: db.prepare('SELECT id, seq, at, environment FROM changes WHERE host_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?'),
-    // Retention: the newest change observed before the edge, or the `n`-th oldest (a bounded chunk);
-    // both one seek on changes_host_at.
-    timeCut: db.prepare(
-      'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1',
-    ),
-    chunkCut: db.prepare(
-      'SELECT id, seq, at, environment FROM changes WHERE host_id = ? AND at < ? ORDER BY at, id LIMIT 1 OFFSET ?',
-    ),
-    hasOlder: db.prepare('SELECT 1 FROM changes WHERE host_id = ? AND at < ? LIMIT 1'),
-    // The earliest remaining change of each path (SQLite takes the bare columns from the MIN row).
-    firstRemaining: db.prepare(
-      'SELECT path, from_value, MIN(id) AS id FROM changes WHERE host_id = ? AND id > ? GROUP BY path',
-    ),
-    initialBlobs: db.prepare('SELECT DISTINCT blob_hash FROM initial_states WHERE host_id = ?'),
-    deleteInitial: db.prepare('DELETE FROM initial_states WHERE host_id = ?'),
-    insertBlob: db.prepare('INSERT OR IGNORE INTO blobs (hash, data) VALUES (?, ?)'),
-    insertInitial: db.prepare(
-      'INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    deleteChanges: db.prepare('DELETE FROM changes WHERE host_id = ? AND id <= ?'),
-    deleteUnusedBlob: db.prepare(
-      `DELETE FROM blobs WHERE hash = @hash
-         AND NOT EXISTS (SELECT 1 FROM initial_states WHERE blob_hash = @hash)
-         AND NOT EXISTS (SELECT 1 FROM host_categories WHERE blob_hash = @hash)`,
-    ),
-  };
+function changeCount(sql: SqlPort, hostId: string): number {
+  return sql.get<{ n: number }>(SQL.count, [hostId])?.n ?? 0;
 }
 
 /**
  * Folds all but the newest `keep` changes of a host into its initial state, in one transaction.
  * Returns how many change rows were removed (0 when the host has at most `keep`).
  */
-export function compactHostHistory(
-  db: Database.Database,
-  hostId: string,
-  keep: number,
-  current: CurrentCategories,
-  statements: CompactionStatements = prepareCompaction(db),
-): number {
-  const stmt = statements;
-  return db.transaction(() => {
-    const total = (stmt.count.get(hostId) as { n: number }).n;
-    if (total <= keep) return 0;
+export function compactHostHistory(sql: SqlPort, hostId: string, keep: number, current: CurrentCategories): number {
+  return sql.transaction(() => {
+    if (changeCount(sql, hostId) <= keep) return 0;
     // The newest change to fold: `keep` newer ones remain.
-    const cut = stmt.cut.get(hostId, Math.max(0, keep)) as CutRow;
-    return foldThrough(hostId, cut, current, stmt);
-  })();
+    const cut = sql.get<CutRow>(SQL.cut, [hostId, Math.max(0, keep)]) as CutRow;
+    return foldThrough(sql, hostId, cut, current);
+  });
 }
 
 /** Default most change rows one retention transaction folds for one host (the rest follow in later ones). */
@@ -124,37 +96,34 @@ export const DEFAULT_RETENTION_CHUNK_ROWS = 10_000;
  * did not go back (the ingest clamps skew). `more`: older changes remain (a chunk was cut), call again.
  */
 export function compactHostHistoryBefore(
-  db: Database.Database,
+  sql: SqlPort,
   hostId: string,
   edge: number,
   current: CurrentCategories,
-  statements: CompactionStatements = prepareCompaction(db),
   maxRows = DEFAULT_RETENTION_CHUNK_ROWS,
 ): { removed: number; more: boolean } {
-  const stmt = statements;
-  return db.transaction(() => {
-    const chunk = stmt.chunkCut.get(hostId, edge, Math.max(0, Math.floor(maxRows) - 1)) as CutRow | undefined;
-    const last = chunk ? undefined : (stmt.timeCut.get(hostId, edge) as CutRow | undefined);
-    const cut = chunk ?? last;
+  return sql.transaction(() => {
+    const chunk = sql.get<CutRow>(SQL.chunkCut, [hostId, edge, Math.max(0, Math.floor(maxRows) - 1)]);
+    const cut = chunk ?? sql.get<CutRow>(SQL.timeCut, [hostId, edge]);
     if (!cut) return { removed: 0, more: false };
-    const removed = foldThrough(hostId, cut, current, stmt);
-    return { removed, more: chunk !== undefined && stmt.hasOlder.get(hostId, edge) !== undefined };
-  })();
+    const removed = foldThrough(sql, hostId, cut, current);
+    return { removed, more: chunk !== undefined && hasChangesBefore(sql, hostId, edge) };
+  });
 }
 
 /** Whether a host has changes observed before `edge` (one index seek). */
-export function hasChangesBefore(statements: CompactionStatements, hostId: string, edge: number): boolean {
-  return statements.hasOlder.get(hostId, edge) !== undefined;
+export function hasChangesBefore(sql: SqlPort, hostId: string, edge: number): boolean {
+  return sql.get(SQL.hasOlder, [hostId, edge]) !== undefined;
 }
 
 /**
  * Replaces a host's initial state with its state just after change `cut` and deletes the changes up
  * to it; inside the caller's transaction.
  */
-function foldThrough(hostId: string, cut: CutRow, current: CurrentCategories, stmt: CompactionStatements): number {
+function foldThrough(sql: SqlPort, hostId: string, cut: CutRow, current: CurrentCategories): number {
   const snapshot = new Map<string, FactMap>();
   for (const [category, facts] of current) snapshot.set(category, { ...facts });
-  for (const row of stmt.firstRemaining.all(hostId, cut.id) as { path: string; from_value: string | null }[]) {
+  for (const row of sql.all<{ path: string; from_value: string | null }>(SQL.firstRemaining, [hostId, cut.id])) {
     const category = categoryOf(row.path);
     let facts = snapshot.get(category);
     if (!facts) {
@@ -164,19 +133,19 @@ function foldThrough(hostId: string, cut: CutRow, current: CurrentCategories, st
     if (row.from_value === null) delete facts[row.path];
     else facts[row.path] = JSON.parse(row.from_value) as FactValue;
   }
-  const previous = (stmt.initialBlobs.all(hostId) as { blob_hash: string }[]).map((row) => row.blob_hash);
-  stmt.deleteInitial.run(hostId);
+  const previous = sql.all<{ blob_hash: string }>(SQL.initialBlobs, [hostId]).map((row) => row.blob_hash);
+  sql.run(SQL.deleteInitial, [hostId]);
   const kept = new Set<string>();
   for (const category of [...snapshot.keys()].sort(compareStrings)) {
     const facts = snapshot.get(category) as FactMap;
     if (Object.keys(facts).length === 0) continue;
     const hash = fingerprintMap(facts);
     kept.add(hash);
-    stmt.insertBlob.run(hash, blobJson(facts));
-    stmt.insertInitial.run(hostId, cut.seq, cut.at, cut.environment, category, hash);
+    sql.run(SQL.insertBlob, [hash, blobJson(facts)]);
+    sql.run(SQL.insertInitial, [hostId, cut.seq, cut.at, cut.environment, category, hash]);
   }
-  const removed = stmt.deleteChanges.run(hostId, cut.id).changes;
-  for (const hash of previous) if (!kept.has(hash)) stmt.deleteUnusedBlob.run({ hash });
+  const removed = sql.run(SQL.deleteChanges, [hostId, cut.id]);
+  for (const hash of previous) if (!kept.has(hash)) sql.run(SQL.deleteUnusedBlob, [hash, hash, hash]);
   return removed;
 }
 
@@ -185,17 +154,17 @@ function foldThrough(hostId: string, cut: CutRow, current: CurrentCategories, st
  * in the order it was recorded. Equal to the current state (for a host with one initial state, the
  * normal case, and always after a compaction). For tests and operational tooling.
  */
-export function replayHostHistory(db: Database.Database, hostId: string): FactMap {
+export function replayHostHistory(sql: SqlPort, hostId: string): FactMap {
   const facts: FactMap = {};
-  const rows = db
-    .prepare(
-      'SELECT b.data FROM initial_states s JOIN blobs b ON b.hash = s.blob_hash WHERE s.host_id = ? ORDER BY s.id',
-    )
-    .all(hostId) as { data: string }[];
+  const rows = sql.all<{ data: string }>(
+    'SELECT b.data FROM initial_states s JOIN blobs b ON b.hash = s.blob_hash WHERE s.host_id = ? ORDER BY s.id',
+    [hostId],
+  );
   for (const row of rows) Object.assign(facts, JSON.parse(row.data) as FactMap);
-  const changes = db
-    .prepare('SELECT path, to_value FROM changes WHERE host_id = ? ORDER BY id')
-    .iterate(hostId) as Iterable<{ path: string; to_value: string | null }>;
+  const changes = sql.all<{ path: string; to_value: string | null }>(
+    'SELECT path, to_value FROM changes WHERE host_id = ? ORDER BY id',
+    [hostId],
+  );
   for (const change of changes) {
     if (change.to_value === null) delete facts[change.path];
     else facts[change.path] = JSON.parse(change.to_value) as FactValue;
@@ -204,7 +173,7 @@ export function replayHostHistory(db: Database.Database, hostId: string): FactMa
 }
 
 export interface HistoryCompactorOptions {
-  db: Database.Database;
+  sql: SqlPort;
   maxChangesPerHost?: number;
   headroom?: number;
   /** The host's current categories (memory), or undefined when it is unknown. */
@@ -223,7 +192,6 @@ export class HistoryCompactor {
   private readonly keep: number;
   private readonly counts = new Map<string, number>();
   private readonly pending = new Set<string>();
-  private readonly statements: CompactionStatements;
   private immediate: NodeJS.Immediate | undefined;
   private stopped = false;
 
@@ -231,11 +199,9 @@ export class HistoryCompactor {
     this.maxChangesPerHost = Math.max(1, Math.floor(options.maxChangesPerHost ?? DEFAULT_MAX_CHANGES_PER_HOST));
     const headroom = options.headroom ?? DEFAULT_COMPACTION_HEADROOM;
     this.keep = Math.max(0, this.maxChangesPerHost - Math.max(1, Math.floor(this.maxChangesPerHost * headroom)));
-    this.statements = prepareCompaction(options.db);
-    const rows = options.db.prepare('SELECT host_id, COUNT(*) AS n FROM changes GROUP BY host_id').all() as {
-      host_id: string;
-      n: number;
-    }[];
+    const rows = options.sql.all<{ host_id: string; n: number }>(
+      'SELECT host_id, COUNT(*) AS n FROM changes GROUP BY host_id',
+    );
     for (const row of rows) this.noteChanges(row.host_id, row.n);
   }
 
@@ -274,10 +240,10 @@ export class HistoryCompactor {
       this.pending.delete(hostId);
       const current = this.options.currentCategories(hostId);
       try {
-        const folded = current ? compactHostHistory(this.options.db, hostId, this.keep, current, this.statements) : 0;
+        const folded = current ? compactHostHistory(this.options.sql, hostId, this.keep, current) : 0;
         removed += folded;
         if (folded > 0) this.options.onCompacted?.(hostId);
-        this.counts.set(hostId, (this.statements.count.get(hostId) as { n: number }).n);
+        this.counts.set(hostId, changeCount(this.options.sql, hostId));
       } catch (error) {
         this.options.onError?.(error);
       }

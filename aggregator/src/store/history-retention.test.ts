@@ -1,37 +1,33 @@
 import type { FactMap } from '@envparity/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type StoreBackend, useStoreBackends } from '../../../test/helpers/store-backends.js';
 import { deltaReport, fullReport, T0 } from '../../testing/drift-fleet.js';
 import { replayChanges } from '../queries/state-at.js';
 import { hashToken } from '../token-hash.js';
 import { replayHostHistory } from './history-compaction.js';
 import { HistoryRetention } from './history-retention.js';
-import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
+import type { RepositoryFactStore } from './repository-fact-store.js';
+import type { FactStoreOptions } from './store-options.js';
 
 const DAY = 86_400_000;
-const stores: SqliteFactStore[] = [];
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
+const BACKENDS = useStoreBackends();
 
-function open(clock: { now: number }, options: Parameters<typeof openSqliteFactStore>[0] = {}): SqliteFactStore {
-  const store = openSqliteFactStore({
-    flushIntervalMs: 1,
+function openWith(backend: StoreBackend, clock: { now: number }, options: FactStoreOptions = {}): RepositoryFactStore {
+  return backend.open(undefined, {
     changeRetentionMs: 400 * DAY,
     // Passes run when the test says so.
     retentionStartDelayMs: 3_600_000,
     now: () => clock.now,
     ...options,
   });
-  stores.push(store);
-  return store;
 }
 
-function count(store: SqliteFactStore, sql: string, ...args: unknown[]): number {
-  return (store.db.prepare(sql).get(...args) as { n: number }).n;
+function count(store: RepositoryFactStore, sql: string, ...args: unknown[]): number {
+  return store.sql.get<{ n: number }>(sql, args)?.n ?? 0;
 }
 
 /** One host reporting once a day from day `from` to day `to`: library.dpkg.n = day, config.env.WEEK = week. */
-async function reportDaily(store: SqliteFactStore, hostId: string, from: number, to: number): Promise<void> {
+async function reportDaily(store: RepositoryFactStore, hostId: string, from: number, to: number): Promise<void> {
   if (!store.getHost(hostId)) {
     await store.enrollHost({
       hostId,
@@ -61,7 +57,7 @@ function expectedAt(day: number): FactMap {
   return { 'config.env.WEEK': Math.floor(day / 7), 'library.dpkg.n': String(day) };
 }
 
-async function stateAt(store: SqliteFactStore, hostId: string, at: number): Promise<FactMap> {
+async function stateAt(store: RepositoryFactStore, hostId: string, at: number): Promise<FactMap> {
   const initial = await store.getInitialState(hostId);
   if (!initial || at < initial.at) throw new Error(`no history at ${at}`);
   const facts = replayChanges(initial.facts, await store.listChanges(hostId, { until: at, limit: 100_000 }));
@@ -69,7 +65,9 @@ async function stateAt(store: SqliteFactStore, hostId: string, at: number): Prom
   return facts;
 }
 
-describe('time-based retention of the change history', () => {
+describe.each(BACKENDS)('time-based retention of the change history (%s)', (_name, backend) => {
+  const open = (clock: { now: number }, options: FactStoreOptions = {}) => openWith(backend, clock, options);
+
   it('folds changes older than the edge into the initial state; state at the edge and now unchanged, rows bounded', async () => {
     const clock = { now: T0 };
     const store = open(clock);
@@ -95,7 +93,7 @@ describe('time-based retention of the change history', () => {
     expect(await stateAt(store, 'web-1', edge - 1)).toEqual(expectedAt(99));
     expect(await stateAt(store, 'web-1', clock.now)).toEqual(beforeNow);
     await expect(stateAt(store, 'web-1', T0 + 98 * DAY)).rejects.toThrow(/no history/);
-    expect(replayHostHistory(store.db, 'web-1')['library.dpkg.n']).toBe('500');
+    expect(replayHostHistory(store.sql, 'web-1')['library.dpkg.n']).toBe('500');
     expect((await store.historyStarts()).get('web-1')).toEqual({ at: T0 + 99 * DAY, environment: 'production' });
 
     // A hundred more days, a pass every ten: the store stays at about the retention's worth of rows.
@@ -162,7 +160,7 @@ describe('time-based retention of the change history', () => {
     let turns = 0;
     const folds: number[] = [];
     const retention = new HistoryRetention({
-      db: store.db,
+      sql: store.sql,
       retentionMs: 450 * DAY,
       now: () => clock.now,
       currentCategories: (hostId) => {

@@ -9,15 +9,14 @@
  * every `intervalMs`, off the ingest path: one host per transaction, at most `chunkRows` rows each,
  * and it yields to the event loop every `sliceMs`, so a year of backlog never blocks reports for long.
  */
-import type Database from 'better-sqlite3';
+
 import {
-  type CompactionStatements,
   type CurrentCategories,
   compactHostHistoryBefore,
   DEFAULT_RETENTION_CHUNK_ROWS,
   hasChangesBefore,
-  prepareCompaction,
 } from './history-compaction.js';
+import type { SqlPort } from './sql-port.js';
 
 const DAY_MS = 86_400_000;
 /** Default of config `retention.changes`. */
@@ -30,7 +29,7 @@ export const DEFAULT_RETENTION_START_DELAY_MS = 60_000;
 export const DEFAULT_RETENTION_SLICE_MS = 20;
 
 export interface HistoryRetentionOptions {
-  db: Database.Database;
+  sql: SqlPort;
   /** How long changes are kept (ms). */
   retentionMs: number;
   now?: () => number;
@@ -48,8 +47,6 @@ export interface HistoryRetentionOptions {
 export class HistoryRetention {
   readonly retentionMs: number;
   private readonly now: () => number;
-  private readonly statements: CompactionStatements;
-  private readonly hostIds: Database.Statement;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private stopped = false;
@@ -57,9 +54,6 @@ export class HistoryRetention {
   constructor(private readonly options: HistoryRetentionOptions) {
     this.retentionMs = Math.max(1, options.retentionMs);
     this.now = options.now ?? Date.now;
-    this.statements = prepareCompaction(options.db);
-    // Retired hosts keep history too, so every host row.
-    this.hostIds = options.db.prepare('SELECT id FROM hosts ORDER BY id');
   }
 
   /** The oldest instant whose state the history still holds for every host. */
@@ -95,7 +89,8 @@ export class HistoryRetention {
     const edge = this.edge();
     const sliceMs = this.options.sliceMs ?? DEFAULT_RETENTION_SLICE_MS;
     const chunkRows = this.options.chunkRows ?? DEFAULT_RETENTION_CHUNK_ROWS;
-    const ids = (this.hostIds.all() as { id: string }[]).map((row) => row.id);
+    // Retired hosts keep history too, so every host row.
+    const ids = this.options.sql.all<{ id: string }>('SELECT id FROM hosts ORDER BY id').map((row) => row.id);
     let removed = 0;
     let sliceStart = performance.now();
     for (const hostId of ids) {
@@ -107,12 +102,12 @@ export class HistoryRetention {
           if (this.stopped) return removed;
         }
         more = false;
-        if (!hasChangesBefore(this.statements, hostId, edge)) break;
+        if (!hasChangesBefore(this.options.sql, hostId, edge)) break;
         // Read after the yield: the categories must be the committed ones of this very moment.
         const current = this.options.currentCategories(hostId);
         if (!current) break;
         try {
-          const folded = compactHostHistoryBefore(this.options.db, hostId, edge, current, this.statements, chunkRows);
+          const folded = compactHostHistoryBefore(this.options.sql, hostId, edge, current, chunkRows);
           removed += folded.removed;
           more = folded.more;
           if (folded.removed > 0) this.options.onFolded?.(hostId, folded.removed);

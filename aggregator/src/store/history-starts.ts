@@ -4,7 +4,7 @@
  * for a whole environment at once (which hosts had a known state at an instant, and which may have
  * changes stamped with another environment) instead of one initial state per host.
  */
-import type Database from 'better-sqlite3';
+import type { SqlPort } from './sql-port.js';
 
 export interface HistoryStart {
   /** ms since epoch. */
@@ -14,12 +14,12 @@ export interface HistoryStart {
 }
 
 /** Every host with an initial state, in one read (its categories share one time and environment). */
-export function readHistoryStarts(db: Database.Database): Map<string, HistoryStart> {
-  const rows = db.prepare('SELECT host_id, MIN(at) AS at, environment FROM initial_states GROUP BY host_id').all() as {
-    host_id: string;
-    at: number;
-    environment: string | null;
-  }[];
+export function readHistoryStarts(sql: SqlPort): Map<string, HistoryStart> {
+  // The environment of the host's first initial-state row (its rows are written together).
+  const rows = sql.all<{ host_id: string; at: number; environment: string | null }>(
+    `SELECT s.host_id, first.at, s.environment FROM initial_states s
+       JOIN (SELECT MIN(id) AS id, MIN(at) AS at FROM initial_states GROUP BY host_id) first ON first.id = s.id`,
+  );
   const starts = new Map<string, HistoryStart>();
   for (const row of rows) starts.set(row.host_id, { at: row.at, environment: row.environment });
   return starts;

@@ -11,8 +11,9 @@
  *   new one in `welcome`; the previous hash keeps authenticating until the agent has used the new
  *   one (an agent that could not save it comes back with the old one and gets another).
  */
-import type Database from 'better-sqlite3';
+
 import { StoreError } from '../errors.js';
+import type { SqlPort } from './sql-port.js';
 
 /** A host waiting for an admin's approval, as the API shows it (no token hash). */
 export interface PendingEnrollment {
@@ -96,37 +97,19 @@ function publicView({ tokenHash: _hidden, ...view }: PendingEnrollmentRecord): P
   return { ...view, labels: { ...view.labels } };
 }
 
-export class SqliteHostAdmission implements HostAdmission {
+/** Pending enrollments and token rotations: in memory for the hot path, written through in portable SQL. */
+export class SqlHostAdmission implements HostAdmission {
   private readonly pending = new Map<string, PendingEnrollmentRecord>();
   private readonly pendingByToken = new Map<string, string>();
   private readonly rotations = new Map<string, TokenRotation>();
   private readonly hostByPreviousToken = new Map<string, string>();
-  private readonly stmt: Record<
-    'putPending' | 'deletePending' | 'putRotation' | 'issueRotation' | 'deleteRotation',
-    Database.Statement
-  >;
+  private closed = false;
 
-  constructor(private readonly db: Database.Database) {
-    this.stmt = {
-      putPending: db.prepare(
-        `INSERT INTO pending_enrollments (host_id, token_hash, environment, labels, agent_version, requested_at, source)
-           VALUES (@hostId, @tokenHash, @environment, @labels, @agentVersion, @requestedAt, @source)
-         ON CONFLICT (host_id) DO UPDATE SET token_hash = excluded.token_hash, environment = excluded.environment,
-           labels = excluded.labels, agent_version = excluded.agent_version, requested_at = excluded.requested_at,
-           source = excluded.source`,
-      ),
-      deletePending: db.prepare('DELETE FROM pending_enrollments WHERE host_id = ?'),
-      putRotation: db.prepare(
-        `INSERT INTO token_rotations (host_id, requested_at, requested_by, previous_token_hash) VALUES (?, ?, ?, NULL)
-         ON CONFLICT (host_id) DO UPDATE SET requested_at = excluded.requested_at, requested_by = excluded.requested_by`,
-      ),
-      issueRotation: db.prepare('UPDATE token_rotations SET previous_token_hash = ? WHERE host_id = ?'),
-      deleteRotation: db.prepare('DELETE FROM token_rotations WHERE host_id = ?'),
-    };
-    for (const row of db.prepare('SELECT * FROM pending_enrollments').all() as PendingRow[]) {
+  constructor(private readonly sql: SqlPort) {
+    for (const row of sql.all<PendingRow>('SELECT * FROM pending_enrollments')) {
       this.remember(toPending(row));
     }
-    for (const row of db.prepare('SELECT * FROM token_rotations').all() as RotationRow[]) {
+    for (const row of sql.all<RotationRow>('SELECT * FROM token_rotations')) {
       const rotation: TokenRotation = {
         hostId: row.host_id,
         requestedAt: row.requested_at,
@@ -159,7 +142,22 @@ export class SqliteHostAdmission implements HostAdmission {
 
   async putPending(record: PendingEnrollmentRecord): Promise<void> {
     this.write(`cannot record the pending enrollment of ${record.hostId}`, () =>
-      this.stmt.putPending.run({ ...record, labels: JSON.stringify(record.labels) }),
+      this.sql.run(
+        `INSERT INTO pending_enrollments (host_id, token_hash, environment, labels, agent_version, requested_at, source)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (host_id) DO UPDATE SET token_hash = excluded.token_hash, environment = excluded.environment,
+           labels = excluded.labels, agent_version = excluded.agent_version, requested_at = excluded.requested_at,
+           source = excluded.source`,
+        [
+          record.hostId,
+          record.tokenHash,
+          record.environment,
+          JSON.stringify(record.labels),
+          record.agentVersion,
+          record.requestedAt,
+          record.source,
+        ],
+      ),
     );
     this.forget(record.hostId);
     this.remember({ ...record, labels: { ...record.labels } });
@@ -168,7 +166,9 @@ export class SqliteHostAdmission implements HostAdmission {
   async removePending(hostId: string): Promise<PendingEnrollmentRecord | undefined> {
     const record = this.pending.get(hostId);
     if (!record) return undefined;
-    this.write(`cannot remove the pending enrollment of ${hostId}`, () => this.stmt.deletePending.run(hostId));
+    this.write(`cannot remove the pending enrollment of ${hostId}`, () =>
+      this.sql.run('DELETE FROM pending_enrollments WHERE host_id = ?', [hostId]),
+    );
     this.forget(hostId);
     return record;
   }
@@ -183,7 +183,13 @@ export class SqliteHostAdmission implements HostAdmission {
   }
 
   async requestRotation(hostId: string, at: number, by: string | null): Promise<TokenRotation> {
-    this.write(`cannot record the token rotation of ${hostId}`, () => this.stmt.putRotation.run(hostId, at, by));
+    this.write(`cannot record the token rotation of ${hostId}`, () =>
+      this.sql.run(
+        `INSERT INTO token_rotations (host_id, requested_at, requested_by, previous_token_hash) VALUES (?, ?, ?, NULL)
+         ON CONFLICT (host_id) DO UPDATE SET requested_at = excluded.requested_at, requested_by = excluded.requested_by`,
+        [hostId, at, by],
+      ),
+    );
     const previous = this.rotations.get(hostId);
     // A rotation already half done keeps its previous token accepted: the agent may still hold it.
     const rotation: TokenRotation = {
@@ -200,7 +206,7 @@ export class SqliteHostAdmission implements HostAdmission {
     const rotation = this.rotations.get(hostId);
     if (!rotation) return;
     this.write(`cannot record the token rotation of ${hostId}`, () =>
-      this.stmt.issueRotation.run(previousTokenHash, hostId),
+      this.sql.run('UPDATE token_rotations SET previous_token_hash = ? WHERE host_id = ?', [previousTokenHash, hostId]),
     );
     if (rotation.previousTokenHash) this.hostByPreviousToken.delete(rotation.previousTokenHash);
     rotation.previousTokenHash = previousTokenHash;
@@ -210,7 +216,9 @@ export class SqliteHostAdmission implements HostAdmission {
   async finishRotation(hostId: string): Promise<void> {
     const rotation = this.rotations.get(hostId);
     if (!rotation) return;
-    this.write(`cannot finish the token rotation of ${hostId}`, () => this.stmt.deleteRotation.run(hostId));
+    this.write(`cannot finish the token rotation of ${hostId}`, () =>
+      this.sql.run('DELETE FROM token_rotations WHERE host_id = ?', [hostId]),
+    );
     if (rotation.previousTokenHash) this.hostByPreviousToken.delete(rotation.previousTokenHash);
     this.rotations.delete(hostId);
   }
@@ -226,8 +234,13 @@ export class SqliteHostAdmission implements HostAdmission {
     this.pending.delete(hostId);
   }
 
+  /** The store closed: later writes fail as STORE_CLOSED. */
+  close(): void {
+    this.closed = true;
+  }
+
   private write(what: string, run: () => void): void {
-    if (!this.db.open) throw new StoreError('STORE_CLOSED', 'the fact store is closed');
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'the fact store is closed');
     try {
       run();
     } catch (cause) {

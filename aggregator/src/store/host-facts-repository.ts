@@ -72,7 +72,8 @@ export interface HostFactsRepository {
   addEnvironment(name: string, at: number): void;
 }
 
-interface HostRow {
+/** A `hosts` row as both backends return it (JSON columns as text, times as numbers). */
+export interface HostRow {
   id: string;
   environment: string | null;
   labels: string;
@@ -88,7 +89,7 @@ interface HostRow {
   retired_by: string | null;
 }
 
-function hostOf(row: HostRow): HostState {
+export function hostOf(row: HostRow): HostState {
   return {
     ...newHostState(row.id, row.enrolled_at),
     environment: row.environment,
@@ -103,6 +104,67 @@ function hostOf(row: HostRow): HostState {
     retiredAt: row.retired_at,
     retiredBy: row.retired_by,
   };
+}
+
+/** A `host_categories` row: which blob a host holds for a category. */
+export interface CategoryRow {
+  host_id: string;
+  category: string;
+  blob_hash: string;
+}
+
+/** A `blobs` row, its facts as JSON text. */
+export interface BlobRow {
+  hash: string;
+  data: string;
+}
+
+/** What a load reads, in the shape both backends return it. */
+export interface StoredFleetRows {
+  hosts: readonly HostRow[];
+  hostsWithInitialState: readonly string[];
+  categories: readonly CategoryRow[];
+  environments: string[];
+  blobs: Iterable<BlobRow>;
+}
+
+/** The fleet from a load's rows: categories on their hosts, each blob with its reference count. */
+export function storedFleetOf(rows: StoredFleetRows): StoredFleet {
+  const hosts = new Map<string, HostState>();
+  for (const row of rows.hosts) hosts.set(row.id, hostOf(row));
+  for (const hostId of rows.hostsWithInitialState) {
+    const host = hosts.get(hostId);
+    if (host) host.hasInitialState = true;
+  }
+  const refs = new Map<string, number>();
+  for (const row of rows.categories) {
+    hosts.get(row.host_id)?.categories.set(row.category, row.blob_hash);
+    refs.set(row.blob_hash, (refs.get(row.blob_hash) ?? 0) + 1);
+  }
+  const blobs: StoredFleet['blobs'] = [];
+  const unheldBlobs: string[] = [];
+  for (const row of rows.blobs) {
+    const count = refs.get(row.hash);
+    if (count === undefined) unheldBlobs.push(row.hash);
+    else blobs.push({ hash: row.hash, facts: JSON.parse(row.data) as FactMap, refs: count });
+  }
+  return { hosts: [...hosts.values()], blobs, unheldBlobs, environments: rows.environments };
+}
+
+/** An `initial_states` row joined with its blob's data. */
+export interface InitialStateRow {
+  seq: number;
+  at: number;
+  data: string;
+}
+
+/** A host's initial state from its rows in the order recorded; undefined without rows. */
+export function initialStateOf(rows: readonly InitialStateRow[]): InitialState | undefined {
+  const first = rows[0];
+  if (!first) return undefined;
+  const facts: FactMap = {};
+  for (const row of rows) Object.assign(facts, JSON.parse(row.data) as FactMap);
+  return { at: first.at, seq: first.seq, facts };
 }
 
 function prepare(db: Database.Database) {
@@ -155,36 +217,18 @@ export class SqliteHostFactsRepository implements HostFactsRepository {
   }
 
   load(): StoredFleet {
-    const hosts = new Map<string, HostState>();
-    for (const row of this.db.prepare('SELECT * FROM hosts').all() as HostRow[]) hosts.set(row.id, hostOf(row));
-    for (const row of this.db.prepare('SELECT DISTINCT host_id FROM initial_states').all() as { host_id: string }[]) {
-      const host = hosts.get(row.host_id);
-      if (host) host.hasInitialState = true;
-    }
-    const refs = new Map<string, number>();
-    const rows = this.db.prepare('SELECT host_id, category, blob_hash FROM host_categories').all() as {
-      host_id: string;
-      category: string;
-      blob_hash: string;
-    }[];
-    for (const row of rows) {
-      hosts.get(row.host_id)?.categories.set(row.category, row.blob_hash);
-      refs.set(row.blob_hash, (refs.get(row.blob_hash) ?? 0) + 1);
-    }
-    const blobs: StoredFleet['blobs'] = [];
-    const unheldBlobs: string[] = [];
-    for (const row of this.db.prepare('SELECT hash, data FROM blobs').iterate() as Iterable<{
-      hash: string;
-      data: string;
-    }>) {
-      const count = refs.get(row.hash);
-      if (count === undefined) unheldBlobs.push(row.hash);
-      else blobs.push({ hash: row.hash, facts: JSON.parse(row.data) as FactMap, refs: count });
-    }
-    const environments = (this.db.prepare('SELECT name FROM environments').all() as { name: string }[]).map(
-      (row) => row.name,
-    );
-    return { hosts: [...hosts.values()], blobs, unheldBlobs, environments };
+    return storedFleetOf({
+      hosts: this.db.prepare('SELECT * FROM hosts').all() as HostRow[],
+      hostsWithInitialState: (
+        this.db.prepare('SELECT DISTINCT host_id FROM initial_states').all() as { host_id: string }[]
+      ).map((row) => row.host_id),
+      categories: this.db.prepare('SELECT host_id, category, blob_hash FROM host_categories').all() as CategoryRow[],
+      environments: (this.db.prepare('SELECT name FROM environments').all() as { name: string }[]).map(
+        (row) => row.name,
+      ),
+      // Iterated, not held: the blobs are the bulk of a load.
+      blobs: this.db.prepare('SELECT hash, data FROM blobs').iterate() as Iterable<BlobRow>,
+    });
   }
 
   insertHost(host: HostEnrollment): void {
@@ -260,12 +304,7 @@ export class SqliteHostFactsRepository implements HostFactsRepository {
   }
 
   initialState(hostId: string): InitialState | undefined {
-    const rows = this.stmt.initialState.all(hostId) as { seq: number; at: number; data: string }[];
-    const first = rows[0];
-    if (!first) return undefined;
-    const facts: FactMap = {};
-    for (const row of rows) Object.assign(facts, JSON.parse(row.data) as FactMap);
-    return { at: first.at, seq: first.seq, facts };
+    return initialStateOf(this.stmt.initialState.all(hostId) as InitialStateRow[]);
   }
 
   addEnvironment(name: string, at: number): void {

@@ -8,14 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { usePostgresCluster } from '../../../test/helpers/store-backends.js';
 import { type ApiTokenRepository, SqliteApiTokenRepository } from './api-token-repository.js';
 import { type AuditRepository, SqliteAuditRepository } from './audit-repository.js';
 import { type ChangeHistoryRepository, SqliteChangeHistoryRepository } from './change-history-repository.js';
 import { type DeclaredClassRepository, SqliteDeclaredClassRepository } from './declared-class-repository.js';
 import { type DriftEventRepository, SqliteDriftEventRepository } from './drift-event-repository.js';
-import { type ExceptionRepository, SqliteExceptionRepository } from './exception-repository.js';
+import { type ExceptionRepository, SqlExceptionRepository } from './exception-repository.js';
 import { type HostFactsRepository, SqliteHostFactsRepository } from './host-facts-repository.js';
 import { migrate } from './migrations.js';
+import { PgBridge } from './postgres/pg-bridge.js';
+import { migratePostgres } from './postgres/pg-migrations.js';
+import { openPgRepositories } from './postgres/pg-repositories.js';
+import { SqliteSqlPort } from './sql-port.js';
 
 interface Repositories {
   tokens: ApiTokenRepository;
@@ -45,7 +50,7 @@ function sqliteBackend(): Repositories {
     return {
       tokens: new SqliteApiTokenRepository(db),
       driftEvents: new SqliteDriftEventRepository(db),
-      exceptions: new SqliteExceptionRepository(db),
+      exceptions: new SqlExceptionRepository(new SqliteSqlPort(db)),
       hostFacts: new SqliteHostFactsRepository(db),
       changes: new SqliteChangeHistoryRepository(db),
       audits: new SqliteAuditRepository(db),
@@ -56,7 +61,24 @@ function sqliteBackend(): Repositories {
   return open();
 }
 
+/** One cluster for the file, a new database per test. */
+const postgres = usePostgresCluster();
+
+function postgresBackend(): Repositories {
+  const url = postgres.createDatabase('envparity_repos');
+  const open = (): Repositories => {
+    const db = new PgBridge({ connectionString: url });
+    cleanups.push(() => db.close());
+    migratePostgres(db);
+    const { apiTokens, ...rest } = openPgRepositories(db);
+    return { ...rest, tokens: apiTokens, reopen: open };
+  };
+  return open();
+}
+
 const BACKENDS: [string, () => Repositories][] = [['sqlite', sqliteBackend]];
+// Without PostgreSQL installed the second backend is skipped, except in CI, where that fails.
+if (postgres.available) BACKENDS.push(['postgres', postgresBackend]);
 const T0 = Date.UTC(2026, 0, 1);
 
 describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {

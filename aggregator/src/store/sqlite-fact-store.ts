@@ -1,75 +1,32 @@
 /**
- * FactStore on better-sqlite3 (one file, WAL): the composition of the fleet state (in memory, what
- * every read answers from) with one repository per aggregate (the SQL) and the ingest batcher.
- * - category facts are content-addressed blobs, held once however many hosts hold them
- *   (fleet/blob-index.ts);
- * - reports and enrollments are buffered and committed together, one transaction per ~50 ms (or per
- *   N operations, and never more than a time budget of work before yielding to the event loop), and
- *   each caller is resolved only after its transaction committed: that is when the agent gets `ack`
- *   or `enrolled` (ingest-batcher.ts);
- * - what a report does is planned first (fleet/report-plan.ts), written, then made the state;
- * - a host's first report is its initial state: one `initial_states` row per category pointing at the
- *   category's blob, not hundreds of per-path "added" changes; after that the history is per-path
- *   changes stamped with the agent's observation time (change-history-repository.ts).
+ * The fact store on better-sqlite3 (one file, WAL): the SQLite backend (its repositories on one
+ * connection) under the common composition (repository-fact-store.ts), plus what only a local
+ * file has: `PRAGMA quick_check` at open, the host-count sidecar beside the file and the
+ * clean-shutdown record (store-integrity.ts).
  */
-import { createClassifier, type FactMap, type FactValue, MAX_HOST_PATHS } from '@envparity/shared';
 import type Database from 'better-sqlite3';
-import { StoreError, storeFailed } from '../errors.js';
-import { FleetState } from '../fleet/fleet-state.js';
-import { cloneHost, type HostState } from '../fleet/host-state.js';
-import { type NewApiToken, SqliteApiTokenRepository } from './api-token-repository.js';
-import { SqliteAuditLog } from './audit-log.js';
+import { SqliteApiTokenRepository } from './api-token-repository.js';
 import { SqliteAuditRepository } from './audit-repository.js';
 import { SqliteChangeHistoryRepository } from './change-history-repository.js';
+import { SqliteDeclaredClassRepository } from './declared-class-repository.js';
 import { SqliteDriftEventRepository } from './drift-event-repository.js';
-import { environmentHadValues } from './environment-had-values.js';
-import { SqliteExceptionRepository } from './exception-repository.js';
-import type {
-  ApiTokenRecord,
-  ChangeQuery,
-  DriftEventQuery,
-  DriftWrite,
-  EnrollInput,
-  EnrollResult,
-  EnvironmentChangeQuery,
-  ExceptionRecord,
-  FactChange,
-  FactStore,
-  FileException,
-  HostInfo,
-  HostView,
-  IngestInput,
-  IngestResult,
-  InitialState,
-  NewException,
-  StoredDriftEvent,
-  StoreEvent,
-  StoreListener,
-} from './fact-store.js';
-import { PRESENCE_RETIRED_BY } from './fact-store.js';
-import { DEFAULT_MAX_CHANGES_PER_HOST, HistoryCompactor } from './history-compaction.js';
-import { DEFAULT_CHANGE_RETENTION_MS, HistoryRetention } from './history-retention.js';
-import { type HistoryStart, readHistoryStarts } from './history-starts.js';
-import { SqliteHostAdmission } from './host-admission.js';
+import { SqlExceptionRepository } from './exception-repository.js';
 import { SqliteHostFactsRepository } from './host-facts-repository.js';
+import { RepositoryFactStore } from './repository-fact-store.js';
+import { SqliteSqlPort } from './sql-port.js';
 import { databaseSizeBytes, isMemoryPath, openConnection } from './sqlite-connection.js';
-import { SqliteIngest } from './sqlite-ingest.js';
 import {
   DEFAULT_BUSY_TIMEOUT_MS,
-  DEFAULT_FLUSH_BUDGET_MS,
-  DEFAULT_FLUSH_INTERVAL_MS,
-  DEFAULT_FLUSH_MAX_REPORTS,
   DEFAULT_STORE_SYNCHRONOUS,
-  DEFAULT_TOUCH_FLUSH_MS,
   type SqliteFactStoreOptions,
 } from './sqlite-store-options.js';
+import type { StoreBackend } from './store-backend.js';
 import {
   CLEAN_SHUTDOWN_KEY,
   checkHostCount,
   HostCountTracker,
   hostCountFileOf,
   readHostCountFile,
-  type StoreOpenReport,
   writeStoreMeta,
 } from './store-integrity.js';
 
@@ -80,507 +37,76 @@ export function openSqliteFactStore(options: SqliteFactStoreOptions = {}): Sqlit
   return new SqliteFactStore(options);
 }
 
-export class SqliteFactStore implements FactStore {
+/** The repositories on one better-sqlite3 connection. */
+export function sqliteBackend(db: Database.Database, path: string): StoreBackend {
+  const sql = new SqliteSqlPort(db);
+  return {
+    kind: 'sqlite',
+    location: path,
+    sql,
+    repositories: {
+      hostFacts: new SqliteHostFactsRepository(db),
+      changes: new SqliteChangeHistoryRepository(db),
+      driftEvents: new SqliteDriftEventRepository(db),
+      exceptions: new SqlExceptionRepository(sql),
+      apiTokens: new SqliteApiTokenRepository(db),
+      audits: new SqliteAuditRepository(db),
+      declaredClasses: new SqliteDeclaredClassRepository(db),
+    },
+    sizeBytes: () => databaseSizeBytes(db, path),
+    integrityCheck: () =>
+      (db.pragma('integrity_check') as { integrity_check: string }[]).map((row) => row.integrity_check).join('; '),
+    close: (shutdown) => {
+      if (!db.open) return;
+      let failed: unknown;
+      // The host count of a clean shutdown: the next open compares with it (store-integrity.ts).
+      if (shutdown) {
+        try {
+          writeStoreMeta(db, CLEAN_SHUTDOWN_KEY, { hosts: shutdown.hostCount, at: Date.now(), clean: true });
+        } catch (error) {
+          failed = error;
+        }
+      }
+      db.close();
+      if (failed !== undefined) throw failed;
+    },
+  };
+}
+
+export class SqliteFactStore extends RepositoryFactStore {
   /** The underlying connection; exposed for tests and operational tooling, not for the app. */
   readonly db: Database.Database;
   readonly path: string;
-  private readonly onListenerError: (error: unknown) => void;
-
-  /** Admin actions and enrollments (append-only). */
-  readonly audit: SqliteAuditLog;
-  /** Recorded parity audits. */
-  readonly audits: SqliteAuditRepository;
-  readonly admission: SqliteHostAdmission;
-  private readonly hostFacts: SqliteHostFactsRepository;
-  private readonly changes: SqliteChangeHistoryRepository;
-  private readonly driftEvents: SqliteDriftEventRepository;
-  private readonly exceptions: SqliteExceptionRepository;
-  private readonly apiTokens: SqliteApiTokenRepository;
-  /** What the checks at open found (quick_check, host count against the last record). */
-  readonly openReport: StoreOpenReport;
-  private readonly compactor: HistoryCompactor;
-  private readonly retention: HistoryRetention | undefined;
-  /** Where each host's stored history starts; dropped whenever an initial state is written or moved. */
-  private historyStartCache: Map<string, HistoryStart> | undefined;
-  /** Goes up whenever a host's history start moves (historyVersion()). */
-  private historyStartsMoved = 0;
   private readonly hostCount: HostCountTracker | undefined;
 
-  private readonly fleet: FleetState;
-  private readonly listeners = new Set<StoreListener>();
-  private closed = false;
-  private readonly ingest: SqliteIngest;
-
-  constructor({
-    path = ':memory:',
-    classify = createClassifier(),
-    recordVolatileChanges = false,
-    flushIntervalMs = DEFAULT_FLUSH_INTERVAL_MS,
-    flushMaxReports = DEFAULT_FLUSH_MAX_REPORTS,
-    flushBudgetMs = DEFAULT_FLUSH_BUDGET_MS,
-    touchFlushMs = DEFAULT_TOUCH_FLUSH_MS,
-    busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
-    onListenerError = () => {},
-    maxChangesPerHost = DEFAULT_MAX_CHANGES_PER_HOST,
-    maxHostPaths = MAX_HOST_PATHS,
-    synchronous = DEFAULT_STORE_SYNCHRONOUS,
-    quickCheckOnOpen = true,
-    hostCountFile,
-    changeRetentionMs = DEFAULT_CHANGE_RETENTION_MS,
-    retentionIntervalMs,
-    retentionStartDelayMs,
-    now = Date.now,
-  }: SqliteFactStoreOptions = {}) {
+  constructor(options: SqliteFactStoreOptions = {}) {
+    const {
+      path = ':memory:',
+      synchronous = DEFAULT_STORE_SYNCHRONOUS,
+      busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS,
+      quickCheckOnOpen = true,
+      hostCountFile,
+    } = options;
+    const db = openConnection({ path, synchronous, busyTimeoutMs, quickCheckOnOpen });
+    super(sqliteBackend(db, path), options);
+    this.db = db;
     this.path = path;
-    this.onListenerError = onListenerError;
-    this.fleet = new FleetState(classify);
-    this.db = openConnection({ path, synchronous, busyTimeoutMs, quickCheckOnOpen });
-    try {
-      this.hostFacts = new SqliteHostFactsRepository(this.db);
-      this.changes = new SqliteChangeHistoryRepository(this.db);
-      this.audit = new SqliteAuditLog(this.db);
-      this.audits = new SqliteAuditRepository(this.db);
-      this.admission = new SqliteHostAdmission(this.db);
-      this.driftEvents = new SqliteDriftEventRepository(this.db);
-      this.exceptions = new SqliteExceptionRepository(this.db);
-      this.apiTokens = new SqliteApiTokenRepository(this.db);
-      this.load();
-      this.ingest = new SqliteIngest({
-        db: this.db,
-        fleet: this.fleet,
-        hostFacts: this.hostFacts,
-        changes: this.changes,
-        audit: this.audit,
-        classify,
-        recordVolatileChanges,
-        maxHostPaths,
-        flushIntervalMs,
-        flushMaxReports,
-        flushBudgetMs,
-        touchFlushMs,
-        emit: (event) => this.emit(event),
-        noteChanges: (hostId, changes) => this.compactor.noteChanges(hostId, changes),
-      });
-      this.compactor = new HistoryCompactor({
-        db: this.db,
-        maxChangesPerHost,
-        currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
-        onError: (error) => this.onListenerError(error),
-        onCompacted: () => this.historyStartsChanged(),
-      });
-      if (changeRetentionMs !== null) {
-        this.retention = new HistoryRetention({
-          db: this.db,
-          retentionMs: changeRetentionMs,
-          now,
-          currentCategories: (hostId) => this.fleet.categoryFacts(hostId),
-          onFolded: (hostId, removed) => {
-            this.historyStartsChanged();
-            this.compactor.noteFolded(hostId, removed);
-          },
-          onError: (error) => this.onListenerError(error),
-          ...(retentionIntervalMs !== undefined ? { intervalMs: retentionIntervalMs } : {}),
-          ...(retentionStartDelayMs !== undefined ? { startDelayMs: retentionStartDelayMs } : {}),
-        });
-        this.retention.start();
-      }
-      const sidecar = hostCountFile === undefined ? (isMemoryPath(path) ? null : hostCountFileOf(path)) : hostCountFile;
-      const previous = sidecar === null ? undefined : readHostCountFile(sidecar);
-      this.openReport = checkHostCount(this.db, this.fleet.hostCount, previous, quickCheckOnOpen ? 'ok' : 'skipped');
-      if (sidecar !== null) {
-        this.hostCount = new HostCountTracker(
-          sidecar,
-          () => this.fleet.hostCount,
-          Date.now,
-          (error) => this.onListenerError(error),
-        );
-        this.hostCount.start();
-      }
-    } catch (cause) {
-      this.db.close();
-      throw new StoreError('STORE_FAILED', `cannot load the database ${path}: ${(cause as Error).message}`, { cause });
-    }
-  }
-
-  /** Folds the oldest changes of hosts over `maxChangesPerHost` into their initial state now (normally on the next tick). */
-  compactHistory(): number {
-    this.assertOpen();
-    return this.compactor.runPending();
-  }
-
-  /**
-   * Folds changes older than the retention (`changeRetentionMs`) into their hosts' initial states
-   * now (normally hourly in the background); resolves with the change rows removed.
-   */
-  async compactRetention(): Promise<number> {
-    this.assertOpen();
-    if (!this.retention) return 0;
-    this.ingest.flush();
-    return this.retention.run();
-  }
-
-  /** The oldest instant time travel can answer for every host (now - retention), or null without retention. */
-  retentionEdge(): number | null {
-    return this.retention ? this.retention.edge() : null;
-  }
-
-  /**
-   * Where each host's stored history starts (its initial state's time, and the environment it was
-   * in then), every host that has one, in one read; cached until an initial state is written or moved.
-   */
-  async historyStarts(): Promise<ReadonlyMap<string, HistoryStart>> {
-    this.assertOpen();
-    this.ingest.flush();
-    this.historyStartCache ??= readHistoryStarts(this.db);
-    return this.historyStartCache;
-  }
-
-  historyVersion(): number {
-    return this.historyStartsMoved;
-  }
-
-  private historyStartsChanged(): void {
-    this.historyStartCache = undefined;
-    this.historyStartsMoved++;
-  }
-
-  /** Retired hosts (out of `listHosts()`), by id: time travel needs the ones retired after the instant. */
-  listRetiredHosts(): HostView[] {
-    this.assertOpen();
-    const rows = this.db.prepare('SELECT id FROM hosts WHERE retired_at IS NOT NULL ORDER BY id').all() as {
-      id: string;
-    }[];
-    return rows.map((row) => this.fleet.host(row.id)).filter((host): host is HostState => host !== undefined);
-  }
-
-  /** Fills the fleet state from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
-  private load(): void {
-    const stored = this.hostFacts.load();
-    for (const { hash, facts, refs } of stored.blobs) this.fleet.blobs.load(hash, facts, refs);
-    for (const environment of stored.environments) this.fleet.addEnvironment(environment);
-    const refreshed: HostState[] = [];
-    for (const host of stored.hosts) {
-      for (const hash of host.categories.values())
-        host.pathCount += Object.keys(this.fleet.blobs.facts(hash) ?? {}).length;
-      const { fingerprint, fingerprints } = this.fleet.blobs.fingerprints(host.categories, (hash) =>
-        this.fleet.blobs.facts(hash),
+    const sidecar = hostCountFile === undefined ? (isMemoryPath(path) ? null : hostCountFileOf(path)) : hostCountFile;
+    const previous = sidecar === null ? undefined : readHostCountFile(sidecar);
+    this.openReport = checkHostCount(db, this.fleet.hostCount, previous, quickCheckOnOpen ? 'ok' : 'skipped');
+    if (sidecar !== null) {
+      this.hostCount = new HostCountTracker(
+        sidecar,
+        () => this.fleet.hostCount,
+        Date.now,
+        (error) => options.onListenerError?.(error),
       );
-      if (fingerprint !== host.fingerprint || JSON.stringify(fingerprints) !== JSON.stringify(host.fingerprints)) {
-        host.fingerprint = fingerprint;
-        host.fingerprints = fingerprints;
-        refreshed.push(host);
-      }
-      this.fleet.loadHost(host);
-    }
-    this.db.transaction(() => {
-      // Unheld blobs are deleted (unless an initial state points at them) and were not loaded.
-      for (const hash of stored.unheldBlobs) this.hostFacts.deleteUnusedBlob(hash);
-      for (const host of refreshed) this.hostFacts.updateFingerprints(host.id, host.fingerprint, host.fingerprints);
-    })();
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'the fact store is closed');
-  }
-
-  // --- writes ----------------------------------------------------------------------------------
-
-  /**
-   * Enrollments are batched with reports: the host row commits with the next transaction (no flush
-   * of its own), and the caller is resolved after that commit, before the agent is sent `enrolled`.
-   */
-  enrollHost(input: EnrollInput): Promise<EnrollResult> {
-    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
-    return this.ingest.enroll(input);
-  }
-
-  ingestReport(input: IngestInput): Promise<IngestResult> {
-    if (this.closed) return Promise.reject(new StoreError('STORE_CLOSED', 'the fact store is closed'));
-    return this.ingest.ingest(input);
-  }
-
-  touchHost(hostId: string, at: number): void {
-    if (!this.closed) this.ingest.touch(hostId, at);
-  }
-
-  async flush(): Promise<void> {
-    this.ingest.flush();
-  }
-
-  /** A single-host write outside the ingest batches: the row first, then the fleet state. */
-  private hostWrite(
-    hostId: string,
-    what: string,
-    write: (host: HostState) => HostState | undefined,
-  ): HostState | undefined {
-    this.assertOpen();
-    const host = this.fleet.host(hostId);
-    if (!host) throw new StoreError('UNKNOWN_HOST', `host ${hostId} is not enrolled`);
-    let changed: HostState | undefined;
-    try {
-      changed = write(host);
-    } catch (cause) {
-      throw storeFailed(`cannot ${what} ${hostId}`, cause);
-    }
-    if (changed) this.fleet.replaceHost(changed);
-    return changed;
-  }
-
-  async replaceHostToken(hostId: string, tokenHash: string): Promise<void> {
-    this.hostWrite(hostId, 'replace the token of', (host) => {
-      this.hostFacts.replaceToken(hostId, tokenHash);
-      return { ...cloneHost(host), tokenHash };
-    });
-  }
-
-  findHostByTokenHash(tokenHash: string): string | undefined {
-    return this.fleet.hostIdByToken(tokenHash);
-  }
-
-  async updateHostInfo(hostId: string, info: HostInfo): Promise<void> {
-    const before = this.fleet.host(hostId);
-    const updated = this.hostWrite(hostId, 'update host', (host) => {
-      if (
-        host.environment === info.environment &&
-        host.agentVersion === info.agentVersion &&
-        JSON.stringify(host.labels) === JSON.stringify(info.labels)
-      ) {
-        return undefined;
-      }
-      this.db.transaction(() => {
-        this.hostFacts.updateHostInfo(hostId, info);
-        if (info.environment !== null) this.hostFacts.addEnvironment(info.environment, Date.now());
-      })();
-      return {
-        ...cloneHost(host),
-        environment: info.environment,
-        labels: { ...info.labels },
-        agentVersion: info.agentVersion,
-      };
-    });
-    if (!updated) return;
-    if (info.environment !== null) this.fleet.addEnvironment(info.environment);
-    this.emit({
-      type: 'host-updated',
-      hostId,
-      environment: info.environment,
-      previousEnvironment: before?.environment ?? null,
-    });
-  }
-
-  async retireHost(hostId: string, at: number, by?: string): Promise<boolean> {
-    this.assertOpen();
-    const host = this.fleet.host(hostId);
-    if (!host || host.retiredAt !== null) return false;
-    this.hostWrite(hostId, 'retire host', () => this.retireRow(host, at, by ?? null));
-    this.emitRetired(host);
-    return true;
-  }
-
-  /**
-   * The retirement's row, and the host's retired copy (made the state once the write committed).
-   * The token hash stays indexed so a reconnect is told "retired", not "unknown token"; the ingest
-   * refuses every token and enrollment of a retired host.
-   */
-  private retireRow(host: HostState, at: number, by: string | null): HostState {
-    this.hostFacts.retire(host.id, at, by);
-    return { ...cloneHost(host), retiredAt: at, retiredBy: by };
-  }
-
-  private emitRetired(before: HostState): void {
-    this.emit({
-      type: 'host-updated',
-      hostId: before.id,
-      environment: null,
-      previousEnvironment: before.environment,
-      retired: true,
-    });
-  }
-
-  async unretireHost(hostId: string): Promise<boolean> {
-    this.assertOpen();
-    const host = this.fleet.host(hostId);
-    if (!host || host.retiredAt === null || host.retiredBy !== PRESENCE_RETIRED_BY) return false;
-    this.hostWrite(hostId, 'bring back host', () => {
-      this.hostFacts.unretire(hostId, PRESENCE_RETIRED_BY);
-      return { ...cloneHost(host), retiredAt: null, retiredBy: null };
-    });
-    this.emit({ type: 'host-updated', hostId, environment: host.environment, previousEnvironment: null });
-    return true;
-  }
-
-  // --- reads (hosts and facts from the fleet state, history from its repository) ----------------
-
-  getHost(hostId: string): HostView | undefined {
-    return this.fleet.host(hostId);
-  }
-
-  listHosts(): HostView[] {
-    return this.fleet.listHosts();
-  }
-
-  getBlob(hash: string): Readonly<FactMap> | undefined {
-    return this.fleet.blobs.facts(hash);
-  }
-
-  getHostFacts(hostId: string): FactMap | undefined {
-    return this.fleet.hostFacts(hostId);
-  }
-
-  async listChanges(hostId: string, query: ChangeQuery): Promise<FactChange[]> {
-    this.assertOpen();
-    return this.changes.list(hostId, query);
-  }
-
-  async listEnvironmentChanges(environment: string, query: EnvironmentChangeQuery): Promise<FactChange[]> {
-    this.assertOpen();
-    // Reports still buffered belong to the history too.
-    this.ingest.flush();
-    return this.changes.listByEnvironment(environment, query);
-  }
-
-  async getInitialState(hostId: string): Promise<InitialState | undefined> {
-    this.assertOpen();
-    this.ingest.flush();
-    return this.hostFacts.initialState(hostId);
-  }
-
-  listEnvironments(): string[] {
-    return this.fleet.environments();
-  }
-
-  async environmentHadValue(environment: string, path: string, value: FactValue): Promise<boolean> {
-    const [had] = await this.environmentHadValues(environment, [{ path, value }]);
-    return had === true;
-  }
-
-  async environmentHadValues(
-    environment: string,
-    values: readonly { path: string; value: FactValue }[],
-  ): Promise<boolean[]> {
-    this.assertOpen();
-    // Reports still buffered belong to the history too.
-    this.ingest.flush();
-    return environmentHadValues(
-      { changes: this.changes, hostFacts: this.hostFacts, blobInMemory: (hash) => this.fleet.blobs.facts(hash) },
-      environment,
-      values,
-    );
-  }
-
-  // --- exceptions, drift events, API tokens (their repositories) -------------------------------
-
-  listExceptions(): ExceptionRecord[] {
-    return this.exceptions.list();
-  }
-
-  async createException(input: NewException): Promise<ExceptionRecord> {
-    this.assertOpen();
-    return this.exceptions.create(input);
-  }
-
-  async deleteException(id: string): Promise<boolean> {
-    this.assertOpen();
-    return this.exceptions.delete(id);
-  }
-
-  async replaceFileExceptions(source: string, exceptions: readonly FileException[]): Promise<string[]> {
-    this.assertOpen();
-    return this.exceptions.replaceFileExceptions(source, exceptions);
-  }
-
-  async listDriftEvents(query: DriftEventQuery = {}): Promise<StoredDriftEvent[]> {
-    this.assertOpen();
-    return this.driftEvents.list(query);
-  }
-
-  async writeDriftEvents(write: DriftWrite): Promise<StoredDriftEvent[]> {
-    this.assertOpen();
-    const afterCommit: (() => void)[] = [];
-    const retired: { before: HostState; after: HostState }[] = [];
-    let opened: StoredDriftEvent[];
-    try {
-      opened = this.db.transaction(() => {
-        for (const { hostId, seq, path } of write.emergencyChanges ?? []) this.changes.markEmergency(hostId, seq, path);
-        for (const { id, at } of write.expiredExceptions ?? []) afterCommit.push(this.exceptions.stageExpired(id, at));
-        for (const { hostId, at, by } of write.retire ?? []) {
-          const host = this.fleet.host(hostId);
-          if (host && host.retiredAt === null) retired.push({ before: host, after: this.retireRow(host, at, by) });
-        }
-        return this.driftEvents.write(write);
-      })();
-    } catch (cause) {
-      throw storeFailed('cannot write the drift pass', cause);
-    }
-    for (const apply of afterCommit) apply();
-    for (const { after } of retired) this.fleet.replaceHost(after);
-    for (const { before } of retired) this.emitRetired(before);
-    return opened;
-  }
-
-  async createApiToken(input: NewApiToken): Promise<ApiTokenRecord> {
-    this.assertOpen();
-    return this.apiTokens.create(input);
-  }
-
-  async findApiToken(tokenHash: string): Promise<ApiTokenRecord | undefined> {
-    this.assertOpen();
-    return this.apiTokens.find(tokenHash);
-  }
-
-  async listApiTokens(): Promise<ApiTokenRecord[]> {
-    this.assertOpen();
-    return this.apiTokens.list();
-  }
-
-  async revokeApiToken(id: string, at: number): Promise<boolean> {
-    this.assertOpen();
-    return this.apiTokens.revoke(id, at);
-  }
-
-  // --- events and housekeeping -----------------------------------------------------------------
-
-  subscribe(listener: StoreListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private emit(event: StoreEvent): void {
-    if (event.type === 'facts-changed' && event.initial) this.historyStartsChanged();
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        this.onListenerError(error);
-      }
+      this.hostCount.start();
     }
   }
 
-  sizeBytes(): number {
-    return this.closed ? 0 : databaseSizeBytes(this.db, this.path);
-  }
-
-  async integrityCheck(): Promise<string> {
-    this.assertOpen();
-    const rows = this.db.pragma('integrity_check') as { integrity_check: string }[];
-    return rows.map((row) => row.integrity_check).join('; ');
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.ingest.flush();
-    this.compactor.runPending();
-    this.compactor.stop();
-    this.retention?.stop();
-    this.closed = true;
-    this.ingest.stop();
-    // The host count of this clean shutdown: the next open compares with it (store-integrity.ts).
-    try {
-      writeStoreMeta(this.db, CLEAN_SHUTDOWN_KEY, { hosts: this.fleet.hostCount, at: Date.now(), clean: true });
-    } catch (error) {
-      this.onListenerError(error);
-    }
-    this.db.close();
+  override async close(): Promise<void> {
+    await super.close();
     this.hostCount?.stop(true);
   }
 }

@@ -1,29 +1,30 @@
 /**
- * The ingest writes of the SQLite store: enrollments and reports queued on the ingest batcher
+ * The ingest writes of the fact store: enrollments and reports queued on the ingest batcher
  * (ingest-batcher.ts), each in its own savepoint of the batch's transaction, planned on the fleet
  * state (fleet/report-plan.ts), written through the host-facts and change-history repositories, and
  * made the fleet state when the batch commits. Heartbeats (last-seen times) ride along.
  */
 import { type Classifier, findReportPathProblem } from '@envparity/shared';
-import type Database from 'better-sqlite3';
 import { StoreError, storeFailed } from '../errors.js';
 import type { FleetBatch } from '../fleet/fleet-batch.js';
 import type { FleetState } from '../fleet/fleet-state.js';
 import { type HostState, newHostState } from '../fleet/host-state.js';
 import { applyPlan, planReport, type ReportPlan } from '../fleet/report-plan.js';
-import { ENROLL_SECRET_ACTOR, type SqliteAuditLog } from './audit-log.js';
+import { ENROLL_SECRET_ACTOR, type SqlAuditLog } from './audit-log.js';
 import type { ChangeHistoryRepository } from './change-history-repository.js';
 import type { EnrollInput, EnrollResult, IngestInput, IngestResult, StoreEvent } from './fact-store.js';
 import type { HostFactsRepository } from './host-facts-repository.js';
 import { type Applied, type BatchWork, IngestBatcher } from './ingest-batcher.js';
+import type { SqlPort } from './sql-port.js';
 import { DEFAULT_FLUSH_INTERVAL_MS } from './sqlite-store-options.js';
 
-export interface SqliteIngestOptions {
-  db: Database.Database;
+export interface FactIngestOptions {
+  /** Its transactions: one per batch, a savepoint per write. */
+  sql: SqlPort;
   fleet: FleetState;
   hostFacts: HostFactsRepository;
   changes: ChangeHistoryRepository;
-  audit: SqliteAuditLog;
+  audit: SqlAuditLog;
   classify: Classifier;
   recordVolatileChanges: boolean;
   maxHostPaths: number;
@@ -37,12 +38,12 @@ export interface SqliteIngestOptions {
   noteChanges: (hostId: string, changes: number) => void;
 }
 
-export class SqliteIngest {
+export class FactIngest {
   /** Last-seen times of heartbeats, written with the next batch. */
   private touches = new Map<string, number>();
   private readonly batcher: IngestBatcher<FleetBatch, StoreEvent>;
 
-  constructor(private readonly options: SqliteIngestOptions) {
+  constructor(private readonly options: FactIngestOptions) {
     this.batcher = new IngestBatcher<FleetBatch, StoreEvent>(this.batchWork(), {
       intervalMs: options.flushIntervalMs,
       maxWrites: options.flushMaxReports,
@@ -147,12 +148,11 @@ export class SqliteIngest {
 
   /** The store's side of the ingest batcher: a batch over the fleet state, its last writes, its commit. */
   private batchWork(): BatchWork<FleetBatch, StoreEvent> {
-    // One wrapper for both, built once: better-sqlite3 runs a nested call as a savepoint, so one bad
-    // report rolls back alone.
-    const inTransaction = this.options.db.transaction((fn: () => unknown) => fn());
+    // A nested transaction is a savepoint on both backends, so one bad report rolls back alone.
+    const { sql } = this.options;
     return {
-      transaction: (fn) => inTransaction(fn),
-      savepoint: <T>(fn: () => T) => inTransaction(fn) as T,
+      transaction: (fn) => sql.transaction(fn),
+      savepoint: <T>(fn: () => T) => sql.transaction(fn),
       pending: () => this.touches.size > 0,
       begin: () => {
         const batch = this.options.fleet.beginBatch(this.touches);

@@ -1,37 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * The fact store's behaviour on both backends: the SQLite file and a PostgreSQL database
+ * (test/helpers/store-backends.ts).
+ */
 import { type FactMap, fingerprintMap, type ReportMessage } from '@envparity/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useStoreBackends } from '../../../test/helpers/store-backends.js';
 import { hashToken } from '../token-hash.js';
 import type { StoreEvent } from './fact-store.js';
-import { openSqliteFactStore, type SqliteFactStore } from './sqlite-fact-store.js';
+import type { RepositoryFactStore } from './repository-fact-store.js';
+import type { SqliteFactStore } from './sqlite-fact-store.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const OS: FactMap = { 'os.distro.id': 'debian', 'os.release': '12', 'os.uptime': 100 };
 const LIBRARY: FactMap = { 'library.dpkg.openssl': '3.0.11', 'library.dpkg.libc6': '2.36' };
+const BACKENDS = useStoreBackends();
 
-const stores: SqliteFactStore[] = [];
-const dirs: string[] = [];
-
-function open(path = ':memory:'): SqliteFactStore {
-  const store = openSqliteFactStore({ path, flushIntervalMs: 1 });
-  stores.push(store);
-  return store;
-}
-
-function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'envparity-store-'));
-  dirs.push(dir);
-  return join(dir, 'envparity.db');
-}
-
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function enroll(store: SqliteFactStore, hostId: string, environment = 'staging', token = `token-${hostId}`) {
+async function enroll(store: RepositoryFactStore, hostId: string, environment = 'staging', token = `token-${hostId}`) {
   return store.enrollHost({
     hostId,
     tokenHash: hashToken(token),
@@ -46,11 +30,14 @@ function report(seq: number, observedAt: number, body: Partial<ReportMessage>): 
   return { type: 'report', seq, observedAt, ...body };
 }
 
-function blobCount(store: SqliteFactStore): number {
-  return (store.db.prepare('SELECT count(*) AS n FROM blobs').get() as { n: number }).n;
+function blobCount(store: RepositoryFactStore): number {
+  return store.sql.get<{ n: number }>('SELECT count(*) AS n FROM blobs')?.n ?? 0;
 }
 
-describe('SqliteFactStore', () => {
+describe.each(BACKENDS)('fact store (%s)', (backendName, backend) => {
+  const open = (location?: string) => backend.open(location);
+  const tempDb = () => backend.newLocation();
+
   it('enrolls hosts and finds them by token hash', async () => {
     const store = open();
     expect(await enroll(store, 'web-1')).toEqual({ reenrolled: false });
@@ -60,7 +47,7 @@ describe('SqliteFactStore', () => {
     expect(host).toMatchObject({ id: 'web-1', environment: 'staging', labels: { service: 'api' }, lastSeq: 0 });
     expect(host?.fingerprint).toBeNull();
     // Only the hash is stored.
-    const row = store.db.prepare('SELECT token_hash FROM hosts').get() as { token_hash: string };
+    const row = store.sql.get<{ token_hash: string }>('SELECT token_hash FROM hosts') as { token_hash: string };
     expect(row.token_hash).toBe(hashToken('token-web-1'));
   });
 
@@ -110,9 +97,9 @@ describe('SqliteFactStore', () => {
     // and the initial state is one row per category pointing at the category's blob.
     const all = await store.listChanges('web-1', { limit: 100 });
     expect(all.map((c) => c.seq)).toEqual([2, 2, 2]);
-    const initial = store.db
-      .prepare('SELECT seq, at, environment, category, blob_hash AS hash FROM initial_states ORDER BY category')
-      .all();
+    const initial = store.sql.all(
+      'SELECT seq, at, environment, category, blob_hash AS hash FROM initial_states ORDER BY category',
+    );
     expect(initial).toEqual([
       { seq: 1, at: T0 + 1000, environment: 'staging', category: 'library', hash: fingerprintMap(LIBRARY) },
       { seq: 1, at: T0 + 1000, environment: 'staging', category: 'os', hash: fingerprintMap(OS) },
@@ -161,7 +148,7 @@ describe('SqliteFactStore', () => {
     expect(store.getHostFacts('web-1')).toEqual(LIBRARY);
     // The first report is the initial state: no change rows, one initial-state row.
     expect(await store.listChanges('web-1', { limit: 100 })).toHaveLength(0);
-    expect(store.db.prepare('SELECT count(*) AS n FROM initial_states').get()).toEqual({ n: 1 });
+    expect(store.sql.get('SELECT count(*) AS n FROM initial_states')).toEqual({ n: 1 });
   });
 
   it('stores identical categories of different hosts once, and drops blobs neither a host nor an initial state references', async () => {
@@ -284,14 +271,14 @@ describe('SqliteFactStore', () => {
   it('an enrollment whose audit entry cannot be written fails whole, naming the host', async () => {
     const store = open();
     // A trigger stands for a full disk: the audit insert fails inside the enrollment's savepoint.
-    store.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const restore = backend.failAuditInserts(store);
     await expect(enroll(store, 'web-9')).rejects.toMatchObject({
       code: 'STORE_FAILED',
       message: expect.stringMatching(/^cannot enroll host web-9: .*disk full/),
     });
     expect(store.getHost('web-9')).toBeUndefined();
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM hosts').get()).toEqual({ n: 0 });
-    store.db.exec('DROP TRIGGER no_audit');
+    expect(store.sql.get('SELECT COUNT(*) AS n FROM hosts')).toEqual({ n: 0 });
+    restore();
     await enroll(store, 'web-9');
     expect(store.getHost('web-9')?.id).toBe('web-9');
   });
@@ -317,9 +304,7 @@ describe('SqliteFactStore', () => {
   it('refuses a report that would take a host past its path cap across deltas, keeping what it had (also after reopen)', async () => {
     const path = tempDb();
     const capped = () => {
-      const store = openSqliteFactStore({ path, flushIntervalMs: 1, maxHostPaths: 6 });
-      stores.push(store);
-      return store;
+      return backend.open(path, { maxHostPaths: 6 });
     };
     const store = capped();
     await enroll(store, 'web-1');
@@ -366,8 +351,7 @@ describe('SqliteFactStore', () => {
   });
 
   it('splits a burst over several transactions when the time budget is spent, keeping order', async () => {
-    const store = openSqliteFactStore({ flushIntervalMs: 1, flushBudgetMs: 0 });
-    stores.push(store);
+    const store = backend.open(undefined, { flushBudgetMs: 0 });
     await enroll(store, 'web-1');
     const results = await Promise.all(
       [1, 2, 3, 4, 5].map((seq) =>
@@ -431,14 +415,15 @@ describe('SqliteFactStore', () => {
     store.touchHost('web-1', T0 + 20);
     expect(store.getHost('web-1')?.lastSeen).toBe(T0 + 20);
     await store.flush();
-    const row = store.db.prepare('SELECT last_seen FROM hosts').get() as { last_seen: number };
+    const row = store.sql.get<{ last_seen: number }>('SELECT last_seen FROM hosts') as { last_seen: number };
     expect(row.last_seen).toBe(T0 + 20);
   });
 
-  it('persists to a WAL file and reloads its cache on reopen', async () => {
+  it('persists (a SQLite file in WAL mode) and reloads its cache on reopen', async () => {
     const path = tempDb();
     const first = open(path);
-    expect(first.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    if (backendName === 'sqlite')
+      expect((first as SqliteFactStore).db.pragma('journal_mode', { simple: true })).toBe('wal');
     await enroll(first, 'web-1');
     await enroll(first, 'web-2');
     for (const hostId of ['web-1', 'web-2']) {
