@@ -83,6 +83,40 @@ describe.skipIf(unavailable !== undefined)(`PgBridge on a real PostgreSQL ${unav
     expect(db.get<{ n: number }>('SELECT count(*)::bigint AS n FROM t')?.n).toBe(100);
   });
 
+  it('a savepoint of deferred writes costs one round trip, and a failed one rolls back alone', async () => {
+    const db = await bridge();
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+    const before = db.roundTrips;
+    db.transaction(() => {
+      db.defer('INSERT INTO t VALUES (1)');
+      // Savepoint and writes in one hop.
+      const hops = db.roundTrips;
+      db.transaction(() => {
+        db.defer('INSERT INTO t VALUES (2)');
+        db.defer('INSERT INTO t VALUES (3)');
+      });
+      expect(db.roundTrips - hops).toBe(1);
+      // A deferred write that fails on the server: only its savepoint is undone.
+      expect(() =>
+        db.transaction(() => {
+          db.defer('INSERT INTO t VALUES (4)');
+          db.defer('INSERT INTO t VALUES (1)');
+        }),
+      ).toThrow(/duplicate key/);
+      // A failure before anything was sent: its writes are forgotten, the earlier ones kept.
+      expect(() =>
+        db.transaction(() => {
+          db.defer('INSERT INTO t VALUES (5)');
+          throw new Error('no');
+        }),
+      ).toThrow('no');
+      db.defer('INSERT INTO t VALUES (6)');
+    });
+    expect(db.query<{ id: number }>('SELECT id FROM t ORDER BY id').rows.map((r) => r.id)).toEqual([1, 2, 3, 6]);
+    // BEGIN, the two savepoints' hops, one rollback, COMMIT's flush and COMMIT, the read.
+    expect(db.roundTrips - before).toBeLessThanOrEqual(8);
+  });
+
   it('migrates once when several aggregators start together, and refuses a newer schema', async () => {
     const url = await databases.create();
     const bridges = [0, 1, 2].map(() => new PgBridge({ connectionString: url }));

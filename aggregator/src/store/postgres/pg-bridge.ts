@@ -80,6 +80,8 @@ export class PgBridge {
   private nextId = 1;
   private closedBecause: string | undefined;
   private depth = 0;
+  private flushes = 0;
+  private calls = 0;
 
   constructor(options: PgConnectionOptions) {
     this.description = describeConnection(options.connectionString);
@@ -146,6 +148,7 @@ export class PgBridge {
   flush(): void {
     if (this.deferred.length === 0) return;
     const statements = this.deferred.splice(0);
+    this.flushes++;
     this.call({ op: 'batch', statements });
   }
 
@@ -155,26 +158,63 @@ export class PgBridge {
    * a failed statement unless it rolls back to a savepoint, so a caught failure needs one).
    */
   transaction<T>(fn: () => T): T {
-    const savepoint = this.depth === 0 ? undefined : `envparity_sp_${this.depth}`;
-    if (savepoint) this.query(`SAVEPOINT ${savepoint}`);
-    else this.call({ op: 'begin' });
+    return this.depth === 0 ? this.topTransaction(fn) : this.savepoint(fn);
+  }
+
+  private topTransaction<T>(fn: () => T): T {
+    this.call({ op: 'begin' });
     this.depth++;
     try {
       const result = fn();
       this.flush();
       this.depth--;
-      if (savepoint) this.query(`RELEASE SAVEPOINT ${savepoint}`);
-      else this.call({ op: 'commit' });
+      this.call({ op: 'commit' });
       return result;
     } catch (error) {
       this.depth--;
       this.deferred.length = 0;
-      if (this.closedBecause === undefined) {
-        if (savepoint) this.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
-        else this.call({ op: 'rollback' });
+      if (this.closedBecause === undefined) this.call({ op: 'rollback' });
+      throw error;
+    }
+  }
+
+  /**
+   * A savepoint costs no round trip of its own: SAVEPOINT goes out with the savepoint's writes
+   * (flushed before it is released, so a failure is still this savepoint's) and RELEASE with the
+   * next call. One report in the ingest batcher is then one hop.
+   */
+  private savepoint<T>(fn: () => T): T {
+    const name = `envparity_sp_${this.depth}`;
+    const mark = this.deferred.length;
+    const flushesBefore = this.flushes;
+    this.defer(`SAVEPOINT ${name}`);
+    this.depth++;
+    try {
+      const result = fn();
+      this.flush();
+      this.depth--;
+      this.defer(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      this.depth--;
+      if (this.flushes === flushesBefore) {
+        // Nothing of the savepoint reached the server: forget it and its writes.
+        this.deferred.length = mark;
+      } else {
+        // What is still queued is the savepoint's own (the flush sent everything before it).
+        this.deferred.length = 0;
+        if (this.closedBecause === undefined) {
+          this.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          this.defer(`RELEASE SAVEPOINT ${name}`);
+        }
       }
       throw error;
     }
+  }
+
+  /** Round trips to the worker so far (benchmarks). */
+  get roundTrips(): number {
+    return this.calls;
   }
 
   get inTransaction(): boolean {
@@ -203,6 +243,7 @@ export class PgBridge {
 
   private call(request: Request): PgResult<unknown> {
     this.assertOpen();
+    this.calls++;
     const id = this.nextId++;
     Atomics.store(this.signal, 0, 0);
     this.port.postMessage({ id, ...request });
