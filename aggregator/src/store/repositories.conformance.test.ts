@@ -63,6 +63,8 @@ function sqliteBackend(): Repositories {
 
 /** One cluster for the file, a new database per test. */
 const postgres = usePostgresCluster();
+/** Drift event keys are joined with NUL (drift/event-records.ts); a backslash among the parts too. */
+const PAIR_KEY = 'environment\0staging\0prod\0\\0\0config.env.X';
 
 function postgresBackend(): Repositories {
   const url = postgres.createDatabase('envparity_repos');
@@ -124,7 +126,7 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
           openedAt: T0,
         },
         {
-          key: 'e:staging:prod:x',
+          key: PAIR_KEY,
           kind: 'environment',
           environment: 'staging',
           otherEnvironment: 'prod',
@@ -138,6 +140,8 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
     });
     expect(outlier).toMatchObject({ status: 'open', resolvedAt: null, actual: null, hosts: ['web-1', 'web-2'] });
     expect(pair?.otherEnvironment).toBe('prod');
+    expect(pair?.key).toBe(PAIR_KEY);
+    expect(repos.driftEvents.list({ kind: 'environment' }).map((event) => event.key)).toEqual([pair?.key]);
     repos.driftEvents.write({
       open: [],
       update: [
@@ -161,7 +165,7 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
       ],
     });
     const again = repos.reopen();
-    expect(again.driftEvents.list().map((event) => event.key)).toEqual(['e:staging:prod:x', 'o:prod:a']);
+    expect(again.driftEvents.list().map((event) => event.key)).toEqual([PAIR_KEY, 'o:prod:a']);
     expect(again.driftEvents.list({ status: 'open' })).toEqual([
       expect.objectContaining({
         key: 'o:prod:a',

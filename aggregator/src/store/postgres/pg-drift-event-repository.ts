@@ -17,6 +17,20 @@ const RESOLVE =
 const UPDATE = `UPDATE drift_events SET expected = $1, actual = $2, hosts = $3, host_count = $4, emergency = $5, upstream = $6
   WHERE id = $7 AND status = 'open'`;
 
+/**
+ * Event keys join their parts with NUL (drift/event-records.ts), which PostgreSQL text cannot hold:
+ * stored with NUL as `\0` and a backslash doubled, read back exactly.
+ */
+export function encodeEventKey(key: string): string {
+  return key.replace(/\\/g, '\\\\').replace(/\0/g, '\\0');
+}
+
+export function decodeEventKey(stored: string): string {
+  return stored.replace(/\\([\\0])/g, (_, escaped: string) => (escaped === '0' ? '\0' : '\\'));
+}
+
+const fromRow = (row: DriftEventRow): StoredDriftEvent => toDriftEvent({ ...row, key: decodeEventKey(row.key) });
+
 export class PgDriftEventRepository implements DriftEventRepository {
   constructor(private readonly db: PgBridge) {}
 
@@ -40,7 +54,7 @@ export class PgDriftEventRepository implements DriftEventRepository {
     }
     const limit = query.limit === undefined ? '' : ` LIMIT ${param(query.limit)}`;
     const sql = `SELECT * FROM drift_events${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC, id DESC${limit}`;
-    return this.db.query<DriftEventRow>(sql, params).rows.map(toDriftEvent);
+    return this.db.query<DriftEventRow>(sql, params).rows.map(fromRow);
   }
 
   write(write: DriftWrite): StoredDriftEvent[] {
@@ -63,7 +77,7 @@ export class PgDriftEventRepository implements DriftEventRepository {
         }
         return write.open.map((event: NewDriftEvent) => {
           const row = this.db.get<DriftEventRow>(INSERT, [
-            event.key,
+            encodeEventKey(event.key),
             event.kind,
             event.environment,
             event.otherEnvironment ?? null,
@@ -78,7 +92,7 @@ export class PgDriftEventRepository implements DriftEventRepository {
             event.hostCount ?? null,
             event.emergency ? 1 : 0,
           ]);
-          return toDriftEvent(row as DriftEventRow);
+          return fromRow(row as DriftEventRow);
         });
       });
     } catch (cause) {
