@@ -123,12 +123,15 @@ describe.skipIf(noPostgres !== undefined)(`aggregator on PostgreSQL ${noPostgres
     expect(aggregator.logs.join('\n')).not.toContain(PASSWORD);
   });
 
-  it('refuses a second aggregator on the same database while the first runs', async () => {
+  it('refuses a second aggregator on the same database with another fleet key, naming the setting', async () => {
+    // A fresh data dir means a fresh fleet.key: its secret hashes would not match the first one's.
     const second = await startAggregator({ args: ['--config', configFile] }).then(
       () => undefined,
       (error: Error) => error,
     );
-    expect(second?.message).toMatch(/another aggregator is using the PostgreSQL database at 127\.0\.0\.1:\d+\/fleet/);
+    expect(second?.message).toMatch(
+      /the fleet key differs from the one the other aggregators on 127\.0\.0\.1:\d+\/fleet use: give every aggregator the same ENVPARITY_FLEET_KEY/,
+    );
     expect(second?.message).not.toContain(PASSWORD);
     // The first one still answers.
     expect((await aggregator.json<{ hosts: unknown[] }>('/api/v1/hosts')).hosts).toHaveLength(2);

@@ -13,6 +13,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import pino, { type Logger } from 'pino';
 import { ClassRegistry } from './classes/class-registry.js';
+import type { AgentCommands } from './cluster/cluster-agents.js';
+import { ClusterNode } from './cluster/cluster-node.js';
+import { checkSharedFleetKey } from './cluster/shared-fleet-key.js';
 import {
   DEFAULT_HEARTBEAT_SECONDS,
   DEFAULT_HOST,
@@ -45,8 +48,8 @@ import { PgDeclaredClassRepository } from './store/postgres/pg-declared-class-re
 import { openPostgresBridge, PostgresFactStore } from './store/postgres/postgres-fact-store.js';
 import type { RepositoryFactStore } from './store/repository-fact-store.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, openSqliteFactStore } from './store/sqlite-fact-store.js';
-import type { FactStoreOptions } from './store/store-options.js';
 import { logStoreOpenReport } from './store/store-integrity.js';
+import type { FactStoreOptions } from './store/store-options.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
 /** How long `stop()` lets open HTTP requests finish before cutting their connections. */
@@ -61,8 +64,16 @@ export const DEFAULT_LISTEN_BACKLOG = 4096;
 export interface AggregatorOptions {
   /** SQLite file; `:memory:` (the default) for tests. Ignored when `store` or `postgres` is given. */
   dbPath?: string;
-  /** Keep the data in this PostgreSQL database instead (config `store.url`); ignored when `store` is given. */
-  postgres?: { connectionString: string; password?: string };
+  /**
+   * Keep the data in this PostgreSQL database instead (config `store.url`); ignored when `store` is
+   * given. Several aggregators may share one database (cluster/cluster-node.ts); `cluster` shortens
+   * its election and presence intervals (tests).
+   */
+  postgres?: {
+    connectionString: string;
+    password?: string;
+    cluster?: { electionIntervalMs?: number; presenceIntervalMs?: number; nodeStaleMs?: number };
+  };
   /** A ready store (e.g. another FactStore implementation); the aggregator closes it on stop. */
   store?: FactStore;
   host?: string;
@@ -148,6 +159,8 @@ export interface Aggregator {
   readonly commands: FleetCommands;
   /** Time travel and the environment-wide change feed. */
   readonly history: HistoryQueries;
+  /** Present on PostgreSQL: this aggregator among the others on the same database. */
+  readonly cluster: ClusterNode | undefined;
   /** Present when webhooks are configured. */
   readonly webhooks: WebhookDispatcher | undefined;
   /** The classifier with its layers: config overrides, declared probe classes, defaults. */
@@ -176,12 +189,39 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   const postgres =
     options.store || !options.postgres
       ? undefined
-      : openPostgresBridge({ ...options.postgres, applicationName: 'envparity-aggregator' });
+      : openPostgresBridge({
+          connectionString: options.postgres.connectionString,
+          ...(options.postgres.password !== undefined ? { password: options.postgres.password } : {}),
+          applicationName: 'envparity-aggregator',
+        });
+  if (postgres && options.fleetKey !== undefined) {
+    try {
+      checkSharedFleetKey(postgres, options.fleetKey);
+    } catch (error) {
+      postgres.close();
+      throw error;
+    }
+  }
+  const cluster =
+    postgres && options.postgres
+      ? new ClusterNode({
+          bridge: postgres,
+          connectionString: options.postgres.connectionString,
+          ...(options.postgres.password !== undefined ? { password: options.postgres.password } : {}),
+          logger,
+          ...options.postgres.cluster,
+          ...(options.now ? { now: options.now } : {}),
+        })
+      : undefined;
   // Declared probe classes are read before the store loads its fleet state through the classifier,
   // so a restart classifies every stored path exactly as before.
   const classes = new ClassRegistry({
     overrides: options.classes ?? [],
-    declared: options.store ? [] : postgres ? new PgDeclaredClassRepository(postgres).list() : readDeclaredClasses(dbPath),
+    declared: options.store
+      ? []
+      : postgres
+        ? new PgDeclaredClassRepository(postgres).list()
+        : readDeclaredClasses(dbPath),
     logger,
     now,
   });
@@ -205,7 +245,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
         logger.error({ err: { message: (error as Error)?.message } }, 'store listener failed'),
     };
     const opened = postgres
-      ? new PostgresFactStore({ bridge: postgres, ...common })
+      ? new PostgresFactStore({ bridge: postgres, ...common, ...(cluster ? { signals: cluster.signals } : {}) })
       : openSqliteFactStore({
           path: dbPath,
           ...common,
@@ -247,7 +287,11 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
   };
   gateway = new AgentGateway(gatewayOptions);
   const agents = gateway;
-  const presence = options.presence ?? agents;
+  const clusterPresence = cluster ? cluster.presenceOver(agents, store as PostgresFactStore) : undefined;
+  const presence = options.presence ?? clusterPresence ?? agents;
+  // What the routes ask of sockets: forwarded to the aggregator that has the agent's socket.
+  const clusterAgents = cluster && clusterPresence ? cluster.agentsOver(agents, clusterPresence) : undefined;
+  const agentCommands: AgentCommands = clusterAgents ?? agents;
   const drift = new DriftEngine({
     store,
     presence,
@@ -266,7 +310,19 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
       : {}),
     ...(options.driftGroupWindowMs !== undefined ? { groupWindowMs: options.driftGroupWindowMs } : {}),
     ...(options.secretPolicy && options.secretPolicy.length > 0 ? { secretPolicy: options.secretPolicy } : {}),
+    // On a shared database, passes start once this aggregator is elected (cluster-leadership.ts).
+    leading: cluster === undefined,
   });
+  if (cluster && clusterPresence && clusterAgents) {
+    (store as PostgresFactStore).setLeader(false);
+    cluster.attach({
+      store: store as PostgresFactStore,
+      drift,
+      gateway: agents,
+      presence: clusterPresence,
+      agents: clusterAgents,
+    });
+  }
   const webhooks =
     options.webhooks && options.webhooks.length > 0
       ? createWebhookDispatcher({ webhooks: options.webhooks, logger, now })
@@ -293,7 +349,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     // Live: declared probe classes join the published rules as they are accepted.
     classes: classes.rules,
     fleetKey,
-    agents,
+    agents: agentCommands,
     environments: options.environments ?? options.promotion ?? [],
     secretPolicy: options.secretPolicy ?? [],
     hsts: options.tls !== undefined,
@@ -306,6 +362,18 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
 
   async function start(): Promise<{ url: string; port: number }> {
     if (server) throw new StartupError('the aggregator is already started');
+    if (cluster) {
+      try {
+        await cluster.start();
+      } catch (error) {
+        throw new StartupError(
+          `cannot join the aggregators on ${(store as PostgresFactStore).location}: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    }
     // Synthetic paths must not enter the registry's cache: they could contradict a later declaration.
     warmUpIngest((path) => classes.peek(path));
     const tls = options.tls;
@@ -365,6 +433,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     }
     await store.flush();
     await drift.stop();
+    await cluster?.stop();
     await webhooks?.close();
     await store.close();
     logger.info('stopped');
@@ -382,6 +451,7 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     commands,
     history,
     webhooks,
+    cluster,
     classes,
     promotion: options.promotion ?? [],
     start,

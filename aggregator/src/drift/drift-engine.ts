@@ -73,6 +73,12 @@ export interface DriftEngineOptions {
   secretPolicy?: readonly SecretPolicyRule[];
   now?: () => number;
   logger?: Pick<Logger, 'error' | 'warn' | 'info' | 'debug'>;
+  /**
+   * Whether this engine runs passes (writes and publishes events). Several aggregators on one
+   * database: only the leader does (cluster/cluster-leadership.ts); the others answer reads from
+   * the same in-memory state and the open events the leader wrote. True by default.
+   */
+  leading?: boolean;
 }
 
 export class DriftEngine {
@@ -93,6 +99,10 @@ export class DriftEngine {
   readonly #scheduler: DriftScheduler;
   readonly #unsubscribe: (() => void)[] = [];
   #started = false;
+  #leading: boolean;
+  /** A follower's reload of the open events, and whether another was asked for meanwhile. */
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
 
   constructor(options: DriftEngineOptions) {
     this.#store = options.store;
@@ -102,6 +112,7 @@ export class DriftEngine {
     this.comparePairs = options.comparePairs ?? [];
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#leading = options.leading ?? true;
     this.events =
       options.events ??
       new DriftEvents((error, event) =>
@@ -149,7 +160,8 @@ export class DriftEngine {
       held: () => this.#ledger.held,
       findExpired: (now) => this.#findExpired(now),
       invalidate: (environment) => this.states.invalidate(environment),
-      runPass: (work) => runDriftPass(pass, work),
+      // A follower's pending work is dropped: a new leader starts from a full pass (setLeading).
+      runPass: (work) => (this.#leading ? runDriftPass(pass, work) : Promise.resolve()),
       flush: () => this.#store.flush(),
       logger: this.#logger,
     });
@@ -172,6 +184,47 @@ export class DriftEngine {
     loaded.catch((error: unknown) =>
       this.#logger?.error({ err: { message: (error as Error)?.message } }, 'cannot load open drift events'),
     );
+  }
+
+  get leading(): boolean {
+    return this.#leading;
+  }
+
+  /**
+   * Starts or stops running passes. A new leader forgets what it followed and starts as an
+   * aggregator does: the open events read from the store, presence phases found again (a host
+   * lost while it followed gets its `host.lost` now), every environment evaluated once. Events the
+   * old leader held in its grouping window are found again by that pass, so each opens once.
+   */
+  async setLeading(leading: boolean): Promise<void> {
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    if (!leading || !this.#started) return;
+    const events = await this.#store.listDriftEvents({ status: 'open' });
+    this.#ledger.reset();
+    this.presence.reset();
+    this.#loadOpenEvents(events);
+  }
+
+  /** A follower re-reads the open events the leader wrote (its reads show them); coalesced. */
+  reloadOpenEvents(): Promise<void> {
+    if (this.#leading) return Promise.resolve();
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#reloadAgain = false;
+        const events = await this.#store.listDriftEvents({ status: 'open' });
+        if (this.#leading) return;
+        this.#ledger.reset();
+        this.#ledger.load(events);
+      } while (this.#reloadAgain);
+    })().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
   }
 
   /** Stops listening and timers; waits for a pass in progress. */

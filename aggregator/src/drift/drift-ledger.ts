@@ -61,6 +61,13 @@ export class DriftLedger {
     return this.#memos.get(environment)?.hosts.get(hostId)?.drift;
   }
 
+  /** Forgets everything (an aggregator that starts leading reads the open events again). */
+  reset(): void {
+    this.#open.clear();
+    this.#memos.clear();
+    this.#held = new Map();
+  }
+
   /** The open events found in the store at start. */
   load(events: readonly StoredDriftEvent[]): void {
     for (const event of events) this.#open.set(event.key, event);

@@ -62,6 +62,11 @@ export class PresenceTracker {
     this.retireAfterMs = options.retireAfterMs ?? DEFAULT_PRESENCE_RETIRE_AFTER_MS;
   }
 
+  /** Forgets recorded phases: the next refresh finds every transition again (a new leader's first pass). */
+  reset(): void {
+    this.#phase.clear();
+  }
+
   /** Hosts known to be lost already (open `lost` events at start): they stay out of the baseline. */
   markLost(hostId: string): void {
     this.#phase.set(hostId, 'lost');

@@ -36,6 +36,7 @@ import { registerExceptionsRoutes } from './exceptions-routes.js';
 import { registerFactsRoutes } from './facts-routes.js';
 import { registerFleetKeyRoutes } from './fleet-key-routes.js';
 import { type AdmissionDisconnector, registerHostAdmissionRoutes } from './host-admission-routes.js';
+import { type CollectRequester, registerHostCollectRoutes } from './host-collect-routes.js';
 import { type RetiredHostDisconnector, registerHostRetirementRoutes } from './host-retirement-routes.js';
 import { registerHostsRoutes } from './hosts-routes.js';
 import { registerPromotionRoutes } from './promotion-routes.js';
@@ -56,7 +57,7 @@ export interface AppDeps {
   /** The fleet key agents get at enrollment, served to `verify` tokens by `GET /api/v1/fleet-key`. */
   fleetKey: string;
   /** Closes a retired host's live agent socket (the gateway). */
-  agents?: RetiredHostDisconnector & AdmissionDisconnector;
+  agents?: RetiredHostDisconnector & AdmissionDisconnector & CollectRequester;
   /** Environments the config declares ahead of any host (`promotion`, then `environments:`). */
   environments?: readonly string[];
   /** Config `secretPolicy`, used by `/compare`. */
@@ -143,6 +144,7 @@ export function createApiApp({
   registerHostsRoutes(router, { queries, history });
   registerHostRetirementRoutes(router, { store, agents, now });
   registerHostAdmissionRoutes(router, { store, agents, now });
+  registerHostCollectRoutes(router, { store, agents, now });
   registerDriftRoutes(router, { queries });
   registerFactsRoutes(router, { queries });
   registerExceptionsRoutes(router, { queries, commands, store, now });

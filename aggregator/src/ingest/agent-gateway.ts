@@ -205,6 +205,11 @@ export class AgentGateway {
     return this.byHost.has(hostId);
   }
 
+  /** Hosts with a live, authenticated socket. */
+  onlineHosts(): Iterable<string> {
+    return [...this.byHost.keys()];
+  }
+
   /** Agents with a live, authenticated socket. */
   connectedCount(): number {
     return this.byHost.size;

@@ -332,6 +332,8 @@ export class AgentSession {
     }
     const { store } = this.ctx;
     const tokenHash = hashToken(message.token);
+    // Its last report, token or retirement may have been written by another aggregator on the same database.
+    store.syncHost?.(message.hostId);
     const owner = store.findHostByTokenHash(tokenHash) ?? store.admission.hostOfPreviousToken(tokenHash);
     if (owner === undefined) {
       const pending = store.admission.findPendingByTokenHash(tokenHash);

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'host.approved',
   'host.rejected',
   'host.token-rotated',
+  'host.collect-requested',
   'audit.recorded',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

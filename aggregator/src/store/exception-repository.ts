@@ -97,14 +97,21 @@ export interface ExceptionRepository {
    * that transaction committed (a rolled-back one must leave the record as it was).
    */
   stageExpired(id: string, at: number): () => void;
+  /** Reads every exception again (another aggregator on the same database wrote some). */
+  reload(): void;
 }
 
 export class SqlExceptionRepository implements ExceptionRepository {
   private readonly records = new Map<string, ExceptionRecord>();
 
   constructor(private readonly sql: SqlPort) {
+    this.reload();
+  }
+
+  reload(): void {
+    this.records.clear();
     // By creation, then id by code unit (sorted here: the databases' text collations differ).
-    const rows = sql
+    const rows = this.sql
       .all<ExceptionRow>('SELECT * FROM exceptions')
       .sort((a, b) => a.created_at - b.created_at || compareStrings(a.id, b.id));
     for (const row of rows) this.records.set(row.id, toException(row));

@@ -36,6 +36,8 @@ export interface FactIngestOptions {
   emit: (event: StoreEvent) => void;
   /** After the commit of a report that recorded changes (history quota). */
   noteChanges: (hostId: string, changes: number) => void;
+  /** Inside the batch's transaction: the hosts it writes (the other aggregators re-read them once it commits). */
+  hostsWritten: (hostIds: Iterable<string>) => void;
 }
 
 export class FactIngest {
@@ -261,5 +263,6 @@ export class FactIngest {
       if (batch.refsAfter(hash) <= 0) this.options.hostFacts.deleteUnusedBlob(hash);
     for (const [hostId, at] of batch.touches)
       if (this.options.fleet.host(hostId)) this.options.hostFacts.touch(hostId, at);
+    if (batch.hosts.size > 0) this.options.hostsWritten(batch.hosts.keys());
   }
 }

@@ -30,7 +30,9 @@ function report(seq: number, observedAt: number, body: Partial<ReportMessage>): 
   return { type: 'report', seq, observedAt, ...body };
 }
 
+/** Blobs stored once unused ones are collected (at once on SQLite, at the collection on PostgreSQL). */
 function blobCount(store: RepositoryFactStore): number {
+  store.collectUnusedBlobs(0);
   return store.sql.get<{ n: number }>('SELECT count(*) AS n FROM blobs')?.n ?? 0;
 }
 

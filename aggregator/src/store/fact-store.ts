@@ -307,6 +307,11 @@ export interface FactStore {
   updateHostInfo(hostId: string, info: HostInfo): Promise<void>;
   /** Applies a report (idempotent by host and seq); resolves after the commit. */
   ingestReport(input: IngestInput): Promise<IngestResult>;
+  /**
+   * Reads a host again from the database before its agent's hello is answered: with several
+   * aggregators on one database, it may last have reported to another. Absent on SQLite.
+   */
+  syncHost?(hostId: string): void;
   /** Marks a host as heard from; coalesced, written with the next batch. */
   touchHost(hostId: string, at: number): void;
   /**

@@ -103,6 +103,8 @@ describe.each(BACKENDS)('time-based retention of the change history (%s)', (_nam
       await store.compactRetention();
       expect(count(store, 'SELECT COUNT(*) AS n FROM changes WHERE path = ?', 'library.dpkg.n')).toBe(401);
     }
+    // PostgreSQL deletes blobs let go of at its collection (another aggregator may still point at one).
+    store.collectUnusedBlobs(0);
     const blobs = count(store, 'SELECT COUNT(*) AS n FROM blobs');
     const held = count(
       store,

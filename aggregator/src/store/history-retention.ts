@@ -119,6 +119,12 @@ export class HistoryRetention {
     return removed;
   }
 
+  /** Stops the timer until the next `start()` (this aggregator stopped leading). */
+  pause(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

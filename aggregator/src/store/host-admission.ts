@@ -105,11 +105,28 @@ export class SqlHostAdmission implements HostAdmission {
   private readonly hostByPreviousToken = new Map<string, string>();
   private closed = false;
 
-  constructor(private readonly sql: SqlPort) {
-    for (const row of sql.all<PendingRow>('SELECT * FROM pending_enrollments')) {
+  constructor(
+    private readonly sql: SqlPort,
+    /** After each committed write (other aggregators on the same database re-read). */
+    private readonly onWritten: () => void = () => {},
+  ) {
+    this.read();
+  }
+
+  /** Reads pending enrollments and token rotations again (another aggregator wrote them). */
+  reload(): void {
+    this.pending.clear();
+    this.pendingByToken.clear();
+    this.rotations.clear();
+    this.hostByPreviousToken.clear();
+    this.read();
+  }
+
+  private read(): void {
+    for (const row of this.sql.all<PendingRow>('SELECT * FROM pending_enrollments')) {
       this.remember(toPending(row));
     }
-    for (const row of sql.all<RotationRow>('SELECT * FROM token_rotations')) {
+    for (const row of this.sql.all<RotationRow>('SELECT * FROM token_rotations')) {
       const rotation: TokenRotation = {
         hostId: row.host_id,
         requestedAt: row.requested_at,
@@ -246,5 +263,6 @@ export class SqlHostAdmission implements HostAdmission {
     } catch (cause) {
       throw new StoreError('STORE_FAILED', `${what}: ${(cause as Error).message}`, { cause });
     }
+    this.onWritten();
   }
 }

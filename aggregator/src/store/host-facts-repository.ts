@@ -58,8 +58,14 @@ export interface HostFactsRepository {
   unretire(hostId: string, by: string): boolean;
   /** Stores a blob unless it is stored already. */
   insertBlob(hash: string, facts: Readonly<FactMap>): void;
-  /** Deletes a blob unless an initial state still points at it (the history needs it). */
+  /**
+   * Deletes a blob unless an initial state still points at it (the history needs it): at once on
+   * SQLite; on PostgreSQL it is marked, and `collectUnusedBlobs` deletes it once nothing points at
+   * it for a while (another aggregator may be about to point at a blob this one stopped holding).
+   */
   deleteUnusedBlob(hash: string): void;
+  /** Deletes blobs marked unused longer than `graceMs` ago that nothing holds; how many (0 where deletion is immediate). */
+  collectUnusedBlobs(graceMs: number): number;
   /** A stored blob's facts, held by a host or not. */
   blobFacts(hash: string): FactMap | undefined;
   setCategory(hostId: string, category: string, hash: string): void;
@@ -278,6 +284,10 @@ export class SqliteHostFactsRepository implements HostFactsRepository {
 
   deleteUnusedBlob(hash: string): void {
     this.stmt.deleteUnusedBlob.run({ hash });
+  }
+
+  collectUnusedBlobs(): number {
+    return 0;
   }
 
   blobFacts(hash: string): FactMap | undefined {

@@ -83,7 +83,7 @@ const BACKENDS: [string, () => Repositories][] = [['sqlite', sqliteBackend]];
 if (postgres.available) BACKENDS.push(['postgres', postgresBackend]);
 const T0 = Date.UTC(2026, 0, 1);
 
-describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
+describe.each(BACKENDS)('repositories (%s)', (name, backend) => {
   it('declared classes: the first declaration of a glob is kept, listed oldest first, durable', () => {
     const repos = backend();
     expect(repos.declaredClasses.list()).toEqual([]);
@@ -325,8 +325,18 @@ describe.each(BACKENDS)('repositories (%s)', (_name, backend) => {
     });
     repos.hostFacts.deleteUnusedBlob('first');
     repos.hostFacts.deleteUnusedBlob('later');
+    // At once on SQLite; on PostgreSQL at the collection, once nothing points at it.
+    repos.hostFacts.collectUnusedBlobs(0);
     expect(repos.hostFacts.blobFacts('first')).toEqual({ 'library.x': '1' });
     expect(repos.hostFacts.blobFacts('later')).toBeUndefined();
+    if (name === 'postgres') {
+      // Let go of by one aggregator while another's host points at it: the collection keeps it.
+      repos.hostFacts.insertBlob('held', { 'library.x': '3' });
+      repos.hostFacts.setCategory('a', 'library', 'held');
+      repos.hostFacts.deleteUnusedBlob('held');
+      expect(repos.hostFacts.collectUnusedBlobs(0)).toBe(0);
+      expect(repos.hostFacts.blobFacts('held')).toEqual({ 'library.x': '3' });
+    }
     expect(repos.hostFacts.initialBlobHashes('prod', 'library')).toEqual(['first']);
     expect(repos.hostFacts.initialBlobHashes('prod', 'os')).toEqual([]);
     expect(repos.hostFacts.initialBlobHashes('staging', 'library')).toEqual([]);

@@ -13,7 +13,14 @@
  *   category's blob, not hundreds of per-path "added" changes; after that the history is per-path
  *   changes stamped with the agent's observation time (change-history-repository.ts).
  */
-import { compareStrings, createClassifier, type FactMap, type FactValue, MAX_HOST_PATHS } from '@envparity/shared';
+import {
+  type Classifier,
+  compareStrings,
+  createClassifier,
+  type FactMap,
+  type FactValue,
+  MAX_HOST_PATHS,
+} from '@envparity/shared';
 import { StoreError, storeFailed } from '../errors.js';
 import { FleetState } from '../fleet/fleet-state.js';
 import { cloneHost, type HostState } from '../fleet/host-state.js';
@@ -54,6 +61,7 @@ import { DEFAULT_CHANGE_RETENTION_MS, HistoryRetention } from './history-retenti
 import { type HistoryStart, readHistoryStarts } from './history-starts.js';
 import { SqlHostAdmission } from './host-admission.js';
 import type { HostFactsRepository } from './host-facts-repository.js';
+import { loadFleetState } from './load-fleet-state.js';
 import type { SqlPort } from './sql-port.js';
 import type { StoreBackend } from './store-backend.js';
 import type { StoreOpenReport } from './store-integrity.js';
@@ -64,6 +72,7 @@ import {
   DEFAULT_TOUCH_FLUSH_MS,
   type FactStoreOptions,
 } from './store-options.js';
+import { NO_STORE_SIGNALS, type StoreSignals } from './store-signals.js';
 
 /** What a backend without its own checks at open reports (nothing recorded to compare with). */
 const UNCHECKED_OPEN: StoreOpenReport = {
@@ -93,7 +102,9 @@ export class RepositoryFactStore implements FactStore {
   private readonly hostFacts: HostFactsRepository;
   private readonly changes: ChangeHistoryRepository;
   private readonly driftEvents: DriftEventRepository;
-  private readonly exceptions: ExceptionRepository;
+  protected readonly exceptions: ExceptionRepository;
+  /** What the other aggregators on the same database are told (nothing on SQLite). */
+  protected readonly signals: StoreSignals;
   private readonly apiTokens: ApiTokenRepository;
   /** What the checks at open found (a SQLite file: quick_check, host count against the last record). */
   openReport: StoreOpenReport = UNCHECKED_OPEN;
@@ -104,6 +115,7 @@ export class RepositoryFactStore implements FactStore {
   /** Goes up whenever a host's history start moves (historyVersion()). */
   private historyStartsMoved = 0;
   protected readonly fleet: FleetState;
+  protected readonly classify: Classifier;
   private readonly listeners = new Set<StoreListener>();
   private closed = false;
   private readonly ingest: FactIngest;
@@ -124,11 +136,14 @@ export class RepositoryFactStore implements FactStore {
       retentionIntervalMs,
       retentionStartDelayMs,
       now = Date.now,
+      signals = NO_STORE_SIGNALS,
     }: FactStoreOptions = {},
   ) {
     this.location = backend.location;
     this.sql = backend.sql;
     this.onListenerError = onListenerError;
+    this.signals = signals;
+    this.classify = classify;
     this.fleet = new FleetState(classify);
     try {
       const { repositories } = backend;
@@ -140,8 +155,8 @@ export class RepositoryFactStore implements FactStore {
       this.apiTokens = repositories.apiTokens;
       this.declaredClasses = repositories.declaredClasses;
       this.audit = new SqlAuditLog(this.sql);
-      this.admission = new SqlHostAdmission(this.sql);
-      this.load();
+      this.admission = new SqlHostAdmission(this.sql, () => this.signals.admissionChanged());
+      loadFleetState(this.hostFacts, this.fleet, this.sql);
       this.ingest = new FactIngest({
         sql: this.sql,
         fleet: this.fleet,
@@ -157,6 +172,7 @@ export class RepositoryFactStore implements FactStore {
         touchFlushMs,
         emit: (event) => this.emit(event),
         noteChanges: (hostId, changes) => this.compactor.noteChanges(hostId, changes),
+        hostsWritten: (hostIds) => this.signals.hostsWritten(hostIds),
       });
       this.compactor = new HistoryCompactor({
         sql: this.sql,
@@ -188,6 +204,21 @@ export class RepositoryFactStore implements FactStore {
         cause,
       });
     }
+  }
+
+  /**
+   * Several aggregators on one database: only the leader folds old history (retention), so two
+   * never fold the same host's changes at once. On by default (one aggregator leads alone).
+   */
+  setLeader(leading: boolean): void {
+    if (leading) this.retention?.start();
+    else this.retention?.pause();
+  }
+
+  /** Deletes blobs let go of more than `graceMs` ago that nothing holds (PostgreSQL; SQLite deletes at once). */
+  collectUnusedBlobs(graceMs: number): number {
+    this.assertOpen();
+    return this.hostFacts.collectUnusedBlobs(graceMs);
   }
 
   /** Folds the oldest changes of hosts over `maxChangesPerHost` into their initial state now (normally on the next tick). */
@@ -243,32 +274,6 @@ export class RepositoryFactStore implements FactStore {
       .filter((host): host is HostState => host !== undefined);
   }
 
-  /** Fills the fleet state from the database, drops unreferenced blobs and refreshes fingerprints for the current classes. */
-  private load(): void {
-    const stored = this.hostFacts.load();
-    for (const { hash, facts, refs } of stored.blobs) this.fleet.blobs.load(hash, facts, refs);
-    for (const environment of stored.environments) this.fleet.addEnvironment(environment);
-    const refreshed: HostState[] = [];
-    for (const host of stored.hosts) {
-      for (const hash of host.categories.values())
-        host.pathCount += Object.keys(this.fleet.blobs.facts(hash) ?? {}).length;
-      const { fingerprint, fingerprints } = this.fleet.blobs.fingerprints(host.categories, (hash) =>
-        this.fleet.blobs.facts(hash),
-      );
-      if (fingerprint !== host.fingerprint || JSON.stringify(fingerprints) !== JSON.stringify(host.fingerprints)) {
-        host.fingerprint = fingerprint;
-        host.fingerprints = fingerprints;
-        refreshed.push(host);
-      }
-      this.fleet.loadHost(host);
-    }
-    this.sql.transaction(() => {
-      // Unheld blobs are deleted (unless an initial state points at them) and were not loaded.
-      for (const hash of stored.unheldBlobs) this.hostFacts.deleteUnusedBlob(hash);
-      for (const host of refreshed) this.hostFacts.updateFingerprints(host.id, host.fingerprint, host.fingerprints);
-    });
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'the fact store is closed');
   }
@@ -312,7 +317,10 @@ export class RepositoryFactStore implements FactStore {
     } catch (cause) {
       throw storeFailed(`cannot ${what} ${hostId}`, cause);
     }
-    if (changed) this.fleet.replaceHost(changed);
+    if (changed) {
+      this.fleet.replaceHost(changed);
+      this.signals.hostsWritten([hostId]);
+    }
     return changed;
   }
 
@@ -466,17 +474,24 @@ export class RepositoryFactStore implements FactStore {
 
   async createException(input: NewException): Promise<ExceptionRecord> {
     this.assertOpen();
-    return this.exceptions.create(input);
+    const created = this.exceptions.create(input);
+    this.signals.exceptionsChanged(created.environments);
+    return created;
   }
 
   async deleteException(id: string): Promise<boolean> {
     this.assertOpen();
-    return this.exceptions.delete(id);
+    const environments = this.exceptions.list().find((record) => record.id === id)?.environments ?? [];
+    const deleted = this.exceptions.delete(id);
+    if (deleted) this.signals.exceptionsChanged(environments);
+    return deleted;
   }
 
   async replaceFileExceptions(source: string, exceptions: readonly FileException[]): Promise<string[]> {
     this.assertOpen();
-    return this.exceptions.replaceFileExceptions(source, exceptions);
+    const affected = this.exceptions.replaceFileExceptions(source, exceptions);
+    if (affected.length > 0) this.signals.exceptionsChanged(affected);
+    return affected;
   }
 
   async listDriftEvents(query: DriftEventQuery = {}): Promise<StoredDriftEvent[]> {
@@ -497,6 +512,7 @@ export class RepositoryFactStore implements FactStore {
           const host = this.fleet.host(hostId);
           if (host && host.retiredAt === null) retired.push({ before: host, after: this.retireRow(host, at, by) });
         }
+        if (retired.length > 0) this.signals.hostsWritten(retired.map(({ before }) => before.id));
         return this.driftEvents.write(write);
       });
     } catch (cause) {
@@ -505,6 +521,14 @@ export class RepositoryFactStore implements FactStore {
     for (const apply of afterCommit) apply();
     for (const { after } of retired) this.fleet.replaceHost(after);
     for (const { before } of retired) this.emitRetired(before);
+    this.signals.driftWritten();
+    const expired = write.expiredExceptions ?? [];
+    if (expired.length > 0) {
+      const ids = new Set(expired.map(({ id }) => id));
+      this.signals.exceptionsChanged(
+        this.exceptions.list().flatMap((record) => (ids.has(record.id) ? record.environments : [])),
+      );
+    }
     return opened;
   }
 
@@ -535,7 +559,7 @@ export class RepositoryFactStore implements FactStore {
     return () => this.listeners.delete(listener);
   }
 
-  private emit(event: StoreEvent): void {
+  protected emit(event: StoreEvent): void {
     if (event.type === 'facts-changed' && event.initial) this.historyStartsChanged();
     for (const listener of this.listeners) {
       try {

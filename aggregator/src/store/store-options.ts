@@ -1,5 +1,6 @@
 /** Options every fact store takes, whatever holds its data, and their defaults. */
 import type { Classifier } from '@envparity/shared';
+import type { StoreSignals } from './store-signals.js';
 
 /** Longest time a report waits in the buffer before its transaction commits. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 50;
@@ -11,6 +12,8 @@ export const DEFAULT_FLUSH_BUDGET_MS = 25;
 export const DEFAULT_TOUCH_FLUSH_MS = 1000;
 
 export interface FactStoreOptions {
+  /** What other aggregators on the same database are told of this one's writes (PostgreSQL; none by default). */
+  signals?: StoreSignals;
   /** Decides fact classes for fingerprints and change recording (user overrides applied). */
   classify?: Classifier;
   /**

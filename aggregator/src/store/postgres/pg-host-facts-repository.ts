@@ -20,6 +20,9 @@ import {
 } from '../host-facts-repository.js';
 import type { PgBridge } from './pg-bridge.js';
 
+/** The server's clock in ms: aggregators' clocks need not agree. */
+const SERVER_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
 export class PgHostFactsRepository implements HostFactsRepository {
   constructor(private readonly db: PgBridge) {}
 
@@ -28,6 +31,14 @@ export class PgHostFactsRepository implements HostFactsRepository {
    * order (code units), blobs in insertion order as there; hosts by id (SQLite's come as inserted).
    */
   load(): StoredFleet {
+    // One snapshot: another aggregator may commit between the five reads.
+    return this.db.transaction(() => {
+      this.db.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return this.readFleet();
+    });
+  }
+
+  private readFleet(): StoredFleet {
     return storedFleetOf({
       hosts: this.db.query<HostRow>('SELECT * FROM hosts ORDER BY id COLLATE "C"').rows,
       hostsWithInitialState: this.db
@@ -120,10 +131,30 @@ export class PgHostFactsRepository implements HostFactsRepository {
     ]);
   }
 
+  /**
+   * Marked only: another aggregator may hold the blob, or be committing a category that points at
+   * it (its memory says the blob is stored, so it does not write it again). Deleting it here could
+   * fail that aggregator's report on the foreign key; the collection waits out such races.
+   */
   deleteUnusedBlob(hash: string): void {
-    this.write('DELETE FROM blobs WHERE hash = $1 AND NOT EXISTS (SELECT 1 FROM initial_states WHERE blob_hash = $1)', [
+    this.write(`INSERT INTO blob_orphans (hash, since) VALUES ($1, ${SERVER_NOW_MS}) ON CONFLICT (hash) DO NOTHING`, [
       hash,
     ]);
+  }
+
+  /** The leader's collection: one transaction; a blob referenced meanwhile fails it, and it runs again later. */
+  collectUnusedBlobs(graceMs: number): number {
+    return this.db.transaction(() => {
+      const deleted = this.db.run(
+        `DELETE FROM blobs b USING blob_orphans o
+          WHERE b.hash = o.hash AND o.since <= ${SERVER_NOW_MS} - $1
+            AND NOT EXISTS (SELECT 1 FROM host_categories c WHERE c.blob_hash = b.hash)
+            AND NOT EXISTS (SELECT 1 FROM initial_states s WHERE s.blob_hash = b.hash)`,
+        [graceMs],
+      );
+      this.db.run(`DELETE FROM blob_orphans WHERE since <= ${SERVER_NOW_MS} - $1`, [graceMs]);
+      return deleted;
+    });
   }
 
   blobFacts(hash: string): FactMap | undefined {

@@ -181,6 +181,28 @@ export const PG_MIGRATIONS: readonly string[] = [
     at      BIGINT NOT NULL
   );
   `,
+  // 2: several aggregators on one database (cluster/cluster-presence.ts): who is alive, and which
+  // aggregator each connected agent is on.
+  `
+  CREATE TABLE aggregator_nodes (
+    id         TEXT PRIMARY KEY,
+    started_at BIGINT NOT NULL,
+    seen_at    BIGINT NOT NULL
+  );
+
+  CREATE TABLE agent_connections (
+    host_id TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL,
+    since   BIGINT NOT NULL
+  );
+  CREATE INDEX agent_connections_node ON agent_connections (node_id);
+
+  -- Blobs no host held when an aggregator let go of them, deleted by the leader later (pg-host-facts-repository.ts).
+  CREATE TABLE blob_orphans (
+    hash  TEXT PRIMARY KEY,
+    since BIGINT NOT NULL
+  );
+  `,
 ];
 
 /** How many migrations the database has run (0 for an empty one). */

@@ -7,7 +7,11 @@
  * `quick_check`) has no meaning here: the database outlives any one aggregator, and PostgreSQL
  * checks its own pages.
  */
-import { StoreError } from '../../errors.js';
+
+import type { FactMap } from '@envparity/shared';
+import { canonicalCopy } from '../../fleet/blob-index.js';
+import { bump } from '../../fleet/fleet-batch.js';
+import { mergeStoredHost, type StoredHostMerge } from '../../fleet/stored-host-merge.js';
 import { RepositoryFactStore } from '../repository-fact-store.js';
 import { PgSqlPort } from '../sql-port.js';
 import type { StoreBackend } from '../store-backend.js';
@@ -15,33 +19,18 @@ import type { FactStoreOptions } from '../store-options.js';
 import { PgBridge, type PgConnectionOptions } from './pg-bridge.js';
 import { migratePostgres, PG_MIGRATIONS, pgSchemaVersion } from './pg-migrations.js';
 import { openPgRepositories } from './pg-repositories.js';
+import { readStoredHosts } from './pg-stored-hosts.js';
 
 export interface PostgresFactStoreOptions extends FactStoreOptions {
   /** An open bridge (the aggregator reads the declared classes through it before the store loads). */
   bridge: PgBridge;
 }
 
-/**
- * Held by the aggregator that uses the database, for as long as its connection lives. Each
- * aggregator keeps the fleet in memory and does not yet learn of another's writes, so a second one
- * on the same database is refused at start rather than let the two overwrite each other.
- */
-export const SINGLE_AGGREGATOR_LOCK_KEY = 0x656e7671;
-
-/** Opens a bridge, migrates the schema and takes the database: the first step of opening a PostgreSQL store. */
+/** Opens a bridge and migrates the schema: the first step of opening a PostgreSQL store. */
 export function openPostgresBridge(options: PgConnectionOptions): PgBridge {
   const bridge = new PgBridge(options);
   try {
     migratePostgres(bridge);
-    const taken = bridge.get<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
-      SINGLE_AGGREGATOR_LOCK_KEY,
-    ]);
-    if (!taken?.locked) {
-      throw new StoreError(
-        'STORE_FAILED',
-        `another aggregator is using the PostgreSQL database at ${bridge.description}: several aggregators on one database are not supported yet`,
-      );
-    }
     return bridge;
   } catch (error) {
     bridge.close();
@@ -71,5 +60,59 @@ export class PostgresFactStore extends RepositoryFactStore {
   constructor({ bridge, ...options }: PostgresFactStoreOptions) {
     super(postgresBackend(bridge), options);
     this.bridge = bridge;
+  }
+
+  /**
+   * Several aggregators on one database: re-reads hosts another one wrote and makes them this
+   * fleet state, emitting the events a local write would have (the drift engine, caches and the
+   * API react alike). Returns how many hosts changed.
+   */
+  refreshHosts(hostIds: readonly string[]): number {
+    if (hostIds.length === 0) return 0;
+    const stored = readStoredHosts(this.bridge, hostIds, (hash) => this.fleet.blobs.facts(hash) !== undefined);
+    for (const environment of stored.environments) this.fleet.addEnvironment(environment);
+    const blobOf = (hash: string) => stored.blobs.get(hash) ?? this.fleet.blobs.facts(hash);
+    const now = Date.now();
+    const newBlobs = new Map<string, Readonly<FactMap>>();
+    const refDelta = new Map<string, number>();
+    const merged: StoredHostMerge[] = [];
+    for (const host of stored.hosts) {
+      const before = this.fleet.host(host.id);
+      const merge = mergeStoredHost(before, host, blobOf, this.classify, now);
+      if (!merge) continue;
+      for (const hash of before?.categories.values() ?? []) bump(refDelta, hash, -1);
+      for (const hash of merge.host.categories.values()) {
+        bump(refDelta, hash, 1);
+        const facts = stored.blobs.get(hash);
+        if (facts) newBlobs.set(hash, canonicalCopy(facts));
+      }
+      merged.push(merge);
+    }
+    this.fleet.blobs.commit(newBlobs, refDelta);
+    for (const { host } of merged) this.fleet.replaceHost(host);
+    let changed = 0;
+    for (const { events } of merged) {
+      if (events.length > 0) changed++;
+      for (const event of events) this.emit(event);
+    }
+    return changed;
+  }
+
+  /** One host, read again before its agent's hello here is answered (it may come from another aggregator). */
+  syncHost(hostId: string): void {
+    this.refreshHosts([hostId]);
+  }
+
+  /** Everything another aggregator may have written while this one missed its signals (after a reconnect). */
+  resync(): number {
+    const ids = this.bridge.query<{ id: string }>('SELECT id FROM hosts').rows.map((row) => row.id);
+    const changed = this.refreshHosts(ids);
+    this.reloadExceptions();
+    this.admission.reload();
+    return changed;
+  }
+
+  reloadExceptions(): void {
+    this.exceptions.reload();
   }
 }
