@@ -23,6 +23,8 @@ COPY --from=build /src/shared/dist ./shared/dist
 COPY --from=build /src/aggregator/package.json ./aggregator/
 COPY --from=build /src/aggregator/bin ./aggregator/bin
 COPY --from=build /src/aggregator/dist ./aggregator/dist
+# The PostgreSQL bridge's worker (plain CommonJS, loaded by path at run time).
+COPY --from=build /src/aggregator/lib ./aggregator/lib
 RUN mkdir -p /var/lib/envparity-aggregator && chown 1000:1000 /var/lib/envparity-aggregator
 ENV NODE_ENV=production
 # uid 1000 is the image's `node` user; numeric so that Kubernetes' runAsNonRoot can check it.

@@ -219,3 +219,49 @@ describe('docker/compose.yaml', () => {
     expect(Object.keys(aggregator.environment as object)).toEqual(['ENVPARITY_ENROLL_SECRET', 'ENVPARITY_ADMIN_TOKEN']);
   });
 });
+
+describe('docker/compose.cluster.yaml: two aggregators on one PostgreSQL', () => {
+  // `<<` merges the shared aggregator block into each aggregator service, as compose does.
+  const compose = parseYaml(readFileSync(join(REPO_ROOT, 'docker/compose.cluster.yaml'), 'utf8'), { merge: true });
+  const services = compose.services as Record<string, Record<string, unknown>>;
+
+  it('runs two aggregators on the same database with the same secrets and fleet key, and an agent listing both', () => {
+    const aggregators = Object.entries(services).filter(([, service]) =>
+      (service.build as { dockerfile?: string } | undefined)?.dockerfile?.includes('aggregator'),
+    );
+    expect(aggregators.map(([name]) => name)).toEqual(['aggregator-a', 'aggregator-b']);
+    const environments = aggregators.map(([, service]) => service.environment as Record<string, string>);
+    expect(environments[0]).toEqual(environments[1]);
+    expect(Object.keys(environments[0] ?? {}).sort()).toEqual([
+      'ENVPARITY_ADMIN_TOKEN',
+      'ENVPARITY_ENROLL_SECRET',
+      'ENVPARITY_FLEET_KEY',
+      'ENVPARITY_STORE_URL',
+      'PGPASSWORD',
+    ]);
+    const postgres = services.postgres?.environment as Record<string, string>;
+    expect(environments[0]?.ENVPARITY_STORE_URL).toBe(
+      `postgres://${postgres.POSTGRES_USER}@postgres:5432/${postgres.POSTGRES_DB}`,
+    );
+    expect(environments[0]?.PGPASSWORD).toBe(postgres.POSTGRES_PASSWORD);
+    const agent = services.agent as Record<string, unknown>;
+    const command = agent.command as string[];
+    const flags = helpFlags([AGENT_BIN, command[0] as string]);
+    for (const flag of flagsOf(command)) expect(flags, flag).toContain(flag);
+    const urls = command.filter((_, i) => command[i - 1] === '--aggregator');
+    expect(urls).toEqual(['http://aggregator-a:7300', 'http://aggregator-b:7300']);
+    for (const volume of agent.volumes as string[]) {
+      expect(existsSync(join(REPO_ROOT, 'docker', volume.split(':', 1)[0] as string)), volume).toBe(true);
+    }
+  });
+
+  it('the aggregator image carries the PostgreSQL bridge worker', () => {
+    const final = stagesOf('docker/aggregator.Dockerfile').at(-1) as Stage;
+    const copies = ofKind(final, 'COPY').map((copy) => content(copy));
+    expect(
+      copies.some((copy) => copy.endsWith('/src/aggregator/lib ./aggregator/lib')),
+      JSON.stringify(copies),
+    ).toBe(true);
+    expect(existsSync(join(REPO_ROOT, 'aggregator/lib/pg-bridge-worker.cjs'))).toBe(true);
+  });
+});

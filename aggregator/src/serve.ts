@@ -30,9 +30,13 @@ async function postgresConnection(
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`store.passwordFile: cannot read ${file}: ${(cause as Error).message}`, 'store.passwordFile', {
-      cause,
-    });
+    throw new ConfigError(
+      `store.passwordFile: cannot read ${file}: ${(cause as Error).message}`,
+      'store.passwordFile',
+      {
+        cause,
+      },
+    );
   }
   const password = text.split(/\r?\n/)[0] ?? '';
   if (password === '') throw new ConfigError(`store.passwordFile: ${file} is empty`, 'store.passwordFile');
@@ -71,7 +75,8 @@ export async function startAggregator({
 }: ServeOptions = {}): Promise<RunningAggregator> {
   const file = configFile ? await loadAggregatorConfig(configFile) : {};
   // `--store` first, then ENVPARITY_STORE_URL, then the file's `store.url`.
-  const envStore = flags.store === undefined && env.ENVPARITY_STORE_URL ? { store: { url: env.ENVPARITY_STORE_URL } } : {};
+  const envStore =
+    flags.store === undefined && env.ENVPARITY_STORE_URL ? { store: { url: env.ENVPARITY_STORE_URL } } : {};
   const config = resolveServeConfig(file, { ...flags, ...envStore });
   const log = logger ?? createLogger(config.logLevel);
   const announce = announcer(log);
