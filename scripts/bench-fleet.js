@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench:fleet -- --agents N --duration S [--interval 60] [--change-rate 0.01] [--ramp S]`
+//                        `[--store postgres [--aggregators 2]]`
 //
 // Starts a real aggregator on 127.0.0.1 with a temporary data dir, drives it with N simulated agents
 // (packages/loadgen, in a child process) and measures:
@@ -15,6 +16,11 @@
 // its duration bound must stay punctual, and the fleet's own CPU must be visible apart (if it pegs a
 // core, the figures are client-bound, and the JSON says so with fleetCpuPct/fleetLoopDelayP99Ms).
 //
+// `--store postgres` runs the aggregators on a throwaway PostgreSQL cluster (scripts/bench-postgres.js)
+// and `--aggregators N` starts N of them on it, the fleet split evenly (agent i on aggregator
+// i % N); CPU and RSS are then the sum over the aggregators, and PostgreSQL's own CPU is reported
+// beside them (postgresCpuPct, every process of the cluster).
+//
 // Only 127.0.0.1 is contacted. The run always ends by itself: the aggregator and the fleet are
 // stopped (SIGTERM, then SIGKILL) and the data dir removed (unless --keep-data).
 import { spawn } from 'node:child_process';
@@ -24,6 +30,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startBenchPostgres } from './bench-postgres.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const loadgenDist = join(root, 'packages', 'loadgen', 'dist', 'index.js');
@@ -48,6 +55,8 @@ try {
       'aggregator-config': { type: 'string' },
       nice: { type: 'string' },
       roles: { type: 'string' },
+      store: { type: 'string', default: 'sqlite' },
+      aggregators: { type: 'string', default: '1' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -64,6 +73,8 @@ if (args.help) {
        [--aggregator-config FILE (passed to serve --config, e.g. storeSynchronous: normal)]
        [--nice=N (niceness of the aggregator and the fleet, e.g. --nice=-10 on a shared machine)]
        [--roles web,worker,db (host roles mixed in every environment; one role = homogeneous environments)]
+       [--store sqlite|postgres (sqlite: the file in the data dir; postgres: a throwaway local cluster)]
+       [--aggregators N (1; more than one needs --store postgres; agent i connects to aggregator i % N)]
 env BENCH_SHOW_STDERR=1 copies the aggregator's stderr to this stderr`);
   process.exit(0);
 }
@@ -86,6 +97,19 @@ const rampSeconds = args.ramp === undefined ? Math.ceil(agents / 1000) : num('ra
 const settleSeconds = num('settle');
 const maxConnecting = num('max-connecting', { min: 1, integer: true });
 const seed = num('seed', { integer: true });
+const aggregatorCount = num('aggregators', { min: 1, integer: true });
+if (!['sqlite', 'postgres'].includes(args.store)) {
+  console.error(`--store must be sqlite or postgres, got ${JSON.stringify(args.store)}`);
+  process.exit(2);
+}
+if (aggregatorCount > 1 && args.store !== 'postgres') {
+  console.error('--aggregators above 1 needs --store postgres (several aggregators share one PostgreSQL database)');
+  process.exit(2);
+}
+if (aggregatorCount > 1 && args['cpu-prof']) {
+  console.error('--cpu-prof profiles one aggregator: use it with --aggregators 1');
+  process.exit(2);
+}
 const nice = args.nice === undefined ? undefined : Number(args.nice);
 if (nice !== undefined && !(Number.isInteger(nice) && nice >= -20 && nice <= 19)) {
   console.error(`--nice must be an integer from -20 to 19, got ${JSON.stringify(args.nice)}`);
@@ -161,50 +185,75 @@ const [aggCommand, aggArgs] = wrap(process.execPath, [
   dataDir,
   ...(args['aggregator-config'] ? ['--config', resolve(args['aggregator-config'])] : []),
 ]);
+const fleetKey = randomBytes(32).toString('base64url');
+const postgres = args.store === 'postgres' ? await startBenchPostgres({ log }) : undefined;
 const aggregatorStartedMono = monoUs();
-const aggregator = spawn(aggCommand, aggArgs, {
-  cwd: root,
-  env: { ...process.env, ENVPARITY_ENROLL_SECRET: enrollSecret, ENVPARITY_ADMIN_TOKEN: adminToken },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-const aggregatorExited = new Promise((r) => aggregator.once('exit', (code, signal) => r({ code, signal })));
+/** One aggregator process, its output drained and its last lines kept. */
+const spawnAggregator = (index) => {
+  const dir = index === 0 ? dataDir : join(work, `data-${index}`);
+  if (!existsSync(dir)) mkdirSync(dir);
+  const argv = aggArgs.map((arg) => (arg === dataDir ? dir : arg));
+  const proc = spawn(aggCommand, argv, {
+    cwd: root,
+    env: {
+      ...process.env,
+      ENVPARITY_ENROLL_SECRET: enrollSecret,
+      ENVPARITY_ADMIN_TOKEN: adminToken,
+      // Every aggregator on one database must share the fleet key.
+      ENVPARITY_FLEET_KEY: fleetKey,
+      ...(postgres ? { ENVPARITY_STORE_URL: postgres.url } : {}),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const handle = { proc, listeningUrl: undefined, exited: undefined };
+  handle.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
+  let stdoutRest = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (chunk) => {
+    // Always drained: a full pipe would block the aggregator's logger and distort the figures.
+    const lines = (stdoutRest + chunk).split('\n');
+    stdoutRest = lines.pop() ?? '';
+    for (const line of lines) {
+      remember(aggregatorCount > 1 ? `[${index}] ${line}` : line);
+      if (handle.listeningUrl === undefined && line.includes('listening')) {
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === 'listening' && typeof entry.url === 'string') handle.listeningUrl = entry.url;
+        } catch {}
+      }
+    }
+  });
+  proc.stderr.setEncoding('utf8');
+  proc.stderr.on('data', (chunk) => {
+    for (const line of chunk.split('\n')) if (line.trim() !== '') remember(`stderr: ${line}`);
+    if (process.env.BENCH_SHOW_STDERR) process.stderr.write(chunk);
+  });
+  return handle;
+};
 const tail = [];
 const remember = (line) => {
   tail.push(line);
   if (tail.length > 40) tail.shift();
 };
-let listeningUrl;
-let stdoutRest = '';
-aggregator.stdout.setEncoding('utf8');
-aggregator.stdout.on('data', (chunk) => {
-  // Always drained: a full pipe would block the aggregator's logger and distort the figures.
-  const lines = (stdoutRest + chunk).split('\n');
-  stdoutRest = lines.pop() ?? '';
-  for (const line of lines) {
-    remember(line);
-    if (listeningUrl === undefined && line.includes('listening')) {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening' && typeof entry.url === 'string') listeningUrl = entry.url;
-      } catch {}
-    }
-  }
-});
-aggregator.stderr.setEncoding('utf8');
-aggregator.stderr.on('data', (chunk) => {
-  for (const line of chunk.split('\n')) if (line.trim() !== '') remember(`stderr: ${line}`);
-  if (process.env.BENCH_SHOW_STDERR) process.stderr.write(chunk);
-});
+const handles = [];
+for (let index = 0; index < aggregatorCount; index++) handles.push(spawnAggregator(index));
+const aggregator = handles[0].proc;
+const aggregatorExited = handles[0].exited;
+const running = (proc) => proc.exitCode === null && proc.signalCode === null;
 
 let fleet;
 const cleanup = async () => {
   if (fleet) await fleet.stop(10_000).catch(() => {});
-  if (aggregator.exitCode === null && aggregator.signalCode === null) {
-    aggregator.kill('SIGTERM');
-    const killer = setTimeout(() => aggregator.kill('SIGKILL'), 15_000);
-    await aggregatorExited;
-    clearTimeout(killer);
-  }
+  await Promise.all(
+    handles.map(async ({ proc, exited }) => {
+      if (!running(proc)) return;
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    }),
+  );
+  await postgres?.stop().catch(() => {});
   if (!args['keep-data']) rmSync(work, { recursive: true, force: true });
   else log(`data kept in ${dataDir}`);
 };
@@ -213,7 +262,7 @@ const watchdog = setTimeout(
   () => {
     log('watchdog: run overran its duration, killing everything');
     fleet?.stop(1).catch(() => {});
-    aggregator.kill('SIGKILL');
+    for (const { proc } of handles) proc.kill('SIGKILL');
     process.exit(3);
   },
   (durationSeconds + 90) * 1000,
@@ -234,20 +283,30 @@ const fail = async (message) => {
 };
 
 const deadline = Date.now() + 30_000;
-while (listeningUrl === undefined) {
-  if (aggregator.exitCode !== null || aggregator.signalCode !== null)
-    await fail('the aggregator exited before listening');
+while (handles.some((handle) => handle.listeningUrl === undefined)) {
+  if (handles.some(({ proc }) => !running(proc))) await fail('an aggregator exited before listening');
   if (Date.now() > deadline) await fail('the aggregator did not log {"msg":"listening","url":...} within 30 s');
   await sleep(50);
 }
-const base = new URL(listeningUrl);
-if (base.hostname !== '127.0.0.1' && base.hostname !== 'localhost')
-  await fail(`refusing a non-loopback aggregator URL ${listeningUrl}`);
-const wsUrl = `ws://127.0.0.1:${base.port}/api/v1/agent`;
-const metricsUrl = `http://127.0.0.1:${base.port}/metrics`;
-log(`aggregator pid ${aggregator.pid} listening on ${base.origin}`);
+const bases = handles.map(({ listeningUrl }) => new URL(listeningUrl));
+for (const base of bases) {
+  if (base.hostname !== '127.0.0.1' && base.hostname !== 'localhost')
+    await fail(`refusing a non-loopback aggregator URL ${base.href}`);
+}
+const wsUrls = bases.map((base) => `ws://127.0.0.1:${base.port}/api/v1/agent`);
+const wsUrl = wsUrls[0];
+for (const [index, base] of bases.entries()) {
+  log(
+    `aggregator pid ${handles[index].proc.pid} listening on ${base.origin}${postgres ? ` (store ${postgres.url})` : ''}`,
+  );
+}
 
+/** Every aggregator's /metrics, as one list of samples (counters and histograms add up across them). */
 const scrape = async () => {
+  const scraped = await Promise.all(bases.map((base) => scrapeOne(`http://127.0.0.1:${base.port}/metrics`)));
+  return scraped.some((samples) => samples === undefined) ? undefined : scraped.flat();
+};
+const scrapeOne = async (metricsUrl) => {
   try {
     const response = await fetch(metricsUrl, {
       headers: { authorization: `Bearer ${adminToken}` },
@@ -261,15 +320,28 @@ const scrape = async () => {
 };
 
 const clk = lg.clockTicksPerSecond();
+/** A sum of per-process readings (a process gone between listing and reading counts 0). */
+const sumOf = (values) => values.reduce((total, value) => total + (value ?? 0), 0);
+/** The aggregators' memory added up (their peak RSS: the sum of each one's high-water mark). */
+const aggregatorMemory = () => {
+  const readings = handles.map(({ proc }) => lg.readProcMemory(proc.pid)).filter(Boolean);
+  if (readings.length === 0) return undefined;
+  return {
+    vmRssKb: sumOf(readings.map((m) => m.vmRssKb)),
+    vmHwmKb: sumOf(readings.map((m) => m.vmHwmKb)),
+    perAggregatorRssKb: readings.map((m) => m.vmRssKb),
+  };
+};
 const snapshot = async () => {
   const mono = monoUs();
   const wall = performance.now();
-  const ticks = lg.readProcCpuTicks(aggregator.pid);
+  const ticks = sumOf(handles.map(({ proc }) => lg.readProcCpuTicks(proc.pid)));
+  const postgresTicks = postgres ? sumOf(postgres.pids().map((pid) => lg.readProcCpuTicks(pid))) : undefined;
   const fleetTicks = fleet ? lg.readProcCpuTicks(fleet.pid) : undefined;
   const selfTicks = lg.readProcCpuTicks('self');
   const machine = lg.readMachineCpuTicks();
   const tcp = lg.readTcpListenCounters();
-  const memory = lg.readProcMemory(aggregator.pid);
+  const memory = aggregatorMemory();
   const scrapeStarted = performance.now();
   const metrics = await scrape();
   const scrapeMs = Math.round(performance.now() - scrapeStarted);
@@ -278,6 +350,7 @@ const snapshot = async () => {
     mono,
     wall,
     ticks,
+    postgresTicks,
     fleetTicks,
     selfTicks,
     machine,
@@ -292,7 +365,10 @@ const snapshot = async () => {
 const machineWindow = (a, b) => {
   if (!a?.machine || !b?.machine) return { otherCpuPct: null, iowaitPct: null };
   const seconds = (b.wall - a.wall) / 1000;
-  const ours = ['ticks', 'fleetTicks', 'selfTicks'].reduce((sum, k) => sum + ((b[k] ?? 0) - (a[k] ?? 0)), 0);
+  const ours = ['ticks', 'postgresTicks', 'fleetTicks', 'selfTicks'].reduce(
+    (sum, k) => sum + ((b[k] ?? 0) - (a[k] ?? 0)),
+    0,
+  );
   return {
     otherCpuPct: round(((b.machine.busy - a.machine.busy - ours) / clk / seconds) * 100),
     iowaitPct: round(((b.machine.iowait - a.machine.iowait) / clk / seconds) * 100),
@@ -335,6 +411,7 @@ const start = await snapshot();
 fleet = lg.forkFleet(
   {
     url: wsUrl,
+    urls: wsUrls,
     agents,
     enrollSecret,
     intervalSeconds,
@@ -360,10 +437,10 @@ let lastProgress = 0;
 while (performance.now() < endWall) {
   await sleep(Math.min(1000, Math.max(0, endWall - performance.now())));
   const stats = fleet.latest();
-  const memory = lg.readProcMemory(aggregator.pid);
+  const memory = aggregatorMemory();
   if (memory) peakRssKb = Math.max(peakRssKb, memory.vmRssKb);
-  if (aggregator.exitCode !== null || aggregator.signalCode !== null) {
-    await fail(`the aggregator died during the run (exit ${aggregator.exitCode ?? aggregator.signalCode})`);
+  for (const { proc } of handles) {
+    if (!running(proc)) await fail(`an aggregator died during the run (exit ${proc.exitCode ?? proc.signalCode})`);
   }
   if (stats && stats.stormMs !== null && stormEnd === undefined) {
     stormEnd = await snapshot();
@@ -405,7 +482,12 @@ const messages = counterDelta(steadyFrom, end, 'envparity_ingest_messages_total'
 const steadyRtt = rtt(steadyFrom, end, 'deltaRtt');
 const stormRtt = rtt(undefined, stormEnd ?? end, 'fullRtt');
 const connectedGauge = end.metrics ? lg.sumSamples(end.metrics, 'envparity_agents_connected') : undefined;
-const storeBytes = end.metrics ? lg.sumSamples(end.metrics, 'envparity_store_bytes') : undefined;
+// Each aggregator reports the same database's size: counted once.
+const storeBytes = postgres
+  ? await postgres.databaseBytes().catch(() => undefined)
+  : end.metrics
+    ? lg.sumSamples(end.metrics, 'envparity_store_bytes')
+    : undefined;
 const ingestBytes = end.metrics ? lg.sumSamples(end.metrics, 'envparity_ingest_bytes_total') : undefined;
 // Sockets the aggregator closed, by reason (only the non-zero ones).
 const rejected = {};
@@ -428,6 +510,8 @@ const aggregatorCpuPct = cpuPct(steadyFrom, end);
 const stormMachine = machineWindow(start, stormEnd ?? end);
 const steadyMachine = machineWindow(steadyFrom, end);
 const aggregatorRssMb = end.memory ? round(end.memory.vmRssKb / 1024, 0) : null;
+const postgresCpuPct = postgres ? cpuPct(steadyFrom, end, 'postgresTicks') : null;
+const stormPostgresCpuPct = postgres ? cpuPct(start, stormEnd ?? end, 'postgresTicks') : null;
 
 // --- CPU profile (optional): stop the aggregator so it writes it, then slice storm and steady ----
 let profile;
@@ -461,6 +545,8 @@ if (profDir) {
 await cleanup();
 
 const result = {
+  store: postgres ? `postgres ${postgres.version}` : 'sqlite',
+  aggregators: aggregatorCount,
   agents,
   connected: connectedGauge ?? end.fleetStats?.connected ?? 0,
   fleetConnected: end.fleetStats?.connected ?? 0,
@@ -484,6 +570,9 @@ const result = {
   aggregatorRssMb,
   aggregatorPeakRssMb: round(peakRssKb / 1024, 0),
   aggregatorCpuPct,
+  perAggregatorRssMb: end.memory ? end.memory.perAggregatorRssKb.map((kb) => round(kb / 1024, 0)) : null,
+  postgresCpuPct,
+  stormPostgresCpuPct,
   storeMb: storeBytes === undefined ? null : round(storeBytes / 1048576, 1),
   dataDirMb: dataDirBytes === undefined ? null : round(dataDirBytes / 1048576, 1),
   ingestMb: ingestBytes === undefined ? null : round(ingestBytes / 1048576, 1),

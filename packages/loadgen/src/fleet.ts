@@ -41,6 +41,8 @@ const FATAL_CLOSE_CODES = new Set([4010, 4011, 4012, 4040]);
 export interface FleetOptions {
   /** The agent channel, e.g. `ws://127.0.0.1:7300/api/v1/agent`. */
   url: string;
+  /** Several aggregators' channels: agent i connects to `urls[i % urls.length]` (instead of `url`). */
+  urls?: readonly string[];
   agents: number;
   enrollSecret: string;
   /** Index of the first simulated host (to split a fleet over several processes). */
@@ -153,6 +155,7 @@ const MAX_ERROR_KINDS = 30;
 export function startFleet(options: FleetOptions): Fleet {
   const {
     url,
+    urls = [url],
     agents: count,
     enrollSecret,
     firstIndex = 0,
@@ -425,7 +428,7 @@ export function startFleet(options: FleetOptions): Fleet {
     counters.connectAttempts++;
     const localAddress =
       localAddresses.length > 0 ? localAddresses[(agent.index - firstIndex) % localAddresses.length] : undefined;
-    const ws = new WebSocket(url, {
+    const ws = new WebSocket(urls[agent.index % urls.length] ?? url, {
       perMessageDeflate,
       handshakeTimeout: handshakeTimeoutMs,
       maxPayload: MAX_FRAME_BYTES,
