@@ -228,6 +228,24 @@ describe.skipIf(noPostgres !== undefined)(`two aggregators on one PostgreSQL dat
       const counter = changes.filter((change) => change.path === path).sort((a, b) => a.seq - b.seq);
       expect(new Set(counter.map((change) => change.seq)).size).toBe(counter.length);
       const chain = JSON.stringify(counter.map(({ seq, from, to }) => [seq, from, to]));
+      if (counter.some((change, i) => i > 0 && change.from !== counter[i - 1]?.to)) {
+        const loud = (lines: Record<string, unknown>[]) =>
+          lines.filter(
+            (line) => Number(line.level) >= 40 || /report|hello|welcome|resync|connected/.test(String(line.msg)),
+          );
+        console.info(
+          `[multi-aggregator] DEBUG ${host.id} survivor:\n${loud(second.process.jsonLogs())
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
+        console.info(
+          `[multi-aggregator] DEBUG ${host.id} agent:\n${loud(
+            (fleet.agents.get(host.id) as AgentHandle).process.jsonLogs(),
+          )
+            .map((l) => JSON.stringify(l))
+            .join('\n')}`,
+        );
+      }
       for (let i = 1; i < counter.length; i++)
         expect(counter[i]?.from, `${host.id}: ${chain}`).toBe(counter[i - 1]?.to);
       expect(counter.at(-1)?.to).toBe(String(BURST));

@@ -94,6 +94,7 @@ export class FactIngest {
         source: input.source ?? null,
         details: { hostId: input.hostId, environment: input.environment, agentVersion: input.agentVersion },
       });
+      this.options.sql.flush();
     } catch (cause) {
       // Whatever failed (the host row, the audit entry), the message names the host.
       throw new StoreError('STORE_FAILED', `cannot enroll host ${input.hostId}: ${(cause as Error).message}`, {
@@ -202,6 +203,9 @@ export class FactIngest {
     const meta = report.meta ?? host.meta;
     this.writePlan(host, plan, report.seq, report.observedAt);
     this.options.hostFacts.updateReportState(hostId, report.seq, lastSeen, meta);
+    // Deferred writes fail here, before the batch's host takes the report: a report rolled back
+    // to its savepoint must leave the host as it was (it is one round trip either way).
+    this.options.sql.flush();
 
     applyPlan(host, plan, batch);
     Object.assign(host, { lastSeq: report.seq, lastSeen, meta });

@@ -40,6 +40,39 @@ describe.each(BACKENDS)('fact store (%s)', (backendName, backend) => {
   const open = (location?: string) => backend.open(location);
   const tempDb = () => backend.newLocation();
 
+  it('a report whose history write fails leaves the host as it was; the next one records the change from there', async () => {
+    const store = open();
+    await enroll(store, 'web-1');
+    await store.ingestReport({
+      hostId: 'web-1',
+      report: report(1, T0, { full: { library: LIBRARY } }),
+      receivedAt: T0,
+    });
+    // The database refuses one change row, as a deadlock or a full disk would fail it mid-batch.
+    if (backendName === 'postgres') {
+      store.sql.run(`CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.path = 'library.dpkg.openssl' AND NEW.seq = 2 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`);
+      store.sql.run(
+        'CREATE TRIGGER refuse_change BEFORE INSERT ON changes FOR EACH ROW EXECUTE FUNCTION refuse_change()',
+      );
+    } else {
+      store.sql.run(`CREATE TRIGGER refuse_change BEFORE INSERT ON changes
+        WHEN NEW.path = 'library.dpkg.openssl' AND NEW.seq = 2 BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+    }
+    const upgrade = (seq: number, version: string) =>
+      store.ingestReport({
+        hostId: 'web-1',
+        report: report(seq, T0 + seq, { delta: { library: { set: { 'library.dpkg.openssl': version }, unset: [] } } }),
+        receivedAt: T0 + seq,
+      });
+    await expect(upgrade(2, '3.0.13')).rejects.toThrow(/refused/);
+    expect(store.getHost('web-1')?.lastSeq).toBe(1);
+    expect(store.getHostFacts('web-1')?.['library.dpkg.openssl']).toBe('3.0.11');
+    expect(await upgrade(3, '3.0.13')).toMatchObject({ applied: true, lastSeq: 3 });
+    const changes = await store.listChanges('web-1', { limit: 10 });
+    expect(changes.map(({ seq, from, to }) => ({ seq, from, to }))).toEqual([{ seq: 3, from: '3.0.11', to: '3.0.13' }]);
+  });
+
   it('enrolls hosts and finds them by token hash', async () => {
     const store = open();
     expect(await enroll(store, 'web-1')).toEqual({ reenrolled: false });

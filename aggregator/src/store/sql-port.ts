@@ -16,6 +16,12 @@ export interface SqlPort {
   run(sql: string, params?: readonly unknown[]): number;
   /** BEGIN ... COMMIT (ROLLBACK when `fn` throws); nested calls are savepoints. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Sends the writes held back so far (PostgreSQL defers writes nobody reads) and throws what
+   * failed; SQLite runs every statement at once, so there is nothing to send. Call it before
+   * acting on writes having succeeded.
+   */
+  flush(): void;
 }
 
 /** better-sqlite3 with its statements prepared once per SQL text. */
@@ -28,6 +34,8 @@ export class SqliteSqlPort implements SqlPort {
   constructor(readonly db: Database.Database) {
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
   }
+
+  flush(): void {}
 
   private statement(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
@@ -67,6 +75,10 @@ export class PgSqlPort implements SqlPort {
   private readonly translated = new Map<string, string>();
 
   constructor(readonly db: PgBridge) {}
+
+  flush(): void {
+    this.db.flush();
+  }
 
   private text(sql: string): string {
     let text = this.translated.get(sql);
