@@ -23,13 +23,14 @@
 //
 // Only 127.0.0.1 is contacted. The run always ends by itself: the aggregator and the fleet are
 // stopped (SIGTERM, then SIGKILL) and the data dir removed (unless --keep-data).
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spawnAggregatorProcess } from './bench-aggregator-process.js';
+import { openFileLimitForChildren } from './bench-open-files.js';
 import { startBenchPostgres } from './bench-postgres.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -142,26 +143,7 @@ const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // --- open-file limit: each side holds one socket per agent ---------------------------------------
-const neededFds = agents + 1024;
-const limit = lg.readOpenFileLimit('self');
-let nofile;
-if (limit && limit.soft < neededFds) {
-  if (limit.hard >= neededFds) {
-    nofile = neededFds;
-    log(
-      `open-file soft limit ${limit.soft} < ${neededFds}: children run with \`ulimit -Sn ${neededFds}\` (hard ${limit.hard})`,
-    );
-  } else {
-    console.error(
-      `${agents} agents need ~${neededFds} open files in both the aggregator and the fleet process, but the hard limit is ` +
-        `${limit.hard}. Raise it (as root: \`ulimit -Hn ${neededFds}\`, LimitNOFILE= in a systemd unit, ` +
-        `or nofile in /etc/security/limits.conf; in a container root needs CAP_SYS_RESOURCE for that, else ` +
-        `start the container with a higher limit, e.g. \`docker run --ulimit nofile=${neededFds}:${neededFds}\`) ` +
-        `or run at most ${Math.max(0, limit.hard - 1024)} agents.`,
-    );
-    process.exit(2);
-  }
-}
+const nofile = openFileLimitForChildren(lg, agents, log);
 const wrap = (command, argv) => lg.wrapCommand(command, argv, { nofile, nice });
 
 // --- aggregator ----------------------------------------------------------------------------------
@@ -188,47 +170,24 @@ const [aggCommand, aggArgs] = wrap(process.execPath, [
 const fleetKey = randomBytes(32).toString('base64url');
 const postgres = args.store === 'postgres' ? await startBenchPostgres({ log }) : undefined;
 const aggregatorStartedMono = monoUs();
-/** One aggregator process, its output drained and its last lines kept. */
+const aggregatorEnv = {
+  ...process.env,
+  ENVPARITY_ENROLL_SECRET: enrollSecret,
+  ENVPARITY_ADMIN_TOKEN: adminToken,
+  // Every aggregator on one database must share the fleet key.
+  ENVPARITY_FLEET_KEY: fleetKey,
+  ...(postgres ? { ENVPARITY_STORE_URL: postgres.url } : {}),
+};
 const spawnAggregator = (index) => {
   const dir = index === 0 ? dataDir : join(work, `data-${index}`);
   if (!existsSync(dir)) mkdirSync(dir);
-  const argv = aggArgs.map((arg) => (arg === dataDir ? dir : arg));
-  const proc = spawn(aggCommand, argv, {
+  return spawnAggregatorProcess({
+    command: aggCommand,
+    argv: aggArgs.map((arg) => (arg === dataDir ? dir : arg)),
     cwd: root,
-    env: {
-      ...process.env,
-      ENVPARITY_ENROLL_SECRET: enrollSecret,
-      ENVPARITY_ADMIN_TOKEN: adminToken,
-      // Every aggregator on one database must share the fleet key.
-      ENVPARITY_FLEET_KEY: fleetKey,
-      ...(postgres ? { ENVPARITY_STORE_URL: postgres.url } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: aggregatorEnv,
+    remember: (line) => remember(aggregatorCount > 1 && !line.startsWith('stderr') ? `[${index}] ${line}` : line),
   });
-  const handle = { proc, listeningUrl: undefined, exited: undefined };
-  handle.exited = new Promise((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-  let stdoutRest = '';
-  proc.stdout.setEncoding('utf8');
-  proc.stdout.on('data', (chunk) => {
-    // Always drained: a full pipe would block the aggregator's logger and distort the figures.
-    const lines = (stdoutRest + chunk).split('\n');
-    stdoutRest = lines.pop() ?? '';
-    for (const line of lines) {
-      remember(aggregatorCount > 1 ? `[${index}] ${line}` : line);
-      if (handle.listeningUrl === undefined && line.includes('listening')) {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'listening' && typeof entry.url === 'string') handle.listeningUrl = entry.url;
-        } catch {}
-      }
-    }
-  });
-  proc.stderr.setEncoding('utf8');
-  proc.stderr.on('data', (chunk) => {
-    for (const line of chunk.split('\n')) if (line.trim() !== '') remember(`stderr: ${line}`);
-    if (process.env.BENCH_SHOW_STDERR) process.stderr.write(chunk);
-  });
-  return handle;
 };
 const tail = [];
 const remember = (line) => {

@@ -29,7 +29,10 @@ const serviceHost = z
       issue.input === undefined ? "required: the server's host name or address" : 'expected a host name or address',
   })
   .min(1, "required: the server's host name or address")
-  .regex(/^[^\s/]+$|^\/\S+$/, 'expected a host name, an address, or a unix socket path starting with / (postgres: its directory)')
+  .regex(
+    /^[^\s/]+$|^\/\S+$/,
+    'expected a host name, an address, or a unix socket path starting with / (postgres: its directory)',
+  )
   // `[::1]` as in URLs: sockets want the bare address.
   .transform((host) => (/^\[[0-9A-Fa-f:.]+\]$/.test(host) ? host.slice(1, -1) : host));
 const port = (defaultPort: number) => z.number().int().min(1).max(65_535).default(defaultPort);
