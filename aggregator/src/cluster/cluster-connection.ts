@@ -71,7 +71,15 @@ export class ClusterConnection {
     }
     this.#client = client;
     this.#retryMs = MIN_RECONNECT_MS;
-    this.#options.onConnected();
+    try {
+      this.#options.onConnected();
+    } catch (error) {
+      // The session stands; what failed (a resync read) is logged, and the next signal or reconnect retries it.
+      this.#options.logger.warn(
+        { err: { message: (error as Error)?.message } },
+        'cluster: resync after connect failed',
+      );
+    }
   }
 
   /** Rows of a statement on the cluster session; throws when it is not connected. */
