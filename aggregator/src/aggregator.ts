@@ -314,7 +314,6 @@ export function createAggregator(options: AggregatorOptions = {}): Aggregator {
     leading: cluster === undefined,
   });
   if (cluster && clusterPresence && clusterAgents) {
-    (store as PostgresFactStore).setLeader(false);
     cluster.attach({
       store: store as PostgresFactStore,
       drift,

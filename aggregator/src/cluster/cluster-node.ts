@@ -107,8 +107,10 @@ export class ClusterNode {
     );
   }
 
+  /** The parts it keeps in step; the store follows (no retention) until this aggregator is elected. */
   attach(parts: Attached): void {
     this.#attached = parts;
+    parts.store.setLeader(false);
   }
 
   /** Connects the cluster session (LISTEN, presence, election); a first failure fails the start. */

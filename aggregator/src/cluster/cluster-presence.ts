@@ -8,10 +8,9 @@
  * until their agents reconnect to a survivor.
  */
 import type { PresenceSource } from '../drift/drift-engine.js';
+import { PG_SERVER_NOW_MS } from '../store/postgres/pg-bridge.js';
 import type { ClusterConnection } from './cluster-connection.js';
 
-/** The server's clock in ms (the heartbeat's and the staleness test's). */
-const SERVER_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 export const DEFAULT_PRESENCE_INTERVAL_MS = 1_000;
 /** An aggregator not seen for this long is dead: its connections no longer count. */
 export const DEFAULT_NODE_STALE_MS = 10_000;
@@ -98,15 +97,15 @@ export class ClusterPresence implements PresenceSource {
     this.#queued = new Map();
     try {
       await connection.query(
-        `INSERT INTO aggregator_nodes (id, started_at, seen_at) VALUES ($1, $2, ${SERVER_NOW_MS})
-         ON CONFLICT (id) DO UPDATE SET seen_at = ${SERVER_NOW_MS}`,
+        `INSERT INTO aggregator_nodes (id, started_at, seen_at) VALUES ($1, $2, ${PG_SERVER_NOW_MS})
+         ON CONFLICT (id) DO UPDATE SET seen_at = ${PG_SERVER_NOW_MS}`,
         [nodeId, this.#startedAt],
       );
       const online = [...queued].filter(([, up]) => up).map(([hostId]) => hostId);
       const offline = [...queued].filter(([, up]) => !up).map(([hostId]) => hostId);
       if (online.length > 0) {
         await connection.query(
-          `INSERT INTO agent_connections (host_id, node_id, since) SELECT unnest($1::text[]), $2, ${SERVER_NOW_MS}
+          `INSERT INTO agent_connections (host_id, node_id, since) SELECT unnest($1::text[]), $2, ${PG_SERVER_NOW_MS}
            ON CONFLICT (host_id) DO UPDATE SET node_id = excluded.node_id, since = excluded.since`,
           [online, nodeId],
         );
@@ -119,7 +118,7 @@ export class ClusterPresence implements PresenceSource {
       }
       const rows = await connection.query<{ host_id: string }>(
         `SELECT c.host_id FROM agent_connections c JOIN aggregator_nodes n ON n.id = c.node_id
-         WHERE c.node_id <> $1 AND n.seen_at > ${SERVER_NOW_MS} - $2`,
+         WHERE c.node_id <> $1 AND n.seen_at > ${PG_SERVER_NOW_MS} - $2`,
         [nodeId, this.#options.staleMs ?? DEFAULT_NODE_STALE_MS],
       );
       this.#replaceRemote(new Set(rows.map((row) => row.host_id)));
@@ -135,10 +134,10 @@ export class ClusterPresence implements PresenceSource {
     const { connection } = this.#options;
     if (!connection.connected) return;
     await connection.query(
-      `DELETE FROM agent_connections WHERE node_id IN (SELECT id FROM aggregator_nodes WHERE seen_at < ${SERVER_NOW_MS} - $1)`,
+      `DELETE FROM agent_connections WHERE node_id IN (SELECT id FROM aggregator_nodes WHERE seen_at < ${PG_SERVER_NOW_MS} - $1)`,
       [FORGET_NODE_MS],
     );
-    await connection.query(`DELETE FROM aggregator_nodes WHERE seen_at < ${SERVER_NOW_MS} - $1`, [FORGET_NODE_MS]);
+    await connection.query(`DELETE FROM aggregator_nodes WHERE seen_at < ${PG_SERVER_NOW_MS} - $1`, [FORGET_NODE_MS]);
   }
 
   /** A clean stop: this node's rows go, so the others see its hosts offline at once. */

@@ -16,9 +16,7 @@ export class PgSignalSender implements StoreSignals {
 
   send(signal: ClusterSignal): void {
     for (const payload of encodeSignal(this.nodeId, signal)) {
-      const params = [CLUSTER_CHANNEL, payload];
-      if (this.db.inTransaction) this.db.defer('SELECT pg_notify($1, $2)', params);
-      else this.db.run('SELECT pg_notify($1, $2)', params);
+      this.db.write('SELECT pg_notify($1, $2)', [CLUSTER_CHANNEL, payload]);
     }
   }
 

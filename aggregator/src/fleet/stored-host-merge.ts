@@ -4,13 +4,17 @@
  * so the drift engine, caches and presence here react to a report committed elsewhere exactly as to
  * one of their own.
  */
-import { type Classifier, compareStrings, EMPTY_FACTS, type FactMap } from '@envparity/shared';
+import { type Classifier, compareStrings, diffFacts, EMPTY_FACTS, type FactMap } from '@envparity/shared';
 import type { FactChange, StoreEvent } from '../store/fact-store.js';
 import type { HostState } from './host-state.js';
 
 export interface StoredHostMerge {
   host: HostState;
   events: StoreEvent[];
+}
+
+function newerOf(a: number | null, b: number | null): number | null {
+  return a !== null && (b === null || a > b) ? a : b;
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -31,7 +35,8 @@ export function mergeStoredHost(
   if (before && before.enrolledAt === stored.enrolledAt && before.lastSeq > stored.lastSeq) return undefined;
   const host: HostState = {
     ...stored,
-    lastSeen: Math.max(before?.lastSeen ?? 0, stored.lastSeen ?? 0) || stored.lastSeen,
+    // A heartbeat here may be newer than the row (touches are written with the next batch).
+    lastSeen: newerOf(before?.lastSeen ?? null, stored.lastSeen),
     factsVersion: before?.factsVersion ?? 0,
     pathCount: 0,
   };
@@ -106,25 +111,20 @@ function changesOf(
   classify: Classifier,
   now: number,
 ): FactChange[] {
-  const changes: FactChange[] = [];
-  const factsOf = (host: HostState | undefined, category: string): Readonly<FactMap> => {
+  const factsOf = (host: HostState | undefined, category: string): FactMap => {
     const hash = host?.categories.get(category);
-    return hash === undefined ? EMPTY_FACTS : (blobOf(hash) ?? EMPTY_FACTS);
+    return (hash === undefined ? EMPTY_FACTS : (blobOf(hash) ?? EMPTY_FACTS)) as FactMap;
   };
-  for (const category of touched) {
-    const from = factsOf(before, category);
-    const to = factsOf(after, category);
-    const paths = new Set([...Object.keys(from), ...Object.keys(to)]);
-    for (const path of [...paths].sort(compareStrings)) {
-      const inFrom = Object.hasOwn(from, path);
-      const inTo = Object.hasOwn(to, path);
-      if (inFrom && inTo && JSON.stringify(from[path]) === JSON.stringify(to[path])) continue;
-      if (classify(path) === 'volatile') continue;
-      const change: FactChange = { hostId: after.id, seq: after.lastSeq, at: now, path };
-      if (inFrom) change.from = from[path];
-      if (inTo) change.to = to[path];
-      changes.push(change);
-    }
-  }
-  return changes;
+  return touched.flatMap((category) =>
+    diffFacts(factsOf(before, category), factsOf(after, category), { classify })
+      .filter((difference) => difference.class !== 'volatile')
+      .map(({ path, from, to }) => ({
+        hostId: after.id,
+        seq: after.lastSeq,
+        at: now,
+        path,
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+      })),
+  );
 }

@@ -70,6 +70,9 @@ export function describeConnection(connectionString: string): string {
   }
 }
 
+/** The server's clock in ms, for rows several aggregators compare (their own clocks need not agree). */
+export const PG_SERVER_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
 export class PgBridge {
   readonly description: string;
   private readonly worker: Worker;
@@ -143,6 +146,16 @@ export class PgBridge {
   defer(sql: string, params: readonly unknown[] = []): void {
     this.assertOpen();
     this.deferred.push({ sql, params: [...params] });
+  }
+
+  /**
+   * A write whose result nobody reads: deferred inside a transaction (a failure still surfaces
+   * before its savepoint is released or the commit), run at once outside one so it is durable
+   * when the call returns.
+   */
+  write(sql: string, params: readonly unknown[] = []): void {
+    if (this.inTransaction) this.defer(sql, params);
+    else this.run(sql, params);
   }
 
   flush(): void {

@@ -27,8 +27,7 @@ export class PgChangeHistoryRepository implements ChangeHistoryRepository {
       valueColumn(change.to),
       environment,
     ];
-    if (this.db.inTransaction) this.db.defer(sql, params);
-    else this.db.run(sql, params);
+    this.db.write(sql, params);
   }
 
   list(hostId: string, { since, until, order = 'oldest', offset = 0, limit }: ChangeQuery): FactChange[] {

@@ -18,10 +18,7 @@ import {
   type StoredFleet,
   storedFleetOf,
 } from '../host-facts-repository.js';
-import type { PgBridge } from './pg-bridge.js';
-
-/** The server's clock in ms: aggregators' clocks need not agree. */
-const SERVER_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+import { PG_SERVER_NOW_MS, type PgBridge } from './pg-bridge.js';
 
 export class PgHostFactsRepository implements HostFactsRepository {
   constructor(private readonly db: PgBridge) {}
@@ -81,7 +78,7 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   updateReportState(hostId: string, seq: number, lastSeen: number, meta: unknown): void {
-    this.write('UPDATE hosts SET last_seq = $2, last_seen = $3, meta = $4 WHERE id = $1', [
+    this.db.write('UPDATE hosts SET last_seq = $2, last_seen = $3, meta = $4 WHERE id = $1', [
       hostId,
       seq,
       lastSeen,
@@ -90,7 +87,7 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   updateFingerprints(hostId: string, fingerprint: string | null, fingerprints: Record<string, string>): void {
-    this.write('UPDATE hosts SET fingerprint = $2, fingerprints = $3 WHERE id = $1', [
+    this.db.write('UPDATE hosts SET fingerprint = $2, fingerprints = $3 WHERE id = $1', [
       hostId,
       fingerprint,
       JSON.stringify(fingerprints),
@@ -102,7 +99,7 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   touch(hostId: string, at: number): void {
-    this.write('UPDATE hosts SET last_seen = GREATEST(COALESCE(last_seen, 0), $2) WHERE id = $1', [hostId, at]);
+    this.db.write('UPDATE hosts SET last_seen = GREATEST(COALESCE(last_seen, 0), $2) WHERE id = $1', [hostId, at]);
   }
 
   retire(hostId: string, at: number, by: string | null): boolean {
@@ -125,7 +122,7 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   insertBlob(hash: string, facts: Readonly<FactMap>): void {
-    this.write('INSERT INTO blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [
+    this.db.write('INSERT INTO blobs (hash, data) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING', [
       hash,
       JSON.stringify(facts),
     ]);
@@ -137,9 +134,10 @@ export class PgHostFactsRepository implements HostFactsRepository {
    * fail that aggregator's report on the foreign key; the collection waits out such races.
    */
   deleteUnusedBlob(hash: string): void {
-    this.write(`INSERT INTO blob_orphans (hash, since) VALUES ($1, ${SERVER_NOW_MS}) ON CONFLICT (hash) DO NOTHING`, [
-      hash,
-    ]);
+    this.db.write(
+      `INSERT INTO blob_orphans (hash, since) VALUES ($1, ${PG_SERVER_NOW_MS}) ON CONFLICT (hash) DO NOTHING`,
+      [hash],
+    );
   }
 
   /** The leader's collection: one transaction; a blob referenced meanwhile fails it, and it runs again later. */
@@ -147,12 +145,12 @@ export class PgHostFactsRepository implements HostFactsRepository {
     return this.db.transaction(() => {
       const deleted = this.db.run(
         `DELETE FROM blobs b USING blob_orphans o
-          WHERE b.hash = o.hash AND o.since <= ${SERVER_NOW_MS} - $1
+          WHERE b.hash = o.hash AND o.since <= ${PG_SERVER_NOW_MS} - $1
             AND NOT EXISTS (SELECT 1 FROM host_categories c WHERE c.blob_hash = b.hash)
             AND NOT EXISTS (SELECT 1 FROM initial_states s WHERE s.blob_hash = b.hash)`,
         [graceMs],
       );
-      this.db.run(`DELETE FROM blob_orphans WHERE since <= ${SERVER_NOW_MS} - $1`, [graceMs]);
+      this.db.run(`DELETE FROM blob_orphans WHERE since <= ${PG_SERVER_NOW_MS} - $1`, [graceMs]);
       return deleted;
     });
   }
@@ -163,7 +161,7 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   setCategory(hostId: string, category: string, hash: string): void {
-    this.write(
+    this.db.write(
       `INSERT INTO host_categories (host_id, category, blob_hash) VALUES ($1, $2, $3)
        ON CONFLICT (host_id, category) DO UPDATE SET blob_hash = excluded.blob_hash`,
       [hostId, category, hash],
@@ -171,11 +169,11 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   deleteCategory(hostId: string, category: string): void {
-    this.write('DELETE FROM host_categories WHERE host_id = $1 AND category = $2', [hostId, category]);
+    this.db.write('DELETE FROM host_categories WHERE host_id = $1 AND category = $2', [hostId, category]);
   }
 
   insertInitialCategory({ hostId, seq, at, environment, category, hash }: InitialCategory): void {
-    this.write(
+    this.db.write(
       'INSERT INTO initial_states (host_id, seq, at, environment, category, blob_hash) VALUES ($1, $2, $3, $4, $5, $6)',
       [hostId, seq, at, environment, category, hash],
     );
@@ -201,16 +199,9 @@ export class PgHostFactsRepository implements HostFactsRepository {
   }
 
   addEnvironment(name: string, at: number): void {
-    this.write('INSERT INTO environments (name, first_seen) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, at]);
-  }
-
-  /**
-   * A write whose result nobody reads: deferred inside a transaction (a failure still surfaces
-   * before its savepoint is released or the commit), run at once outside one so it is durable
-   * when the call returns.
-   */
-  private write(sql: string, params: readonly unknown[]): void {
-    if (this.db.inTransaction) this.db.defer(sql, params);
-    else this.db.run(sql, params);
+    this.db.write('INSERT INTO environments (name, first_seen) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+      name,
+      at,
+    ]);
   }
 }

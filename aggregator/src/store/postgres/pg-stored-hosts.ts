@@ -1,7 +1,7 @@
 /**
  * Hosts as another aggregator committed them: the rows of a few hosts, read back from PostgreSQL
- * when a signal names them or an agent says hello here. Four statements whatever the number of
- * hosts; only blobs this aggregator does not hold yet are fetched.
+ * when a signal names them or an agent says hello here. Three statements (four with new blobs)
+ * whatever the number of hosts; only blobs this aggregator does not hold yet are fetched.
  */
 import type { FactMap } from '@envparity/shared';
 import type { HostState } from '../../fleet/host-state.js';
@@ -13,8 +13,6 @@ export interface StoredHosts {
   hosts: HostState[];
   /** Blobs the hosts hold that the caller said it does not have. */
   blobs: Map<string, Readonly<FactMap>>;
-  /** Environments as stored (a host may have brought a new one). */
-  environments: string[];
 }
 
 export function readStoredHosts(
@@ -23,7 +21,7 @@ export function readStoredHosts(
   haveBlob: (hash: string) => boolean,
 ): StoredHosts {
   const ids = [...new Set(hostIds)];
-  if (ids.length === 0) return { hosts: [], blobs: new Map(), environments: [] };
+  if (ids.length === 0) return { hosts: [], blobs: new Map() };
   const hosts = new Map<string, HostState>();
   for (const row of db.query<HostRow>('SELECT * FROM hosts WHERE id = ANY($1)', [ids]).rows) {
     hosts.set(row.id, hostOf(row));
@@ -52,8 +50,5 @@ export function readStoredHosts(
     ]).rows;
     for (const row of rows) blobs.set(row.hash, JSON.parse(row.data) as FactMap);
   }
-  const environments = db
-    .query<{ name: string }>('SELECT name FROM environments ORDER BY name COLLATE "C"')
-    .rows.map((row) => row.name);
-  return { hosts: [...hosts.values()], blobs, environments };
+  return { hosts: [...hosts.values()], blobs };
 }

@@ -70,7 +70,6 @@ export class PostgresFactStore extends RepositoryFactStore {
   refreshHosts(hostIds: readonly string[]): number {
     if (hostIds.length === 0) return 0;
     const stored = readStoredHosts(this.bridge, hostIds, (hash) => this.fleet.blobs.facts(hash) !== undefined);
-    for (const environment of stored.environments) this.fleet.addEnvironment(environment);
     const blobOf = (hash: string) => stored.blobs.get(hash) ?? this.fleet.blobs.facts(hash);
     const now = Date.now();
     const newBlobs = new Map<string, Readonly<FactMap>>();
@@ -89,7 +88,11 @@ export class PostgresFactStore extends RepositoryFactStore {
       merged.push(merge);
     }
     this.fleet.blobs.commit(newBlobs, refDelta);
-    for (const { host } of merged) this.fleet.replaceHost(host);
+    for (const { host } of merged) {
+      this.fleet.replaceHost(host);
+      // Environments are named by hosts: one brought by a host written elsewhere is known from now on.
+      if (host.environment !== null) this.fleet.addEnvironment(host.environment);
+    }
     let changed = 0;
     for (const { events } of merged) {
       if (events.length > 0) changed++;
