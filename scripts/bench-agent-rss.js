@@ -1,16 +1,17 @@
 #!/usr/bin/env node
-// `node scripts/bench-agent-rss.js [--minutes 4] [--interval 60] [--variants workspace,bundle,binary]`
+// `npm run bench:agent-rss -- [--minutes 4] [--interval 60] [--variants workspace,bundle,binary,bundle-jit]`
 //
 // Issue "Install the agent anywhere", requirement 7: the agent daemon's steady RSS at a 60 s
 // interval (target <= 64 MB). A real aggregator (127.0.0.1, temp data dir) and one real
 // `envparity-agent run` per variant (the workspace bin, the one-file bundle, the single executable
-// when `npm run package:agent` built it), side by side, each enrolled as its own host. Each agent's
-// VmRSS is read from /proc every second. Steady = the median after the first minute (from the first
+// when `npm run package:agent` built it, and as the baseline the bundle with V8's optimizing tiers
+// on, `bundle-jit`), side by side, each enrolled as its own host. Each agent's VmRSS and CPU time
+// are read from /proc every second; CPU is reported per minute of the steady window. Steady = the median after the first minute (from the first
 // periodic pass on: enrollment, the first full report and code warm-up are over); also the
 // window's maximum and the process's peak (VmHWM). RSS counts the pages of the Node binary the
 // process touched (file-backed, ~40 MB, shared between node processes but not with the single
 // executable, a file of its own). Last stdout line: one JSON object.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '4' },
     interval: { type: 'string', default: '60' },
-    variants: { type: 'string', default: 'workspace,bundle,binary' },
+    variants: { type: 'string', default: 'workspace,bundle,binary,bundle-jit' },
     // KEY=VALUE added to the agents' environment (repeatable), e.g. NODE_OPTIONS=--max-semi-space-size=1.
     'agent-env': { type: 'string', multiple: true, default: [] },
   },
@@ -39,10 +40,14 @@ for (const pair of args['agent-env']) {
 const minutes = Number(args.minutes);
 const warmupSeconds = 60;
 
+const BUNDLE = join(root, 'agent', 'dist', 'envparity-agent.mjs');
 const VARIANTS = {
   workspace: { file: join(root, 'agent', 'bin', 'envparity-agent.js'), command: (file) => [process.execPath, file] },
-  bundle: { file: join(root, 'agent', 'dist', 'envparity-agent.mjs'), command: (file) => [process.execPath, file] },
+  bundle: { file: BUNDLE, command: (file) => [process.execPath, file] },
   binary: { file: join(root, 'agent', 'dist', 'pkg', 'envparity-agent'), command: (file) => [file] },
+  // The baseline: the bundle with V8's optimizing tiers as Node ships them (an explicit tier flag
+  // makes the daemon keep them, daemon-v8-flags.ts), to see what turning them off saves and costs.
+  'bundle-jit': { file: BUNDLE, command: (file) => [process.execPath, '--turbofan', '--sparkplug', file] },
 };
 const variants = args.variants.split(',').filter((name) => {
   if (!VARIANTS[name]) throw new Error(`unknown variant ${name}`);
@@ -50,6 +55,12 @@ const variants = args.variants.split(',').filter((name) => {
   console.log(`${name}: ${VARIANTS[name].file} is missing (npm run build / npm run package:agent): skipped`);
   return false;
 });
+
+/** User + system CPU of a process so far, in ms (/proc/PID/stat fields 14 and 15, in clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 
 function statusKb(pid, field) {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -98,6 +109,15 @@ try {
   children.push(aggregator);
   const url = await waitForListening(aggregator);
 
+  // A file the packager just wrote sits in the page cache in large folios, and mapping one maps all
+  // of it: the freshly built single executable showed ~14 MB more of its own file resident than
+  // the same binary does once its pages come from disk (49 vs 35 MB). Dropping each executable's
+  // cached pages first (clean, unmapped pages only: nothing running loses any) measures every
+  // variant as it runs after an install or a reboot.
+  for (const name of variants) {
+    const [command] = VARIANTS[name].command(VARIANTS[name].file);
+    spawnSync('dd', [`if=${command}`, 'iflag=nocache', 'count=0', 'status=none']);
+  }
   const agents = variants.map((name) => {
     const [command, ...prefix] = VARIANTS[name].command(VARIANTS[name].file);
     const child = spawn(
@@ -130,7 +150,7 @@ try {
     const at = (Date.now() - started) / 1000;
     for (const agent of agents) {
       if (agent.child.exitCode !== null) throw new Error(`${agent.name} agent exited ${agent.child.exitCode}`);
-      agent.samples.push({ at, rssKb: statusKb(agent.child.pid, 'VmRSS') });
+      agent.samples.push({ at, rssKb: statusKb(agent.child.pid, 'VmRSS'), cpuMs: cpuMs(agent.child.pid) });
     }
   }
   const result = {
@@ -142,9 +162,14 @@ try {
     agents: {},
   };
   for (const agent of agents) {
-    const steady = agent.samples.filter((sample) => sample.at >= warmupSeconds).map((sample) => sample.rssKb);
+    const window = agent.samples.filter((sample) => sample.at >= warmupSeconds);
+    const steady = window.map((sample) => sample.rssKb);
+    const windowMinutes = (window.at(-1).at - window[0].at) / 60;
     result.agents[agent.name] = {
       steadyRssMb: mb(median(steady)),
+      // CPU the passes cost once started (every periodic pass, heartbeats, GC).
+      steadyCpuMsPerMinute: Math.round((window.at(-1).cpuMs - window[0].cpuMs) / windowMinutes),
+      totalCpuMs: window.at(-1).cpuMs,
       steadyMaxRssMb: mb(Math.max(...steady)),
       peakRssMb: mb(statusKb(agent.child.pid, 'VmHWM')),
     };

@@ -3,7 +3,8 @@
  * a host root built from real files edited to differ from this machine (agent/testing/
  * host-root-fixture.ts). The facts must come from DIR: os, packages of the fixture dpkg and apk
  * databases, memory, CPU, machine id, a watched file, `host.root`; an absolute symlink inside DIR
- * stays inside; no host program is run; a bad DIR exits 2 naming it; flag > config > env.
+ * stays inside; no host program is run; a bad DIR exits 2 naming it; flag > config > env. And the
+ * daemon, `run --host-root DIR`, reports the same host to a real aggregator.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -11,7 +12,15 @@ import { join } from 'node:path';
 import { type FactDocument, factDocumentSchema, factPath } from '@envparity/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHostRoot, HOST_ROOT_FIXTURE as F, machineMemTotalKb } from '../agent/testing/host-root-fixture.js';
-import { cleanupProcesses, makeTempDir, runAgentCli } from './helpers/index.js';
+import {
+  type ApiHostDetail,
+  cleanupProcesses,
+  makeTempDir,
+  runAgentCli,
+  startAgent,
+  startAggregator,
+  waitFor,
+} from './helpers/index.js';
 
 afterAll(() => cleanupProcesses());
 
@@ -122,5 +131,38 @@ describe('envparity-agent collect --host-root', () => {
       expect(result.code, `${command}: ${result.stderr}`).toBe(2);
       expect(result.stderr).toContain(`--host-root ${missing}: no such directory`);
     }
+  });
+});
+
+describe('envparity-agent run --host-root', () => {
+  it("the daemon reports the host under DIR to the aggregator, and a change there as the host's", async () => {
+    const aggregator = await startAggregator();
+    const agent = await startAgent({
+      aggregatorUrl: aggregator.url,
+      hostId: 'node-in-host-mode',
+      environment: 'staging',
+      config: { watch: { files: [F.watchedFile] } },
+      args: ['--host-root', root],
+    });
+    const host = () => aggregator.json<ApiHostDetail>('/api/v1/hosts/node-in-host-mode');
+    const first = await waitFor(async () => {
+      const detail = await host().catch(() => undefined);
+      return detail?.facts['os.distro.prettyName'] !== undefined ? detail : undefined;
+    });
+    expect(first.facts['host.root']).toBe(root);
+    expect(first.facts['os.distro.prettyName']).toBe(F.prettyName);
+    expect(first.facts[factPath('library', 'dpkg', 'perl-base')]).toBe('5.30.0-9build1');
+    expect(first.facts['hardware.memory.total']).toBe(F.memTotalKb * 1024);
+    expect(first.facts['host.machineId']).toBe(F.machineId);
+    expect(first.facts[factPath('config', 'file', F.watchedFile, 'db', 'host')]).toBe(F.watchedDbHost);
+
+    // The watched file changes on the host (under DIR): the daemon reports it.
+    await writeFile(join(root, F.watchedFile), 'db:\n  host: db-moved.internal\n');
+    await waitFor(
+      async () => (await host()).facts[factPath('config', 'file', F.watchedFile, 'db', 'host')] === 'db-moved.internal',
+    );
+    expect(existsSync(marker)).toBe(false);
+    await agent.stop();
+    await aggregator.stop();
   });
 });

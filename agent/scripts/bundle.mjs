@@ -8,6 +8,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { onDemandPackages } from './on-demand-packages.mjs';
 
 export const AGENT_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE_FILE = join(AGENT_DIR, 'dist', 'envparity-agent.mjs');
@@ -48,6 +49,20 @@ const ESM_DEFINES = { __filename: '__envparityFilename', __dirname: '__envparity
 const CJS_BANNER = "var __envparityImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
 
 /**
+ * zod re-exports every locale it has (`z.locales`, ~300 KB of the bundle's code); the agent uses
+ * none but English, which zod installs itself. The bundle's index of locales names English only.
+ */
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(pluginBuild) {
+    pluginBuild.onLoad({ filter: /[/\\]zod[/\\]v4[/\\]locales[/\\]index\.js$/ }, () => ({
+      contents: 'export { default as en } from "./en.js";',
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * Packages loaded on first use with `createRequire(import.meta.url)('<name>')` (the yarn v1
  * lockfile parser; the TOML, INI, dotenv and semver parsers in lazy-packages.js), which esbuild
  * cannot follow (and which would look for node_modules beside the bundle): rewritten to a plain
@@ -81,8 +96,10 @@ export async function agentVersion() {
 }
 
 /**
- * Bundles the agent into `outfile`: `esm` for the one-file bundle, `cjs` for the single
- * executable (Node 20 runs an executable's script as CommonJS, with a `require` for builtins only).
+ * Bundles the agent into `outfile`: `esm` for the one-file bundle (the service clients and
+ * systeminformation in it compressed, compiled on first import: on-demand-packages.mjs), `cjs` for
+ * the single executable (Node 20 runs an executable's script as CommonJS, with a `require` for
+ * builtins only; V8's code cache there already spares it most of the parsing).
  */
 export async function bundleAgent({ format = 'esm', outfile = BUNDLE_FILE } = {}) {
   const version = await agentVersion();
@@ -102,7 +119,14 @@ export async function bundleAgent({ format = 'esm', outfile = BUNDLE_FILE } = {}
       __ENVPARITY_AGENT_VERSION__: JSON.stringify(version),
       ...(format === 'cjs' ? { 'import.meta.url': '__envparityImportMetaUrl' } : ESM_DEFINES),
     },
-    plugins: format === 'esm' ? [bundleCreateRequireCalls] : [bundleCreateRequireCalls, optionalNativesAbsent],
+    plugins:
+      format === 'esm'
+        ? [
+            bundleCreateRequireCalls,
+            zodEnglishOnly,
+            onDemandPackages({ resolveDir: AGENT_DIR, externalNatives: OPTIONAL_NATIVE }),
+          ]
+        : [bundleCreateRequireCalls, optionalNativesAbsent],
     banner: { js: format === 'esm' ? ESM_BANNER : CJS_BANNER },
     // Dead branches (the version read from package.json) dropped; names kept for stack traces.
     minifySyntax: true,

@@ -1,6 +1,7 @@
 import { ConfigError, LOG_LEVELS } from '@envparity/shared';
 import { Command, CommanderError, Option } from 'commander';
 import { CliExit, EXIT } from './cli-exit.js';
+import { applyDaemonV8Flags } from './daemon/daemon-v8-flags.js';
 import { applyHostRoot, HostRootError } from './host-root.js';
 import { loadAgentConfig } from './load-config.js';
 import type { RunFlags } from './run-command.js';
@@ -74,6 +75,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--host-root <dir>', HOST_ROOT_HELP)
     .addOption(new Option('--log-level <level>', 'log level (JSON lines on stdout)').choices(LOG_LEVELS))
     .action(async (flags: Omit<RunFlags, 'aggregator'> & { aggregator?: string[] }) => {
+      applyDaemonV8Flags();
       const options: RunFlags = { ...flags, aggregator: oneOrList(flags.aggregator) };
       const [{ runAgentCommand }, { NotEnrolledError, HostRetiredError }, { InsecureTransportError }] =
         await Promise.all([
