@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench:collect [-- --config FILE]`: cold `envparity-agent collect --json` (a new process
+// `npm run bench:collect [-- --config FILE] [--baseline-bundle FILE]`: cold `envparity-agent collect --json` (a new process
 // each run) against `facter --json`, run alternately in this one invocation so all see the same
 // machine state. Side by side: the workspace bin (node + dist/ + node_modules), the one-file
 // bundle (agent/dist/envparity-agent.mjs, `npm run build`) and the single executable
 // (agent/dist/pkg/envparity-agent, `npm run package:agent`), each when built. Reports medians,
 // wall-time ratios to facter (targets: workspace <= 0.75, bundle and binary <= 0.6), leaf-fact
 // counts (target >= 5x facter), peak RSS (target <= 100 MB) and the median of a bare `--version`
-// (target <= 80 ms). Where facter is absent it says so and skips the ratios.
+// (target <= 80 ms). Where facter is absent it says so and skips the ratios. `--baseline-bundle`
+// adds another build's one-file bundle as a `baseline-bundle` variant, for before/after.
 //
 // NODE_EXTRA_CA_CERTS is removed from the agents' environment (BENCH_KEEP_EXTRA_CA=1 keeps it):
 // Node then loads that whole CA file at every start (+70 ms on the VM of docs/BENCHMARKS.md), a
@@ -19,9 +20,6 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.env.BENCH_RUNS ?? 9);
-const configArgs = process.argv.includes('--config')
-  ? ['--config', process.argv[process.argv.indexOf('--config') + 1]]
-  : [];
 const TARGETS = { workspace: 0.75, bundle: 0.6, binary: 0.6 };
 const VERSION_TARGET_MS = 80;
 
@@ -43,10 +41,14 @@ const agentEnv = { ...process.env };
 if (process.env.BENCH_KEEP_EXTRA_CA !== '1') delete agentEnv.NODE_EXTRA_CA_CERTS;
 const measuredEnv = { ...agentEnv, NODE_OPTIONS: `${agentEnv.NODE_OPTIONS ?? ''} --require ${rssHook}`.trim() };
 
+const argAfter = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const baselineBundle = argAfter('--baseline-bundle');
+const configArgs = argAfter('--config') ? ['--config', argAfter('--config')] : [];
 const CANDIDATES = [
   { name: 'workspace', file: join(root, 'agent', 'bin', 'envparity-agent.js'), node: true },
   { name: 'bundle', file: join(root, 'agent', 'dist', 'envparity-agent.mjs'), node: true },
   { name: 'binary', file: join(root, 'agent', 'dist', 'pkg', 'envparity-agent'), node: false },
+  ...(baselineBundle ? [{ name: 'baseline-bundle', file: baselineBundle, node: true }] : []),
 ];
 const variants = CANDIDATES.filter((variant) => {
   if (existsSync(variant.file)) return true;
@@ -134,7 +136,10 @@ for (const variant of variants) {
   result[variant.name] = entry;
 }
 if (!facter) console.log('facter is not installed (apt-get install facter): ratios skipped');
-const ratioTargets = variants.map((v) => `${v.name} <= ${TARGETS[v.name]}`).join(', ');
+const ratioTargets = variants
+  .filter((v) => TARGETS[v.name])
+  .map((v) => `${v.name} <= ${TARGETS[v.name]}`)
+  .join(', ');
 console.log(
   `targets: wallTimeRatio ${ratioTargets}; leafFactRatio >= 5; collectPeakRssMb <= 100; versionMedianMs <= ${VERSION_TARGET_MS}`,
 );
