@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '@envparity/shared';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { LOG_LEVELS } from './config.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { serveUntilSignal } from './serve.js';
 import { AGGREGATOR_PACKAGE_VERSION } from './version.js';
 
@@ -63,6 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--tls-key <file>', 'PEM private key of --tls-cert (unencrypted)')
     .option('--insecure-dev', 'throwaway local setup: accept an enroll secret shorter than 16 characters')
     .action(async (flags: ServeFlags) => {
+      applyHeapGrowth();
       exitCode = await serveUntilSignal({
         ...(flags.config ? { configFile: flags.config } : {}),
         flags: {

@@ -11,6 +11,7 @@ export * from './facts.js';
 export * from './fingerprint.js';
 export * from './glob.js';
 export * from './logging.js';
+export * from './node-flags.js';
 export * from './paths.js';
 export * from './protocol.js';
 export * from './report-paths.js';

@@ -6,16 +6,16 @@
  * One-shot commands (`collect`, `verify`) keep the defaults: their speed is what is measured there.
  */
 import { setFlagsFromString } from 'node:v8';
+import { nodeFlagGiven } from '@envparity/shared';
 
 export const DAEMON_V8_FLAGS = ['--no-opt', '--no-maglev', '--no-sparkplug'] as const;
 
 // A tier flag the operator gave (`node --turbofan`, NODE_OPTIONS=--jitless, ...) is theirs: left alone.
-const OPERATOR_TIER_FLAG = /(^|\s)--(no-)?(opt|turbofan|maglev|sparkplug|jitless|lite-mode)(=|\s|$)/;
+const TIER_FLAGS = ['opt', 'turbofan', 'maglev', 'sparkplug', 'jitless', 'lite-mode'];
 
 /** The flags to set: none when the operator chose a tier themselves. */
 export function daemonV8Flags(execArgv: readonly string[], nodeOptions: string | undefined): readonly string[] {
-  const given = [...execArgv, nodeOptions ?? ''];
-  return given.some((flags) => OPERATOR_TIER_FLAG.test(flags)) ? [] : DAEMON_V8_FLAGS;
+  return nodeFlagGiven(TIER_FLAGS, execArgv, nodeOptions) ? [] : DAEMON_V8_FLAGS;
 }
 
 /**

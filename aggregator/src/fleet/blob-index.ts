@@ -1,8 +1,10 @@
 /**
  * Content-addressed category blobs with reference counts. A blob's hash is `fingerprintMap()` of the
  * category, so the same package list on 500 hosts is held once; it lives while a (host, category)
- * points at it. Per blob the behavior encoding (and its fingerprint) is cached too: a blob never
- * changes, so neither can go stale, and a host's fingerprint costs one sha256 over cached text.
+ * points at it. The behavior encoding (and its fingerprint) is cached for blobs that are shared or
+ * large: a blob never changes, so neither can go stale, and a host's fingerprint costs one sha256
+ * over cached text. A small blob only one host holds (its addresses, its identity) is encoded again
+ * when that host's fingerprint is: a few µs, where caching it cost ~2.7 KB of text per host.
  */
 import { type Classifier, compareStrings, EMPTY_FACTS, type FactMap, type FactValue } from '@envparity/shared';
 import {
@@ -18,6 +20,9 @@ interface BlobEntry {
   /** How many (host, category) pairs point at this blob; at 0 it is dropped. */
   refs: number;
 }
+
+/** An encoding at least this long is kept even when one host holds the blob (re-encoding it costs more). */
+export const CACHED_UNSHARED_ENCODING_CHARS = 4096;
 
 interface BlobEncoding {
   encoding: string;
@@ -42,6 +47,11 @@ export class BlobIndex {
 
   facts(hash: string): Readonly<FactMap> | undefined {
     return this.#blobs.get(hash)?.facts;
+  }
+
+  /** Blobs whose encoding is cached (for tests and the memory figures). */
+  get cachedEncodings(): number {
+    return this.#encodings.size;
   }
 
   /** References held now (0 for an unknown blob). */
@@ -84,7 +94,9 @@ export class BlobIndex {
       let cached = this.#encodings.get(hash);
       if (cached === undefined) {
         cached = { encoding: behaviorEncoding(facts, this.classify), fingerprint: undefined };
-        this.#encodings.set(hash, cached);
+        if (this.refs(hash) >= 2 || cached.encoding.length >= CACHED_UNSHARED_ENCODING_CHARS) {
+          this.#encodings.set(hash, cached);
+        }
       }
       // The category's own fingerprint is computed once per blob, and only the overall one per host.
       cached.fingerprint ??= categoryFingerprint(cached.encoding);
