@@ -6,11 +6,12 @@
 // `envparity-agent run` per variant (the workspace bin, the one-file bundle, the single executable
 // when `npm run package:agent` built it, and as the baseline the bundle with V8's optimizing tiers
 // on, `bundle-jit`), side by side, each enrolled as its own host. Each agent's VmRSS and CPU time
-// are read from /proc every second; CPU is reported per minute of the steady window. Steady = the median after the first minute (from the first
-// periodic pass on: enrollment, the first full report and code warm-up are over); also the
-// window's maximum and the process's peak (VmHWM). RSS counts the pages of the Node binary the
-// process touched (file-backed, ~40 MB, shared between node processes but not with the single
-// executable, a file of its own). Last stdout line: one JSON object.
+// are read from /proc every second; CPU is reported per minute of the steady window. Steady = the
+// median after the first minute (from the first periodic pass on: enrollment, the first full
+// report and code warm-up are over); also the window's maximum and the process's peak (VmHWM).
+// RSS counts the pages of the Node binary the process touched (file-backed, ~40 MB, shared between
+// node processes but not with the single executable, a file of its own). Last stdout line: one
+// JSON object.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

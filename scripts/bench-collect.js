@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench:collect [-- --config FILE] [--baseline-bundle FILE]`: cold `envparity-agent collect --json` (a new process
-// each run) against `facter --json`, run alternately in this one invocation so all see the same
+// `npm run bench:collect [-- --config FILE] [--baseline-bundle FILE]`: cold `envparity-agent
+// collect --json` (a new process each run) against `facter --json`, run alternately in this one invocation so all see the same
 // machine state. Side by side: the workspace bin (node + dist/ + node_modules), the one-file
 // bundle (agent/dist/envparity-agent.mjs, `npm run build`) and the single executable
 // (agent/dist/pkg/envparity-agent, `npm run package:agent`), each when built. Reports medians,
@@ -43,7 +43,8 @@ const measuredEnv = { ...agentEnv, NODE_OPTIONS: `${agentEnv.NODE_OPTIONS ?? ''}
 
 const argAfter = (flag) => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
 const baselineBundle = argAfter('--baseline-bundle');
-const configArgs = argAfter('--config') ? ['--config', argAfter('--config')] : [];
+const configFile = argAfter('--config');
+const configArgs = configFile ? ['--config', configFile] : [];
 const CANDIDATES = [
   { name: 'workspace', file: join(root, 'agent', 'bin', 'envparity-agent.js'), node: true },
   { name: 'bundle', file: join(root, 'agent', 'dist', 'envparity-agent.mjs'), node: true },

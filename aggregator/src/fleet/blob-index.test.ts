@@ -12,6 +12,12 @@ describe('BlobIndex.fingerprints', () => {
     large[`library.dpkg.package-${i}`] = `1.${i}.0-1`;
   }
 
+  const categories = new Map([
+    ['library', 'library-blob'],
+    ['network', 'network-blob'],
+    ['os', 'os-blob'],
+  ]);
+
   function index(): BlobIndex {
     const blobs = new BlobIndex(classify);
     blobs.load('os-blob', shared, 3);
@@ -22,11 +28,6 @@ describe('BlobIndex.fingerprints', () => {
 
   it('is the fingerprint of the merged facts, whether an encoding was cached or not', () => {
     const blobs = index();
-    const categories = new Map([
-      ['library', 'library-blob'],
-      ['network', 'network-blob'],
-      ['os', 'os-blob'],
-    ]);
     const expected = fingerprintFacts({ ...shared, ...unique, ...large }, classify);
     for (let pass = 0; pass < 2; pass++) {
       const got = blobs.fingerprints(categories, (hash) => blobs.facts(hash));
@@ -37,11 +38,6 @@ describe('BlobIndex.fingerprints', () => {
 
   it('caches the encodings of shared and of large blobs only', () => {
     const blobs = index();
-    const categories = new Map([
-      ['library', 'library-blob'],
-      ['network', 'network-blob'],
-      ['os', 'os-blob'],
-    ]);
     blobs.fingerprints(categories, (hash) => blobs.facts(hash));
     // os (3 hosts) and library (one host, but long) are kept; the host's own small network blob is not.
     expect(blobs.cachedEncodings).toBe(2);

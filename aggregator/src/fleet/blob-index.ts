@@ -49,7 +49,7 @@ export class BlobIndex {
     return this.#blobs.get(hash)?.facts;
   }
 
-  /** Blobs whose encoding is cached (for tests and the memory figures). */
+  /** How many blobs have their encoding cached (tests read it). */
   get cachedEncodings(): number {
     return this.#encodings.size;
   }
@@ -98,7 +98,7 @@ export class BlobIndex {
           this.#encodings.set(hash, cached);
         }
       }
-      // The category's own fingerprint is computed once per blob, and only the overall one per host.
+      // A cached blob's own fingerprint is computed once; the overall one is computed per host.
       cached.fingerprint ??= categoryFingerprint(cached.encoding);
       pieces.push({ category, facts, encoding: cached.encoding, fingerprint: cached.fingerprint });
     }
